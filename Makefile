@@ -1,0 +1,41 @@
+# scenec: `make demo` sets everything up and runs the main job on the example scenes; `make test` runs the tests.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test parser golden docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/scenec check scenes
+	@mkdir -p build
+	@for scene in scenes/*.scene; do \
+	  name=$$(basename $$scene .scene); \
+	  $(BIN)/scenec compile $$scene -o build/$$name.json || exit 1; \
+	  echo "compiled $$scene -> build/$$name.json"; \
+	done
+	$(BIN)/scenec compile scenes/alley.scene --explain -o build/alley.json
+
+test: $(STAMP)
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -q
+
+parser: $(STAMP)
+	$(BIN)/python tools/gen_parser.py
+
+golden: $(STAMP)
+	$(BIN)/python tools/regen_golden.py
+
+docs: $(STAMP)
+	$(BIN)/python tools/gen_diagnostics_doc.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf build dist .pytest_cache .hypothesis

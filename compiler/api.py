@@ -1,0 +1,81 @@
+"""The façade: every pipeline stage and the end-to-end calls, shared by the CLI, the renderer and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ir
+from .check import check
+from .diagnostics import Diagnostic, has_errors, sort_key
+from .parse import parse_bytes, parse_file, parse_text
+from .resolve import resolve
+
+__all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "render_prompt", "emit",
+           "check_file", "compile_file", "compile_text", "Compiled"]
+
+
+def render_prompt(scene: ir.Scene) -> str:
+    from .prompt import render_prompt as render
+
+    return render(scene)
+
+
+def emit(scene: ir.Scene, prompt: str):
+    from .emit import emit as emit_payload
+
+    return emit_payload(scene, prompt)
+
+
+@dataclass
+class Compiled:
+    """Everything one compile produced; payload is None when there were errors."""
+
+    path: str
+    scene: ir.Scene | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    prompt: str | None = None
+    payload: object | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def _front(path: Path | None, text: str | None, *, probe: bool) -> tuple[ir.Scene | None, list[Diagnostic]]:
+    scene_file, diagnostics = parse_file(path) if text is None else parse_text(text, path)
+    if not scene_file.source.text and diagnostics:
+        return None, diagnostics
+    scene, resolved = resolve(scene_file)
+    return scene, diagnostics + resolved
+
+
+def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
+    """parse, resolve, check: the linter's job (no request model, templates only near the prompt limit)."""
+    scene, diagnostics = _front(path, None, probe=probe)
+    if scene is not None:
+        diagnostics += check(scene, probe=probe)
+    return sorted(diagnostics, key=sort_key)
+
+
+def compile_file(path: Path, *, probe: bool = True) -> Compiled:
+    return _compile(path, None, probe=probe)
+
+
+def compile_text(text: str, path: Path | None = None, *, probe: bool = True) -> Compiled:
+    return _compile(path, text, probe=probe)
+
+
+def _compile(path: Path | None, text: str | None, *, probe: bool) -> Compiled:
+    name = str(path) if path else "<text>"
+    scene, diagnostics = _front(path, text, probe=probe)
+    if scene is None:
+        return Compiled(name, None, sorted(diagnostics, key=sort_key))
+    prompt = render_prompt(scene)
+    diagnostics += check(scene, probe=probe, prompt_length=len(prompt))
+    result = Compiled(name, scene, diagnostics, prompt)
+    if not has_errors(diagnostics):
+        result.payload, emitted = emit(scene, prompt)
+        result.diagnostics += emitted
+    result.diagnostics.sort(key=sort_key)
+    return result

@@ -1,0 +1,223 @@
+"""Stage 3, check: the API's rules on a resolved scene, as diagnostics (counts, media, values, lengths, timings, paths)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from pathlib import Path
+
+from . import ir
+from .diagnostics import Diagnostic, make
+from .limits import DURATION_RANGE, IMAGE_MIMES, LIMITS
+from .project import Project, find_project
+
+__all__ = ["check", "check_media", "check_prompt_length"]
+
+DATA_URI = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),(.*)$", re.DOTALL)
+MEDIA_NOUN = {"image": "image", "video": "video", "voice": "voice", "first frame": "image"}
+
+
+def check(scene: ir.Scene, *, project: Project | None = None, probe: bool = True,
+          prompt_length: int | None = None) -> list[Diagnostic]:
+    """Every API rule that can be checked before paying.  `prompt_length` skips measuring when already known."""
+    if project is None and scene.project_root is not None:
+        project = find_project(Path(scene.path))
+    found: list[Diagnostic] = []
+    found += check_counts(scene)
+    found += check_settings(scene)
+    found += check_timings(scene)
+    found += check_prompt_length(scene, prompt_length)
+    found += check_media(scene, project, probe=probe)
+    return found
+
+
+def _at(scene: ir.Scene, code: str, message: str, span, *, path: str | None = None, **extra) -> Diagnostic:
+    return make(code, message, span, path=path or scene.path, **extra)
+
+
+def check_counts(scene: ir.Scene) -> list[Diagnostic]:
+    out = []
+    references = scene.references
+    limit = LIMITS["max_references"]
+    if len(references) > limit:
+        extra = references[limit]
+        out.append(_at(scene, "too-many-references",
+                       f"{len(references)} reference images and videos; wan2.7-r2v takes at most {limit}",
+                       extra.span, path=extra.path, hint=f"{extra.name} is number {limit + 1}: drop or merge references"))
+    if not references:
+        span = scene.first_frame.span if scene.first_frame else None
+        out.append(_at(scene, "no-reference", "no reference image or video: declare at least one cast member",
+                       span, hint="add a CAST with at least one image or video"))
+    for span in scene.extra_first_frames:
+        out.append(_at(scene, "multiple-first-frames", "only one FIRST FRAME is allowed", span))
+    if scene.first_frame and scene.first_frame.voice:
+        out.append(_at(scene, "voice-on-first-frame", "a voice on the first frame is not recommended by the vendor",
+                       scene.first_frame.voice.span, hint="attach the voice to the cast member who speaks"))
+    return out
+
+
+def check_settings(scene: ir.Scene) -> list[Diagnostic]:
+    out = []
+    settings = scene.settings
+    if scene.first_frame and "RATIO" in settings.given:
+        out.append(_at(scene, "ratio-with-first-frame", "RATIO is ignored with a first frame: the video takes its aspect",
+                       settings.spans["RATIO"], hint="remove RATIO or the FIRST FRAME"))
+    has_video = any(member.kind == "video" for member in scene.references)
+    low, high = DURATION_RANGE["with_video" if has_video else "without_video"]
+    if not low <= settings.duration <= high:
+        reason = " with a reference video" if has_video else ""
+        out.append(_at(scene, "duration-out-of-range",
+                       f"DURATION {settings.duration}s is outside {low}-{high}s{reason}",
+                       settings.spans.get("DURATION"), hint=f"choose {low} to {high} seconds"))
+    negative = settings.negative_prompt or ""
+    limit = LIMITS["negative_prompt_chars"]
+    if len(negative) > limit:
+        out.append(_at(scene, "negative-prompt-too-long",
+                       f"the negative prompt has {len(negative)} characters, {len(negative) - limit} over the limit of {limit}",
+                       settings.spans.get("NEGATIVE PROMPT")))
+    return out
+
+
+def check_timings(scene: ir.Scene) -> list[Diagnostic]:
+    out = []
+    previous_end = 0.0
+    duration = scene.settings.duration
+    for shot in scene.shots:
+        if shot.timing is None:
+            continue
+        start, end = shot.timing
+        if end <= start:
+            out.append(_at(scene, "timing-overlap", f"shot {shot.number} ends ({end:g}s) before it starts ({start:g}s)",
+                           shot.timing_span))
+        elif start < previous_end:
+            out.append(_at(scene, "timing-overlap",
+                           f"shot {shot.number} starts at {start:g}s, before the previous shot ends at {previous_end:g}s",
+                           shot.timing_span))
+        if end > duration:
+            out.append(_at(scene, "timing-exceeds-duration",
+                           f"shot {shot.number} ends at {end:g}s, after the scene's DURATION of {duration}s",
+                           shot.timing_span, hint=f"raise DURATION or end the shot by {duration}s"))
+        previous_end = max(previous_end, end)
+    return out
+
+
+def check_prompt_length(scene: ir.Scene, known_length: int | None = None) -> list[Diagnostic]:
+    """Measure the compiled prompt.  A cheap bound decides first; the templates render only near the limit."""
+    from .prompt import length_bound, render_prompt
+
+    if not any(shot.beats or shot.framing or shot.transition for shot in scene.shots):
+        return [_at(scene, "empty-prompt", "the script is empty: nothing to compile into a prompt", None,
+                    hint="write at least one action line under the cast")]
+    limit = LIMITS["prompt_chars"]
+    length = known_length
+    if length is None:
+        if length_bound(scene) <= limit:
+            return []
+        length = len(render_prompt(scene))
+    if length <= limit:
+        return []
+    return [_at(scene, "prompt-too-long",
+                f"the compiled prompt has {length} characters, {length - limit} over the limit of {limit}", None,
+                hint="shorten action or dialogue; the service would silently cut the end")]
+
+
+# --- media ---------------------------------------------------------------------------------
+
+def media_items(scene: ir.Scene):
+    """(role, source, owner name, declaring path) for every medium of the scene."""
+    if scene.first_frame:
+        yield "first frame", scene.first_frame.media, "FIRST FRAME", scene.path
+        if scene.first_frame.voice:
+            yield "voice", scene.first_frame.voice, "FIRST FRAME", scene.path
+    for member in scene.references:
+        yield member.kind, member.media, member.name, member.path
+        if member.voice:
+            yield "voice", member.voice, member.name, member.path
+
+
+def check_media(scene: ir.Scene, project: Project | None, *, probe: bool = True) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for role, source, owner, path in media_items(scene):
+        out += check_source(role, source, owner, path, project, probe)
+    return out
+
+
+def check_source(role: str, source: ir.MediaSource, owner: str, path: str, project: Project | None,
+                 probe: bool) -> list[Diagnostic]:
+    def report(code: str, message: str, **extra) -> list[Diagnostic]:
+        return [make(code, f"{owner}: {message}", source.span, path=path, **extra)]
+
+    if source.scheme in ("http", "https"):
+        return []
+    if source.scheme == "data":
+        if role in ("video", "voice"):
+            return report("base64-not-allowed", f"a {role} cannot be given as base64 data; use a URL or a local file")
+        return check_data_uri(source, report)
+    if source.scheme != "local":
+        return report("url-scheme", f"{source.scheme}: URLs are not accepted; use http(s) or a local path")
+    assert source.local_path is not None
+    if project and not project.contains(source.local_path):
+        return report("path-outside-project", f"{source.text} is outside the project folder {project.root}",
+                      hint="move the file into the project, or allow its folder in scenec.toml ([media] allow)")
+    if not source.local_path.is_file():
+        return report("file-missing", f"{source.text} does not exist" if not source.local_path.exists()
+                      else f"{source.text} is not a file")
+    if not probe:
+        return []
+    from .media import probe_file
+
+    try:
+        info = probe_file(source.local_path)
+    except OSError as error:
+        return report("file-missing", f"cannot read {source.text}: {error.strerror or error}")
+    return check_info(role, source.text, info, report)
+
+
+def check_data_uri(source: ir.MediaSource, report) -> list[Diagnostic]:
+    match = DATA_URI.match(source.text)
+    if not match or ";base64" not in match.group(2).lower():
+        return report("bad-data-uri", "a data URI must read data:{MIME};base64,{data}")
+    mime = match.group(1).lower()
+    if mime not in IMAGE_MIMES:
+        return report("bad-data-uri", f"MIME type {mime or '(none)'} is not one of {', '.join(IMAGE_MIMES)}")
+    try:
+        data = base64.b64decode(match.group(3), validate=True)
+    except (binascii.Error, ValueError):
+        return report("bad-data-uri", "the base64 data does not decode")
+    from .media import probe_bytes
+
+    info = probe_bytes(data)
+    if info.mime and info.mime != mime:
+        return report("bad-data-uri", f"declared {mime} but the data is {info.mime}")
+    return check_info("image", "the data URI", info, report)
+
+
+def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
+    """Content against the limits of its role: type, size, dimensions, duration, transparency."""
+    kind = "audio" if role == "voice" else ("image" if role == "first frame" else role)
+    limit_key = {"image": "image", "video": "video", "audio": "voice"}[kind]
+    formats = LIMITS[f"{limit_key}_formats"]
+    if info.kind != kind or info.format not in formats:
+        what = info.format or "not a recognised media file"
+        return report("file-wrong-type", f"{label} is {what}, not a {MEDIA_NOUN.get(role, role)} "
+                      f"({'/'.join(formats)})")
+    out = []
+    max_bytes = LIMITS[f"{limit_key}_bytes"]
+    if info.size > max_bytes:
+        out += report("file-too-large", f"{label} is {info.size / 1e6:.1f} MB, over the {max_bytes // (1024 * 1024)} MB limit")
+    if kind in ("image", "video") and info.width and info.height:
+        low, high = LIMITS[f"{limit_key}_side"]
+        ratio = max(info.width, info.height) / min(info.width, info.height)
+        if not (low <= info.width <= high and low <= info.height <= high):
+            out += report("media-dimensions", f"{label} is {info.width}x{info.height}; each side must be {low}-{high} px")
+        elif ratio > LIMITS["aspect"]:
+            out += report("media-dimensions", f"{label} is {info.width}x{info.height}, more elongated than 1:8")
+    if kind in ("video", "audio") and info.duration is not None:
+        low, high = LIMITS[f"{limit_key}_seconds"]
+        if not low <= info.duration <= high:
+            out += report("media-duration", f"{label} lasts {info.duration:.1f}s; a {MEDIA_NOUN.get(role, role)} must last {low:g}-{high:g}s")
+    if kind == "image" and info.has_alpha:
+        out += report("image-transparency", f"{label} has an alpha channel; the API takes images without transparency",
+                      hint="flatten the image onto a background")
+    return out

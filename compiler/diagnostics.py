@@ -1,0 +1,190 @@
+"""Diagnostics as data: one frozen type, and the registry of every code the compiler can report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .source import Span
+
+__all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "make", "did_you_mean", "has_errors", "sort_key"]
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Code:
+    """A registered diagnostic code: a stable slug, its stage group, default severity and documentation."""
+
+    slug: str
+    group: str
+    severity: str
+    summary: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    severity: str
+    message: str
+    span: Span | None
+    path: str | None = None
+    hint: str | None = None
+    related: tuple[tuple[str, Span], ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "path": self.path,
+            "span": self.span.to_dict() if self.span else None,
+            "hint": self.hint,
+            "related": [{"message": m, "span": s.to_dict()} for m, s in self.related],
+        }
+
+
+def _codes(*rows: tuple[str, str, str, str, str]) -> dict[str, Code]:
+    return {slug: Code(slug, group, severity, summary, text) for group, slug, severity, summary, text in rows}
+
+
+# The registry.  Slugs are stable: tools and CI configurations refer to them.
+CODES: dict[str, Code] = _codes(
+    # --- syntax: the text does not follow the grammar ---------------------------------
+    ("syntax", "unexpected-token", ERROR, "A word or line that the grammar does not allow here.",
+     "The parser found something it did not expect at this point of the file. The message lists what "
+     "would be allowed. Parsing resumes at the next line, so several such errors can be reported."),
+    ("syntax", "unexpected-character", ERROR, "A character that starts no valid token here.",
+     "Usually a stray symbol in a settings or cast line."),
+    ("syntax", "not-text", ERROR, "The file is not UTF-8 text.",
+     "A .scene file must be UTF-8 text without NUL bytes. Binary files are not parsed."),
+    ("syntax", "file-too-large", ERROR, "The file is larger than scenec reads.",
+     "Scenes are short; files over the limit are refused rather than read into memory."),
+    ("syntax", "unreadable-file", ERROR, "The file cannot be read.",
+     "The operating system refused to read the file (missing, a folder, or no permission)."),
+    # --- names: cast names, speakers, settings keys -----------------------------------
+    ("names", "unknown-speaker", ERROR, "A dialogue cue names no cast member.",
+     "Every character cue must be a cast member's name, written exactly as declared."),
+    ("names", "unknown-name", ERROR, "A framing or transition names no cast member.",
+     "Names after ON in framing lines must be declared in the cast."),
+    ("names", "possible-misspelt-name", WARNING, "A capitalised word in the text is close to a cast name.",
+     "Capitalised words that are cast names become references; this one is not a name but looks like one, "
+     "so it stays plain text. Fix the spelling if it was meant as a reference."),
+    ("names", "duplicate-member", ERROR, "Two cast members share a name.",
+     "Each cast name must be unique across the scene and every cast file it imports."),
+    ("names", "unused-member", WARNING, "A cast member is never referenced.",
+     "A reference that the prompt never names still costs an upload, and the model cannot know its role."),
+    ("names", "unknown-setting", ERROR, "A settings key that scenec does not know.",
+     "See the language reference for the list of settings."),
+    ("names", "duplicate-setting", ERROR, "A setting is given twice.",
+     "Each setting may appear once; remove one of them."),
+    ("names", "cast-file-content", ERROR, "A cast file holds more than a cast.",
+     "Files imported with CAST FROM may only contain CAST blocks and comments."),
+    ("names", "cast-import-failed", ERROR, "A CAST FROM file cannot be read or imports itself.",
+     "The path is relative to the file that imports it."),
+    # --- constraints: the API's rules ------------------------------------------------
+    ("constraints", "too-many-references", ERROR, "More than 5 reference images and videos.",
+     "wan2.7-r2v accepts at most 5 reference images and videos together."),
+    ("constraints", "no-reference", ERROR, "No reference image or video.",
+     "wan2.7-r2v needs at least one reference image or video (a first frame alone is not enough)."),
+    ("constraints", "multiple-first-frames", ERROR, "More than one first frame.",
+     "The media array may hold at most one first_frame."),
+    ("constraints", "voice-on-first-frame", WARNING, "A voice attached to the first frame.",
+     "The vendor advises against reference_voice on a first frame: attach voices to the cast."),
+    ("constraints", "base64-not-allowed", ERROR, "A video or audio given as a data URI.",
+     "Only images may be inlined as base64; videos and voices must be URLs or local files."),
+    ("constraints", "bad-data-uri", ERROR, "A malformed image data URI, or one of the wrong MIME type.",
+     "Use data:{MIME};base64,{data} with image/jpeg, image/png, image/bmp or image/webp, matching the content."),
+    ("constraints", "url-scheme", ERROR, "A URL that is not http(s).",
+     "Remote media must be http:// or https:// URLs; local files are written as paths."),
+    ("constraints", "ratio-with-first-frame", WARNING, "RATIO given together with a first frame.",
+     "With a first frame the service ignores ratio: the video takes the first frame's aspect."),
+    ("constraints", "duration-out-of-range", ERROR, "DURATION outside what the model allows.",
+     "wan2.7-r2v takes 2-15 s, or 2-10 s when any reference video is in the media."),
+    ("constraints", "prompt-too-long", ERROR, "The compiled prompt is over the length limit.",
+     "The service silently truncates a longer prompt, so scenec refuses it."),
+    ("constraints", "negative-prompt-too-long", ERROR, "The negative prompt is over the length limit.",
+     "The service silently truncates a longer negative prompt, so scenec refuses it."),
+    ("constraints", "empty-prompt", ERROR, "The script is empty.",
+     "The prompt is compiled from the script; a scene needs at least one line of action or dialogue."),
+    ("constraints", "bad-setting-value", ERROR, "A setting's value is not one the API takes.",
+     "The message lists the allowed values."),
+    ("constraints", "file-missing", ERROR, "A local media file does not exist.",
+     "Paths are relative to the file that names them."),
+    ("constraints", "file-wrong-type", ERROR, "A local media file is not of the kind declared.",
+     "The type is read from the file's content, not its name."),
+    ("constraints", "file-too-large", ERROR, "A local media file is over the size limit.",
+     "Images up to 20 MB, videos up to 100 MB, voices up to 15 MB."),
+    ("constraints", "media-dimensions", ERROR, "An image or video is too small, too large or too elongated.",
+     "Images 240-8000 px a side, videos 240-4096 px, aspect between 1:8 and 8:1."),
+    ("constraints", "media-duration", ERROR, "A video or voice is too short or too long.",
+     "Reference videos 1-30 s, voices 1-10 s."),
+    ("constraints", "image-transparency", ERROR, "A reference image with an alpha channel.",
+     "The API takes PNG images without transparency; flatten the image."),
+    ("constraints", "path-outside-project", ERROR, "A media path leaves the scene's project folder.",
+     "A scene must not make you upload files from outside its project (an absolute path, '..', or a "
+     "symlink that points out). Allow extra folders in scenec.toml: [media] allow = [\"/path\"]."),
+    ("constraints", "timing-malformed", ERROR, "A shot timing that scenec cannot read.",
+     "Write timings as [START-END] in seconds, e.g. [0-3s] or [2.5s-5s]."),
+    ("constraints", "timing-overlap", ERROR, "Two shot timings overlap or go backwards.",
+     "Each shot's timing must start at or after the previous one's end."),
+    ("constraints", "timing-exceeds-duration", ERROR, "A shot timing runs past DURATION.",
+     "Shot timings must end within the scene's duration."),
+    ("constraints", "storyboard-with-cast", ERROR, "A multi-panel storyboard image together with a cast.",
+     "The multi-panel mode takes exactly one image, which the prompt calls 'reference image'."),
+    # --- style: probably not what the writer meant ----------------------------------
+    ("style", "literal-identifier", WARNING, "An API identifier typed in the text.",
+     "'Image 2' or 'Video 1' typed by hand does not follow the cast when it is reordered; use the name."),
+    ("style", "unknown-framing", WARNING, "A framing line in capitals that scenec does not know.",
+     "Known framings are listed in the language reference; unknown ones are passed through in lower case. "
+     "Start a line with ! to make an all-capitals line plain action."),
+    ("style", "unknown-transition", WARNING, "A transition scenec does not know.",
+     "Known transitions: CUT TO, SMASH CUT TO, MATCH CUT TO, JUMP CUT TO, DISSOLVE TO, FADE TO, WIPE TO, FADE IN, FADE OUT."),
+    ("style", "lone-name-line", WARNING, "A cast name alone on a line, not read as a cue.",
+     "A character cue needs its dialogue on the very next line and a blank line before it."),
+    ("style", "caps-line-in-dialogue", WARNING, "A line in capitals inside dialogue.",
+     "Dialogue runs until a blank line; a transition or framing line right under it is read as spoken words."),
+    # --- payload: the emitted request ------------------------------------------------
+    ("payload", "invalid-payload", ERROR, "The emitted request failed validation.",
+     "A bug in scenec: the request model rejected what the compiler produced. Please report it."),
+)
+
+
+def make(code: str, message: str, span: Span | None, *, path: str | None = None, hint: str | None = None,
+         severity: str | None = None, related: Iterable[tuple[str, Span]] = ()) -> Diagnostic:
+    """A diagnostic for a registered code (an unregistered code is a bug and raises KeyError)."""
+    registered = CODES[code]
+    return Diagnostic(code, severity or registered.severity, message, span, path, hint, tuple(related))
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == ERROR for d in diagnostics)
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple:
+    span = diagnostic.span
+    return (diagnostic.path or "", span.start if span else -1, diagnostic.code)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, small strings only (names, keywords)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def did_you_mean(word: str, candidates: Iterable[str], *, limit: int = 3) -> list[str]:
+    """Candidates close to word, nearest first: within a third of the word's length (at least 1, case-insensitive)."""
+    threshold = max(1, (len(word) + 1) // 3)
+    scored = []
+    for candidate in set(candidates):
+        distance = edit_distance(word.upper(), candidate.upper())
+        if distance <= threshold:
+            scored.append((distance, candidate))
+    return [candidate for _, candidate in sorted(scored)[:limit]]

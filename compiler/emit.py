@@ -1,0 +1,72 @@
+"""Stage 4, emit: a checked scene and its prompt to the request body (payload.Payload), plus the cast table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import ir
+from .diagnostics import Diagnostic, make
+
+__all__ = ["emit", "payload_dict", "cast_table", "media_url"]
+
+
+def media_url(source: ir.MediaSource, root: Path | None) -> str:
+    """URLs and data URIs as written; local files as a path relative to the project root (render replaces them)."""
+    if source.scheme != "local" or source.local_path is None:
+        return source.text
+    base = root or Path.cwd()
+    try:
+        return source.local_path.absolute().relative_to(base.absolute()).as_posix()
+    except ValueError:
+        return source.local_path.absolute().as_posix()
+
+
+def payload_dict(scene: ir.Scene, prompt: str) -> dict:
+    """The request body as plain data, in the API's field order."""
+    root = scene.project_root
+    media = []
+    if scene.first_frame:
+        media.append(_entry("first_frame", scene.first_frame.media, scene.first_frame.voice, root))
+    for member in scene.references:
+        media.append(_entry(f"reference_{member.kind}", member.media, member.voice, root))
+    settings = scene.settings
+    inputs = {"prompt": prompt, "negative_prompt": settings.negative_prompt, "media": media}
+    parameters = {"resolution": settings.resolution, "ratio": None if scene.first_frame else settings.ratio,
+                  "duration": settings.duration, "prompt_extend": settings.prompt_extend,
+                  "watermark": settings.watermark, "seed": settings.seed}
+    return {"model": settings.model, "input": inputs, "parameters": parameters}
+
+
+def _entry(kind: str, media: ir.MediaSource, voice: ir.MediaSource | None, root: Path | None) -> dict:
+    entry = {"type": kind, "url": media_url(media, root)}
+    if voice:
+        entry["reference_voice"] = media_url(voice, root)
+    return entry
+
+
+def emit(scene: ir.Scene, prompt: str):
+    """Validate the body with the request model; a failure is a compiler bug, reported as a diagnostic."""
+    from pydantic import ValidationError
+
+    from .payload import LOCAL_CONTEXT, Payload
+
+    try:
+        return Payload.model_validate(payload_dict(scene, prompt), context=LOCAL_CONTEXT), []
+    except ValidationError as error:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+        return None, [make("invalid-payload", f"the request failed validation: {details}", None, path=scene.path)]
+
+
+def cast_table(scene: ir.Scene) -> list[dict]:
+    """One row per media entry: name, kind, media index, identifier, voice (what --explain prints)."""
+    root = scene.project_root
+    rows = []
+    if scene.first_frame:
+        rows.append({"name": "FIRST FRAME", "kind": "first_frame", "index": 0, "identifier": "(not named)",
+                     "source": media_url(scene.first_frame.media, root),
+                     "voice": media_url(scene.first_frame.voice, root) if scene.first_frame.voice else None})
+    for member in scene.references:
+        rows.append({"name": member.name, "kind": f"reference_{member.kind}", "index": member.media_index,
+                     "identifier": member.identifier, "source": media_url(member.media, root),
+                     "voice": media_url(member.voice, root) if member.voice else None})
+    return rows

@@ -1,0 +1,138 @@
+"""The resolved scene (output of resolve, input of check, prompt and emit): names bound to media entries and identifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+from .source import Span
+
+__all__ = ["MediaSource", "CastMember", "FirstFrame", "Settings", "Ref", "Words", "Piece", "ActionBeat",
+           "DialoguePart", "DialogueBeat", "Beat", "Shot", "Scene"]
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """Where a medium comes from, as written and as understood."""
+
+    text: str               # as the writer wrote it (quotes removed)
+    span: Span
+    path: str               # the file that names it
+    scheme: str             # "local", "http", "https", "data", or another URL scheme (an error)
+    local_path: Path | None = None  # absolute, not symlink-resolved, for local files
+
+
+@dataclass(frozen=True)
+class CastMember:
+    name: str
+    span: Span              # the name in its declaration
+    path: str               # the file that declares it
+    role: str               # "character" | "object" | "background"
+    kind: str               # "image" | "video"
+    media: MediaSource
+    voice: MediaSource | None
+    description: str | None
+    length: float | None    # declared length of a reference video, seconds
+    media_index: int        # position in input.media
+    ordinal: int            # 1-based, counted per kind
+    identifier: str         # what the prompt calls it: "Image 1", "视频1", "reference image"
+
+
+@dataclass(frozen=True)
+class FirstFrame:
+    media: MediaSource
+    voice: MediaSource | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Settings:
+    title: str | None = None
+    model: str = "wan2.7-r2v"
+    resolution: str = "1080P"
+    ratio: str = "16:9"
+    duration: int = 5
+    seed: int | None = None
+    watermark: bool = False
+    prompt_extend: bool = True
+    negative_prompt: str | None = None
+    language: str = "en"
+    prompt_style: str = "prose"
+    atmosphere: str | None = None
+    given: frozenset[str] = frozenset()          # settings the writer wrote (the rest are API defaults)
+    spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A cast name used in prose: renders as the member's identifier."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Words:
+    text: str
+
+
+Piece = Union[Words, Ref]
+
+
+@dataclass(frozen=True)
+class ActionBeat:
+    pieces: tuple[Piece, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class DialoguePart:
+    kind: str                       # "lead-in" | "delivery" | "manner" | "speech"
+    pieces: tuple[Piece, ...]       # for speech: one Words, never rewritten
+
+
+@dataclass(frozen=True)
+class DialogueBeat:
+    speaker: str
+    span: Span
+    parts: tuple[DialoguePart, ...]
+
+
+Beat = Union[ActionBeat, DialogueBeat]
+
+
+@dataclass(frozen=True)
+class Shot:
+    number: int
+    transition: str | None = None           # "CUT", "DISSOLVE", "FADE IN", "FADE OUT", ...
+    framing: str | None = None              # "CLOSE-UP", "WIDE SHOT", ...
+    subjects: tuple[Ref, ...] = ()
+    timing: tuple[float, float] | None = None
+    timing_span: Span | None = None
+    heading: tuple[Piece, ...] | None = None
+    beats: tuple[Beat, ...] = ()
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Scene:
+    path: str
+    project_root: Path | None
+    settings: Settings
+    members: tuple[CastMember, ...]
+    first_frame: FirstFrame | None
+    storyboard: CastMember | None           # the multi-panel image, numbered like a reference image
+    shots: tuple[Shot, ...]
+    extra_first_frames: tuple[Span, ...] = ()
+
+    @property
+    def references(self) -> tuple[CastMember, ...]:
+        """The reference images and videos in media order (the storyboard image included)."""
+        return ((self.storyboard,) if self.storyboard else ()) + self.members
+
+    def member(self, name: str) -> CastMember | None:
+        for member in self.references:
+            if member.name == name:
+                return member
+        return None

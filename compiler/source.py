@@ -1,0 +1,87 @@
+"""Source text and positions: one convention inside (offsets, 1-based line and column in code points), LSP conversion in one place."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Span", "Source", "utf16_column", "column_from_utf16"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open range of a source text: offsets in code points, lines and columns 1-based."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"start": self.start, "end": self.end, "line": self.line, "column": self.column,
+                "end_line": self.end_line, "end_column": self.end_column}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A text with a name (its path, shown in diagnostics) and a line index."""
+
+    text: str
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.path) if self.path is not None else "<text>"
+
+    @property
+    def line_starts(self) -> list[int]:
+        starts = self.__dict__.get("_line_starts")
+        if starts is None:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            object.__setattr__(self, "_line_starts", starts)
+        return starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of an offset, clamped to the text."""
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self.line_starts, offset) - 1
+        return index + 1, offset - self.line_starts[index] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        start = max(0, min(start, len(self.text)))
+        end = max(start, min(end, len(self.text)))
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(start, end, line, column, end_line, end_column)
+
+    def line_text(self, line: int) -> str:
+        starts = self.line_starts
+        if not 1 <= line <= len(starts):
+            return ""
+        begin = starts[line - 1]
+        stop = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[begin:stop].rstrip("\r")
+
+
+def utf16_column(line_text: str, column: int) -> int:
+    """0-based UTF-16 column (what LSP counts) of a 1-based code-point column."""
+    prefix = line_text[: column - 1]
+    return len(prefix.encode("utf-16-le")) // 2
+
+
+def column_from_utf16(line_text: str, utf16: int) -> int:
+    """1-based code-point column of a 0-based UTF-16 column (inverse of utf16_column)."""
+    units = 0
+    for index, char in enumerate(line_text):
+        if units >= utf16:
+            return index + 1
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(line_text) + 1

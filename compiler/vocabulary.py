@@ -1,0 +1,62 @@
+"""Screen vocabulary: framings and transitions the templates know, with their English and Chinese phrases."""
+
+from __future__ import annotations
+
+__all__ = ["FRAMINGS", "TRANSITIONS", "framing_entry"]
+
+# canonical framing -> (English noun phrase, Chinese term).  Aliases map to a canonical entry.
+FRAMINGS = {
+    "EXTREME CLOSE-UP": ("extreme close-up", "大特写"),
+    "CLOSE-UP": ("close-up", "特写"),
+    "MEDIUM CLOSE-UP": ("medium close-up", "近景"),
+    "MEDIUM SHOT": ("medium shot", "中景"),
+    "MEDIUM WIDE SHOT": ("medium wide shot", "中全景"),
+    "WIDE SHOT": ("wide shot", "全景"),
+    "EXTREME WIDE SHOT": ("extreme wide shot", "远景"),
+    "FULL SHOT": ("full shot", "全身镜头"),
+    "TWO SHOT": ("two shot", "双人镜头"),
+    "OVER THE SHOULDER": ("over-the-shoulder shot", "过肩镜头"),
+    "POV": ("point-of-view shot", "主观镜头"),
+    "INSERT": ("insert shot", "插入镜头"),
+    "TRACKING SHOT": ("tracking shot", "跟拍镜头"),
+    "AERIAL SHOT": ("aerial shot", "航拍镜头"),
+    "ESTABLISHING SHOT": ("establishing shot", "建立镜头"),
+    "LOW ANGLE": ("low-angle shot", "低角度镜头"),
+    "HIGH ANGLE": ("high-angle shot", "高角度镜头"),
+    "ANGLE": ("angle", "角度"),
+    "BLACK": ("black", "黑场"),
+}
+ALIASES = {
+    "CLOSE": "CLOSE-UP", "CLOSE UP": "CLOSE-UP", "CU": "CLOSE-UP", "ECU": "EXTREME CLOSE-UP",
+    "EXTREME CLOSE UP": "EXTREME CLOSE-UP", "MEDIUM": "MEDIUM SHOT", "MS": "MEDIUM SHOT", "MCU": "MEDIUM CLOSE-UP",
+    "WIDE": "WIDE SHOT", "WS": "WIDE SHOT", "LONG SHOT": "EXTREME WIDE SHOT", "EXTREME WIDE": "EXTREME WIDE SHOT",
+    "FULL": "FULL SHOT", "OTS": "OVER THE SHOULDER", "OVER THE SHOULDER SHOT": "OVER THE SHOULDER",
+    "POV SHOT": "POV", "INSERT SHOT": "INSERT", "TRACKING": "TRACKING SHOT", "AERIAL": "AERIAL SHOT",
+    "ESTABLISHING": "ESTABLISHING SHOT", "LOW ANGLE SHOT": "LOW ANGLE", "HIGH ANGLE SHOT": "HIGH ANGLE",
+    "ANGLE ON": "ANGLE", "TWO-SHOT": "TWO SHOT",
+}
+
+# transition verb -> (English "the shot ... to", Chinese "随后...到")
+TRANSITIONS = {
+    "CUT": ("cuts", "切换"),
+    "SMASH CUT": ("smash-cuts", "硬切"),
+    "MATCH CUT": ("match-cuts", "匹配剪辑切换"),
+    "JUMP CUT": ("jump-cuts", "跳切"),
+    "HARD CUT": ("cuts", "硬切"),
+    "DISSOLVE": ("dissolves", "叠化"),
+    "FADE": ("fades", "渐变"),
+    "WIPE": ("wipes", "划变"),
+    "FADE IN": ("fades in", "淡入"),
+    "FADE OUT": ("fades out", "淡出"),
+}
+
+
+def framing_entry(framing: str) -> tuple[str, str] | None:
+    """(English, Chinese) for a framing as written, or None when scenec does not know it."""
+    key = " ".join(framing.upper().replace(".", "").split())
+    key = ALIASES.get(key, key)
+    return FRAMINGS.get(key)
+
+
+def known_framings() -> list[str]:
+    return sorted(set(FRAMINGS) | set(ALIASES))
