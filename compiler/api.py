@@ -15,6 +15,10 @@ __all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "rende
            "check_file", "compile_file", "compile_text", "Compiled"]
 
 
+# Files that were not parsed at all: nothing to resolve or check.
+UNPARSEABLE = {"not-text", "file-too-large", "unreadable-file"}
+
+
 def render_prompt(scene: ir.Scene) -> str:
     from .prompt import render_prompt as render
 
@@ -44,7 +48,7 @@ class Compiled:
 
 def _front(path: Path | None, text: str | None, *, probe: bool) -> tuple[ir.Scene | None, list[Diagnostic]]:
     scene_file, diagnostics = parse_file(path) if text is None else parse_text(text, path)
-    if not scene_file.source.text and diagnostics:
+    if any(d.code in UNPARSEABLE for d in diagnostics):
         return None, diagnostics
     scene, resolved = resolve(scene_file)
     return scene, diagnostics + resolved

@@ -27,6 +27,7 @@ def check(scene: ir.Scene, *, project: Project | None = None, probe: bool = True
     found += check_counts(scene)
     found += check_settings(scene)
     found += check_timings(scene)
+    found += check_vocabulary(scene)
     found += check_prompt_length(scene, prompt_length)
     found += check_media(scene, project, probe=probe)
     return found
@@ -99,6 +100,24 @@ def check_timings(scene: ir.Scene) -> list[Diagnostic]:
                            f"shot {shot.number} ends at {end:g}s, after the scene's DURATION of {duration}s",
                            shot.timing_span, hint=f"raise DURATION or end the shot by {duration}s"))
         previous_end = max(previous_end, end)
+    return out
+
+
+def check_vocabulary(scene: ir.Scene) -> list[Diagnostic]:
+    """Framings and transitions the templates do not know are passed through, with a warning."""
+    from .diagnostics import did_you_mean
+    from .vocabulary import TRANSITIONS, framing_entry, known_framings
+
+    out = []
+    for shot in scene.shots:
+        if shot.framing and framing_entry(shot.framing) is None and scene.member(shot.framing) is None:
+            close = did_you_mean(shot.framing, known_framings())
+            out.append(_at(scene, "unknown-framing", f"scenec does not know the framing {shot.framing}", shot.span,
+                           hint=f"did you mean {close[0]}?" if close else "start the line with ! if it is action"))
+        if shot.transition and shot.transition not in TRANSITIONS:
+            close = did_you_mean(shot.transition, TRANSITIONS)
+            out.append(_at(scene, "unknown-transition", f"scenec does not know the transition {shot.transition} TO",
+                           shot.span, hint=f"did you mean {close[0]} TO?" if close else None))
     return out
 
 

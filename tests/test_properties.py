@@ -1,0 +1,123 @@
+"""Properties at the seams: nothing crashes, compile is deterministic, identifiers point at real media entries,
+the prompt-length bound holds, and position conversions round-trip."""
+
+import re
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from compiler.api import check, compile_text, parse_text, resolve
+from compiler.prompt import length_bound, render_prompt
+from compiler.source import column_from_utf16, utf16_column
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAMMAR = (ROOT / "grammar" / "scene.lark").read_text()
+NAMES = ["MAYA", "LEO", "ALLEY", "RIO", "NOVA", "TRAY"]
+MEDIA = {"image": "https://example.com/a.jpg", "video": "https://example.com/a.mp4"}
+
+
+@given(st.text(max_size=400))
+def test_arbitrary_text_never_crashes(text: str) -> None:
+    result = compile_text(text)
+    assert all(d.code and d.severity in ("error", "warning") for d in result.diagnostics)
+
+
+def _grammar_text():
+    from hypothesis.extra.lark import from_lark
+    from lark import Lark
+
+    lark = Lark(GRAMMAR, parser="lalr", lexer="contextual")
+    return from_lark(lark, start="start")
+
+
+# Terminals with lookaheads make lark's generator discard many drafts: fewer examples, no filter check.
+@settings(max_examples=25, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_grammar_generated_text_never_crashes(data) -> None:
+    text = data.draw(_grammar_text())
+    compile_text(text)
+
+
+# A small generator of valid scenes: a cast of remote media and a script that names it.
+@st.composite
+def scenes(draw):
+    count = draw(st.integers(1, 5))
+    kinds = draw(st.lists(st.sampled_from(["image", "video"]), min_size=count, max_size=count))
+    names = NAMES[:count]
+    zh = draw(st.booleans())
+    style = draw(st.sampled_from(["prose", "shots"]))
+    lines = ["DURATION: 5s", f"LANGUAGE: {'zh' if zh else 'en'}", f"PROMPT STYLE: {style}", "CAST"]
+    for name, kind in zip(names, kinds):
+        description = draw(st.sampled_from(["", " (someone)", " (a long description of a person, with commas)"]))
+        lines.append(f"{name}{description}: {kind} {MEDIA[kind]}")
+    lines.append("")
+    words = st.text(alphabet="abcdefghij klmnop,.'", min_size=1, max_size=60).map(str.strip).filter(lambda w: any(c.isalpha() for c in w))
+    for _ in range(draw(st.integers(1, 8))):
+        shape = draw(st.sampled_from(["action", "dialogue", "framing", "transition"]))
+        name = draw(st.sampled_from(names))
+        if shape == "action":
+            lines += [f"{name} {draw(words)}", ""]
+        elif shape == "dialogue":
+            paren = draw(st.sampled_from(["", "(softly)", "(after seeing %s)" % draw(st.sampled_from(names)), "(replies)"]))
+            lines += [name] + ([paren] if paren else []) + [draw(words), ""]
+        elif shape == "framing":
+            lines += [f"{draw(st.sampled_from(['WIDE', 'CLOSE-UP', 'MEDIUM SHOT']))} ON {name}", ""]
+        else:
+            lines += [f"CUT TO CLOSE-UP ON {name}.", ""]
+    for name in names:
+        lines += [f"{name} waits.", ""]
+    return "\n".join(lines)
+
+
+IDENTIFIER = re.compile(r"(Image|Video) (\d+)|(图|视频)(\d+)|reference (image|video)|参考(图片|视频)")
+
+
+@given(scenes())
+def test_compile_is_deterministic_and_identifiers_point_at_media(text: str) -> None:
+    first = compile_text(text)
+    second = compile_text(text)
+    assert first.ok, first.diagnostics
+    assert first.prompt == second.prompt
+    assert first.payload.model_dump_json() == second.payload.model_dump_json()
+    media = first.payload.input.media
+    counts = {"image": sum(m.type == "reference_image" for m in media), "video": sum(m.type == "reference_video" for m in media)}
+    for match in IDENTIFIER.finditer(first.prompt):
+        if match.group(1) or match.group(3):
+            kind = "image" if (match.group(1) == "Image" or match.group(3) == "图") else "video"
+            number = int(match.group(2) or match.group(4))
+            assert 1 <= number <= counts[kind], (match.group(), counts)
+        else:
+            kind = "image" if (match.group(5) == "image" or match.group(6) == "图片") else "video"
+            assert counts[kind] == 1 and sum(counts.values()) == 1
+
+
+@given(scenes())
+def test_length_bound_is_an_upper_bound(text: str) -> None:
+    scene_file, _ = parse_text(text)
+    scene, _ = resolve(scene_file)
+    assert len(render_prompt(scene)) <= length_bound(scene)
+
+
+def test_prompt_too_long_says_by_how_much() -> None:
+    text = "CAST\nMAYA: image https://example.com/a.jpg\n\n" + "MAYA walks a little further down the long road.\n" * 120
+    result = compile_text(text)
+    [diagnostic] = [d for d in result.diagnostics if d.code == "prompt-too-long"]
+    over = len(result.prompt) - 5000
+    assert f"{over} over the limit of 5000" in diagnostic.message
+    scene_file, _ = parse_text(text)
+    scene, _ = resolve(scene_file)
+    assert [d.code for d in check(scene, probe=False) if d.code == "prompt-too-long"] == ["prompt-too-long"]
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30), st.data())
+def test_utf16_columns_round_trip(line: str, data) -> None:
+    column = data.draw(st.integers(1, len(line) + 1))
+    assert column_from_utf16(line, utf16_column(line, column)) == column
+
+
+def test_utf16_columns_of_emoji_and_cjk() -> None:
+    line = "😀茶 MAYA"
+    assert utf16_column(line, 1) == 0
+    assert utf16_column(line, 2) == 2      # the emoji is two UTF-16 units
+    assert utf16_column(line, 4) == 4      # 茶 is one
+    assert column_from_utf16(line, 4) == 4
