@@ -1,0 +1,1 @@
+"""Rendering: submitting compiled requests to DashScope, journaling them and fetching the videos."""

@@ -1,0 +1,925 @@
+"""Tests that the fake DashScope server behaves like the real API, checked with httpx and the official SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.fakescope import FakeDashScope, make_mp4, mp4_duration, parse_fault_spec
+from tests.fakescope.server import parse_multipart
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "wan2.7-r2v"
+SUBMIT = "/services/aigc/video-generation/video-synthesis"
+ASYNC = {"X-DashScope-Async": "enable"}
+OSS = {"X-DashScope-OssResourceResolve": "enable"}
+FINAL = {"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"}
+PNG_DATA_URL = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
+DELETE = object()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def make_server():
+    """Start servers with the given options; all are stopped after the test."""
+    started: list[FakeDashScope] = []
+
+    def factory(**options) -> FakeDashScope:
+        options.setdefault("generation_delay", 0.2)
+        server = FakeDashScope(**options).start()
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(make_server) -> FakeDashScope:
+    return make_server()
+
+
+def api(server: FakeDashScope, key: str | None = "sk-test") -> httpx.Client:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.Client(base_url=server.base_url, headers=headers, timeout=10)
+
+
+@pytest.fixture
+def client(server):
+    with api(server) as c:
+        yield c
+
+
+def valid_body(**parameters) -> dict:
+    return {
+        "model": MODEL,
+        "input": {
+            "prompt": "Image 1 waves at the camera.",
+            "media": [{"type": "reference_image", "url": "https://example.com/boy.png"}],
+        },
+        "parameters": {"resolution": "720P", "duration": 5, **parameters},
+    }
+
+
+def edited(path: str, value) -> dict:
+    """valid_body() with one dotted path set (or removed with DELETE)."""
+    body = valid_body()
+    *parents, last = path.split(".")
+    node = body
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if value is DELETE:
+        del node[last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return body
+
+
+def submit(client: httpx.Client, body: dict | None = None, headers: dict | None = None) -> httpx.Response:
+    return client.post(SUBMIT, json=valid_body() if body is None else body, headers={**ASYNC, **(headers or {})})
+
+
+def submit_id(client: httpx.Client, body: dict | None = None, headers: dict | None = None) -> str:
+    response = submit(client, body, headers)
+    assert response.status_code == 200, response.text
+    return response.json()["output"]["task_id"]
+
+
+def poll(client: httpx.Client, task_id: str, until=FINAL, timeout: float = 5.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        payload = client.get(f"/tasks/{task_id}").json()
+        if payload["output"]["task_status"] in until or time.monotonic() > deadline:
+            return payload
+        time.sleep(0.02)
+
+
+def upload(client: httpx.Client, name: str, content: bytes, model: str = MODEL) -> str:
+    """Do what the SDK does for a local file: getPolicy, then the OSS form post; return the oss:// URL."""
+    policy = client.get("/uploads", params={"action": "getPolicy", "model": model}).json()["data"]
+    response = httpx.post(policy["upload_host"], data=oss_form(policy, name), files={"file": (name, content)})
+    assert response.status_code == 200 and response.content == b"", response.text
+    return f"oss://{policy['upload_dir']}/{name}"
+
+
+def oss_form(grant: dict, name: str, **overrides) -> dict:
+    """The form fields oss_utils.py sends with a file, from a getPolicy answer."""
+    form = {
+        "OSSAccessKeyId": grant["oss_access_key_id"],
+        "Signature": grant["signature"],
+        "policy": grant["policy"],
+        "key": f"{grant['upload_dir']}/{name}",
+        "x-oss-object-acl": grant["x_oss_object_acl"],
+        "x-oss-forbid-overwrite": grant["x_oss_forbid_overwrite"],
+        "success_action_status": "200",
+        "x-oss-content-type": "application/octet-stream",
+    }
+    form.update(overrides)
+    return form
+
+
+def header(headers: dict, name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def assert_api_error(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    payload = response.json()
+    assert set(payload) == {"request_id", "code", "message"}
+    assert payload["code"] == code and payload["message"] and payload["request_id"]
+    return payload
+
+
+def assert_oss_error(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/xml"
+    assert f"<Code>{code}</Code>" in response.text
+
+
+# ---------------------------------------------------------------- submit
+
+
+def test_submit_answers_pending_task(server, client):
+    response = submit(client)
+    payload = response.json()
+    assert response.status_code == 200
+    assert set(payload) == {"request_id", "output"}
+    assert payload["output"]["task_status"] == "PENDING"
+    assert server.submissions == [valid_body()]
+    assert server.task_ids == [payload["output"]["task_id"]]
+
+
+@pytest.mark.parametrize("key", [None, "sk-wrong"])
+@pytest.mark.parametrize("call", ["submit", "task", "cancel", "policy"])
+def test_api_endpoints_require_the_key(server, key, call):
+    with api(server, key) as c:
+        response = {
+            "submit": lambda: submit(c),
+            "task": lambda: c.get("/tasks/any"),
+            "cancel": lambda: c.post("/tasks/any/cancel"),
+            "policy": lambda: c.get("/uploads", params={"action": "getPolicy", "model": MODEL}),
+        }[call]()
+    assert_api_error(response, 401, "InvalidApiKey")
+    assert server.submissions == []
+
+
+def test_submit_without_async_header_is_refused(server, client):
+    response = client.post(SUBMIT, json=valid_body())
+    payload = assert_api_error(response, 403, "AccessDenied")
+    assert "synchronous" in payload["message"]
+    assert server.submissions == []
+
+
+LONG = "x" * 5001
+INVALID_BODIES = {
+    "no model": edited("model", DELETE),
+    "unknown model": edited("model", "wan2.6-r2v"),
+    "no input": edited("input", DELETE),
+    "no prompt": edited("input.prompt", DELETE),
+    "blank prompt": edited("input.prompt", "   "),
+    "prompt too long": edited("input.prompt", LONG),
+    "negative too long": edited("input.negative_prompt", "n" * 501),
+    "unknown input field": edited("input.reference_urls", ["https://example.com/a.png"]),
+    "no media": edited("input.media", DELETE),
+    "empty media": edited("input.media", []),
+    "media not a list": edited("input.media", {"type": "reference_image"}),
+    "unknown media type": edited("input.media.0.type", "last_frame"),
+    "unknown media field": edited("input.media.0.role", "hero"),
+    "no url": edited("input.media.0.url", DELETE),
+    "ftp url": edited("input.media.0.url", "ftp://example.com/a.png"),
+    "bare path": edited("input.media.0.url", "boy.png"),
+    "gif data url": edited("input.media.0.url", "data:image/gif;base64,R0lGOD=="),
+    "bad base64": edited("input.media.0.url", "data:image/png;base64,***"),
+    "base64 video": edited("input.media", [{"type": "reference_video", "url": PNG_DATA_URL}]),
+    "base64 voice": edited("input.media.0.reference_voice", "data:audio/mp3;base64,AAAA"),
+    "voice on first frame": edited(
+        "input.media",
+        [
+            {"type": "reference_image", "url": "https://example.com/a.png"},
+            {"type": "first_frame", "url": "https://example.com/f.png", "reference_voice": "https://example.com/v.mp3"},
+        ],
+    ),
+    "six references": edited("input.media", [{"type": "reference_image", "url": f"https://e.com/{i}.png"} for i in range(6)]),
+    "only a first frame": edited("input.media", [{"type": "first_frame", "url": "https://example.com/f.png"}]),
+    "two first frames": edited(
+        "input.media",
+        [{"type": "reference_image", "url": "https://e.com/a.png"}]
+        + [{"type": "first_frame", "url": f"https://e.com/f{i}.png"} for i in range(2)],
+    ),
+    "oss without header": edited("input.media.0.url", "oss://dashscope-instant/x/boy.png"),
+    "parameters not an object": edited("parameters", [1]),
+    "resolution 480P": edited("parameters.resolution", "480P"),
+    "ratio 21:9": edited("parameters.ratio", "21:9"),
+    "duration 1": edited("parameters.duration", 1),
+    "duration 16": edited("parameters.duration", 16),
+    "duration string": edited("parameters.duration", "5"),
+    "duration float": edited("parameters.duration", 5.0),
+    "duration bool": edited("parameters.duration", True),
+    "seed negative": edited("parameters.seed", -1),
+    "seed too big": edited("parameters.seed", 2147483648),
+    "prompt_extend not bool": edited("parameters.prompt_extend", "yes"),
+    "watermark int": edited("parameters.watermark", 1),
+    "wan2.6 size": edited("parameters.size", "1280*720"),
+    "wan2.6 shot_type": edited("parameters.shot_type", "multi"),
+    "audio switch": edited("parameters.audio", True),
+}
+
+
+@pytest.mark.parametrize("body", INVALID_BODIES.values(), ids=INVALID_BODIES.keys())
+def test_submit_rejects_what_the_service_rejects(server, client, body):
+    assert_api_error(submit(client, body), 400, "InvalidParameter")
+    assert server.submissions == []
+
+
+def test_duration_over_ten_is_refused_only_with_a_reference_video(client):
+    video = {"type": "reference_video", "url": "https://example.com/girl.mp4"}
+    with_video = valid_body(duration=11)
+    with_video["input"]["media"].append(video)
+    assert_api_error(submit(client, with_video), 400, "InvalidParameter")
+    assert submit(client, valid_body(duration=15)).status_code == 200
+    with_video["parameters"]["duration"] = 10
+    assert submit(client, with_video).status_code == 200
+
+
+def test_submit_rejects_non_json(client):
+    response = client.post(SUBMIT, content=b"{not json", headers={**ASYNC, "Content-Type": "application/json"})
+    assert_api_error(response, 400, "InvalidParameter")
+
+
+VALID_BODIES = {
+    "five references with voices": edited(
+        "input.media",
+        [{"type": "reference_video", "url": "https://e.com/v.mp4", "reference_voice": "https://e.com/v.mp3"}]
+        + [{"type": "reference_image", "url": f"https://e.com/{i}.png", "reference_voice": "http://e.com/i.wav"} for i in range(4)],
+    ),
+    "first frame as base64": edited(
+        "input.media",
+        [{"type": "first_frame", "url": PNG_DATA_URL}, {"type": "reference_image", "url": "data:image/webp;base64,UklGRg=="}],
+    ),
+    "prompt of 5000": edited("input.prompt", "x" * 5000),
+    "chinese prompt": edited("input.prompt", "图1 对视频1 说：“你好。”"),
+    "negative of 500": edited("input.negative_prompt", "n" * 500),
+    "all parameters": valid_body(resolution="1080P", ratio="3:4", duration=2, seed=2147483647, prompt_extend=False, watermark=True),
+    "seed zero": valid_body(seed=0),
+    "no parameters": edited("parameters", DELETE),
+    "sdk extras": {**valid_body(), "input": {**valid_body()["input"], "function": "video-synthesis", "extend_prompt": True}},
+}
+
+
+@pytest.mark.parametrize("body", VALID_BODIES.values(), ids=VALID_BODIES.keys())
+def test_submit_accepts_valid_bodies(server, client, body):
+    assert submit(client, body).status_code == 200
+    assert server.submissions == [body]
+
+
+def test_oss_urls_need_the_header_and_an_uploaded_key(server, client):
+    url = upload(client, "boy.png", b"\x89PNG image")
+    assert_api_error(submit(client, edited("input.media.0.url", url)), 400, "InvalidParameter")
+    missing = url.replace("boy.png", "nobody.png")
+    assert_api_error(submit(client, edited("input.media.0.url", missing), OSS), 400, "InvalidParameter")
+    assert submit(client, edited("input.media.0.url", url), OSS).status_code == 200
+
+
+def test_long_prompts_can_be_cut_like_the_real_service(make_server):
+    server = make_server(truncate_long_prompts=True)
+    with api(server) as c:
+        task_id = submit_id(c, edited("input.prompt", "y" * 6000))
+        output = poll(c, task_id)["output"]
+    assert output["orig_prompt"] == "y" * 5000
+
+
+# ---------------------------------------------------------------- task lifecycle
+
+
+def test_task_goes_pending_running_succeeded(make_server):
+    server = make_server(generation_delay=0.6, pending_time=0.3)
+    with api(server) as c:
+        task_id = submit_id(c)
+        seen = []
+        while not seen or seen[-1] not in FINAL:
+            status = c.get(f"/tasks/{task_id}").json()["output"]["task_status"]
+            if not seen or seen[-1] != status:
+                seen.append(status)
+            time.sleep(0.02)
+        payload = c.get(f"/tasks/{task_id}").json()
+    assert seen == ["PENDING", "RUNNING", "SUCCEEDED"]
+    output = payload["output"]
+    assert set(output) >= {"task_id", "task_status", "submit_time", "scheduled_time", "end_time", "orig_prompt", "video_url"}
+    assert output["orig_prompt"] == valid_body()["input"]["prompt"]
+    assert len(output["end_time"]) == len("2025-01-08 16:42:45.123")
+    assert output["submit_time"] <= output["scheduled_time"] <= output["end_time"]
+    assert output["video_url"].startswith(server.origin + f"/download/{task_id}.mp4?expires=")
+    # usage sits beside output, as the real API and the SDK have it
+    assert payload["usage"] == {
+        "duration": 5.0, "input_video_duration": 0.0, "output_video_duration": 5,
+        "SR": 720, "ratio": "16:9", "video_count": 1,
+    }  # fmt: skip
+    assert server.task(task_id)["task_status"] == "SUCCEEDED"
+
+
+def test_pending_and_running_outputs_have_no_result_fields(make_server):
+    server = make_server(generation_delay=10, pending_time=5)
+    with api(server) as c:
+        output = c.get(f"/tasks/{submit_id(c)}").json()
+    assert set(output["output"]) == {"task_id", "task_status", "submit_time"}
+    assert "usage" not in output
+
+
+def test_unknown_task_is_unknown(client):
+    payload = client.get("/tasks/no-such-task").json()
+    assert payload["output"] == {"task_id": "no-such-task", "task_status": "UNKNOWN"}
+
+
+def test_task_record_raises_for_unknown_id(server):
+    with pytest.raises(KeyError):
+        server.task("nope")
+
+
+def test_prompt_extend_reports_actual_prompt(client):
+    extended = poll(client, submit_id(client))["output"]
+    plain = poll(client, submit_id(client, valid_body(prompt_extend=False)))["output"]
+    assert "actual_prompt" in extended and "actual_prompt" not in plain
+
+
+# ---------------------------------------------------------------- billing
+
+
+def test_usage_counts_each_reference_video_up_to_its_share(server, client):
+    short = upload(client, "short.mp4", make_mp4(1.0))
+    body = valid_body(duration=10, resolution="1080P", ratio="9:16")
+    body["input"]["media"] += [
+        {"type": "reference_video", "url": short},
+        {"type": "reference_video", "url": "https://example.com/unmeasured.mp4"},
+    ]
+    usage = poll(client, submit_id(client, body, OSS))["usage"]
+    # min(1, 2.5) + min(5 (assumed for an http URL), 2.5)
+    assert usage == {
+        "duration": 13.5, "input_video_duration": 3.5, "output_video_duration": 10,
+        "SR": 1080, "ratio": "9:16", "video_count": 1,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("videos", "expected"), [(1, 5.0), (2, 5.0), (3, 5.0), (5, 5.0)])
+def test_unmeasured_videos_bill_five_seconds_in_all(client, videos, expected):
+    body = edited("input.media", [{"type": "reference_video", "url": f"https://e.com/{i}.mp4"} for i in range(videos)])
+    assert poll(client, submit_id(client, body))["usage"]["input_video_duration"] == expected
+
+
+# ---------------------------------------------------------------- cancel
+
+
+def test_cancel_pending_task(make_server):
+    server = make_server(generation_delay=10, pending_time=5)
+    with api(server) as c:
+        task_id = submit_id(c)
+        response = c.post(f"/tasks/{task_id}/cancel")
+        assert response.status_code == 200 and set(response.json()) == {"request_id"}
+        output = c.get(f"/tasks/{task_id}").json()["output"]
+        assert output["task_status"] == "CANCELED" and "end_time" in output
+        assert_api_error(c.post(f"/tasks/{task_id}/cancel"), 400, "UnsupportedOperation")
+
+
+def test_cancel_refuses_running_finished_and_unknown_tasks(make_server):
+    server = make_server(generation_delay=10, pending_time=0)
+    with api(server) as c:
+        running = submit_id(c)
+        assert_api_error(c.post(f"/tasks/{running}/cancel"), 400, "UnsupportedOperation")
+        assert_api_error(c.post("/tasks/no-such-task/cancel"), 400, "UnsupportedOperation")
+    fast = make_server(generation_delay=0)
+    with api(fast) as c:
+        done = submit_id(c)
+        assert poll(c, done)["output"]["task_status"] == "SUCCEEDED"
+        assert_api_error(c.post(f"/tasks/{done}/cancel"), 400, "UnsupportedOperation")
+
+
+def test_max_concurrent_tasks_queue_in_pending(make_server):
+    server = make_server(generation_delay=0.4, pending_time=0, max_concurrent_tasks=1)
+    with api(server) as c:
+        first, second, third = submit_id(c), submit_id(c), submit_id(c)
+        assert server.task(first)["task_status"] == "RUNNING"
+        assert server.task(second)["task_status"] == "PENDING"
+        assert c.post(f"/tasks/{second}/cancel").status_code == 200
+        # the canceled task no longer holds the queue: the third starts right after the first
+        assert server.task(third)["start_at"] == pytest.approx(server.task(first)["end_at"])
+        assert poll(c, third, timeout=3)["output"]["task_status"] == "SUCCEEDED"
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def test_policy_and_upload_store_the_file(server, client):
+    response = client.get("/uploads", params={"action": "getPolicy", "model": MODEL})
+    payload = response.json()
+    assert response.status_code == 200 and set(payload) == {"request_id", "data"}
+    policy = payload["data"]
+    assert policy["upload_host"] == server.origin + "/oss"
+    assert {"policy", "signature", "upload_dir", "oss_access_key_id", "x_oss_object_acl", "x_oss_forbid_overwrite"} <= set(policy)
+    content = bytes(range(256)) * 3 + b"\r\n--tail\r\n"
+    response = httpx.post(policy["upload_host"], data=oss_form(policy, "a.bin"), files={"file": ("a.bin", content)})
+    assert response.status_code == 200 and response.content == b""
+    assert server.uploads == {f"{policy['upload_dir']}/a.bin": content}
+
+
+def test_upload_without_success_status_answers_204(server, client):
+    policy = client.get("/uploads", params={"action": "getPolicy", "model": MODEL}).json()["data"]
+    form = oss_form(policy, "a.bin")
+    del form["success_action_status"]
+    assert httpx.post(policy["upload_host"], data=form, files={"file": ("a.bin", b"x")}).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("override", "status", "code"),
+    [
+        ({"Signature": "Zm9v"}, 403, "SignatureDoesNotMatch"),
+        ({"OSSAccessKeyId": "LTAIother"}, 403, "InvalidAccessKeyId"),
+        ({"policy": "e30="}, 403, "SignatureDoesNotMatch"),
+        ({"key": "elsewhere/a.bin"}, 403, "AccessDenied"),
+    ],
+)
+def test_upload_checks_the_policy(server, client, override, status, code):
+    policy = client.get("/uploads", params={"action": "getPolicy", "model": MODEL}).json()["data"]
+    response = httpx.post(policy["upload_host"], data=oss_form(policy, "a.bin", **override), files={"file": ("a.bin", b"x")})
+    assert_oss_error(response, status, code)
+    assert server.uploads == {}
+
+
+def test_upload_refuses_overwrite(client):
+    policy = client.get("/uploads", params={"action": "getPolicy", "model": MODEL}).json()["data"]
+    post = lambda: httpx.post(policy["upload_host"], data=oss_form(policy, "a.bin"), files={"file": ("a.bin", b"x")})  # noqa: E731
+    assert post().status_code == 200
+    assert_oss_error(post(), 409, "FileAlreadyExists")
+
+
+@pytest.mark.parametrize(
+    "params", [{"action": "nope", "model": MODEL}, {"action": "getPolicy"}, {"action": "getPolicy", "model": "no-model"}]
+)
+def test_policy_checks_its_query(client, params):
+    assert_api_error(client.get("/uploads", params=params), 400, "InvalidParameter")
+
+
+@settings(max_examples=50, deadline=None)
+@given(content=st.binary(max_size=2048), fields=st.dictionaries(st.sampled_from(["key", "policy", "x"]), st.text(max_size=20)))
+def test_multipart_parser_reads_what_requests_sends(content, fields):
+    prepared = requests.Request("POST", "http://127.0.0.1/oss", data=fields, files={"file": ("f.bin", content)}).prepare()
+    parsed = parse_multipart(prepared.body, prepared.headers["Content-Type"])
+    assert parsed["file"] == ("f.bin", content)
+    assert {k: v.decode() for k, (_, v) in parsed.items() if k != "file"} == fields
+
+
+# ---------------------------------------------------------------- download
+
+
+def test_download_serves_an_mp4_of_the_task_duration(client):
+    url = poll(client, submit_id(client, valid_body(duration=7)))["output"]["video_url"]
+    response = httpx.get(url)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "video/mp4"
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.content[4:8] == b"ftyp"
+    assert mp4_duration(response.content) == 7.0
+
+
+def test_download_serves_given_bytes_and_ranges(make_server):
+    server = make_server(video_bytes=b"0123456789")
+    with api(server) as c:
+        url = poll(c, submit_id(c))["output"]["video_url"]
+    assert httpx.get(url).content == b"0123456789"
+    partial = httpx.get(url, headers={"Range": "bytes=4-"})
+    assert partial.status_code == 206 and partial.content == b"456789"
+    assert partial.headers["content-range"] == "bytes 4-9/10"
+    head = httpx.head(url)
+    assert head.status_code == 200 and head.headers["content-length"] == "10"
+
+
+def test_download_after_expiry_is_denied(make_server):
+    server = make_server(url_ttl=0)
+    with api(server) as c:
+        url = poll(c, submit_id(c))["output"]["video_url"]
+    response = httpx.get(url)
+    assert_oss_error(response, 403, "AccessDenied")
+    assert "Request has expired" in response.text
+
+
+def test_download_checks_the_signature(client):
+    url = poll(client, submit_id(client))["output"]["video_url"]
+    assert_oss_error(httpx.get(url[:-4] + "0000"), 403, "SignatureDoesNotMatch")
+    assert_oss_error(httpx.get(url.replace("/download/", "/download/x")), 404, "NoSuchKey")
+
+
+# ---------------------------------------------------------------- faults
+
+
+def call(server: FakeDashScope, client: httpx.Client, endpoint: str, ready: dict) -> httpx.Response:
+    """One ordinary, valid call of an endpoint; `ready` holds a finished task and a policy made beforehand."""
+    if endpoint == "submit":
+        return submit(client)
+    if endpoint == "task":
+        return client.get(f"/tasks/{ready['task_id']}")
+    if endpoint == "cancel":
+        return client.post("/tasks/no-such-task/cancel")
+    if endpoint == "policy":
+        return client.get("/uploads", params={"action": "getPolicy", "model": MODEL})
+    if endpoint == "upload":
+        name = f"f{len(server.uploads)}-{time.monotonic_ns()}.bin"
+        return httpx.post(ready["policy"]["upload_host"], data=oss_form(ready["policy"], name), files={"file": (name, b"x")})
+    return httpx.get(ready["video_url"])
+
+
+@pytest.fixture
+def ready(server, client) -> dict:
+    task_id = submit_id(client)
+    return {
+        "task_id": task_id,
+        "video_url": poll(client, task_id)["output"]["video_url"],
+        "policy": client.get("/uploads", params={"action": "getPolicy", "model": MODEL}).json()["data"],
+    }
+
+
+NORMAL_STATUS = {"submit": 200, "task": 200, "cancel": 400, "policy": 200, "upload": 200, "download": 200}
+ENDPOINTS = list(NORMAL_STATUS)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize(("fault", "status", "code"), [("throttle", 429, "Throttling.RateQuota"), ("internal", 500, "InternalError")])
+def test_error_faults_answer_once_then_recover(server, client, ready, endpoint, fault, status, code):
+    server.inject(endpoint, fault)
+    response = call(server, client, endpoint, ready)
+    if endpoint in ("upload", "download"):
+        assert_oss_error(response, status, code)
+    else:
+        assert_api_error(response, status, code)
+    assert call(server, client, endpoint, ready).status_code == NORMAL_STATUS[endpoint]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_drop_closes_without_answer(server, client, ready, endpoint):
+    submitted = len(server.submissions)
+    server.inject(endpoint, "drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        call(server, client, endpoint, ready)
+    assert len(server.submissions) == submitted
+    assert call(server, client, endpoint, ready).status_code == NORMAL_STATUS[endpoint]
+
+
+def test_drop_after_submit_creates_the_task_unseen(server, client):
+    server.inject("submit", "drop_after")
+    with pytest.raises(httpx.RemoteProtocolError):
+        submit(client)
+    assert len(server.submissions) == 1
+    assert poll(client, server.task_ids[0])["output"]["task_status"] == "SUCCEEDED"
+
+
+def test_drop_after_upload_stores_the_file(server, client, ready):
+    server.inject("upload", "drop_after")
+    with pytest.raises(httpx.RemoteProtocolError):
+        call(server, client, "upload", ready)
+    assert len(server.uploads) == 1
+
+
+def test_drop_after_cancel_cancels(make_server):
+    server = make_server(generation_delay=10, pending_time=5)
+    server.inject("cancel", "drop_after")
+    with api(server) as c:
+        task_id = submit_id(c)
+        with pytest.raises(httpx.RemoteProtocolError):
+            c.post(f"/tasks/{task_id}/cancel")
+        assert c.get(f"/tasks/{task_id}").json()["output"]["task_status"] == "CANCELED"
+
+
+def test_slow_fault_delays_then_answers(server, client):
+    server.inject("task", "slow", seconds=0.3)
+    started = time.monotonic()
+    assert client.get("/tasks/x").status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
+def test_fail_fault_ends_the_task_failed(server, client):
+    server.inject("submit", "fail", code="DataInspectionFailed", message="Output data may contain inappropriate content.")
+    # a rejected body does not use the fault up
+    assert_api_error(submit(client, edited("model", DELETE)), 400, "InvalidParameter")
+    payload = poll(client, submit_id(client))
+    assert payload["output"]["task_status"] == "FAILED"
+    assert payload["output"]["code"] == "DataInspectionFailed"
+    assert payload["output"]["message"] == "Output data may contain inappropriate content."
+    assert "usage" not in payload and "video_url" not in payload["output"]
+    assert poll(client, submit_id(client))["output"]["task_status"] == "SUCCEEDED"
+
+
+def test_cancel_fault_ends_the_task_canceled(server, client):
+    server.inject("submit", "cancel")
+    assert poll(client, submit_id(client))["output"]["task_status"] == "CANCELED"
+
+
+def test_faults_apply_the_given_number_of_times(server, client):
+    server.inject("submit", "throttle", times=2)
+    assert [submit(client).status_code for _ in range(3)] == [429, 429, 200]
+    assert len(server.submissions) == 1
+
+
+def test_expire_fault_denies_a_valid_url(server, client, ready):
+    server.inject("download", "expire")
+    response = httpx.get(ready["video_url"])
+    assert_oss_error(response, 403, "AccessDenied")
+    assert "Request has expired" in response.text
+    assert httpx.get(ready["video_url"]).status_code == 200
+
+
+def test_truncate_fault_cuts_the_video_short(server, client, ready):
+    server.inject("download", "truncate")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(ready["video_url"])
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "fault", "times"), [("nowhere", "drop", 1), ("submit", "expire", 1), ("task", "fail", 1), ("task", "drop", 0)]
+)
+def test_inject_rejects_nonsense(server, endpoint, fault, times):
+    with pytest.raises(ValueError):
+        server.inject(endpoint, fault, times)
+
+
+def test_faults_can_be_injected_over_http(server, client):
+    response = httpx.post(server.origin + "/_fake/inject", json={"endpoint": "task", "fault": "internal", "times": 1})
+    assert response.status_code == 200
+    assert client.get("/tasks/x").status_code == 500
+    bad = httpx.post(server.origin + "/_fake/inject", json={"endpoint": "task", "fault": "expire"})
+    assert bad.status_code == 400
+
+
+def test_parse_fault_spec():
+    assert parse_fault_spec("submit:throttle") == ("submit", "throttle", 1, {})
+    assert parse_fault_spec("task:slow:2:seconds=1.5") == ("task", "slow", 2, {"seconds": 1.5})
+    assert parse_fault_spec("submit:fail::code=X,message=y z") == ("submit", "fail", 1, {"code": "X", "message": "y z"})
+
+
+# ---------------------------------------------------------------- server mechanics
+
+
+def test_requests_are_recorded_and_the_log_never_shows_the_key(make_server):
+    log = io.StringIO()
+    server = make_server(api_key="sk-secret-value", log=log)
+    with api(server, "sk-secret-value") as c:
+        task_id = submit_id(c)
+        c.get(f"/tasks/{task_id}")
+    method, path, headers = server.requests[0]
+    assert (method, path) == ("POST", "/api/v1" + SUBMIT)
+    assert header(headers, "Authorization") == "Bearer sk-secret-value"
+    assert header(headers, "X-DashScope-Async") == "enable"
+    assert server.requests[1][1] == f"/api/v1/tasks/{task_id}"
+    assert "POST /api/v1" + SUBMIT in log.getvalue()
+    assert "sk-secret-value" not in log.getvalue()
+
+
+def test_concurrent_submits_get_distinct_tasks(server):
+    ids: list[str] = []
+
+    def worker():
+        with api(server) as c:
+            for _ in range(5):
+                ids.append(submit_id(c))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 40 and len(server.submissions) == 40 and sorted(server.task_ids) == sorted(ids)
+
+
+def test_stop_is_prompt_even_with_a_request_in_flight():
+    server = FakeDashScope(generation_delay=0.2).start()
+    server.inject("task", "slow", seconds=30)
+    errors: list[Exception] = []
+
+    def stuck():
+        try:
+            with api(server) as c:
+                c.get("/tasks/x")
+        except httpx.HTTPError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=stuck)
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    server.stop()
+    thread.join(timeout=5)
+    assert time.monotonic() - started < 2 and not thread.is_alive() and errors
+
+
+def test_context_manager_starts_and_stops():
+    with FakeDashScope() as server:
+        base_url = server.base_url
+        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/api/v1")
+        with api(server) as c:
+            assert c.get("/tasks/x").status_code == 200
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(base_url + "/tasks/x", timeout=2)
+
+
+def test_unknown_paths_answer_404(client):
+    assert client.get("/services/nothing").status_code == 404
+
+
+@pytest.mark.parametrize("seconds", [0.5, 2, 15, 7.25])
+def test_mp4_helpers_round_trip(seconds):
+    assert mp4_duration(make_mp4(seconds)) == seconds
+    assert mp4_duration(b"not an mp4") is None
+
+
+def test_command_line_serves_with_faults():
+    command = [
+        sys.executable, "-m", "tests.fakescope", "--port", "0", "--delay", "0.2", "--api-key", "sk-cli",
+        "--inject", "submit:throttle", "--inject", "task:internal:1", "--quiet",
+    ]  # fmt: skip
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            base_url = process.stdout.readline().strip()
+            assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/api/v1")
+            with httpx.Client(base_url=base_url, headers={"Authorization": "Bearer sk-cli"}, timeout=5) as c:
+                assert submit(c).status_code == 429
+                task_id = submit_id(c)
+                assert c.get(f"/tasks/{task_id}").status_code == 500
+                assert poll(c, task_id)["output"]["task_status"] == "SUCCEEDED"
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=5) == 0
+
+
+# ---------------------------------------------------------------- the official SDK, unchanged
+
+
+@pytest.fixture
+def sdk(server, monkeypatch):
+    """dashscope.VideoSynthesis pointed at the server; its wait() sleeps are shortened, nothing else changes."""
+    import dashscope
+    from dashscope.client import base_api
+
+    monkeypatch.setattr(dashscope, "base_http_api_url", server.base_url)
+    monkeypatch.setattr(dashscope, "api_key", server.api_key)
+    real_sleep = time.sleep
+    monkeypatch.setattr(base_api, "time", SimpleNamespace(time=time.time, sleep=lambda s: real_sleep(min(s, 0.05))))
+    return dashscope.VideoSynthesis
+
+
+MEDIA = [
+    {"type": "reference_video", "url": "https://example.com/girl.mp4", "reference_voice": "https://example.com/girl.mp3"},
+    {"type": "reference_image", "url": "https://example.com/boy.jpg"},
+]
+
+
+def test_sdk_async_call_fetch_wait(server, sdk):
+    created = sdk.async_call(
+        model=MODEL, prompt="Video 1 greets Image 1.", media=copy.deepcopy(MEDIA),
+        resolution="720P", ratio="1:1", duration=4, prompt_extend=False, watermark=True, seed=7,
+    )  # fmt: skip
+    assert created.status_code == 200, created.message
+    assert created.output.task_status == "PENDING"
+    task_id = created.output.task_id
+    sent = server.submissions[-1]
+    assert sent["input"]["media"] == MEDIA
+    assert sent["parameters"] == {"resolution": "720P", "ratio": "1:1", "duration": 4, "prompt_extend": False, "watermark": True, "seed": 7}
+    fetched = sdk.fetch(created)
+    assert fetched.status_code == 200 and fetched.output.task_id == task_id
+    assert fetched.output.task_status in {"PENDING", "RUNNING", "SUCCEEDED"}
+    done = sdk.wait(created)
+    assert done.status_code == 200 and done.output.task_status == "SUCCEEDED"
+    assert done.output.video_url.startswith(server.origin + "/download/")
+    assert done.output.end_time and done.output.orig_prompt == "Video 1 greets Image 1."
+    assert done.usage["duration"] == 9.0 and done.usage["input_video_duration"] == 5.0
+    assert done.usage.video_count == 1 and done.usage["SR"] == 720 and done.usage["ratio"] == "1:1"
+    assert mp4_duration(httpx.get(done.output.video_url).content) == 4.0
+
+
+def test_sdk_cancel(make_server, monkeypatch):
+    server = make_server(generation_delay=10, pending_time=5)
+    import dashscope
+
+    monkeypatch.setattr(dashscope, "base_http_api_url", server.base_url)
+    monkeypatch.setattr(dashscope, "api_key", server.api_key)
+    created = dashscope.VideoSynthesis.async_call(model=MODEL, prompt="Image 1 waves.", media=copy.deepcopy(MEDIA[1:]))
+    canceled = dashscope.VideoSynthesis.cancel(created)
+    assert canceled.status_code == 200
+    assert dashscope.VideoSynthesis.fetch(created).output.task_status == "CANCELED"
+    again = dashscope.VideoSynthesis.cancel(created)
+    assert again.status_code == 400 and again.code == "UnsupportedOperation"
+
+
+def test_sdk_uploads_local_files(server, sdk, tmp_path):
+    video, image = tmp_path / "girl.mp4", tmp_path / "boy.png"
+    video.write_bytes(make_mp4(2.0))
+    image.write_bytes(b"\x89PNG\r\n\x1a\n fake image")
+    media = [{"type": "reference_video", "url": f"file://{video}"}, {"type": "reference_image", "url": f"file://{image}"}]
+    created = sdk.async_call(model=MODEL, prompt="Video 1 greets Image 1.", media=media, duration=3)
+    assert created.status_code == 200, created.message
+    sent = server.submissions[-1]["input"]["media"]
+    assert all(item["url"].startswith("oss://") for item in sent)
+    assert {key.rsplit("/", 1)[1]: data for key, data in server.uploads.items()} == {
+        "girl.mp4": video.read_bytes(), "boy.png": image.read_bytes(),
+    }  # fmt: skip
+    submit_headers = [h for m, p, h in server.requests if p.endswith(SUBMIT)][-1]
+    assert header(submit_headers, "X-DashScope-OssResourceResolve") == "enable"
+    # the key goes to the API, never to the storage host
+    assert all(header(h, "Authorization") is None for m, p, h in server.requests if p.startswith("/oss"))
+    assert sum(p.startswith("/api/v1/uploads?action=getPolicy") for _, p, _ in server.requests) == 2
+    done = sdk.wait(created)
+    assert done.output.task_status == "SUCCEEDED"
+    assert done.usage["input_video_duration"] == 2.0 and done.usage["duration"] == 5.0
+
+
+def test_sdk_sees_error_shapes(server, sdk):
+    invalid = sdk.async_call(model=MODEL, prompt="Image 1 waves.", media=copy.deepcopy(MEDIA), duration=11)
+    assert invalid.status_code == 400 and invalid.code == "InvalidParameter" and "duration" in invalid.message
+    unauthorized = sdk.async_call(model=MODEL, prompt="x", media=copy.deepcopy(MEDIA[1:]), api_key="sk-wrong")
+    assert unauthorized.status_code == 401 and unauthorized.code == "InvalidApiKey"
+    server.inject("submit", "throttle")
+    throttled = sdk.async_call(model=MODEL, prompt="x", media=copy.deepcopy(MEDIA[1:]))
+    assert throttled.status_code == 429 and throttled.code == "Throttling.RateQuota"
+
+
+def test_sdk_failed_task(server, sdk):
+    server.inject("submit", "fail", code="DataInspectionFailed", message="blocked")
+    done = sdk.wait(sdk.async_call(model=MODEL, prompt="x", media=copy.deepcopy(MEDIA[1:])))
+    assert done.output.task_status == "FAILED"
+    assert done.output.code == "DataInspectionFailed" and done.output.message == "blocked"
+
+
+def test_sdk_resends_a_dropped_submit_even_when_the_task_was_made(server, sdk):
+    # The SDK retries once on a dropped connection, which is harmless for 'drop'...
+    server.inject("submit", "drop")
+    assert sdk.async_call(model=MODEL, prompt="x", media=copy.deepcopy(MEDIA[1:])).status_code == 200
+    assert len(server.submissions) == 1
+    # ...but after 'drop_after' the first task exists too: one call, two billed tasks.
+    server.inject("submit", "drop_after")
+    assert sdk.async_call(model=MODEL, prompt="x", media=copy.deepcopy(MEDIA[1:])).status_code == 200
+    assert len(server.submissions) == 3
+
+
+def test_sdk_wait_gives_up_on_throttled_polls(server, sdk):
+    created = sdk.async_call(model=MODEL, prompt="x", media=copy.deepcopy(MEDIA[1:]))
+    server.inject("task", "throttle")
+    # wait() only retries 503/504; a 429 while polling ends the wait with the error
+    waited = sdk.wait(created)
+    assert waited.status_code == 429 and waited.code == "Throttling.RateQuota"
+
+
+def test_sdk_reads_base_url_from_the_environment_at_import(server):
+    env = {**os.environ, "DASHSCOPE_HTTP_BASE_URL": server.base_url, "DASHSCOPE_API_KEY": server.api_key}
+    script = (
+        "import json, dashscope;"
+        "r = dashscope.VideoSynthesis.async_call(model='wan2.7-r2v', prompt='x',"
+        " media=[{'type': 'reference_image', 'url': 'https://example.com/a.png'}]);"
+        "print(json.dumps([r.status_code, r.output.task_id]))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    status, task_id = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 200 and server.task_ids == [task_id]
+
+
+def test_sdk_asyncio_client(make_server, monkeypatch):
+    import dashscope
+    from dashscope.aigc.video_synthesis import AioVideoSynthesis
+
+    server = make_server(generation_delay=0.3, pending_time=0.2)
+    monkeypatch.setattr(dashscope, "base_http_api_url", server.base_url)
+    monkeypatch.setattr(dashscope, "api_key", server.api_key)
+
+    async def scenario():
+        try:
+            media = copy.deepcopy(MEDIA[1:])
+            created = await AioVideoSynthesis.async_call(model=MODEL, prompt="Image 1 waves.", media=media, duration=3)
+            doomed = await AioVideoSynthesis.async_call(model=MODEL, prompt="Image 1 waves.", media=media, duration=3)
+            canceled = await AioVideoSynthesis.cancel(doomed)
+            while (fetched := await AioVideoSynthesis.fetch(created)).output.task_status not in FINAL:
+                await asyncio.sleep(0.05)
+            return created, canceled, fetched, await AioVideoSynthesis.fetch(doomed)
+        finally:
+            await dashscope.close_shared_aio_session()
+
+    created, canceled, fetched, doomed = asyncio.run(scenario())
+    assert created.status_code == 200 and canceled.status_code == 200
+    assert fetched.output.task_status == "SUCCEEDED" and fetched.usage["output_video_duration"] == 3
+    assert doomed.output.task_status == "CANCELED"
