@@ -1,4 +1,4 @@
-"""The command line: a thin adapter over compiler.api (check, compile) and compiler.render (render, status, cancel, cost)."""
+"""The command line: a thin adapter over compiler.api (check, compile); rendering commands come with issue 3."""
 
 from __future__ import annotations
 
