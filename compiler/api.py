@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ir
@@ -31,15 +30,13 @@ def emit(scene: ir.Scene, prompt: str):
     return emit_payload(scene, prompt)
 
 
-@dataclass
 class Compiled:
     """Everything one compile produced; payload is None when there were errors."""
 
-    path: str
-    scene: ir.Scene | None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    prompt: str | None = None
-    payload: object | None = None
+    def __init__(self, path: str, scene: ir.Scene | None, diagnostics: list[Diagnostic] | None = None,
+                 prompt: str | None = None, payload: object | None = None) -> None:
+        self.path, self.scene, self.prompt, self.payload = path, scene, prompt, payload
+        self.diagnostics = diagnostics if diagnostics is not None else []
 
     @property
     def ok(self) -> bool:

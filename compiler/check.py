@@ -10,7 +10,8 @@ from pathlib import Path
 from . import ir
 from .diagnostics import Diagnostic, make
 from .limits import DURATION_RANGE, IMAGE_MIMES, LIMITS
-from .project import Project, find_project
+from .project import Project
+from .perf import gc_paused
 
 __all__ = ["check", "check_media", "check_prompt_length"]
 
@@ -18,11 +19,12 @@ DATA_URI = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),(.*)$", re.DOTALL)
 MEDIA_NOUN = {"image": "image", "video": "video", "voice": "voice", "first frame": "image"}
 
 
+@gc_paused
 def check(scene: ir.Scene, *, project: Project | None = None, probe: bool = True,
           prompt_length: int | None = None) -> list[Diagnostic]:
     """Every API rule that can be checked before paying.  `prompt_length` skips measuring when already known."""
-    if project is None and scene.project_root is not None:
-        project = find_project(Path(scene.path))
+    if project is None:
+        project = scene.project
     found: list[Diagnostic] = []
     found += check_counts(scene)
     found += check_settings(scene)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from typing import Iterable
 
 from .source import Span
@@ -13,8 +13,7 @@ ERROR = "error"
 WARNING = "warning"
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):
     """A registered diagnostic code: a stable slug, its stage group, default severity and documentation."""
 
     slug: str
@@ -24,15 +23,14 @@ class Code:
     explanation: str
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     code: str
     severity: str
     message: str
     span: Span | None
     path: str | None = None
     hint: str | None = None
-    related: tuple[tuple[str, Span], ...] = field(default=())
+    related: tuple[tuple[str, Span], ...] = ()
 
     def to_dict(self) -> dict:
         return {

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
-from typing import Union
 
 from .source import Span
 
@@ -12,8 +11,7 @@ __all__ = ["MediaSource", "CastMember", "FirstFrame", "Settings", "Ref", "Words"
            "DialoguePart", "DialogueBeat", "Beat", "Shot", "Scene"]
 
 
-@dataclass(frozen=True)
-class MediaSource:
+class MediaSource(NamedTuple):
     """Where a medium comes from, as written and as understood."""
 
     text: str               # as the writer wrote it (quotes removed)
@@ -23,8 +21,7 @@ class MediaSource:
     local_path: Path | None = None  # absolute, not symlink-resolved, for local files
 
 
-@dataclass(frozen=True)
-class CastMember:
+class CastMember(NamedTuple):
     name: str
     span: Span              # the name in its declaration
     path: str               # the file that declares it
@@ -39,15 +36,13 @@ class CastMember:
     identifier: str         # what the prompt calls it: "Image 1", "视频1", "reference image"
 
 
-@dataclass(frozen=True)
-class FirstFrame:
+class FirstFrame(NamedTuple):
     media: MediaSource
     voice: MediaSource | None
     span: Span
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     title: str | None = None
     model: str = "wan2.7-r2v"
     resolution: str = "1080P"
@@ -61,49 +56,43 @@ class Settings:
     prompt_style: str = "prose"
     atmosphere: str | None = None
     given: frozenset[str] = frozenset()          # settings the writer wrote (the rest are API defaults)
-    spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
+    spans: dict[str, Span] = {}  # never mutated after resolve builds it
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """A cast name used in prose: renders as the member's identifier."""
 
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Words:
+class Words(NamedTuple):
     text: str
 
 
-Piece = Union[Words, Ref]
+Piece = "Words | Ref"  # type alias
 
 
-@dataclass(frozen=True)
-class ActionBeat:
+class ActionBeat(NamedTuple):
     pieces: tuple[Piece, ...]
     span: Span
 
 
-@dataclass(frozen=True)
-class DialoguePart:
+class DialoguePart(NamedTuple):
     kind: str                       # "lead-in" | "delivery" | "manner" | "speech"
     pieces: tuple[Piece, ...]       # for speech: one Words, never rewritten
 
 
-@dataclass(frozen=True)
-class DialogueBeat:
+class DialogueBeat(NamedTuple):
     speaker: str
     span: Span
     parts: tuple[DialoguePart, ...]
 
 
-Beat = Union[ActionBeat, DialogueBeat]
+Beat = "ActionBeat | DialogueBeat"  # type alias
 
 
-@dataclass(frozen=True)
-class Shot:
+class Shot(NamedTuple):
     number: int
     transition: str | None = None           # "CUT", "DISSOLVE", "FADE IN", "FADE OUT", ...
     framing: str | None = None              # "CLOSE-UP", "WIDE SHOT", ...
@@ -115,8 +104,7 @@ class Shot:
     span: Span | None = None
 
 
-@dataclass(frozen=True)
-class Scene:
+class Scene(NamedTuple):
     path: str
     project_root: Path | None
     settings: Settings
@@ -125,6 +113,7 @@ class Scene:
     storyboard: CastMember | None           # the multi-panel image, numbered like a reference image
     shots: tuple[Shot, ...]
     extra_first_frames: tuple[Span, ...] = ()
+    project: object | None = None           # project.Project: where media may come from
 
     @property
     def references(self) -> tuple[CastMember, ...]:

@@ -1,12 +1,11 @@
 """Media probing: what a local file really is (format, size, dimensions, duration), read from its bytes."""
 import os
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 
-@dataclass(frozen=True)
-class MediaInfo:
+class MediaInfo(NamedTuple):
     format: str | None      # 'jpeg','png','bmp','webp','gif','tiff','mp4','mov','wav','mp3','ogg','flac','webm','mkv','avi', ... or None when unrecognised
     kind: str | None        # 'image' | 'video' | 'audio' | None
     mime: str | None        # e.g. 'image/jpeg', 'video/mp4', 'audio/mpeg'

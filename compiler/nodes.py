@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
-from typing import Union
 
 from .source import Source, Span
 
@@ -14,48 +13,42 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """One token as typed: its text and where it is."""
 
     text: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     text: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """A word in capitals inside prose: a reference if it names a cast member, plain text otherwise."""
 
     name: str
     span: Span
 
 
-Segment = Union[Text, Mention]
+Segment = "Text | Mention"  # type alias, as a string: no typing.Union at import
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     key: Word
     value: Word
     span: Span
 
 
-@dataclass(frozen=True)
-class MediaSpec:
+class MediaSpec(NamedTuple):
     source: Word
     voice: Word | None
     length: Word | None  # e.g. "6s", for reference videos given by URL
     span: Span
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     name: Word
     description: Word | None
     role: Word | None
@@ -65,82 +58,71 @@ class Member:
     origin: Path | None = None  # the file that declares it (a cast file for imported members)
 
 
-@dataclass(frozen=True)
-class CastImport:
+class CastImport(NamedTuple):
     path: Word
     span: Span
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     segments: tuple[Segment, ...]
     span: Span
     forced: bool = False
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):
     text: str
     segments: tuple[Segment, ...]
     span: Span
 
 
-@dataclass(frozen=True)
-class ShotSpec:
+class ShotSpec(NamedTuple):
     framing: Word | None
     subjects: tuple[Word, ...]
     timing: Word | None
     span: Span
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(NamedTuple):
     kind: Word          # "CUT TO", "DISSOLVE TO", "FADE IN", "FADE OUT"
     spec: ShotSpec | None
     span: Span
 
 
-@dataclass(frozen=True)
-class Framing:
+class Framing(NamedTuple):
     spec: ShotSpec
     span: Span
 
 
-@dataclass(frozen=True)
-class Parenthetical:
+class Parenthetical(NamedTuple):
     text: str
     segments: tuple[Segment, ...]
     span: Span
 
 
-@dataclass(frozen=True)
-class Speech:
+class Speech(NamedTuple):
     text: str
     span: Span
 
 
-@dataclass(frozen=True)
-class Dialogue:
+class Dialogue(NamedTuple):
     cue: Word
     extension: Word | None
     parts: tuple[Parenthetical | Speech, ...]
     span: Span
 
 
-Line = Union[Action, Heading, Transition, Framing, Dialogue]
+Line = "Action | Heading | Transition | Framing | Dialogue"  # type alias
 
 
-@dataclass(frozen=True)
-class Paragraph:
+class Paragraph(NamedTuple):
     lines: tuple[Line, ...]
     span: Span
 
 
-@dataclass(frozen=True)
-class SceneFile:
+class SceneFile(NamedTuple):
     source: Source
     settings: tuple[Setting, ...] = ()
     first_frames: tuple[MediaSpec, ...] = ()
     storyboards: tuple[MediaSpec, ...] = ()
     cast: tuple[Member | CastImport, ...] = ()
-    paragraphs: tuple[Paragraph, ...] = field(default=())
+    paragraphs: tuple[Paragraph, ...] = ()

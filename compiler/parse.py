@@ -1,13 +1,15 @@
-"""Stage 1, parse: text to syntax tree (nodes.SceneFile) plus syntax diagnostics; the Lark tree never leaves this module."""
+"""Stage 1, parse: text to syntax tree (nodes.SceneFile) plus syntax diagnostics; the parse tree never leaves this module."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from . import lalr
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, make
 from .source import Source, Span
+from .perf import gc_paused
 
 __all__ = ["parse_text", "parse_file", "parse_bytes", "MAX_FILE_BYTES", "SETTING_KEYS"]
 
@@ -41,19 +43,6 @@ TERMINAL_NAMES = {
 KEYWORDS = {"CHARACTER": "character", "OBJECT": "object", "BACKGROUND": "background", "IMAGE": "image",
             "VIDEO": "video", "VOICE": "voice", "LONG": "long", "_ON": "ON", "_AND": "AND"}
 
-_parser = None
-
-
-def _lark():
-    """The standalone parser, built once per process from its serialized tables (no grammar compile at start)."""
-    global _parser
-    if _parser is None:
-        from ._scene_parser import Lark_StandAlone
-
-        _parser = Lark_StandAlone()
-    return _parser
-
-
 def parse_file(path: Path) -> tuple[n.SceneFile, list[Diagnostic]]:
     """Read and parse a file; unreadable, binary or oversized files give a diagnostic and an empty scene."""
     try:
@@ -81,6 +70,7 @@ def parse_bytes(data: bytes, path: Path | None = None) -> tuple[n.SceneFile, lis
     return parse_text(text, path)
 
 
+@gc_paused
 def parse_text(text: str, path: Path | None = None) -> tuple[n.SceneFile, list[Diagnostic]]:
     """Parse a scene (or cast) text.  Syntax errors are reported per line and parsing resumes after them."""
     source = Source(text, path)
@@ -95,8 +85,8 @@ def parse_text(text: str, path: Path | None = None) -> tuple[n.SceneFile, list[D
     silenced: set[int] = set()
     while True:
         try:
-            tree = _lark().parse(working)
-        except Exception as error:  # lark's UnexpectedInput family; anything else is a bug and re-raised below
+            tree = lalr.parse(working)
+        except (lalr.UnexpectedToken, lalr.UnexpectedCharacters) as error:
             diagnostic, line = _syntax_diagnostic(error, source, working)
             if diagnostic is None or line in silenced or len(diagnostics) >= MAX_SYNTAX_ERRORS:
                 if diagnostic is not None and line not in silenced and len(diagnostics) < MAX_SYNTAX_ERRORS:
@@ -124,9 +114,7 @@ def _silence_line(working: str, source: Source, line: int) -> str:
 
 
 def _syntax_diagnostic(error: Exception, source: Source, working: str) -> tuple[Diagnostic | None, int]:
-    from ._scene_parser import UnexpectedCharacters, UnexpectedToken
-
-    if isinstance(error, UnexpectedToken):
+    if isinstance(error, lalr.UnexpectedToken):
         token = error.token
         start = token.start_pos if token.start_pos is not None else len(source.text)
         end = token.end_pos if token.end_pos is not None else start
@@ -138,17 +126,15 @@ def _syntax_diagnostic(error: Exception, source: Source, working: str) -> tuple[
         expected = sorted({TERMINAL_NAMES.get(name, name) for name in error.expected if not name.startswith("__")})
         message = f"unexpected {found}; expected {_one_of(expected)}"
         hint = _syntax_hint(str(token), error.expected, source, start)
-    elif isinstance(error, UnexpectedCharacters):
+    else:
         start = end = error.pos_in_stream
         end = start + 1
         char = working[start] if start < len(working) else ""
         allowed = sorted({TERMINAL_NAMES.get(name, name) for name in (error.allowed or ()) if not name.startswith("__")})
         message = f"unexpected character {char!r}" + (f"; expected {_one_of(allowed)}" if allowed else "")
         hint = None
-    else:
-        raise error
     span = source.span(start, end)
-    code = "unexpected-token" if isinstance(error, UnexpectedToken) else "unexpected-character"
+    code = "unexpected-token" if isinstance(error, lalr.UnexpectedToken) else "unexpected-character"
     return make(code, message, span, path=source.name, hint=hint), span.line
 
 
@@ -178,26 +164,35 @@ class _Builder:
         self.source = source
 
     def span_of(self, item) -> Span:
-        if hasattr(item, "start_pos"):
-            return self.source.span(item.start_pos, item.end_pos)
-        meta = item.meta
-        if getattr(meta, "empty", True):
+        """A token's span from lark's own counters; a subtree spans its first to its last token."""
+        if not hasattr(item, "data"):
+            return Span(item.start_pos, item.end_pos, item.line, item.column, item.end_line, item.end_column)
+        first, last = _first_token(item), _last_token(item)
+        if first is None or last is None:
             return self.source.span(0, 0)
-        return self.source.span(meta.start_pos, meta.end_pos)
+        return Span(first.start_pos, last.end_pos, first.line, first.column, last.end_line, last.end_column)
 
     def word(self, token) -> n.Word:
         return n.Word(str(token), self.span_of(token))
 
-    def segments(self, text: str, offset: int) -> tuple[n.Segment, ...]:
+    def within(self, token, start: int, end: int) -> Span:
+        """The span of characters start:end of a one-line token."""
+        column = token.column
+        offset = token.start_pos
+        return Span(offset + start, offset + end, token.line, column + start, token.line, column + end)
+
+    def segments(self, text: str, token, skip: int = 0) -> tuple[n.Segment, ...]:
+        """Split prose into plain text and capitalised words (mentions); text starts `skip` chars into token."""
         parts: list[n.Segment] = []
         cursor = 0
         for match in MENTION.finditer(text):
-            if match.start() > cursor:
-                parts.append(n.Text(text[cursor:match.start()], self.source.span(offset + cursor, offset + match.start())))
-            parts.append(n.Mention(match.group(), self.source.span(offset + match.start(), offset + match.end())))
-            cursor = match.end()
+            start, end = match.span()
+            if start > cursor:
+                parts.append(n.Text(text[cursor:start], self.within(token, skip + cursor, skip + start)))
+            parts.append(n.Mention(match.group(), self.within(token, skip + start, skip + end)))
+            cursor = end
         if cursor < len(text):
-            parts.append(n.Text(text[cursor:], self.source.span(offset + cursor, offset + len(text))))
+            parts.append(n.Text(text[cursor:], self.within(token, skip + cursor, skip + len(text))))
         return tuple(parts)
 
     def scene(self, tree) -> n.SceneFile:
@@ -265,13 +260,12 @@ class _Builder:
             token = tree.children[0]
             forced = token.type == "FORCED_ACTION"
             text = str(token)[1:] if forced else str(token)
-            offset = token.start_pos + (1 if forced else 0)
             stripped = text.rstrip()
-            return n.Action(self.segments(stripped, offset), self.span_of(token), forced)
+            return n.Action(self.segments(stripped, token, 1 if forced else 0), self.span_of(token), forced)
         if kind == "heading":
             token = tree.children[0]
             text = str(token).rstrip()
-            return n.Heading(text, self.segments(text, token.start_pos), self.span_of(token))
+            return n.Heading(text, self.segments(text, token), self.span_of(token))
         if kind == "transition":
             spec = self.shot_spec(tree.children[1]) if len(tree.children) > 1 else None
             return n.Transition(self.word(tree.children[0]), spec, self.span_of(tree))
@@ -303,7 +297,23 @@ class _Builder:
             text = str(token).rstrip()
             if child.data == "parenthetical":
                 inner = text[1:-1]
-                parts.append(n.Parenthetical(inner.strip(), self.segments(inner, token.start_pos + 1), self.span_of(token)))
+                parts.append(n.Parenthetical(inner.strip(), self.segments(inner, token, 1), self.span_of(token)))
             else:
                 parts.append(n.Speech(text, self.span_of(token)))
         return n.Dialogue(cue, extension, tuple(parts), self.span_of(tree))
+
+
+def _first_token(tree):
+    for child in tree.children:
+        token = _first_token(child) if hasattr(child, "data") else child
+        if token is not None and token.line is not None:
+            return token
+    return None
+
+
+def _last_token(tree):
+    for child in reversed(tree.children):
+        token = _last_token(child) if hasattr(child, "data") else child
+        if token is not None and token.line is not None and not token.type.startswith("_"):
+            return token
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 __all__ = ["Project", "find_project", "CONFIG_NAME"]
@@ -10,8 +10,7 @@ __all__ = ["Project", "find_project", "CONFIG_NAME"]
 CONFIG_NAME = "scenec.toml"
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     root: Path                          # the folder holding scenec.toml, or the scene's own folder
     allowed: tuple[Path, ...] = ()      # extra folders media may come from ([media] allow = [...])
     allow_anywhere: bool = False        # [media] allow_anywhere = true: no containment at all

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace as View  # attribute access is jinja's fast path; dict keys are not
 
 from . import ir
 from .vocabulary import TRANSITIONS, framing_entry
+from .perf import gc_paused
 
 __all__ = ["render_prompt", "length_bound", "shot_views", "TEMPLATE_DIR"]
 
@@ -25,6 +27,7 @@ def _env():
     return _environment
 
 
+@gc_paused
 def render_prompt(scene: ir.Scene) -> str:
     """The prompt: one sentence per template line, joined by a space (English) or nothing (Chinese)."""
     language = scene.settings.language
@@ -55,18 +58,17 @@ def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def member_views(scene: ir.Scene) -> list[dict]:
-    return [{"name": m.name, "id": m.identifier, "role": m.role, "description": m.description}
-            for m in scene.members]
+def member_views(scene: ir.Scene) -> list[View]:
+    return [View(name=m.name, id=m.identifier, role=m.role, description=m.description) for m in scene.members]
 
 
-def shot_views(scene: ir.Scene) -> list[dict]:
+def shot_views(scene: ir.Scene) -> list[View]:
     ids = identifiers(scene)
     zh = scene.settings.language == "zh"
     return [shot_view(shot, index, ids, zh) for index, shot in enumerate(scene.shots)]
 
 
-def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool) -> dict:
+def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool) -> View:
     entry = framing_entry(shot.framing) if shot.framing else None
     framing = (entry[1] if zh else entry[0]) if entry else (shot.framing.lower() if shot.framing else None)
     transition = TRANSITIONS.get(shot.transition or "", None)
@@ -76,17 +78,17 @@ def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool) -> dict:
     if shot.timing:
         start, end = shot.timing
         timing = f"{start:g}-{end:g}秒" if zh else f"{start:g}-{end:g}s"
-    return {
-        "number": shot.number, "first": index == 0, "transition": shot.transition, "verb": verb,
-        "framing": framing, "subjects": [ids.get(ref.name, ref.name) for ref in shot.subjects],
-        "timing": timing, "heading": pieces_text(shot.heading, ids) if shot.heading else None,
-        "beats": [beat_view(beat, ids) for beat in shot.beats],
-    }
+    return View(
+        number=shot.number, first=index == 0, transition=shot.transition, verb=verb,
+        framing=framing, subjects=[ids.get(ref.name, ref.name) for ref in shot.subjects],
+        timing=timing, heading=pieces_text(shot.heading, ids) if shot.heading else None,
+        beats=[beat_view(beat, ids) for beat in shot.beats],
+    )
 
 
-def beat_view(beat: ir.Beat, ids: dict[str, str]) -> dict:
+def beat_view(beat: ir.Beat, ids: dict[str, str]) -> View:
     if isinstance(beat, ir.ActionBeat):
-        return {"kind": "action", "text": pieces_text(beat.pieces, ids)}
+        return View(kind="action", text=pieces_text(beat.pieces, ids))
     utterances = []
     current = {"lead_in": None, "delivery": None, "manner": None, "speech": []}
     for part in beat.parts:
@@ -99,7 +101,8 @@ def beat_view(beat: ir.Beat, ids: dict[str, str]) -> dict:
         current[part.kind.replace("-", "_")] = pieces_text(part.pieces, ids)
     if current["speech"] or not utterances:
         utterances.append(current)
-    return {"kind": "dialogue", "speaker": ids.get(beat.speaker, beat.speaker), "utterances": utterances}
+    return View(kind="dialogue", speaker=ids.get(beat.speaker, beat.speaker),
+                utterances=[View(**u) for u in utterances])
 
 
 # Fixed text the templates may add, generously counted: a test renders generated scenes and checks

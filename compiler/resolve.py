@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 from . import ir
@@ -12,6 +11,7 @@ from .diagnostics import Diagnostic, did_you_mean, make
 from .limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from .project import Project, find_project
 from .source import Span
+from .perf import gc_paused
 
 __all__ = ["resolve", "identifier_for", "SETTINGS"]
 
@@ -35,6 +35,7 @@ ZH_SPEECH_VERBS = ("说", "道", "答", "问", "喊", "叫", "唱", "念", "回�
 MAX_IMPORT_DEPTH = 8
 
 
+@gc_paused
 def resolve(scene_file: n.SceneFile, *, project: Project | None = None, loader=None) -> tuple[ir.Scene, list[Diagnostic]]:
     """Bind names and number the media.  `loader(path)` parses a cast file (defaults to parse.parse_file)."""
     path = scene_file.source.path
@@ -99,7 +100,8 @@ class _Resolver:
         self.report_unused(cast_ir)
         root = self.project.root if self.project else None
         extra_frames = tuple(spec.span for spec in self.file.first_frames[1:])
-        return ir.Scene(self.path, root, settings, cast_ir, first_frame, storyboard_ir, shots, extra_frames)
+        return ir.Scene(self.path, root, settings, cast_ir, first_frame, storyboard_ir, shots, extra_frames,
+                        self.project)
 
     # --- settings ----------------------------------------------------------------------
     def settings(self) -> ir.Settings:
@@ -275,7 +277,7 @@ class _Resolver:
         for index, member in enumerate(references):
             counts[member.kind] += 1
             ordinal = counts[member.kind]
-            numbered.append(replace(member, media_index=offset + index, ordinal=ordinal,
+            numbered.append(member._replace(media_index=offset + index, ordinal=ordinal,
                                     identifier=identifier_for(member.kind, ordinal, single, language)))
         return numbered
 
@@ -408,47 +410,57 @@ def _looks_like_caps_line(text: str) -> bool:
 
 
 class _ShotBuilder:
-    """Groups script lines into shots: a transition or a framing line after content opens a new shot."""
+    """Groups script lines into shots: a transition or a framing line after content opens a new shot.
+
+    Fields accumulate in a dict and each Shot is built once (a copy per line was the
+    hot spot of long scripts).
+    """
 
     def __init__(self) -> None:
         self.done: list[ir.Shot] = []
-        self.current = ir.Shot(1)
+        self.fields: dict = {}
+        self.beats: list[ir.Beat] = []
 
-    def _is_empty(self) -> bool:
-        shot = self.current
-        return not shot.beats and shot.framing is None and shot.transition is None and not shot.subjects
+    def _has_content(self) -> bool:
+        fields = self.fields
+        return bool(self.beats or fields.get("framing") or fields.get("transition") or fields.get("subjects"))
+
+    def _close(self) -> None:
+        self.done.append(ir.Shot(len(self.done) + 1, beats=tuple(self.beats), **self.fields))
+        self.fields, self.beats = {}, []
 
     def _open(self, **fields) -> None:
-        if not self._is_empty() or self.current.heading is not None:
-            if self._is_empty():
-                fields.setdefault("heading", self.current.heading)
-                fields.setdefault("span", self.current.span)
-            else:
-                self.done.append(self.current)
-        number = len(self.done) + 1
-        self.current = ir.Shot(number, **fields)
+        if self._has_content():
+            self._close()
+        elif "heading" in self.fields:
+            fields.setdefault("heading", self.fields["heading"])
+            fields["span"] = self.fields.get("span") or fields.get("span")
+        self.fields = fields
 
     def transition(self, kind: str, span: Span) -> None:
         self._open(transition=kind, span=span)
 
     def framing(self, framing, subjects, timing, timing_span, span, *, opens: bool) -> None:
-        shot = self.current
-        fresh = not shot.beats and shot.framing is None and not shot.subjects and shot.timing is None
+        fields = self.fields
+        fresh = not self.beats and not fields.get("framing") and not fields.get("subjects") and not fields.get("timing")
         if opens and not fresh:
             self._open(span=span)
-        self.current = replace(self.current, framing=framing, subjects=subjects, timing=timing,
-                               timing_span=timing_span, span=self.current.span or span)
+        self.fields.update(framing=framing, subjects=subjects, timing=timing, timing_span=timing_span)
+        self.fields.setdefault("span", span)
 
     def heading(self, pieces, span) -> None:
-        if self.current.beats:
+        if self.beats:
             self._open(span=span)
-        self.current = replace(self.current, heading=pieces, span=self.current.span or span)
+        self.fields["heading"] = pieces
+        if self.fields.get("span") is None:
+            self.fields["span"] = span
 
     def beat(self, beat: ir.Beat) -> None:
-        self.current = replace(self.current, beats=self.current.beats + (beat,),
-                               span=self.current.span or beat.span)
+        self.beats.append(beat)
+        if self.fields.get("span") is None:
+            self.fields["span"] = beat.span
 
     def finish(self) -> tuple[ir.Shot, ...]:
-        if not self._is_empty() or self.current.heading is not None:
-            self.done.append(self.current)
+        if self._has_content() or "heading" in self.fields:
+            self._close()
         return tuple(self.done)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 __all__ = ["Span", "Source", "utf16_column", "column_from_utf16"]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A half-open range of a source text: offsets in code points, lines and columns 1-based."""
+class Span(NamedTuple):
+    """A half-open range of a source text: offsets in code points, lines and columns 1-based.
+
+    A named tuple rather than a dataclass: long scripts create tens of thousands of spans.
+    """
 
     start: int
     end: int
@@ -25,12 +27,13 @@ class Span:
                 "end_line": self.end_line, "end_column": self.end_column}
 
 
-@dataclass(frozen=True)
 class Source:
     """A text with a name (its path, shown in diagnostics) and a line index."""
 
-    text: str
-    path: Path | None = None
+    __slots__ = ("text", "path", "_line_starts")
+
+    def __init__(self, text: str, path: Path | None = None) -> None:
+        self.text, self.path, self._line_starts = text, path, None
 
     @property
     def name(self) -> str:
@@ -38,7 +41,7 @@ class Source:
 
     @property
     def line_starts(self) -> list[int]:
-        starts = self.__dict__.get("_line_starts")
+        starts = self._line_starts
         if starts is None:
             starts = [0]
             find = self.text.find
@@ -46,14 +49,18 @@ class Source:
             while pos != -1:
                 starts.append(pos + 1)
                 pos = find("\n", pos + 1)
-            object.__setattr__(self, "_line_starts", starts)
+            self._line_starts = starts
         return starts
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of an offset, clamped to the text."""
-        offset = max(0, min(offset, len(self.text)))
-        index = bisect.bisect_right(self.line_starts, offset) - 1
-        return index + 1, offset - self.line_starts[index] + 1
+        if offset < 0:
+            offset = 0
+        elif offset > len(self.text):
+            offset = len(self.text)
+        starts = self.line_starts
+        index = bisect.bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
 
     def span(self, start: int, end: int) -> Span:
         start = max(0, min(start, len(self.text)))

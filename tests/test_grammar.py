@@ -1,4 +1,4 @@
-"""The grammar: conflict-free under lark's strict mode, the committed standalone parser up to date, and shipped in the wheel."""
+"""The grammar: conflict-free under lark's strict mode, the committed parse tables up to date, and shipped in the wheel."""
 
 import os
 import subprocess
@@ -19,11 +19,11 @@ def test_grammar_builds_strict_lalr() -> None:
          propagate_positions=True)
 
 
-def test_standalone_parser_is_up_to_date() -> None:
+def test_parse_tables_are_up_to_date() -> None:
     sys.path.insert(0, str(ROOT / "tools"))
     import gen_parser
 
-    assert gen_parser.recorded_digest() == gen_parser.grammar_digest(), "compiler/_scene_parser.py is stale: run make parser"
+    assert gen_parser.recorded_digest() == gen_parser.grammar_digest(), "compiler/_scene_tables.py is stale: run make parser"
 
 
 def test_wheel_ships_grammar_and_compiles_from_an_installed_copy(tmp_path) -> None:
