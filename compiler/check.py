@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from pathlib import Path
 
@@ -202,6 +200,9 @@ def check_data_uri(source: ir.MediaSource, report) -> list[Diagnostic]:
     mime = match.group(1).lower()
     if mime not in IMAGE_MIMES:
         return report("bad-data-uri", f"MIME type {mime or '(none)'} is not one of {', '.join(IMAGE_MIMES)}")
+    import base64
+    import binascii
+
     try:
         data = base64.b64decode(match.group(3), validate=True)
     except (binascii.Error, ValueError):

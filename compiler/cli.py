@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -15,32 +16,81 @@ EXIT_ERRORS = 1    # the scenes have errors, or a render failed
 EXIT_USAGE = 2     # the command line itself is wrong (unknown option, missing path)
 
 
-def build_parser() -> argparse.ArgumentParser:
+RENDER_COMMANDS = ("render", "status", "cancel", "cost")  # registered by compiler.render.commands
+
+
+class Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the terminal width up front: finding it itself imports shutil (~2 ms),
+    and argparse builds a formatter for every argument added, even when no help is printed."""
+
+    def __init__(self, prog: str, **options) -> None:
+        options.setdefault("width", terminal_width() - 2)
+        super().__init__(prog, **options)
+
+
+def terminal_width() -> int:
+    """COLUMNS, else the terminal's width, else 80: what shutil.get_terminal_size() answers."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that command's sub-parser (start-up: check runs on every save)."""
     parser = argparse.ArgumentParser(
-        prog="scenec", description="Compile screenplay-style .scene files into Wan reference-to-video (wan2.7-r2v) requests.",
+        prog="scenec", formatter_class=Formatter, description="Compile screenplay-style .scene files into Wan reference-to-video (wan2.7-r2v) requests.",
         epilog="exit codes: 0 clean, 1 errors found, 2 usage error.  Docs: docs/language.md, docs/diagnostics.md")
     parser.add_argument("--version", action="version", version=f"scenec {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog given: argparse would otherwise build a HelpFormatter (and import shutil) to work it out.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="scenec")
+    if only in (None, "check"):
+        add_check(commands)
+    if only in (None, "compile"):
+        add_compile(commands)
+    if only is None or only in RENDER_COMMANDS:
+        add_render_commands(commands)
+    return parser
 
+
+def add_check(commands) -> None:
     check = commands.add_parser("check", help="report every mistake in .scene files (files or folders)",
+                                formatter_class=Formatter,
                                 description="Check .scene files against the language and the API's rules.")
     check.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="a .scene file or a folder to search")
     check.add_argument("--format", choices=("human", "json", "github"), default="human",
                        help="human (default), json, or github (workflow annotations)")
     check.add_argument("--no-probe", action="store_true", help="do not open local media files (faster)")
 
+
+def add_compile(commands) -> None:
     compile_ = commands.add_parser("compile", help="compile one .scene file into the request body (JSON)",
+                                   formatter_class=Formatter,
                                    description="Compile a .scene file into the wan2.7-r2v request body.")
     compile_.add_argument("file", type=Path, metavar="FILE")
     compile_.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the JSON here (atomically)")
     compile_.add_argument("--explain", action="store_true", help="print the cast table and prompt beside the payload")
     compile_.add_argument("--format", choices=("human", "json", "github"), default="human",
                           help="how to print diagnostics (on standard error)")
-    return parser
+
+
+def add_render_commands(commands) -> None:
+    try:
+        from .render.commands import register
+    except ImportError:  # rendering not built yet
+        return
+    register(commands)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    first = argv[0] if argv else None
+    known = ("check", "compile") + RENDER_COMMANDS
+    parser = build_parser(only=first if first in known else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -50,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "check":
         return run_check(args)
-    return run_compile(args)
+    if args.command == "compile":
+        return run_compile(args)
+    return args.handler(args)
 
 
 def collect(paths: list[Path]) -> tuple[list[Path], list[str]]:

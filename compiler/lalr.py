@@ -55,6 +55,9 @@ class UnexpectedCharacters(Exception):
         self.pos_in_stream, self.line, self.column, self.allowed = pos_in_stream, line, column, allowed
 
 
+_IGNORE = frozenset(T.IGNORE)
+_NEWLINE_TYPES = frozenset(T.NEWLINE_TYPES)
+assert not _IGNORE & _NEWLINE_TYPES, "an ignored terminal that spans lines would break line counting"
 _patterns: dict[str, re.Pattern] = {}
 _scanners: dict[object, "_Scanner"] = {}
 COMBINE_AFTER = 64  # tokens: a set used this often gets one compiled alternation
@@ -81,7 +84,11 @@ class _Scanner:
         self.uses += 1
         if self.uses > COMBINE_AFTER:
             self.combined = re.compile("|".join(f"(?P<{n}>{T.TERMINALS[n][0]})" for n in self.names))
+        char = text[pos]
         for name in self.names:
+            first = T.TERMINALS[name][1]
+            if first is not None and char not in first:
+                continue  # cannot start here: neither compiled nor tried
             pattern = _patterns.get(name)
             if pattern is None:
                 pattern = _patterns[name] = re.compile(T.TERMINALS[name][0])
@@ -111,21 +118,24 @@ class _Lexer:
             match = scanner.match(text, self.pos)
             if match is None:
                 raise self._error(state)
-            token = self._token(match[0], match[1], scanner.unless)
-            kind = token.type
-            if kind not in T.IGNORE:
-                return token
+            if match[0] in _IGNORE:
+                self.pos += len(match[1])  # ignored terminals never hold a newline (checked at import)
+                continue
+            return self._token(match[0], match[1], scanner.unless)
         return None
 
     def _token(self, kind: str, value: str, unless: dict) -> Token:
-        kind = unless.get(kind, {}).get(value, kind)
-        start, line, column = self.pos, self.line, self.pos - self.line_start + 1
-        end = start + len(value)
-        newlines = value.count("\n") if kind in T.NEWLINE_TYPES else 0
-        if newlines:
-            self.line += newlines
-            self.line_start = start + value.rindex("\n") + 1
-        self.pos = end
+        if unless and kind in unless:
+            kind = unless[kind].get(value, kind)
+        start = self.pos
+        line = self.line
+        column = start - self.line_start + 1
+        end = self.pos = start + len(value)
+        if kind in _NEWLINE_TYPES:
+            newlines = value.count("\n")
+            if newlines:
+                self.line += newlines
+                self.line_start = start + value.rindex("\n") + 1
         return Token(kind, value, start, line, column, end, self.line, end - self.line_start + 1)
 
     def _error(self, state: int) -> Exception:
@@ -182,12 +192,12 @@ def parse(text: str) -> Tree:
                 states.append(action[1])
                 values.append(token)
                 break
-            origin, size, alias = rules[action[1]]
+            origin, size, alias, filtered = rules[action[1]]
             children = values[len(values) - size:] if size else []
             if size:
                 del states[-size:]
                 del values[-size:]
-            node = _shape(origin, alias, children)
+            node = _shape(origin, alias, children) if filtered else Tree(alias or origin, children)
             if origin == "start" and token.type == "$END" and len(states) == 1:
                 return node
             states.append(actions[states[-1]][origin][1])

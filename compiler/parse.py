@@ -8,7 +8,7 @@ from pathlib import Path
 from . import lalr
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, make
-from .source import Source, Span
+from .source import Source, Span, span_from
 from .perf import gc_paused
 
 __all__ = ["parse_text", "parse_file", "parse_bytes", "MAX_FILE_BYTES", "SETTING_KEYS"]
@@ -165,12 +165,12 @@ class _Builder:
 
     def span_of(self, item) -> Span:
         """A token's span from lark's own counters; a subtree spans its first to its last token."""
-        if not hasattr(item, "data"):
-            return Span(item.start_pos, item.end_pos, item.line, item.column, item.end_line, item.end_column)
+        if type(item) is lalr.Token:
+            return span_from((item.start_pos, item.end_pos, item.line, item.column, item.end_line, item.end_column))
         first, last = _first_token(item), _last_token(item)
         if first is None or last is None:
             return self.source.span(0, 0)
-        return Span(first.start_pos, last.end_pos, first.line, first.column, last.end_line, last.end_column)
+        return span_from((first.start_pos, last.end_pos, first.line, first.column, last.end_line, last.end_column))
 
     def word(self, token) -> n.Word:
         return n.Word(str(token), self.span_of(token))
@@ -179,7 +179,7 @@ class _Builder:
         """The span of characters start:end of a one-line token."""
         column = token.column
         offset = token.start_pos
-        return Span(offset + start, offset + end, token.line, column + start, token.line, column + end)
+        return span_from((offset + start, offset + end, token.line, column + start, token.line, column + end))
 
     def segments(self, text: str, token, skip: int = 0) -> tuple[n.Segment, ...]:
         """Split prose into plain text and capitalised words (mentions); text starts `skip` chars into token."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
 from pathlib import Path
 
 __all__ = ["Project", "find_project", "CONFIG_NAME"]
@@ -10,21 +9,60 @@ __all__ = ["Project", "find_project", "CONFIG_NAME"]
 CONFIG_NAME = "scenec.toml"
 
 
-class Project(NamedTuple):
-    root: Path                          # the folder holding scenec.toml, or the scene's own folder
-    allowed: tuple[Path, ...] = ()      # extra folders media may come from ([media] allow = [...])
-    allow_anywhere: bool = False        # [media] allow_anywhere = true: no containment at all
-    error: str | None = None            # scenec.toml could not be read
+class Project:
+    """A project root and, read only when a path falls outside the root, its extra allowed folders."""
+
+    __slots__ = ("root", "config", "_allowed", "_anywhere", "error")
+
+    def __init__(self, root: Path, config: Path | None = None, allowed: tuple[Path, ...] | None = None,
+                 allow_anywhere: bool = False) -> None:
+        self.root, self.config, self.error = root, config, None
+        self._allowed, self._anywhere = allowed, allow_anywhere
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
 
     def contains(self, path: Path) -> bool:
         """True when path, with every symlink resolved, lies inside the root or an allowed folder."""
-        if self.allow_anywhere:
-            return True
         try:
             real = path.resolve()
         except (OSError, RuntimeError):
             return False
-        return any(real.is_relative_to(folder.resolve()) for folder in (self.root, *self.allowed))
+        if real.is_relative_to(self.root.resolve()):
+            return True
+        self._load()
+        return self._anywhere or any(real.is_relative_to(folder.resolve()) for folder in self._allowed)
+
+    @property
+    def allowed(self) -> tuple[Path, ...]:
+        self._load()
+        return self._allowed
+
+    @property
+    def allow_anywhere(self) -> bool:
+        self._load()
+        return self._anywhere
+
+    def _load(self) -> None:
+        """Read [media] allow / allow_anywhere from scenec.toml (once; most scenes never need it)."""
+        if self._allowed is not None:
+            return
+        self._allowed = ()
+        if self.config is None:
+            return
+        import tomllib
+
+        try:
+            data = tomllib.loads(self.config.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            self.error = f"{self.config}: {error}"
+            return
+        media = data.get("media", {})
+        media = media if isinstance(media, dict) else {}
+        allow = media.get("allow", [])
+        if isinstance(allow, list):
+            self._allowed = tuple((self.root / item).absolute() for item in allow if isinstance(item, str))
+        self._anywhere = media.get("allow_anywhere", False) is True
 
 
 def find_project(scene_path: Path) -> Project:
@@ -33,18 +71,5 @@ def find_project(scene_path: Path) -> Project:
     for folder in (start, *start.parents):
         config = folder / CONFIG_NAME
         if config.is_file():
-            return _read_config(folder, config)
+            return Project(folder, config)
     return Project(start)
-
-
-def _read_config(root: Path, config: Path) -> Project:
-    import tomllib
-
-    try:
-        data = tomllib.loads(config.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        return Project(root, error=f"{config}: {error}")
-    media = data.get("media", {}) if isinstance(data.get("media", {}), dict) else {}
-    allow = media.get("allow", [])
-    folders = tuple((root / str(item)).absolute() for item in allow if isinstance(item, str)) if isinstance(allow, list) else ()
-    return Project(root, folders, bool(media.get("allow_anywhere", False)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from pathlib import Path
 
@@ -49,6 +48,8 @@ def github(diagnostic: Diagnostic) -> str:
 
 
 def as_json(files: list[str], diagnostics: list[Diagnostic]) -> str:
+    import json
+
     return json.dumps({"files": files, "diagnostics": [d.to_dict() for d in diagnostics]}, ensure_ascii=False, indent=2)
 
 

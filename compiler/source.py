@@ -6,7 +6,7 @@ import bisect
 from typing import NamedTuple
 from pathlib import Path
 
-__all__ = ["Span", "Source", "utf16_column", "column_from_utf16"]
+__all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16"]
 
 
 class Span(NamedTuple):
@@ -25,6 +25,14 @@ class Span(NamedTuple):
     def to_dict(self) -> dict[str, int]:
         return {"start": self.start, "end": self.end, "line": self.line, "column": self.column,
                 "end_line": self.end_line, "end_column": self.end_column}
+
+
+def span_from(fields: tuple[int, int, int, int, int, int]) -> Span:
+    """A Span from its six fields in one tuple, without the Python-level constructor (hot in parse)."""
+    return _tuple_new(Span, fields)
+
+
+_tuple_new = tuple.__new__
 
 
 class Source:

@@ -43,6 +43,13 @@ def same(text: str) -> None:
     assert outcome(lalr.parse, text) == outcome(LARK.parse, text)
 
 
+@pytest.fixture(params=[0, 10**9], ids=["combined", "one-by-one"], autouse=True)
+def scanner_mode(request, monkeypatch):
+    """Both ways the runtime lexes: one alternation per state, and terminal by terminal."""
+    monkeypatch.setattr(lalr, "COMBINE_AFTER", request.param)
+    monkeypatch.setattr(lalr, "_scanners", {})
+
+
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_files_parse_exactly_as_lark_does(path: Path) -> None:
     same(path.read_text(encoding="utf-8") + "\n\n")

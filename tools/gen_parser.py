@@ -37,6 +37,68 @@ def build_lark():
     return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer="contextual")
 
 
+def first_chars(pattern: str) -> str | None:
+    """Every character a match of pattern can start with, or None when that is (nearly) anything.
+
+    A superset is always safe: the runtime only skips terminals whose set lacks the next character,
+    so it neither compiles nor tries them (start-up is dominated by regex compilation).
+    """
+    from re import _constants as c, _parser as sre
+
+    def of(items) -> set[str] | None:
+        found: set[str] = set()
+        for op, arg in items:
+            if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+                continue  # zero width: the next item consumes the first character
+            if op == c.LITERAL:
+                return found | {chr(arg)}
+            if op == c.IN:
+                chars = charset(arg)
+                return None if chars is None else found | chars
+            if op == c.SUBPATTERN:
+                if arg[1] & re.IGNORECASE:
+                    return None  # case-insensitive group: let the runtime try it
+                inner = of(arg[-1])
+                return None if inner is None else found | inner
+            if op == c.BRANCH:
+                result = set(found)
+                for branch in arg[1]:
+                    part = of(branch)
+                    if part is None:
+                        return None
+                    result |= part
+                return result
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                low, _, body = arg
+                part = of(body)
+                if part is None:
+                    return None
+                found |= part
+                if low > 0:
+                    return found
+                continue
+            return None
+        return None  # the pattern can match empty: no filter
+
+    def charset(items) -> set[str] | None:
+        chars: set[str] = set()
+        for op, arg in items:
+            if op == c.LITERAL:
+                chars.add(chr(arg))
+            elif op == c.RANGE and arg[1] - arg[0] < 200:
+                chars |= {chr(code) for code in range(arg[0], arg[1] + 1)}
+            else:
+                return None  # negation, categories, wide ranges
+        return chars
+
+    flags = 0
+    parsed = sre.parse(pattern, flags)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    result = of(list(parsed))
+    return None if result is None or len(result) > 100 else "".join(sorted(result))
+
+
 def unless_table(terminals) -> dict[str, dict[str, str]]:
     """lark's rule for keywords that a regex terminal also matches: the regex wins, then is retyped."""
     retype: dict[str, dict[str, str]] = {}
@@ -71,7 +133,7 @@ def tables() -> dict:
             lexer_sets.append(order)
         state_lexer[state] = lexer_sets.index(order)
     root = contextual.root_lexer
-    terminals = {t.name: (t.pattern.to_regexp(), t.pattern.type == "str") for t in lark.terminals}
+    terminals = {t.name: (t.pattern.to_regexp(), first_chars(t.pattern.to_regexp())) for t in lark.terminals}
     newline_types = sorted(set(root.newline_types))
     return {
         "TERMINALS": terminals,
@@ -82,7 +144,9 @@ def tables() -> dict:
         "ROOT_LEXER": tuple(t.name for t in root.terminals),
         "UNLESS": {index: unless_table([lark.get_terminal(n) for n in names]) for index, names in enumerate(lexer_sets)},
         "ROOT_UNLESS": unless_table(root.terminals),
-        "RULES": [(str(rule.origin.name), len(rule.expansion), None if rule.alias is None else str(rule.alias)) for rule in rule_list],
+        # (origin, length, alias, whether any child is a _token to drop or a _rule to inline)
+        "RULES": [(str(rule.origin.name), len(rule.expansion), None if rule.alias is None else str(rule.alias),
+                   any(str(symbol.name).startswith("_") for symbol in rule.expansion)) for rule in rule_list],
         "ACTIONS": actions,
         "START_STATE": parse_table.start_states["start"],
         "END_STATE": parse_table.end_states["start"],
