@@ -173,6 +173,9 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
         if role in ("video", "voice"):
             return report("base64-not-allowed", f"a {role} cannot be given as base64 data; use a URL or a local file")
         return check_data_uri(source, report)
+    if source.scheme == "oss":
+        return report("url-scheme", "oss:// URLs are temporary uploads tied to one account and model; "
+                      "write the local path and scenec render uploads it")
     if source.scheme != "local":
         return report("url-scheme", f"{source.scheme}: URLs are not accepted; use http(s) or a local path")
     assert source.local_path is not None

@@ -15,10 +15,14 @@ def media_url(source: ir.MediaSource, root: Path | None) -> str:
     if source.scheme != "local" or source.local_path is None:
         return source.text
     base = root or Path.cwd()
+    import os.path
+
+    # normpath: "cast/../media/x.jpg" names the same file as "media/x.jpg" (symlinks are checked elsewhere).
+    absolute = Path(os.path.normpath(source.local_path.absolute()))
     try:
-        return source.local_path.absolute().relative_to(base.absolute()).as_posix()
+        return absolute.relative_to(Path(os.path.normpath(base.absolute()))).as_posix()
     except ValueError:
-        return source.local_path.absolute().as_posix()
+        return absolute.as_posix()
 
 
 def payload_dict(scene: ir.Scene, prompt: str) -> dict:

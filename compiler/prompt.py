@@ -79,14 +79,14 @@ def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool) -> View:
         start, end = shot.timing
         timing = f"{start:g}-{end:g}秒" if zh else f"{start:g}-{end:g}s"
     return View(
-        number=shot.number, first=index == 0, transition=shot.transition, verb=verb,
+        number=shot.number, first=index == 0, known=entry is not None, transition=shot.transition, verb=verb,
         framing=framing, subjects=[ids.get(ref.name, ref.name) for ref in shot.subjects],
         timing=timing, heading=pieces_text(shot.heading, ids) if shot.heading else None,
-        beats=[beat_view(beat, ids) for beat in shot.beats],
+        beats=[beat_view(beat, ids, zh) for beat in shot.beats],
     )
 
 
-def beat_view(beat: ir.Beat, ids: dict[str, str]) -> View:
+def beat_view(beat: ir.Beat, ids: dict[str, str], zh: bool = False) -> View:
     if isinstance(beat, ir.ActionBeat):
         return View(kind="action", text=pieces_text(beat.pieces, ids))
     utterances = []
@@ -98,7 +98,10 @@ def beat_view(beat: ir.Beat, ids: dict[str, str]) -> View:
         if current["speech"]:
             utterances.append(current)
             current = {"lead_in": None, "delivery": None, "manner": None, "speech": []}
-        current[part.kind.replace("-", "_")] = pieces_text(part.pieces, ids)
+        key = part.kind.replace("-", "_")
+        text = pieces_text(part.pieces, ids)
+        # Two manners ("(V.O.)" and "(quietly)") are both kept: "says in voice-over, quietly".
+        current[key] = f"{current[key]}{'' if zh else ', '}{text}" if key == "manner" and current[key] else text
     if current["speech"] or not utterances:
         utterances.append(current)
     return View(kind="dialogue", speaker=ids.get(beat.speaker, beat.speaker),

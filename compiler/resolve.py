@@ -29,7 +29,15 @@ LITERAL_IDENTIFIER = re.compile(r"\b(?:Image|Video)\s?\d+\b|图\d+|视频\d+|\br
                                 re.IGNORECASE)
 # Parentheticals: what comes before the line ("after seeing LEO") or how it is said ("replies", "softly").
 LEAD_IN_WORDS = {"after", "before", "when", "while", "as", "once", "upon", "until", "still", "then", "without",
-                 "with", "at", "on", "in", "from", "to", "into", "between", "during", "suddenly", "finally"}
+                 "suddenly", "finally", "later"}
+# Screenplay shorthands that are pauses, not ways of speaking: "(beat)" becomes "After a beat, ...".
+PAUSES = {"beat": "after a beat", "a beat": "after a beat", "pause": "after a pause", "a pause": "after a pause",
+          "long pause": "after a long pause", "then": "then"}
+NOT_VERBS = {"is", "was", "has", "this", "his", "hers", "its", "as", "yes", "us", "less", "across", "always"}
+# Cue extensions that change how a line is heard; the rest ("CONT'D") change nothing in the prompt.
+EXTENSIONS = {"V.O.": ("in voice-over", "画外音"), "VO": ("in voice-over", "画外音"),
+              "O.S.": ("off-screen", "在画外"), "OS": ("off-screen", "在画外"),
+              "O.C.": ("off-screen", "在画外"), "OC": ("off-screen", "在画外")}
 ZH_LEAD_IN_ENDINGS = ("后", "时", "着", "中", "前")
 ZH_SPEECH_VERBS = ("说", "道", "答", "问", "喊", "叫", "唱", "念", "回答", "低语", "嘀咕")
 MAX_IMPORT_DEPTH = 8
@@ -57,8 +65,14 @@ def identifier_for(kind: str, ordinal: int, single: bool, language: str) -> str:
 
 
 def classify_parenthetical(text: str, language: str) -> str:
-    """'lead-in' (a clause before the line), 'manner' (an adverb), or 'delivery' (the verb instead of 'says')."""
-    words = text.split()
+    """How a parenthetical joins its line (English examples; docs/language.md has the table):
+
+    'lead-in'  a clause before the line: "(after seeing LEO)", "(turning away)" -> "After seeing Image 1, X says"
+    'delivery' a verb instead of "says":  "(replies)", "(whispers to LEO)"      -> "X replies, ..."
+    'manner'   words after "says":        "(quietly)", "(to LEO)", "(in French)" -> "X says quietly, ..."
+    Chinese: ending in 后/时/着/中/前 is a lead-in, ending in a speech verb (回答, 喊) a delivery, else a manner.
+    """
+    words = text.replace(",", " ").split()
     if language == "zh":
         if text.endswith(ZH_LEAD_IN_ENDINGS):
             return "lead-in"
@@ -66,11 +80,11 @@ def classify_parenthetical(text: str, language: str) -> str:
     if not words:
         return "manner"
     first = words[0].lower()
-    if first in LEAD_IN_WORDS or (first.endswith("ing") and len(first) > 4):
+    if first in LEAD_IN_WORDS or text.lower() in PAUSES or (first.endswith("ing") and len(first) > 4):
         return "lead-in"
-    if len(words) == 1 and first.endswith("ly"):
-        return "manner"
-    return "delivery"
+    if first.endswith("s") and not first.endswith(("ss", "us", "ous", "ly")) and first not in NOT_VERBS and len(first) > 2:
+        return "delivery"
+    return "manner"
 
 
 class _Resolver:
@@ -92,7 +106,8 @@ class _Resolver:
         storyboard = self.storyboard()
         references = ([storyboard] if storyboard else []) + members
         numbered = self.number(references, settings.language)
-        names = {member.name: member for member in numbered}
+        # The storyboard image is named by the prompt's opening, not by the writer.
+        names = {member.name: member for member in numbered if member.role != "storyboard"}
         first_frame = self.first_frame()
         shots = self.shots(names, settings.language)
         storyboard_ir = numbered[0] if storyboard else None
@@ -353,6 +368,9 @@ class _Resolver:
         return re.sub(r"\s+TO$", "", word.text.rstrip(":.").strip())
 
     def apply_spec(self, builder: "_ShotBuilder", spec: n.ShotSpec, names: dict, *, framing_opens: bool) -> None:
+        if spec.framing and spec.framing.text in names and not spec.subjects:
+            # "LEO" alone on a line (warned as lone-name-line): a shot of LEO, not a framing called "leo".
+            spec = spec._replace(framing=None, subjects=(spec.framing,))
         subjects = tuple(ref for ref in (self.subject(w, names) for w in spec.subjects) if ref)
         timing = self.timing(spec.timing) if spec.timing else None
         builder.framing(spec.framing.text if spec.framing else None, subjects, timing,
@@ -380,10 +398,15 @@ class _Resolver:
             self.report("unknown-speaker", f"{speaker} speaks but is not in the cast", line.cue.span,
                         hint=f"did you mean {close[0]}?" if close else "declare the speaker under CAST")
         parts = []
+        extension = EXTENSIONS.get(line.extension.text.strip("()（） ").upper()) if line.extension else None
+        if extension:
+            parts.append(ir.DialoguePart("manner", (ir.Words(extension[1 if language == "zh" else 0]),)))
         for part in line.parts:
             if isinstance(part, n.Parenthetical):
                 kind = classify_parenthetical(part.text, language)
-                parts.append(ir.DialoguePart(kind, self.pieces(_strip(part.segments), names)))
+                pieces = self.pieces(_strip(part.segments), names)
+                pause = PAUSES.get(part.text.lower()) if language != "zh" else None
+                parts.append(ir.DialoguePart(kind, (ir.Words(pause),) if pause else pieces))
             else:
                 if _looks_like_caps_line(part.text):
                     self.report("caps-line-in-dialogue", f"{part.text!r} is read as words {speaker} says",

@@ -121,3 +121,16 @@ def test_utf16_columns_of_emoji_and_cjk() -> None:
     assert utf16_column(line, 2) == 2      # the emoji is two UTF-16 units
     assert utf16_column(line, 4) == 4      # 茶 is one
     assert column_from_utf16(line, 4) == 4
+
+
+def test_parenthetical_classes() -> None:
+    from compiler.resolve import classify_parenthetical as kind
+
+    cases = {
+        "after seeing LEO": "lead-in", "turning away": "lead-in", "beat": "lead-in", "without looking up": "lead-in",
+        "replies": "delivery", "whispers to LEO": "delivery", "shrugs and smiles": "delivery",
+        "quietly": "manner", "quietly, after a pause": "manner", "to LEO": "manner", "in French": "manner",
+        "nervous": "manner", "this is hard": "manner",
+    }
+    assert {text: kind(text, "en") for text in cases} == cases
+    assert [kind(t, "zh") for t in ("看到LEO后", "回答", "低声")] == ["lead-in", "delivery", "manner"]
