@@ -159,7 +159,7 @@ def _terminals(state: int) -> set[str]:
     return {name for name in T.ACTIONS[state] if name.isupper()}
 
 
-def _shape(origin: str, alias: str | None, children: list) -> Tree:
+def _kept(children: list) -> list:
     """lark's tree shaping: drop tokens named _X, splice in subtrees of rules named _x."""
     kept = []
     for child in children:
@@ -168,13 +168,18 @@ def _shape(origin: str, alias: str | None, children: list) -> Tree:
                 kept.extend(child.children)
             else:
                 kept.append(child)
-        elif child.type[0] != "_":
+        elif type(child) is not Token or child.type[0] != "_":
             kept.append(child)
-    return Tree(alias or origin, kept)
+    return kept
 
 
-def parse(text: str) -> Tree:
-    """Parse a whole text from the start rule; raises UnexpectedToken or UnexpectedCharacters."""
+def parse(text: str, callbacks: dict | None = None):
+    """Parse a whole text from the start rule; raises UnexpectedToken or UnexpectedCharacters.
+
+    Without callbacks the result is a Tree shaped as lark shapes it.  With them, a rule whose name
+    (or alias) has a callback is reduced to callback(children) instead of a Tree, bottom-up.
+    """
+    callbacks = callbacks or {}
     actions, rules = T.ACTIONS, T.RULES
     lexer = _Lexer(text)
     states = [T.START_STATE]
@@ -197,7 +202,11 @@ def parse(text: str) -> Tree:
             if size:
                 del states[-size:]
                 del values[-size:]
-            node = _shape(origin, alias, children) if filtered else Tree(alias or origin, children)
+            if filtered:
+                children = _kept(children)
+            name = alias or origin
+            callback = callbacks.get(name)
+            node = callback(children) if callback is not None else Tree(name, children)
             if origin == "start" and token.type == "$END" and len(states) == 1:
                 return node
             states.append(actions[states[-1]][origin][1])

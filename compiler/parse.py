@@ -85,7 +85,7 @@ def parse_text(text: str, path: Path | None = None) -> tuple[n.SceneFile, list[D
     silenced: set[int] = set()
     while True:
         try:
-            tree = lalr.parse(working)
+            scene = lalr.parse(working, _Builder(source).callbacks())
         except (lalr.UnexpectedToken, lalr.UnexpectedCharacters) as error:
             diagnostic, line = _syntax_diagnostic(error, source, working)
             if diagnostic is None or line in silenced or len(diagnostics) >= MAX_SYNTAX_ERRORS:
@@ -96,7 +96,7 @@ def parse_text(text: str, path: Path | None = None) -> tuple[n.SceneFile, list[D
             silenced.add(line)
             working = _silence_line(working, source, line)
             continue
-        return _Builder(source).scene(tree), diagnostics
+        return scene, diagnostics
 
 
 def _silence_line(working: str, source: Source, line: int) -> str:
@@ -158,24 +158,35 @@ def _syntax_hint(found: str, expected: set[str], source: Source, offset: int) ->
 
 
 class _Builder:
-    """Reshapes the Lark tree into nodes; it never raises on user input (the grammar already accepted it)."""
+    """Builds nodes bottom-up as the parser reduces each rule (no parse tree is built, then walked).
+
+    Each method takes the rule's children (tokens, or what the methods below returned) and never
+    raises on user input: the grammar already accepted it.
+    """
 
     def __init__(self, source: Source) -> None:
         self.source = source
 
-    def span_of(self, item) -> Span:
-        """A token's span from lark's own counters; a subtree spans its first to its last token."""
-        if type(item) is lalr.Token:
-            return span_from((item.start_pos, item.end_pos, item.line, item.column, item.end_line, item.end_column))
-        first, last = _first_token(item), _last_token(item)
-        if first is None or last is None:
-            return self.source.span(0, 0)
-        return span_from((first.start_pos, last.end_pos, first.line, first.column, last.end_line, last.end_column))
+    def callbacks(self) -> dict:
+        names = ("start", "header", "setting", "first_frame", "storyboard", "cast", "cast_list", "cast_import",
+                 "member", "role", "kind", "media", "voice", "length", "script", "paragraph", "action", "heading",
+                 "transition", "framing", "shot_spec", "subjects", "dialogue", "parenthetical", "speech")
+        return {name: getattr(self, "rule_" + name) for name in names}
+
+    # --- positions -------------------------------------------------------------------------
+    @staticmethod
+    def span_of(token) -> Span:
+        return span_from((token.start_pos, token.end_pos, token.line, token.column, token.end_line, token.end_column))
 
     def word(self, token) -> n.Word:
         return n.Word(str(token), self.span_of(token))
 
-    def within(self, token, start: int, end: int) -> Span:
+    @staticmethod
+    def join(first: Span, last: Span) -> Span:
+        return span_from((first.start, last.end, first.line, first.column, last.end_line, last.end_column))
+
+    @staticmethod
+    def within(token, start: int, end: int) -> Span:
         """The span of characters start:end of a one-line token."""
         column = token.column
         offset = token.start_pos
@@ -185,135 +196,146 @@ class _Builder:
         """Split prose into plain text and capitalised words (mentions); text starts `skip` chars into token."""
         parts: list[n.Segment] = []
         cursor = 0
+        within = self.within
         for match in MENTION.finditer(text):
             start, end = match.span()
             if start > cursor:
-                parts.append(n.Text(text[cursor:start], self.within(token, skip + cursor, skip + start)))
-            parts.append(n.Mention(match.group(), self.within(token, skip + start, skip + end)))
+                parts.append(n.Text(text[cursor:start], within(token, skip + cursor, skip + start)))
+            parts.append(n.Mention(match.group(), within(token, skip + start, skip + end)))
             cursor = end
         if cursor < len(text):
-            parts.append(n.Text(text[cursor:], self.within(token, skip + cursor, skip + len(text))))
+            parts.append(n.Text(text[cursor:], within(token, skip + cursor, skip + len(text))))
         return tuple(parts)
 
-    def scene(self, tree) -> n.SceneFile:
-        settings, first_frames, storyboards, cast, paragraphs = [], [], [], [], []
-        for child in tree.children:
-            if child.data == "header":
-                for item in child.children:
-                    if item.data == "setting":
-                        key, value = item.children
-                        settings.append(n.Setting(self.word(key), self.word(value), self.span_of(item)))
-                    elif item.data == "first_frame":
-                        first_frames.append(self.media(item.children[1]))
-                    else:
-                        storyboards.append(self.media(item.children[1]))
-            elif child.data == "cast":
-                cast.extend(self.cast(child))
-            elif child.data == "script":
-                paragraphs.extend(self.paragraph(p) for p in child.children)
-        return n.SceneFile(self.source, tuple(settings), tuple(first_frames), tuple(storyboards), tuple(cast),
-                           tuple(paragraphs))
-
-    def media(self, tree) -> n.MediaSpec:
-        source = self.word(tree.children[0])
-        voice = length = None
-        for option in tree.children[1:]:
-            if option.data == "voice":
-                voice = self.word(option.children[1])
+    # --- header ------------------------------------------------------------------------------
+    def rule_start(self, children) -> n.SceneFile:
+        settings, first_frames, storyboards, cast, paragraphs = [], [], [], (), ()
+        for tag, value in children:
+            if tag == "header":
+                for kind, item in value:
+                    {"setting": settings, "first_frame": first_frames, "storyboard": storyboards}[kind].append(item)
+            elif tag == "cast":
+                cast = value
             else:
-                length = self.word(option.children[0])
-        return n.MediaSpec(source, voice, length, self.span_of(tree))
+                paragraphs = value
+        return n.SceneFile(self.source, tuple(settings), tuple(first_frames), tuple(storyboards), cast, paragraphs)
 
-    def cast(self, tree) -> list[n.Member | n.CastImport]:
-        items: list[n.Member | n.CastImport] = []
-        for part in tree.children:
-            if part.data == "cast_import":
-                items.append(n.CastImport(self.word(part.children[1]), self.span_of(part)))
-                continue
-            for member in part.children[1:]:
-                if hasattr(member, "data"):
-                    items.append(self.member(member))
-        return items
+    def rule_header(self, children):
+        return "header", children
 
-    def member(self, tree) -> n.Member:
-        name = self.word(tree.children[0])
+    def rule_setting(self, children):
+        key, value = children
+        return "setting", n.Setting(self.word(key), self.word(value), self.join(self.span_of(key), self.span_of(value)))
+
+    def rule_first_frame(self, children):
+        return "first_frame", children[1]
+
+    def rule_storyboard(self, children):
+        return "storyboard", children[1]
+
+    def rule_media(self, children) -> n.MediaSpec:
+        source = self.word(children[0])
+        options = dict(children[1:])
+        last = children[-1][1].span if len(children) > 1 else source.span
+        return n.MediaSpec(source, options.get("voice"), options.get("length"), self.join(source.span, last))
+
+    def rule_voice(self, children):
+        return "voice", self.word(children[1])
+
+    def rule_length(self, children):
+        return "length", self.word(children[0])
+
+    # --- cast --------------------------------------------------------------------------------
+    def rule_cast(self, children):
+        return "cast", tuple(item for part in children for item in part)
+
+    def rule_cast_list(self, children):
+        return children[1:]
+
+    def rule_cast_import(self, children):
+        path = self.word(children[1])
+        return [n.CastImport(path, self.join(self.span_of(children[0]), path.span))]
+
+    def rule_role(self, children):
+        return "role", self.word(children[0])
+
+    def rule_kind(self, children):
+        return "kind", self.word(children[0])
+
+    def rule_member(self, children) -> n.Member:
+        name = self.word(children[0])
         description = role = kind = None
-        media = None
-        for child in tree.children[1:]:
-            if hasattr(child, "data"):
-                if child.data == "role":
-                    role = self.word(child.children[0])
-                elif child.data == "kind":
-                    kind = self.word(child.children[0])
-                elif child.data == "media":
-                    media = self.media(child)
-            elif child.type == "DESCRIPTION":
+        media = children[-1]
+        for child in children[1:-1]:
+            if type(child) is lalr.Token:
                 description = n.Word(str(child)[1:-1].strip(), self.span_of(child))
-        return n.Member(name, description, role, kind, media, self.span_of(tree), self.source.path)
+            elif child[0] == "role":
+                role = child[1]
+            else:
+                kind = child[1]
+        return n.Member(name, description, role, kind, media, self.join(name.span, media.span), self.source.path)
 
-    def paragraph(self, tree) -> n.Paragraph:
-        return n.Paragraph(tuple(self.line(child) for child in tree.children), self.span_of(tree))
+    # --- script ------------------------------------------------------------------------------
+    def rule_script(self, children):
+        return "script", tuple(children)
 
-    def line(self, tree) -> n.Line:
-        kind = tree.data
-        if kind == "action":
-            token = tree.children[0]
-            forced = token.type == "FORCED_ACTION"
-            text = str(token)[1:] if forced else str(token)
-            stripped = text.rstrip()
-            return n.Action(self.segments(stripped, token, 1 if forced else 0), self.span_of(token), forced)
-        if kind == "heading":
-            token = tree.children[0]
-            text = str(token).rstrip()
-            return n.Heading(text, self.segments(text, token), self.span_of(token))
-        if kind == "transition":
-            spec = self.shot_spec(tree.children[1]) if len(tree.children) > 1 else None
-            return n.Transition(self.word(tree.children[0]), spec, self.span_of(tree))
-        if kind == "framing":
-            return n.Framing(self.shot_spec(tree.children[0]), self.span_of(tree))
-        return self.dialogue(tree)
+    def rule_paragraph(self, children) -> n.Paragraph:
+        return n.Paragraph(tuple(children), self.join(children[0].span, children[-1].span))
 
-    def shot_spec(self, tree) -> n.ShotSpec:
+    def rule_action(self, children) -> n.Action:
+        token = children[0]
+        forced = token.type == "FORCED_ACTION"
+        text = (str(token)[1:] if forced else str(token)).rstrip()
+        return n.Action(self.segments(text, token, 1 if forced else 0), self.span_of(token), forced)
+
+    def rule_heading(self, children) -> n.Heading:
+        token = children[0]
+        text = str(token).rstrip()
+        return n.Heading(text, self.segments(text, token), self.span_of(token))
+
+    def rule_transition(self, children) -> n.Transition:
+        kind = self.word(children[0])
+        spec = children[1] if len(children) > 1 else None
+        return n.Transition(kind, spec, self.join(kind.span, spec.span) if spec else kind.span)
+
+    def rule_framing(self, children) -> n.Framing:
+        return n.Framing(children[0], children[0].span)
+
+    def rule_shot_spec(self, children) -> n.ShotSpec:
         framing = timing = None
         subjects: tuple[n.Word, ...] = ()
-        for child in tree.children:
-            if hasattr(child, "data"):
-                subjects = tuple(self.word(token) for token in child.children)
+        spans = []
+        for child in children:
+            if type(child) is tuple:
+                subjects = child[1]
+                spans += [subjects[0].span, subjects[-1].span]
             elif child.type == "FRAMING_WORDS":
                 framing = n.Word(" ".join(str(child).split()), self.span_of(child))
-            elif child.type == "TIMING":
-                timing = self.word(child)
-        return n.ShotSpec(framing, subjects, timing, self.span_of(tree))
-
-    def dialogue(self, tree) -> n.Dialogue:
-        cue = self.word(tree.children[0])
-        extension = None
-        parts: list[n.Parenthetical | n.Speech] = []
-        for child in tree.children[1:]:
-            if not hasattr(child, "data"):
-                extension = self.word(child)
-                continue
-            token = child.children[0]
-            text = str(token).rstrip()
-            if child.data == "parenthetical":
-                inner = text[1:-1]
-                parts.append(n.Parenthetical(inner.strip(), self.segments(inner, token, 1), self.span_of(token)))
+                spans.append(framing.span)
             else:
-                parts.append(n.Speech(text, self.span_of(token)))
-        return n.Dialogue(cue, extension, tuple(parts), self.span_of(tree))
+                timing = self.word(child)
+                spans.append(timing.span)
+        return n.ShotSpec(framing, subjects, timing, self.join(spans[0], spans[-1]))
 
+    def rule_subjects(self, children):
+        return "subjects", tuple(self.word(token) for token in children)
 
-def _first_token(tree):
-    for child in tree.children:
-        token = _first_token(child) if hasattr(child, "data") else child
-        if token is not None and token.line is not None:
-            return token
-    return None
+    def rule_dialogue(self, children) -> n.Dialogue:
+        cue = self.word(children[0])
+        extension = None
+        parts = []
+        for child in children[1:]:
+            if type(child) is lalr.Token:
+                extension = self.word(child)
+            else:
+                parts.append(child)
+        return n.Dialogue(cue, extension, tuple(parts), self.join(cue.span, parts[-1].span))
 
+    def rule_parenthetical(self, children) -> n.Parenthetical:
+        token = children[0]
+        inner = str(token).rstrip()[1:-1]
+        return n.Parenthetical(inner.strip(), self.segments(inner, token, 1), self.span_of(token))
 
-def _last_token(tree):
-    for child in reversed(tree.children):
-        token = _last_token(child) if hasattr(child, "data") else child
-        if token is not None and token.line is not None and not token.type.startswith("_"):
-            return token
-    return None
+    def rule_speech(self, children) -> n.Speech:
+        token = children[0]
+        return n.Speech(str(token).rstrip(), self.span_of(token))
