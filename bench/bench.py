@@ -74,10 +74,31 @@ def in_process(shots: int = 2000, runs: int = 7) -> None:
     print("  target: check under 200 ms in-process")
 
 
+HOSTILE = {
+    "20,000 comment lines": "CAST\nMAYA: image https://x/a.jpg\n\nMAYA waits.\n" + "-- c\n" * 20000 + "MAYA goes.\n",
+    "a 500,000-character action line": "CAST\nMAYA: image https://x/a.jpg\n\nMAYA " + "a" * 500000 + "\n",
+    "a 200,000-character capitals line": "CAST\nMAYA: image https://x/a.jpg\n\n" + "A " * 100000 + "\n",
+    "5,000 broken cast lines": "CAST\n" + "X: picture y\n" * 5000,
+    "300,000 spaces": " " * 300000,
+}
+
+
+def hostile() -> None:
+    """Inputs that once took seconds (quadratic 'did you mean' on a huge word): each must stay fast."""
+    from compiler.api import compile_text
+
+    print("hostile inputs, compile_text in-process:")
+    for name, text in HOSTILE.items():
+        start = time.perf_counter()
+        result = compile_text(text)
+        print(f"  {name:36s} {(time.perf_counter() - start) * 1000:8.1f} ms  ({len(result.diagnostics)} diagnostics)")
+
+
 def main() -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
     cold_check()
     in_process()
+    hostile()
     return 0
 
 

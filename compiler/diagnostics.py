@@ -179,9 +179,13 @@ def edit_distance(a: str, b: str) -> int:
 
 def did_you_mean(word: str, candidates: Iterable[str], *, limit: int = 3) -> list[str]:
     """Candidates close to word, nearest first: within a third of the word's length (at least 1, case-insensitive)."""
+    if len(word) > 64:
+        return []  # nobody misspells a 65-character name; and edit distance is quadratic
     threshold = max(1, (len(word) + 1) // 3)
     scored = []
     for candidate in set(candidates):
+        if abs(len(candidate) - len(word)) > threshold:
+            continue  # the distance is at least the difference in length
         distance = edit_distance(word.upper(), candidate.upper())
         if distance <= threshold:
             scored.append((distance, candidate))

@@ -118,3 +118,16 @@ def test_odd_inputs_never_crash(tmp_path, text) -> None:
     path = tmp_path / "odd.scene"
     path.write_text(text, encoding="utf-8")
     assert all(d.code for d in check_file(path))
+
+
+def test_did_you_mean_ignores_huge_words_and_far_lengths() -> None:
+    from compiler.diagnostics import did_you_mean
+
+    assert did_you_mean("A" * 100_000, ["WIDE SHOT"]) == []
+    assert did_you_mean("MAYAA", ["MAYA", "LEOPOLD"]) == ["MAYA"]
+
+
+def test_huge_hostile_lines_give_diagnostics(tmp_path) -> None:
+    path = tmp_path / "hostile.scene"
+    path.write_text("CAST\nMAYA: image https://x/a.jpg\n\n" + "A " * 50_000 + "\n")
+    assert {d.code for d in check_file(path)} >= {"unknown-framing", "prompt-too-long"}
