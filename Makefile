@@ -1,4 +1,5 @@
-# scenec: `make demo` sets everything up and runs the main job on the example scenes; `make test` runs the tests.
+# scenec: `make demo` sets everything up and runs the main job on the example scenes (check, compile,
+# cost, and a render against the loopback test server); `make test` runs the tests.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,6 +22,8 @@ demo: $(STAMP)
 	  echo "compiled $$scene -> build/$$name.json"; \
 	done
 	$(BIN)/scenec compile scenes/alley.scene --explain -o build/alley.json
+	$(BIN)/scenec cost scenes/ --region beijing
+	$(BIN)/python tools/demo_render.py alley.scene
 
 test: $(STAMP)
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -q

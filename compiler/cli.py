@@ -1,4 +1,4 @@
-"""The command line: a thin adapter over compiler.api (check, compile); rendering commands come with issue 3."""
+"""The command line: a thin adapter over compiler.api (check, compile) and compiler.render.commands (render, cost, status, cancel)."""
 
 from __future__ import annotations
 

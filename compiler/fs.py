@@ -6,7 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "FILE_MODE"]
+
+# mkstemp creates files 0600; a finished output gets the mode any new file would (0666 less the umask).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -18,6 +23,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
+            os.fchmod(stream.fileno(), FILE_MODE)
             os.fsync(stream.fileno())
         os.replace(temp, path)
     except BaseException:

@@ -131,3 +131,14 @@ def test_huge_hostile_lines_give_diagnostics(tmp_path) -> None:
     path = tmp_path / "hostile.scene"
     path.write_text("CAST\nMAYA: image https://x/a.jpg\n\n" + "A " * 50_000 + "\n")
     assert {d.code for d in check_file(path)} >= {"unknown-framing", "prompt-too-long"}
+
+
+def test_written_files_get_the_usual_mode(tmp_path) -> None:
+    import stat
+
+    from compiler.fs import FILE_MODE, write_atomic
+
+    target = tmp_path / "out.json"
+    write_atomic(target, "{}")
+    assert stat.S_IMODE(target.stat().st_mode) == FILE_MODE
+    assert FILE_MODE & 0o044  # readable by others under an ordinary umask (022)

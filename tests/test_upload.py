@@ -148,6 +148,12 @@ def test_read_policy() -> None:
     assert "sig==" not in repr(policy)
 
 
+def test_read_policy_under_data() -> None:
+    """The live service (and fakescope) answer getPolicy under `data`; the SDK takes either."""
+    response = httpx.Response(200, json={"request_id": "rq-p", "data": policy_output()})
+    assert read_policy(response, now=1000.0).upload_host == HOST
+
+
 def test_read_policy_expiry_from_the_policy_document() -> None:
     policy = read_policy(policy_response(expire_in_seconds=None), now=0.0)
     assert policy.expires_at == 1893456600.0  # 2030-01-01T00:10:00Z

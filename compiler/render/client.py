@@ -20,6 +20,7 @@ from typing import Any, Protocol, Self, TypeVar
 import httpx
 
 from compiler import __version__
+from compiler.fs import FILE_MODE
 from compiler.render.errors import (
     AuthError,
     ContentInspectionError,
@@ -651,6 +652,7 @@ class DashScopeClient:
                 written = self._stream_into(response, out)
                 _check_size(response, written, expected_min_bytes)
                 out.flush()
+                os.fchmod(out.fileno(), FILE_MODE)  # mkstemp's 0600 is not what a video should keep
                 os.fsync(out.fileno())
             os.replace(tmp, dest)
         except BaseException:

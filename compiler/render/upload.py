@@ -105,6 +105,16 @@ _POLICY_FIELDS = (
 )
 
 
+def _policy_fields(body: object) -> dict:
+    """The policy object: the SDK reads `output`, and the live service answers it under `data`."""
+    if not isinstance(body, dict):
+        return {}
+    for name in ("output", "data"):
+        if isinstance(body.get(name), dict):
+            return body[name]
+    return {}
+
+
 def read_policy(response: httpx.Response, *, now: float | None = None) -> UploadPolicy:
     """The policy from a getPolicy answer; expiry = `now` (wall clock, default time.time()) + expire_in_seconds."""
     raise_for_error(response)
@@ -112,8 +122,7 @@ def read_policy(response: httpx.Response, *, now: float | None = None) -> Upload
         body = json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         body = None
-    output = body.get("output") if isinstance(body, dict) else None
-    output = output if isinstance(output, dict) else {}
+    output = _policy_fields(body)
     values = {name: _field_text(output.get(name)) for name in _POLICY_FIELDS}
     missing = [name for name, value in values.items() if not value]
     if missing:

@@ -1,0 +1,304 @@
+"""The render, cost, status and cancel subcommands: argparse wiring and thin handlers over render.runner."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["register", "COMMANDS"]
+
+COMMANDS = ("render", "cost", "status", "cancel")
+KEY_VARIABLE = "DASHSCOPE_API_KEY"
+REGION_CHOICES = ("beijing", "singapore", "us")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the rendering subcommands; each sets `handler`, and nothing heavy is imported until one runs."""
+    _render_parser(subparsers)
+    _cost_parser(subparsers)
+    _status_parser(subparsers)
+    _cancel_parser(subparsers)
+
+
+def _endpoint_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", metavar="URL", help="API base URL (default: $DASHSCOPE_HTTP_BASE_URL, else the region's)")
+    parser.add_argument("--region", choices=REGION_CHOICES, help="beijing (default), singapore or us: endpoint and prices")
+
+
+def _render_parser(subparsers: argparse._SubParsersAction) -> None:
+    render = subparsers.add_parser(
+        "render", help="render scenes through the DashScope API (journaled, resumable)",
+        description="Submit, poll and download videos. The key comes from $DASHSCOPE_API_KEY. Every submission is "
+                    "journaled in <project>/.scenec/journal.sqlite3: running the same command again resumes "
+                    "interrupted renders and never pays twice for an unchanged scene.")
+    render.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="a .scene file or a folder of them")
+    render.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="where the video goes (one scene only; default <project>/renders/<scene>.mp4)")
+    render.add_argument("-j", "--jobs", type=_positive_int, default=1, metavar="N", help="scenes rendered at once (1)")
+    render.add_argument("--force", action="store_true",
+                        help="render again scenes already rendered, and submit despite an unknown earlier submit")
+    render.add_argument("--timeout", type=_positive_float, default=1800.0, metavar="SECONDS",
+                        help="stop polling a scene after this long (1800); a rerun resumes it")
+    render.add_argument("--budget", type=_amount, metavar="AMOUNT",
+                        help="refuse the batch (submit nothing) when its estimate exceeds AMOUNT (CNY)")
+    render.add_argument("--json", action="store_true", help="one JSON object per scene result on standard output")
+    render.add_argument("-v", "--verbose", action="store_true", help="log retries and throttling to standard error")
+    _endpoint_options(render)
+    render.set_defaults(handler=run_render)
+
+
+def _cost_parser(subparsers: argparse._SubParsersAction) -> None:
+    cost = subparsers.add_parser(
+        "cost", help="estimate what rendering scenes would cost", description="Billable seconds by the guide's rule "
+        "(reference video seconds, capped at 5 s / number of videos, plus output seconds) and their price.")
+    cost.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="a .scene file or a folder of them")
+    cost.add_argument("--budget", type=_amount, metavar="AMOUNT", help="exit 1 when the total exceeds AMOUNT (CNY)")
+    cost.add_argument("--json", action="store_true", help="one JSON object per scene")
+    _endpoint_options(cost)
+    cost.set_defaults(handler=run_cost)
+
+
+def _status_parser(subparsers: argparse._SubParsersAction) -> None:
+    status = subparsers.add_parser("status", help="list journaled renders and their state",
+                                   description="Read the render journal of a project (no API call).")
+    status.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH",
+                        help="a project folder or a .scene file (default: the current folder)")
+    status.add_argument("--all", action="store_true", help="every submission, not only the newest per scene")
+    status.add_argument("--json", action="store_true", help="one JSON object per render")
+    status.set_defaults(handler=run_status)
+
+
+def _cancel_parser(subparsers: argparse._SubParsersAction) -> None:
+    cancel = subparsers.add_parser("cancel", help="cancel a scene's task while it is still PENDING",
+                                   description="Cancel the journaled in-flight task of a scene. The API cancels "
+                                               "only PENDING tasks; a RUNNING one finishes (and bills).")
+    cancel.add_argument("file", type=Path, metavar="FILE")
+    _endpoint_options(cancel)
+    cancel.set_defaults(handler=run_cancel)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _amount(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of at least 0")
+    return value
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _api_key(command: str) -> str | None:
+    key = os.environ.get(KEY_VARIABLE, "").strip()
+    if not key:
+        print(f"scenec {command}: no API key: set {KEY_VARIABLE} (scenec reads it from the environment only and never "
+              "writes it anywhere)", file=sys.stderr)
+    return key or None
+
+
+def _base_url(command: str, args: argparse.Namespace) -> str | None:
+    from compiler.render.client import resolve_base_url
+
+    try:
+        return resolve_base_url(args.base_url, args.region, os.environ)
+    except ValueError as error:
+        print(f"scenec {command}: {error}", file=sys.stderr)
+        return None
+
+
+def _scene_files(command: str, paths: list[Path]) -> list[Path] | None:
+    from compiler.cli import collect
+
+    files, missing = collect(paths)
+    if missing:
+        print(f"scenec {command}: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return None
+    if not files:
+        print(f"scenec {command}: no .scene files found", file=sys.stderr)
+        return None
+    return files
+
+
+def _quiet_logs(verbose: bool) -> None:
+    import logging
+
+    logger = logging.getLogger("scenec.render")
+    for old in [h for h in logger.handlers if getattr(h, "_scenec", False)]:
+        logger.removeHandler(old)
+    if verbose:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("scenec: %(message)s"))
+        logger.setLevel(logging.INFO)
+    else:
+        # Without a handler Python's last resort prints warnings over the progress display.
+        handler = logging.NullHandler()
+    handler._scenec = True  # type: ignore[attr-defined]  # ours to replace on the next call (tests call main often)
+    logger.addHandler(handler)
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
+
+    key = _api_key("render")
+    base_url = _base_url("render", args) if key else None
+    files = _scene_files("render", args.paths) if base_url else None
+    if not key or not base_url or files is None:
+        return EXIT_USAGE
+    if args.output and len(files) != 1:
+        print("scenec render: -o/--output takes one scene; a batch writes <project>/renders/", file=sys.stderr)
+        return EXIT_USAGE
+    _quiet_logs(args.verbose)
+    from compiler.project import find_project
+    from compiler.render import runner
+    from compiler.render.progress import make_display
+
+    options = runner.RenderOptions(base_url=base_url, region=args.region, force=args.force, jobs=args.jobs,
+                                   timeout=args.timeout, output=args.output.absolute() if args.output else None)
+    try:
+        with runner.project_locks(find_project(f).root for f in files):
+            plans = runner.plan(files, options, secrets=(key,))
+            _print_invalid(plans)
+            if not _within_budget(plans, args.budget, sys.stderr if args.json else sys.stdout):
+                return EXIT_ERRORS
+            display = make_display("json" if args.json else "auto")
+            try:
+                results = runner.render(plans, api_key=key, options=options, display=display)
+            finally:
+                display.close()
+    except runner.ProjectBusy as busy:
+        print(f"scenec render: {busy}", file=sys.stderr)
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        # A second Ctrl-C while workers wind down: the journal already holds every task.
+        print("scenec render: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_ERRORS
+    _summary(results, sys.stderr if args.json else sys.stdout)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS
+
+
+def _print_invalid(plans) -> None:
+    from compiler.cli import print_diagnostics
+
+    for p in plans:
+        if p.diagnostics:
+            print_diagnostics(list(p.diagnostics), "human", [p.scene], sys.stderr)
+
+
+def _within_budget(plans, budget: float | None, stream) -> bool:
+    """Print the cost line of every scene to be submitted; False (after saying why) when over the budget."""
+    from compiler.render.cost import check_budget
+
+    paying = [p for p in plans if p.action == "submit" and p.job is not None]
+    for p in paying:
+        print(f"{p.scene}: {p.job.cost.text()}", file=stream, flush=True)
+    if budget is None or not paying:
+        return True
+    fits, total = check_budget([p.job.cost.estimate for p in paying], budget)
+    if fits:
+        return True
+    if any(p.job.cost.estimate.amount is None for p in paying):
+        why = "some renders have no known price for this endpoint (pass --region)"
+    else:
+        bound = "at most " if any(p.job.cost.at_most for p in paying) else ""
+        why = f"the estimate, {bound}{total:.2f} CNY for {len(paying)} render(s), exceeds the budget of {budget:.2f} CNY"
+    print(f"scenec render: refused: {why}; nothing was submitted", file=sys.stderr)
+    return False
+
+
+def _summary(results, stream) -> None:
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    print(", ".join(f"{n} {outcome}" for outcome, n in counts.items()), file=stream, flush=True)
+
+
+def run_cost(args: argparse.Namespace) -> int:
+    import json
+
+    from compiler.api import compile_file
+    from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, print_diagnostics
+    from compiler.render import runner
+    from compiler.render.cost import check_budget
+
+    base_url = _base_url("cost", args)
+    files = _scene_files("cost", args.paths) if base_url else None
+    if not base_url or files is None:
+        return EXIT_USAGE
+    region = runner.price_region(args.region, base_url)
+    lines, failed = [], False
+    for path in files:
+        compiled = compile_file(path)
+        if compiled.scene is None or not compiled.ok:
+            print_diagnostics(compiled.diagnostics, "human", [str(path)], sys.stderr)
+            failed = True
+            continue
+        lines.append((str(path), runner.scene_cost(compiled.scene, region)))
+    for scene, line in lines:
+        print(json.dumps({"scene": scene, **line.to_dict()}) if args.json else f"{scene}: {line.text()}")
+    fits, total = check_budget([line.estimate for _, line in lines], args.budget or 0.0)
+    if not args.json and len(lines) > 1:
+        seconds = sum(line.estimate.billable_seconds for _, line in lines)
+        bound = "at most " if any(line.at_most for _, line in lines) else ""
+        price = f" = {bound}{total:.2f} CNY" if all(line.estimate.amount is not None for _, line in lines) else ""
+        print(f"total: {bound}{round(seconds, 2):g} billable s for {len(lines)} scenes{price}")
+    over = args.budget is not None and not fits
+    if over:
+        print(f"scenec cost: over the budget of {args.budget:.2f} CNY", file=sys.stderr)
+    return EXIT_ERRORS if failed or over else EXIT_OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from compiler.cli import EXIT_OK, EXIT_USAGE
+    from compiler.render import runner
+    from compiler.render.progress import status_json, status_lines
+
+    if not args.path.exists():
+        print(f"scenec status: no such file or folder: {args.path}", file=sys.stderr)
+        return EXIT_USAGE
+    root = runner.find_root(args.path)
+    scene = runner.scene_key(args.path, root) if args.path.is_file() else None
+    rows = runner.journal_rows(root, scene)
+    if not args.all:
+        newest = {r.scene: r for r in rows}
+        rows = sorted(newest.values(), key=lambda r: r.id)
+    if not rows:
+        print(f"no renders journaled in {root}", file=sys.stderr if args.json else sys.stdout)
+        return EXIT_OK
+    print("\n".join(status_json(rows) if args.json else status_lines(rows)))
+    return EXIT_OK
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
+    from compiler.render import runner
+
+    if not args.file.is_file():
+        print(f"scenec cancel: no such file: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    key = _api_key("cancel")
+    base_url = _base_url("cancel", args) if key else None
+    if not key or not base_url:
+        return EXIT_USAGE
+    _quiet_logs(False)
+    results = runner.cancel_scene(args.file, api_key=key, base_url=base_url)
+    for result in results:
+        print(f"{result.scene}: {result.message}", file=sys.stdout if result.ok else sys.stderr)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS

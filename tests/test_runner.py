@@ -1,0 +1,226 @@
+"""The pure steps of rendering: identity hashing, media materialization, cost lines and per-scene planning."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.api import compile_file
+from compiler.payload import Payload
+from compiler.render import journal as jr
+from compiler.render.journal import Journal
+from compiler.render.runner import (
+    INLINE_IMAGE_MAX_BYTES,
+    LocalMedia,
+    MediaError,
+    RenderOptions,
+    goes_inline,
+    identity,
+    load_job,
+    local_media,
+    materialize,
+    plan_job,
+    price_region,
+    scene_cost,
+    shorten_data_uris,
+    substitute,
+)
+from compiler.render.upload import sha256_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENES = ROOT / "scenes"
+BASE = "https://dashscope.aliyuncs.com/api/v1"
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(SCENES / "media", root / "media")
+    shutil.copy(SCENES / "scenec.toml", root)
+    shutil.copy(SCENES / "alley.scene", root)
+    return root
+
+
+def item(path: Path, role: str, mime: str | None, ref: str | None = None) -> LocalMedia:
+    return LocalMedia(ref or path.name, path, role, sha256_file(path), path.stat().st_size, mime)
+
+
+def alley_job(proj: Path):
+    job = load_job(proj / "alley.scene", output=None, region="beijing")
+    assert not hasattr(job, "action"), job
+    return job
+
+
+# --- identity ----------------------------------------------------------------------------------
+
+
+def test_identity_is_stable_and_ignores_key_order(proj: Path) -> None:
+    first, second = alley_job(proj), alley_job(proj)
+    assert first.identity == second.identity
+    reordered = json.loads(json.dumps(first.payload), object_pairs_hook=lambda pairs: dict(reversed(pairs)))
+    assert identity(reordered, first.media) == first.identity
+
+
+def test_identity_follows_media_content_not_only_paths(proj: Path) -> None:
+    before = alley_job(proj).identity
+    (proj / "media" / "girl.mp3").write_bytes((proj / "media" / "boy.mp3").read_bytes() + b"\0")
+    after = alley_job(proj).identity
+    assert after.payload_sha256 == before.payload_sha256 and after.media_sha256 != before.media_sha256
+
+
+def test_identity_follows_the_payload(proj: Path) -> None:
+    job = alley_job(proj)
+    changed = {**job.payload, "parameters": {**job.payload["parameters"], "seed": 7}}
+    assert identity(changed, job.media).payload_sha256 != job.identity.payload_sha256
+
+
+def test_local_media_lists_each_file_once_in_media_order(proj: Path) -> None:
+    scene = compile_file(proj / "alley.scene").scene
+    assert [(m.ref, m.role) for m in local_media(scene)] == [
+        ("media/girl.mp4", "video"), ("media/girl.mp3", "voice"), ("media/boy.jpg", "image"),
+        ("media/boy.mp3", "voice"), ("media/alley.jpg", "image")]
+
+
+# --- materialize ---------------------------------------------------------------------------------
+
+
+def test_goes_inline_only_for_small_images_of_accepted_types(tmp_path: Path) -> None:
+    small = tmp_path / "a.jpg"
+    small.write_bytes(b"x" * 10)
+    assert goes_inline(item(small, "image", "image/jpeg"))
+    assert goes_inline(item(small, "first frame", "image/png"))
+    assert not goes_inline(item(small, "image", "image/gif"))
+    assert not goes_inline(item(small, "video", "video/mp4"))
+    assert not goes_inline(item(small, "voice", "audio/mpeg"))
+    big = LocalMedia("b.jpg", small, "image", "0" * 64, INLINE_IMAGE_MAX_BYTES + 1, "image/jpeg")
+    assert not goes_inline(big)
+
+
+def test_materialize_inlines_images_uploads_video_and_audio_passes_remote_urls(proj: Path) -> None:
+    job = alley_job(proj)
+    remote = "https://cdn.example.com/extra.jpg"
+    payload = json.loads(json.dumps(job.payload))
+    payload["input"]["media"].append({"type": "reference_image", "url": remote})
+    uploaded: list[str] = []
+
+    def upload(media: LocalMedia) -> str:
+        uploaded.append(media.ref)
+        return f"oss://bucket/{media.sha256[:16]}-{media.path.name}"
+
+    body = materialize(payload, job.media, upload)
+    Payload.model_validate(body)  # as sent: no LOCAL_CONTEXT
+    assert uploaded == ["media/girl.mp4", "media/girl.mp3", "media/boy.mp3"]
+    video, boy, alley, extra = body["input"]["media"]
+    assert video["url"].endswith("-girl.mp4") and video["reference_voice"].endswith("-girl.mp3")
+    assert base64.b64decode(boy["url"].split(",", 1)[1]) == (proj / "media" / "boy.jpg").read_bytes()
+    assert boy["url"].startswith("data:image/jpeg;base64,") and boy["reference_voice"].startswith("oss://")
+    assert alley["url"].startswith("data:image/jpeg;base64,") and extra["url"] == remote
+    assert body["input"]["prompt"] == payload["input"]["prompt"]
+
+
+def test_materialize_refuses_media_changed_since_hashing(proj: Path) -> None:
+    job = alley_job(proj)
+    (proj / "media" / "boy.jpg").write_bytes(b"\xff\xd8 other bytes")
+    with pytest.raises(MediaError, match="changed"):
+        materialize(job.payload, job.media, lambda media: "oss://x/y")
+
+
+def test_substitute_touches_only_media_urls() -> None:
+    payload = {"input": {"prompt": "a.png", "media": [{"type": "reference_image", "url": "a.png"}]}}
+    assert substitute(payload, {"a.png": "oss://k"}) == {
+        "input": {"prompt": "a.png", "media": [{"type": "reference_image", "url": "oss://k"}]}}
+    assert payload["input"]["media"][0]["url"] == "a.png"  # the input is not changed
+
+
+def test_shorten_data_uris() -> None:
+    uri = "data:image/png;base64," + base64.b64encode(b"12345").decode()
+    short = shorten_data_uris({"media": [{"url": uri}, {"url": "oss://x"}], "n": 1})
+    assert short["media"][0]["url"].startswith("data:image/png;base64,...(5 bytes, sha256 ")
+    assert short["media"][1]["url"] == "oss://x" and short["n"] == 1
+
+
+# --- cost --------------------------------------------------------------------------------------
+
+
+def test_scene_cost_reads_video_lengths_and_marks_assumed_ones(proj: Path) -> None:
+    (proj / "two.scene").write_text("DURATION: 10s\nCAST\nA: video media/girl.mp4\nB: video https://x.test/b.mp4\n\n"
+                                    "A greets B.\n")
+    line = scene_cost(compile_file(proj / "two.scene").scene, "beijing")
+    assert (line.estimate.input_video_seconds, line.estimate.billable_seconds, line.at_most) == (5.0, 15.0, True)
+    assert line.text().startswith("at most 15 billable s") and "15.00 CNY" in line.text()
+    (proj / "two.scene").write_text("DURATION: 10s\nCAST\nA: video media/girl.mp4\n"
+                                    "B: video https://x.test/b.mp4, 2s long\n\nA greets B.\n")
+    line = scene_cost(compile_file(proj / "two.scene").scene, "us")
+    assert (line.estimate.input_video_seconds, line.at_most, line.estimate.amount) == (4.5, False, None)
+    assert "no known price" in line.text()
+
+
+def test_price_region() -> None:
+    assert price_region(None, BASE) == "beijing"
+    assert price_region(None, "http://127.0.0.1:9/api/v1") is None
+    assert price_region("ap-southeast-1", BASE) == "singapore"
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+def test_plan_job_decisions(proj: Path) -> None:
+    job = alley_job(proj)
+    with Journal.open(job.journal_path) as journal:
+        assert plan_job(journal, job, force=False).action == "submit"
+        rid = journal.prepare(job.key, job.identity.payload_sha256, "{}", job.identity.media_sha256)
+        assert plan_job(journal, job, force=False).action == "blocked_unknown"
+        assert plan_job(journal, job, force=True).action == "submit"
+        journal.mark_submitted(rid, "task-1", "rq-1")
+        assert plan_job(journal, job, force=True).action == "resume_poll"  # never abandon a paid task
+        journal.mark_succeeded(rid, "https://x.test/v.mp4", 0.0, None, {})  # its URL has already expired
+        planned = plan_job(journal, job, force=False)
+        assert planned.action == "blocked_lost" and journal.get(rid).state == jr.EXPIRED
+        assert plan_job(journal, job, force=True).action == "submit"
+
+
+def test_render_options_defaults() -> None:
+    options = RenderOptions(base_url=BASE)
+    assert (options.jobs, options.force, options.timeout) == (1, False, 1800.0)
+
+
+def test_check_does_not_load_the_render_machinery(tmp_path: Path) -> None:
+    code = ("import sys; from compiler.cli import main; main(['check', sys.argv[1]]); "
+            "print(sorted(m for m in ('httpx', 'rich', 'compiler.render.runner', 'compiler.render.commands') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(SCENES / "alley.scene")], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_display_is_rich_on_a_terminal_and_plain_lines_otherwise() -> None:
+    import io
+
+    from compiler.render.progress import JsonDisplay, PlainDisplay, RichDisplay, make_display
+    from compiler.render.runner import Plan, SceneResult
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert isinstance(make_display("auto", io.StringIO()), PlainDisplay)
+    assert isinstance(make_display("json", io.StringIO()), JsonDisplay)
+    screen = Terminal()
+    display = make_display("auto", screen)
+    assert isinstance(display, RichDisplay)
+    display.begin([Plan("a.scene", "submit"), Plan("b.scene", "submit")])
+    display.update("a.scene", "running", "task t-1")
+    display.finish(SceneResult("a.scene", "rendered", "renders/a.mp4 (task t-1)"))
+    display.close()
+    assert "a.scene: rendered: renders/a.mp4" in screen.getvalue() and "b.scene" in screen.getvalue()
+    plain = io.StringIO()
+    lines = PlainDisplay(plain)
+    lines.begin([Plan("a.scene", "submit"), Plan("b.scene", "submit")])
+    lines.update("b.scene", "submitting")
+    lines.update("b.scene", "submitting")  # unchanged: not printed again
+    assert plain.getvalue().count("b.scene: submitting [1/2]") == 1
