@@ -158,7 +158,7 @@ def test_scene_cost_reads_video_lengths_and_marks_assumed_ones(proj: Path) -> No
                                     "B: video https://x.test/b.mp4, 2s long\n\nA greets B.\n")
     line = scene_cost(compile_file(proj / "two.scene").scene, "us")
     assert (line.estimate.input_video_seconds, line.at_most, line.estimate.amount) == (4.5, False, None)
-    assert "no known price" in line.text()
+    assert "no published price for wan2.7-r2v in region us" in line.text()
 
 
 def test_price_region() -> None:
@@ -183,6 +183,45 @@ def test_plan_job_decisions(proj: Path) -> None:
         planned = plan_job(journal, job, force=False)
         assert planned.action == "blocked_lost" and journal.get(rid).state == jr.EXPIRED
         assert plan_job(journal, job, force=True).action == "submit"
+
+
+def test_a_downloaded_video_that_is_gone_is_fetched_again_or_blocked(proj: Path) -> None:
+    """Deleting a rendered video must not silently pay for it again: free re-fetch while the URL lives."""
+    job = alley_job(proj)
+    with Journal.open(job.journal_path) as journal:
+        rid = journal.prepare(job.key, job.identity.payload_sha256, "{}", job.identity.media_sha256)
+        journal.mark_submitted(rid, "task-1", "rq-1")
+        journal.mark_succeeded(rid, "https://x.test/v.mp4", 2e9, None, {})
+        journal.mark_downloaded(rid, "renders/alley.mp4", 10, "0" * 64)   # no such file on disk
+        assert plan_job(journal, job, force=False, now=1e9).action == "resume_download"
+        planned = plan_job(journal, job, force=False, now=3e9)          # the URL has expired since
+        assert planned.action == "blocked_lost" and "is gone" in _message(planned)
+        assert plan_job(journal, job, force=True, now=3e9).action == "submit"
+
+
+def test_a_task_the_service_forgot_is_blocked(proj: Path) -> None:
+    job = alley_job(proj)
+    with Journal.open(job.journal_path) as journal:
+        rid = journal.prepare(job.key, job.identity.payload_sha256, "{}", job.identity.media_sha256)
+        journal.mark_submitted(rid, "task-1", "rq-1")
+        journal.mark_failed(rid, jr.EXPIRED, "UNKNOWN", "the service no longer knows the task")
+        planned = plan_job(journal, job, force=False)
+        assert planned.action == "blocked_lost" and "no longer knows" in _message(planned)
+        assert plan_job(journal, job, force=True).action == "submit"
+
+
+def _message(planned) -> str:
+    from compiler.render.runner import _blocked_message
+
+    return _blocked_message(planned.action, planned.previous)
+
+
+def test_identity_depends_on_the_endpoint(proj: Path) -> None:
+    job = alley_job(proj)
+    beijing = identity(job.payload, job.media, "https://dashscope.aliyuncs.com/api/v1")
+    singapore = identity(job.payload, job.media, "https://dashscope-intl.aliyuncs.com/api/v1")
+    assert beijing.payload_sha256 != singapore.payload_sha256
+    assert beijing.media_sha256 == singapore.media_sha256
 
 
 def test_render_options_defaults() -> None:

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _endpoint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", metavar="URL", help="API base URL (default: $DASHSCOPE_HTTP_BASE_URL, else the region's)")
-    parser.add_argument("--region", choices=REGION_CHOICES, help="beijing (default), singapore or us: endpoint and prices")
+    parser.add_argument("--region", choices=REGION_CHOICES, help="beijing (default), singapore or us: the prices, and the endpoint unless --base-url or $DASHSCOPE_HTTP_BASE_URL is set")
 
 
 def _render_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -29,7 +29,8 @@ SUBMIT_REJECTED = "SUBMIT_REJECTED"
 TRANSITIONS: dict[str, frozenset[str]] = {
     # The submit request is about to go out; its answer decides what we know.
     PREPARED: frozenset({SUBMITTED, UNKNOWN_SUBMIT, SUBMIT_REJECTED}),
-    # Only a task listing can resolve it: found (SUBMITTED) or provably absent
+    # A task listing could resolve it (found: SUBMITTED, provably absent); scenec does not list tasks yet, so
+    # `--force` is the way on; the edges are kept for that later step.
     # and past the 24 h task retention (EXPIRED). Never resubmitted from here.
     UNKNOWN_SUBMIT: frozenset({SUBMITTED, EXPIRED}),
     # EXPIRED here means the query answered UNKNOWN: the task id is past 24 h.
@@ -517,13 +518,12 @@ def decide(
       ("submit"): the process died around the send, and we cannot know whether
       the request went out, so a new one might pay twice.
     - UNKNOWN_SUBMIT                              -> "blocked_unknown" unless force
-      ("submit"): the submit was sent and its answer lost; only --force or a task
-      listing resolves it.
+      ("submit"): the submit was sent and its answer lost; only --force resolves it.
     - SUCCEEDED, URL still valid                  -> "resume_download", even with force:
       the video is paid for and fetching it is free; force re-renders once it is
       downloaded.
     - SUCCEEDED, URL expired                      -> "submit" (the caller first records
-      EXPIRED on the row).
+      EXPIRED on the row; runner.plan_job then refuses without --force: that video was paid for).
     - DOWNLOADED, output exists, not force        -> "skip"
     - DOWNLOADED, output missing, URL still valid,
       not force                                   -> "resume_download": fetching the

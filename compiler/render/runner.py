@@ -118,8 +118,9 @@ class CostLine:
         seconds = f"{bound}{_secs(e.billable_seconds)} billable s ({_secs(e.input_video_seconds)} s reference video" \
                   f" + {_secs(e.output_seconds)} s output)"
         if e.amount is None:
-            where = f"region {self.region}" if self.region else "this endpoint"
-            return f"{seconds}; no known price for {where} (pass --region to price it)"
+            if self.region:
+                return f"{seconds}; no published price for wan2.7-r2v in region {self.region}"
+            return f"{seconds}; no known price for this endpoint (pass --region to price it)"
         return f"{seconds} x {e.price_per_second:g} {e.currency}/s ({self.region}, {self.resolution}) = " \
                f"{bound}{e.amount:.2f} {e.currency}"
 
@@ -321,10 +322,12 @@ def local_media(scene: Any) -> tuple[LocalMedia, ...]:
     return tuple(found.values())
 
 
-def identity(payload: Mapping[str, Any], media: Iterable[LocalMedia]) -> Identity:
-    """sha256 of the canonical payload, and of the (path, content hash) pairs of its local media."""
+def identity(payload: Mapping[str, Any], media: Iterable[LocalMedia], endpoint: str = "") -> Identity:
+    """sha256 of the canonical payload (with the endpoint it goes to, when given: a render on another
+    region's service is another render), and of the (path, content hash) pairs of its local media."""
     pairs = sorted([item.ref, item.sha256] for item in media)
-    return Identity(hashlib.sha256(encode_payload(dict(payload))).hexdigest(),
+    keyed = dict(payload) if not endpoint else {"endpoint": endpoint, "payload": dict(payload)}
+    return Identity(hashlib.sha256(encode_payload(keyed)).hexdigest(),
                     hashlib.sha256(encode_payload({"media": pairs})).hexdigest())
 
 
@@ -385,7 +388,7 @@ def _secs(value: float) -> str:
 # --- planning ------------------------------------------------------------------------------
 
 
-def load_job(path: Path, *, output: Path | None, region: str | None) -> Job | Plan:
+def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: str = "") -> Job | Plan:
     """Compile a scene and gather what identifies it; a Plan with action "invalid" when it cannot render."""
     from compiler.api import compile_file
     from compiler.diagnostics import ERROR
@@ -404,7 +407,7 @@ def load_job(path: Path, *, output: Path | None, region: str | None) -> Job | Pl
         return Plan(name, "invalid", problem=f"cannot read media: {error.strerror or error}; nothing submitted")
     payload = compiled.payload.model_dump(mode="json", exclude_none=True)  # type: ignore[attr-defined]
     target = (output or root / RENDERS_DIR / f"{path.stem}.mp4").absolute()
-    return Job(name, scene_key(path, root), root, target, payload, media, identity(payload, media),
+    return Job(name, scene_key(path, root), root, target, payload, media, identity(payload, media, endpoint),
                scene_cost(scene, region))
 
 
@@ -437,16 +440,20 @@ def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = Non
         # decide(): "the caller first records EXPIRED on the row".
         journal.mark_failed(newest.id, jr.EXPIRED, "UrlExpired", "the result URL expired before the download")
         newest = journal.get(newest.id)
-    # A render paid for whose video was never fetched: rendering again pays again, so only on --force.
-    if newest is not None and newest.state == jr.EXPIRED and newest.video_url and not force:
-        return Plan(job.scene, "blocked_lost", job, newest)
+    if newest is not None and not force:
+        if newest.state == jr.DOWNLOADED and newest.url_valid(at):
+            return Plan(job.scene, "resume_download", job, newest)  # the video file went; fetching it is free
+        # Rendered and paid for, but the video is gone (URL expired, the file deleted, or the service has
+        # forgotten the task): rendering again pays again, so only on --force.
+        if newest.state == jr.DOWNLOADED or (newest.state == jr.EXPIRED and newest.task_id):
+            return Plan(job.scene, "blocked_lost", job, newest)
     return Plan(job.scene, "submit", job, newest)
 
 
 def plan(paths: Sequence[Path], options: RenderOptions, *, secrets: tuple[str, ...] = ()) -> list[Plan]:
     """Compile every scene and decide what to do with it; writes to the journal only to record expired URLs."""
     region = price_region(options.region, options.base_url)
-    loaded = [load_job(path, output=options.output, region=region) for path in paths]
+    loaded = [load_job(path, output=options.output, region=region, endpoint=options.base_url) for path in paths]
     plans: list[Plan] = []
     journals: dict[Path, Journal] = {}
     try:
@@ -669,6 +676,12 @@ def _act(ctx: _Context, journal: Journal, p: Plan, attempt: _Attempt) -> SceneRe
 
 
 def _blocked_message(action: str, row: Render) -> str:
+    if action == "blocked_lost" and row.state == jr.DOWNLOADED:
+        return (f"render #{row.id} (task {row.task_id}) was rendered and downloaded to {row.output_path}, but that file "
+                "is gone and its URL has expired (URLs last 24 h); run with --force to render it again (billed again)")
+    if action == "blocked_lost" and not row.video_url:
+        return (f"render #{row.id} (task {row.task_id}) was submitted, but the service no longer knows the task "
+                "(task ids last 24 h), so it may have been billed; run with --force to render it again")
     if action == "blocked_lost":
         return (f"render #{row.id} (task {row.task_id}) was generated and billed, but its video URL expired before "
                 "it was downloaded (URLs last 24 h); run with --force to render it again (billed again)")
@@ -692,11 +705,15 @@ def _unchanged(ctx: _Context, job: Job, row: Render) -> SceneResult:
 
 def _materialize(ctx: _Context, journal: Journal, job: Job) -> dict[str, Any]:
     # The journal's upload cache: the same bytes are not uploaded again while the copy lives (47 h).
-    uploader = Uploader(ctx.client(), str(job.payload.get("model")), lookup=journal.upload_lookup,
-                        remember=journal.upload_remember)
+    # Keyed by endpoint and model too: temporary storage belongs to one region's service and model.
+    model = str(job.payload.get("model"))
+    scope = f"@{ctx.options.base_url}#{model}"
+    uploader = Uploader(ctx.client(), model, lookup=lambda sha: journal.upload_lookup(sha + scope),
+                        remember=lambda sha, url, expires: journal.upload_remember(sha + scope, url, expires))
 
     def upload(item: LocalMedia) -> str:
-        ctx.display.update(job.scene, "uploading", item.ref)
+        reused = journal.upload_lookup(item.sha256 + scope) is not None
+        ctx.display.update(job.scene, "reusing upload" if reused else "uploading", item.ref)
         # One upload at a time across the batch: two scenes sharing a file upload it once.
         with ctx.upload_lock:
             try:
@@ -770,7 +787,8 @@ def _poll(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> None:
         state = client.wait(task_id, deadline=ctx.clock.monotonic() + ctx.options.timeout, on_update=on_update)
     except TaskFailedError as error:
         target = {"FAILED": jr.FAILED, "CANCELED": jr.CANCELED}.get(error.task_status, jr.EXPIRED)
-        journal.mark_failed(rid, target, error.code, error.message)
+        if journal.get(rid).state != target:  # `scenec cancel` from another shell may have recorded it already
+            journal.mark_failed(rid, target, error.code, error.message)
         raise
     if not state.video_url:
         journal.mark_failed(rid, jr.FAILED, "NoVideoUrl", "the task succeeded without a video URL")
