@@ -1,5 +1,6 @@
 # scenec: `make demo` sets everything up and runs the main job on the example scenes (check, compile,
 # cost, and a render against the loopback test server); `make test` runs the tests.
+# `make bench` prints the figures recorded in docs/performance.md (about 3 minutes).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -39,6 +40,7 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench_render.py
 
 clean:
 	rm -rf build dist .pytest_cache .hypothesis

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-from typing import Iterable
+from collections.abc import Iterable
 
+from .records import record
 from .source import Span
 
 __all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "make", "did_you_mean", "has_errors", "sort_key"]
@@ -13,7 +13,8 @@ ERROR = "error"
 WARNING = "warning"
 
 
-class Code(NamedTuple):
+@record
+class Code:
     """A registered diagnostic code: a stable slug, its stage group, default severity and documentation."""
 
     slug: str
@@ -23,7 +24,8 @@ class Code(NamedTuple):
     explanation: str
 
 
-class Diagnostic(NamedTuple):
+@record
+class Diagnostic:
     code: str
     severity: str
     message: str

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
 from pathlib import Path
 
+from .records import record
 from .source import Span
 
 __all__ = ["MediaSource", "CastMember", "FirstFrame", "Settings", "Ref", "Words", "Piece", "ActionBeat",
            "DialoguePart", "DialogueBeat", "Beat", "Shot", "Scene"]
 
 
-class MediaSource(NamedTuple):
+@record
+class MediaSource:
     """Where a medium comes from, as written and as understood."""
 
     text: str               # as the writer wrote it (quotes removed)
@@ -21,7 +22,8 @@ class MediaSource(NamedTuple):
     local_path: Path | None = None  # absolute, not symlink-resolved, for local files
 
 
-class CastMember(NamedTuple):
+@record
+class CastMember:
     name: str
     span: Span              # the name in its declaration
     path: str               # the file that declares it
@@ -36,13 +38,15 @@ class CastMember(NamedTuple):
     identifier: str         # what the prompt calls it: "Image 1", "视频1", "reference image"
 
 
-class FirstFrame(NamedTuple):
+@record
+class FirstFrame:
     media: MediaSource
     voice: MediaSource | None
     span: Span
 
 
-class Settings(NamedTuple):
+@record
+class Settings:
     title: str | None = None
     model: str = "wan2.7-r2v"
     resolution: str = "1080P"
@@ -59,31 +63,36 @@ class Settings(NamedTuple):
     spans: dict[str, Span] = {}  # never mutated after resolve builds it
 
 
-class Ref(NamedTuple):
+@record
+class Ref:
     """A cast name used in prose: renders as the member's identifier."""
 
     name: str
     span: Span
 
 
-class Words(NamedTuple):
+@record
+class Words:
     text: str
 
 
 Piece = "Words | Ref"  # type alias
 
 
-class ActionBeat(NamedTuple):
+@record
+class ActionBeat:
     pieces: tuple[Piece, ...]
     span: Span
 
 
-class DialoguePart(NamedTuple):
+@record
+class DialoguePart:
     kind: str                       # "lead-in" | "delivery" | "manner" | "speech"
     pieces: tuple[Piece, ...]       # for speech: one Words, never rewritten
 
 
-class DialogueBeat(NamedTuple):
+@record
+class DialogueBeat:
     speaker: str
     span: Span
     parts: tuple[DialoguePart, ...]
@@ -92,7 +101,8 @@ class DialogueBeat(NamedTuple):
 Beat = "ActionBeat | DialogueBeat"  # type alias
 
 
-class Shot(NamedTuple):
+@record
+class Shot:
     number: int
     transition: str | None = None           # "CUT", "DISSOLVE", "FADE IN", "FADE OUT", ...
     framing: str | None = None              # "CLOSE-UP", "WIDE SHOT", ...
@@ -104,7 +114,8 @@ class Shot(NamedTuple):
     span: Span | None = None
 
 
-class Scene(NamedTuple):
+@record
+class Scene:
     path: str
     project_root: Path | None
     settings: Settings

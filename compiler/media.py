@@ -1,11 +1,13 @@
 """Media probing: what a local file really is (format, size, dimensions, duration), read from its bytes."""
 import os
 import struct
-from typing import NamedTuple
 from pathlib import Path
 
+from .records import record
 
-class MediaInfo(NamedTuple):
+
+@record
+class MediaInfo:
     format: str | None      # 'jpeg','png','bmp','webp','gif','tiff','mp4','mov','wav','mp3','ogg','flac','webm','mkv','avi', ... or None when unrecognised
     kind: str | None        # 'image' | 'video' | 'audio' | None
     mime: str | None        # e.g. 'image/jpeg', 'video/mp4', 'audio/mpeg'

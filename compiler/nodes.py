@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
 from pathlib import Path
 
+from .records import record
 from .source import Source, Span
 
 __all__ = [
@@ -13,19 +13,22 @@ __all__ = [
 ]
 
 
-class Word(NamedTuple):
+@record
+class Word:
     """One token as typed: its text and where it is."""
 
     text: str
     span: Span
 
 
-class Text(NamedTuple):
+@record
+class Text:
     text: str
     span: Span
 
 
-class Mention(NamedTuple):
+@record
+class Mention:
     """A word in capitals inside prose: a reference if it names a cast member, plain text otherwise."""
 
     name: str
@@ -35,20 +38,23 @@ class Mention(NamedTuple):
 Segment = "Text | Mention"  # type alias, as a string: no typing.Union at import
 
 
-class Setting(NamedTuple):
+@record
+class Setting:
     key: Word
     value: Word
     span: Span
 
 
-class MediaSpec(NamedTuple):
+@record
+class MediaSpec:
     source: Word
     voice: Word | None
     length: Word | None  # e.g. "6s", for reference videos given by URL
     span: Span
 
 
-class Member(NamedTuple):
+@record
+class Member:
     name: Word
     description: Word | None
     role: Word | None
@@ -58,53 +64,62 @@ class Member(NamedTuple):
     origin: Path | None = None  # the file that declares it (a cast file for imported members)
 
 
-class CastImport(NamedTuple):
+@record
+class CastImport:
     path: Word
     span: Span
 
 
-class Action(NamedTuple):
+@record
+class Action:
     segments: tuple[Segment, ...]
     span: Span
     forced: bool = False
 
 
-class Heading(NamedTuple):
+@record
+class Heading:
     text: str
     segments: tuple[Segment, ...]
     span: Span
 
 
-class ShotSpec(NamedTuple):
+@record
+class ShotSpec:
     framing: Word | None
     subjects: tuple[Word, ...]
     timing: Word | None
     span: Span
 
 
-class Transition(NamedTuple):
+@record
+class Transition:
     kind: Word          # "CUT TO", "DISSOLVE TO", "FADE IN", "FADE OUT"
     spec: ShotSpec | None
     span: Span
 
 
-class Framing(NamedTuple):
+@record
+class Framing:
     spec: ShotSpec
     span: Span
 
 
-class Parenthetical(NamedTuple):
+@record
+class Parenthetical:
     text: str
     segments: tuple[Segment, ...]
     span: Span
 
 
-class Speech(NamedTuple):
+@record
+class Speech:
     text: str
     span: Span
 
 
-class Dialogue(NamedTuple):
+@record
+class Dialogue:
     cue: Word
     extension: Word | None
     parts: tuple[Parenthetical | Speech, ...]
@@ -114,12 +129,14 @@ class Dialogue(NamedTuple):
 Line = "Action | Heading | Transition | Framing | Dialogue"  # type alias
 
 
-class Paragraph(NamedTuple):
+@record
+class Paragraph:
     lines: tuple[Line, ...]
     span: Span
 
 
-class SceneFile(NamedTuple):
+@record
+class SceneFile:
     source: Source
     settings: tuple[Setting, ...] = ()
     first_frames: tuple[MediaSpec, ...] = ()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import bisect
-from typing import NamedTuple
 from pathlib import Path
+
+from .records import record
 
 __all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16"]
 
 
-class Span(NamedTuple):
+@record
+class Span:
     """A half-open range of a source text: offsets in code points, lines and columns 1-based.
 
     A named tuple rather than a dataclass: long scripts create tens of thousands of spans.

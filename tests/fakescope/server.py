@@ -904,6 +904,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's pooled session expects
+    # Headers and body go out in two writes; without TCP_NODELAY a kept-alive client waits ~40 ms for its
+    # delayed ACK on every request (measured by bench/bench_render.py), which real servers do not impose.
+    disable_nagle_algorithm = True
     server_version = "fakescope"
     timeout = 60
     server: _Server
