@@ -161,7 +161,6 @@ def run_compile(args) -> int:
         print_diagnostics(result.diagnostics, args.format, [result.path], sys.stderr)
     if result.payload is None:
         return EXIT_ERRORS
-    from .emit import cast_table
     from .payload import to_json
 
     text = to_json(result.payload) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import ir
-from .diagnostics import Diagnostic, make
+from .diagnostics import make
 
 __all__ = ["emit", "payload_dict", "cast_table", "media_url"]
 

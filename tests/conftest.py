@@ -9,3 +9,23 @@ settings.register_profile("ci", derandomize=True, max_examples=150, deadline=Non
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.register_profile("fuzz", max_examples=20000, deadline=None, suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def fake_servers():
+    """Start loopback FakeDashScope servers with the given options; all are stopped after the test."""
+    from tests.fakescope.server import FakeDashScope
+
+    started = []
+
+    def start(**options):
+        server = FakeDashScope(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -39,19 +39,14 @@ DELETE = object()
 
 
 @pytest.fixture
-def make_server():
-    """Start servers with the given options; all are stopped after the test."""
-    started: list[FakeDashScope] = []
+def make_server(fake_servers):
+    """Servers with the given options and a short generation delay (conftest stops them)."""
 
     def factory(**options) -> FakeDashScope:
         options.setdefault("generation_delay", 0.2)
-        server = FakeDashScope(**options).start()
-        started.append(server)
-        return server
+        return fake_servers(**options)
 
-    yield factory
-    for server in started:
-        server.stop()
+    return factory
 
 
 @pytest.fixture

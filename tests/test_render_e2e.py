@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,21 +37,17 @@ MAYA waves at WANG.
 
 
 @pytest.fixture
-def fake() -> Iterator[Callable[..., FakeDashScope]]:
-    """Start FakeDashScope servers (stopped afterwards); each logs to its own `log_text` buffer."""
-    servers: list[FakeDashScope] = []
+def fake(fake_servers) -> Callable[..., FakeDashScope]:
+    """FakeDashScope servers (conftest stops them); each logs to its own `log_text` buffer."""
 
     def start(**options) -> FakeDashScope:
         options.setdefault("generation_delay", 0.3)
         log = io.StringIO()
-        server = FakeDashScope(api_key=KEY, log=log, **options).start()
+        server = fake_servers(api_key=KEY, log=log, **options)
         server.log_text = log  # type: ignore[attr-defined]
-        servers.append(server)
         return server
 
-    yield start
-    for server in servers:
-        server.stop()
+    return start
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Run: python tools/regen_golden.py  (make golden).  Review the diff before commit
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
