@@ -9,18 +9,14 @@ from . import lalr
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, make
 from .source import Source, Span, span_from
+from .vocabulary import MEDIA_SETTINGS, SETTINGS
 from .perf import gc_paused
 
-__all__ = ["parse_text", "parse_file", "parse_bytes", "MAX_FILE_BYTES", "SETTING_KEYS"]
+__all__ = ["parse_text", "parse_file", "parse_bytes", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_SYNTAX_ERRORS = 25
 
-# Settings the language knows (resolve gives each its meaning); here for "did you mean" in syntax errors.
-SETTING_KEYS = (
-    "TITLE", "MODEL", "RESOLUTION", "RATIO", "DURATION", "SEED", "WATERMARK", "PROMPT EXTEND",
-    "NEGATIVE PROMPT", "LANGUAGE", "PROMPT STYLE", "ATMOSPHERE", "FIRST FRAME", "STORYBOARD",
-)
 
 # A capitalised word inside prose: a cast name if it is declared.  Boundaries are ASCII word characters
 # only, so a name touching Chinese text ("MAYA走进") is still found.
@@ -152,7 +148,7 @@ def _syntax_hint(found: str, expected: set[str], source: Source, offset: int) ->
         return f"did you mean {close[0]!r}?"
     line_text = source.line_text(source.position(offset)[0])
     key = line_text.split(":", 1)[0].strip()
-    if ":" in line_text and key in SETTING_KEYS:
+    if ":" in line_text and (key in SETTINGS or key in MEDIA_SETTINGS):
         return f"{key} is a setting: settings go at the top, before CAST"
     return None
 

@@ -11,12 +11,11 @@ from .diagnostics import Diagnostic, did_you_mean, make
 from .limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from .project import Project, find_project
 from .source import Span
+from .vocabulary import MEDIA_SETTINGS, SETTINGS
 from .perf import gc_paused
 
-__all__ = ["resolve", "identifier_for", "SETTINGS"]
+__all__ = ["resolve", "identifier_for"]
 
-SETTINGS = ("TITLE", "MODEL", "RESOLUTION", "RATIO", "DURATION", "SEED", "WATERMARK", "PROMPT EXTEND",
-            "NEGATIVE PROMPT", "LANGUAGE", "PROMPT STYLE", "ATMOSPHERE")
 SETTING_ALIASES = {"PROMPT EXTENSION": "PROMPT EXTEND", "NEGATIVE": "NEGATIVE PROMPT", "STYLE": "PROMPT STYLE",
                    "ASPECT RATIO": "RATIO", "LANG": "LANGUAGE"}
 TRUE_WORDS = {"on", "yes", "true", "1"}
@@ -125,7 +124,7 @@ class _Resolver:
         for setting in self.file.settings:
             key = SETTING_ALIASES.get(setting.key.text, setting.key.text)
             if key not in SETTINGS:
-                close = did_you_mean(key, SETTINGS + ("FIRST FRAME", "STORYBOARD"))
+                close = did_you_mean(key, SETTINGS + MEDIA_SETTINGS)
                 self.report("unknown-setting", f"unknown setting {key}", setting.key.span,
                             hint=f"did you mean {close[0]}?" if close else "see docs/language.md for the settings")
                 continue

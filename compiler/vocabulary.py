@@ -1,8 +1,14 @@
-"""Screen vocabulary: framings and transitions the templates know, with their English and Chinese phrases."""
+"""The language's vocabulary: settings keys, and the framings and transitions the templates know (English, Chinese)."""
 
 from __future__ import annotations
 
-__all__ = ["FRAMINGS", "TRANSITIONS", "framing_entry"]
+__all__ = ["SETTINGS", "MEDIA_SETTINGS", "FRAMINGS", "TRANSITIONS", "framing_entry"]
+
+# The settings keys of the header ("KEY: value"); the grammar reads any key, resolve checks them.
+SETTINGS = ("TITLE", "MODEL", "RESOLUTION", "RATIO", "DURATION", "SEED", "WATERMARK", "PROMPT EXTEND",
+            "NEGATIVE PROMPT", "LANGUAGE", "PROMPT STYLE", "ATMOSPHERE")
+# Keys with a media spec after the colon, which the grammar names itself.
+MEDIA_SETTINGS = ("FIRST FRAME", "STORYBOARD")
 
 # canonical framing -> (English noun phrase, Chinese term).  Aliases map to a canonical entry.
 FRAMINGS = {
