@@ -142,3 +142,19 @@ def test_written_files_get_the_usual_mode(tmp_path) -> None:
     write_atomic(target, "{}")
     assert stat.S_IMODE(target.stat().st_mode) == FILE_MODE
     assert FILE_MODE & 0o044  # readable by others under an ordinary umask (022)
+
+
+def test_symlink_out_of_the_project_is_refused_unless_allowed(tmp_path) -> None:
+    """A scene from someone else must not make you upload your own files, even through a symlink."""
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.jpg").write_bytes((ROOT / "tests/cases/media/ok.jpg").read_bytes())
+    project = tmp_path / "project"
+    (project / "media").mkdir(parents=True)
+    (project / "media" / "face.jpg").symlink_to(outside / "secret.jpg")
+    scene = project / "s.scene"
+    scene.write_text("CAST\nMAYA: image media/face.jpg\n\nMAYA waits.\n")
+    (project / "scenec.toml").write_text("[media]\nallow = []\n")
+    assert [d.code for d in check_file(scene)] == ["path-outside-project"]
+    (project / "scenec.toml").write_text('[media]\nallow = ["../private"]\n')
+    assert check_file(scene) == []
