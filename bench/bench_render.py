@@ -263,7 +263,8 @@ def scenec_batch(project: Path, jobs: int, base_url: str, server: ServerProcess 
     from compiler.render.progress import make_display
 
     files, _missing = collect([project])
-    options = runner.RenderOptions(base_url=base_url, jobs=jobs)
+    # The example.com media of the benchmark cannot be fetched here (no network): skip the URL check.
+    options = runner.RenderOptions(base_url=base_url, jobs=jobs, check_urls=False)
     out, err = io.StringIO(), io.StringIO()
     server_before = server.cpu() if server else None
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -303,7 +304,7 @@ def scenec_batch(project: Path, jobs: int, base_url: str, server: ServerProcess 
 
 def scenec_cli(project: Path, jobs: int, base_url: str, server: ServerProcess) -> tuple[list[str], float, float, str]:
     """The real command line as a subprocess: wall and its CPU (RUSAGE_CHILDREN), start-up included."""
-    command = [str(BIN / "scenec"), "render", str(project), "-j", str(jobs), "--json", "--base-url", base_url]
+    command = [str(BIN / "scenec"), "render", str(project), "-j", str(jobs), "--json", "--no-url-check", "--base-url", base_url]
     env = {**os.environ, "DASHSCOPE_API_KEY": KEY}
     env.pop("DASHSCOPE_HTTP_BASE_URL", None)
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -355,3 +355,38 @@ def test_status_without_a_journal(tmp_path, capsys) -> None:
     code, out, _ = scenec(capsys, "status", str(tmp_path))
     assert code == EXIT_OK and "no renders journaled" in out
     assert not (tmp_path / ".scenec").exists()
+
+
+@pytest.fixture
+def media_host(tmp_path):
+    """A plain static HTTP server on loopback standing in for a CDN that holds remote media."""
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "cdn"
+    folder.mkdir()
+    shutil.copy(SCENES / "media" / "boy.jpg", folder / "boy.jpg")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_remote_media_is_reached_before_submitting(server, media_host, tmp_path, capsys) -> None:
+    good = ALLEY.replace("LEO (the boy): image media/boy.jpg", f"LEO (the boy): image {media_host}/boy.jpg")
+    bad = ALLEY.replace("LEO (the boy): image media/boy.jpg", f"LEO (the boy): image {media_host}/gone.jpg")
+    assert good != ALLEY and bad != ALLEY
+    root = project(tmp_path, {"good.scene": good, "bad.scene": bad})
+    code, out, _ = scenec(capsys, "render", str(root / "bad.scene"))
+    assert code == EXIT_ERRORS and "gone.jpg cannot be reached (HTTP 404)" in out
+    assert server.submissions == []
+    code, out, _ = scenec(capsys, "render", str(root / "good.scene"))
+    assert code == EXIT_OK, out
+    assert [m["url"] for m in server.submissions[0]["input"]["media"]][1] == f"{media_host}/boy.jpg"
+    code, out, _ = scenec(capsys, "render", str(root / "bad.scene"), "--no-url-check")
+    assert code == EXIT_OK and len(server.submissions) == 2  # the fake service does not fetch URLs

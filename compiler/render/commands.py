@@ -44,6 +44,8 @@ def _render_parser(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--budget", type=_amount, metavar="AMOUNT",
                         help="refuse the batch (submit nothing) when its estimate exceeds AMOUNT (CNY)")
     render.add_argument("--json", action="store_true", help="one JSON object per scene result on standard output")
+    render.add_argument("--no-url-check", action="store_true",
+                        help="do not check that remote media URLs answer before submitting")
     render.add_argument("-v", "--verbose", action="store_true", help="log retries and throttling to standard error")
     _endpoint_options(render)
     render.set_defaults(handler=run_render)
@@ -171,7 +173,8 @@ def run_render(args: argparse.Namespace) -> int:
     from compiler.render.progress import make_display
 
     options = runner.RenderOptions(base_url=base_url, region=args.region, force=args.force, jobs=args.jobs,
-                                   timeout=args.timeout, output=args.output.absolute() if args.output else None)
+                                   timeout=args.timeout, output=args.output.absolute() if args.output else None,
+                                   check_urls=not args.no_url_check)
     try:
         with runner.project_locks(find_project(f).root for f in files):
             plans = runner.plan(files, options, secrets=(key,))
