@@ -306,6 +306,14 @@ def test_identical_scenes_in_one_batch_pay_once(server, tmp_path, capsys) -> Non
     assert (root / "renders" / "a.mp4").read_bytes() == (root / "renders" / "b.mp4").read_bytes()
 
 
+def test_budget_counts_identical_scenes_once(server, tmp_path, capsys) -> None:
+    """Two copies of a 13 CNY scene are paid once: a budget of 20 CNY lets the batch through."""
+    root = project(tmp_path, {"a.scene": ALLEY, "b.scene": ALLEY})
+    code, out, err = scenec(capsys, "render", str(root), "--region", "beijing", "--budget", "20")
+    assert code == EXIT_OK, out + err
+    assert len(server.submissions) == 1
+
+
 # --- cost, status, cancel ------------------------------------------------------------------------
 
 

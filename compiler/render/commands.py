@@ -209,9 +209,11 @@ def _within_budget(plans, budget: float | None, stream) -> bool:
     """Print the cost line of every scene to be submitted; False (after saying why) when over the budget."""
     from compiler.render.cost import check_budget
 
-    paying = [p for p in plans if p.action == "submit" and p.job is not None]
-    for p in paying:
+    submitting = [p for p in plans if p.action == "submit" and p.job is not None]
+    for p in submitting:
         print(f"{p.scene}: {p.job.cost.text()}", file=stream, flush=True)
+    # Identical scenes (same identity) are submitted once and copied: count each identity once.
+    paying = list({p.job.identity: p for p in submitting}.values())
     if budget is None or not paying:
         return True
     fits, total = check_budget([p.job.cost.estimate for p in paying], budget)
