@@ -51,12 +51,33 @@ def _front(path: Path | None, text: str | None, *, probe: bool) -> tuple[ir.Scen
     return scene, diagnostics + resolved
 
 
+# What only a whole scene can get wrong; a .cast file checked on its own is spared them.
+SCENE_ONLY = {"empty-prompt", "no-reference", "unused-member", "duration-out-of-range"}
+
+
 def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
-    """parse, resolve, check: the linter's job (no request model, templates only near the prompt limit)."""
+    """parse, resolve, check: the linter's job (no request model, templates only near the prompt limit).
+
+    A `.cast` file is checked as a cast: syntax, names, media, and that it holds nothing but a cast.
+    """
     scene, diagnostics = _front(path, None, probe=probe)
     if scene is not None:
         diagnostics += check(scene, probe=probe)
+    if path.suffix == ".cast":
+        diagnostics = [d for d in diagnostics if d.code not in SCENE_ONLY] + _cast_file_content(path, diagnostics)
     return sorted(diagnostics, key=sort_key)
+
+
+def _cast_file_content(path: Path, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    from .diagnostics import make
+
+    if any(d.code in UNPARSEABLE for d in diagnostics):
+        return []
+    scene_file, _ = parse_file(path)
+    if scene_file.settings or scene_file.paragraphs or scene_file.first_frames or scene_file.storyboards:
+        return [make("cast-file-content", "a cast file holds only CAST blocks (and comments), not settings or script",
+                     None, path=str(path))]
+    return []
 
 
 def compile_file(path: Path, *, probe: bool = True) -> Compiled:

@@ -158,3 +158,9 @@ def test_symlink_out_of_the_project_is_refused_unless_allowed(tmp_path) -> None:
     assert [d.code for d in check_file(scene)] == ["path-outside-project"]
     (project / "scenec.toml").write_text('[media]\nallow = ["../private"]\n')
     assert check_file(scene) == []
+
+
+def test_a_cast_file_is_checked_as_a_cast(capsys) -> None:
+    assert check_file(ROOT / "scenes/cast/leads.cast") == []
+    assert [d.code for d in check_file(ROOT / "tests/cases/negative/not-a-cast.cast")] == ["cast-file-content"]
+    assert main(["check", str(ROOT / "scenes/cast/leads.cast")]) == EXIT_OK
