@@ -144,6 +144,9 @@ CODES: dict[str, Code] = _codes(
      "Known transitions: CUT TO, SMASH CUT TO, MATCH CUT TO, JUMP CUT TO, DISSOLVE TO, FADE TO, WIPE TO, FADE IN, FADE OUT."),
     ("style", "lone-name-line", WARNING, "A cast name alone on a line, not read as a cue.",
      "A character cue needs its dialogue on the very next line and a blank line before it."),
+    ("style", "header-line-in-script", WARNING, "A setting or cast line inside the script.",
+     "Settings (KEY: value) and the CAST come before the script; a line like 'DURATOIN 10s' or 'CAST' "
+     "below the first action is left out of the prompt and reported. Start the line with ! to keep it as action."),
     ("style", "caps-line-in-dialogue", WARNING, "A line in capitals inside dialogue.",
      "Dialogue runs until a blank line; a transition or framing line right under it is read as spoken words."),
     # --- payload: the emitted request ------------------------------------------------

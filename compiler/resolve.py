@@ -354,14 +354,27 @@ class _Resolver:
                         self.apply_spec(builder, line.spec, names, framing_opens=False)
                 elif isinstance(line, n.Framing):
                     self.lone_name(line.spec, names)
-                    self.apply_spec(builder, line.spec, names, framing_opens=True)
+                    if not self.misplaced_header(line.spec.framing.text if line.spec.framing else "", line.span):
+                        self.apply_spec(builder, line.spec, names, framing_opens=True)
                 elif isinstance(line, n.Heading):
                     builder.heading(self.pieces(line.segments, names), line.span)
                 elif isinstance(line, n.Action):
-                    builder.beat(ir.ActionBeat(self.pieces(line.segments, names), line.span))
+                    if not (line.forced or self.misplaced_header(_plain(line.segments), line.span)):
+                        builder.beat(ir.ActionBeat(self.pieces(line.segments, names), line.span))
                 else:
                     builder.beat(self.dialogue(line, names, language))
         return builder.finish()
+
+    def misplaced_header(self, text: str, span: Span) -> bool:
+        """A settings or cast line that landed in the script (after the script began, or without its
+        colon): warned and left out of the prompt, so "DURATOIN 10s" never becomes action."""
+        kind = _header_kind(text.strip())
+        if kind is None:
+            return False
+        self.report("header-line-in-script", f"{text.strip()!r} looks like a {kind} line inside the script",
+                    span, hint="settings and the cast go above the script, each setting as KEY: value "
+                               "(start the line with ! if it is action)")
+        return True
 
     def transition_kind(self, word: n.Word) -> str:
         return re.sub(r"\s+TO$", "", word.text.rstrip(":.").strip())
@@ -412,6 +425,40 @@ class _Resolver:
                                 part.span, hint="end the dialogue with a blank line before a transition or framing")
                 parts.append(ir.DialoguePart("speech", (ir.Words(part.text),)))
         return ir.DialogueBeat(speaker, line.cue.span, tuple(parts))
+
+
+HEADER_KEYS = SETTINGS + MEDIA_SETTINGS + ("CAST", "CAST FROM")
+MEMBER_LINE = re.compile(r"^[A-Z][A-Z0-9_]*\s*(?:\([^()]*\)\s*)?:\s*(?:(?:character|object|background)\s+)?(?:image|video)\s+\S")
+SETTING_LIKE_VALUE = re.compile(r"^(?:\S*\d\S*|on|off|yes|no|true|false|en|zh|prose|shots)$", re.IGNORECASE)
+
+
+def _header_kind(text: str) -> str | None:
+    """What header line this script line looks like ('DURATION', 'CAST', 'cast member'), if any.
+
+    Exact keys count ("CAST", "CAST FROM x", "DURATION 10s"); a near miss counts only with a colon or a
+    value that looks like a setting's ("DURATOIN 10s"), so "CASTLE WALLS rise." stays action.
+    """
+    if MEMBER_LINE.match(text):
+        return "cast member"
+    key, colon, rest = text.partition(":")
+    words = key.split() if colon else text.split()
+    if not words or not all(word.isupper() for word in words[:1]):
+        return None
+    for size in (2, 1):
+        head = " ".join(words[:size])
+        if len(words) < size or not head.isupper():
+            continue
+        remainder = rest.split() if colon else words[size:]
+        if head in HEADER_KEYS and (colon or remainder or head == "CAST"):
+            return head
+        close = did_you_mean(head, HEADER_KEYS)
+        if close and (colon or (len(remainder) == 1 and SETTING_LIKE_VALUE.match(remainder[0]))):
+            return close[0]
+    return None
+
+
+def _plain(segments: tuple[n.Segment, ...]) -> str:
+    return "".join(segment.name if isinstance(segment, n.Mention) else segment.text for segment in segments)
 
 
 def _strip(segments: tuple[n.Segment, ...]) -> tuple[n.Segment, ...]:
