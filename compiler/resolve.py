@@ -451,9 +451,11 @@ def _header_kind(text: str) -> str | None:
         remainder = rest.split() if colon else words[size:]
         if head in HEADER_KEYS and (colon or remainder or head == "CAST"):
             return head
-        close = did_you_mean(head, HEADER_KEYS)
-        if close and (colon or (len(remainder) == 1 and SETTING_LIKE_VALUE.match(remainder[0]))):
-            return close[0]
+        # A near miss only with a colon or a setting-like value (cheap tests first: this runs per action line).
+        if colon or (len(remainder) == 1 and SETTING_LIKE_VALUE.match(remainder[0])):
+            close = did_you_mean(head, HEADER_KEYS)
+            if close:
+                return close[0]
     return None
 
 
