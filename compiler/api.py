@@ -6,9 +6,9 @@ from pathlib import Path
 
 from . import ir
 from .check import check
-from .diagnostics import Diagnostic, has_errors, sort_key
+from .diagnostics import Diagnostic, has_errors, make, sort_key
 from .parse import parse_bytes, parse_file, parse_text
-from .resolve import resolve
+from .resolve import holds_only_a_cast, resolve
 
 __all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "render_prompt", "emit",
            "check_file", "compile_file", "compile_text", "Compiled"]
@@ -43,12 +43,13 @@ class Compiled:
         return not has_errors(self.diagnostics)
 
 
-def _front(path: Path | None, text: str | None, *, probe: bool) -> tuple[ir.Scene | None, list[Diagnostic]]:
+def _front(path: Path | None, text: str | None):
+    """parse and resolve: (syntax tree, scene or None when the file could not be parsed at all, diagnostics)."""
     scene_file, diagnostics = parse_file(path) if text is None else parse_text(text, path)
     if any(d.code in UNPARSEABLE for d in diagnostics):
-        return None, diagnostics
+        return scene_file, None, diagnostics
     scene, resolved = resolve(scene_file)
-    return scene, diagnostics + resolved
+    return scene_file, scene, diagnostics + resolved
 
 
 # What only a whole scene can get wrong; a .cast file checked on its own is spared them.
@@ -60,24 +61,15 @@ def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
 
     A `.cast` file is checked as a cast: syntax, names, media, and that it holds nothing but a cast.
     """
-    scene, diagnostics = _front(path, None, probe=probe)
+    scene_file, scene, diagnostics = _front(path, None)
     if scene is not None:
         diagnostics += check(scene, probe=probe)
-    if path.suffix == ".cast":
-        diagnostics = [d for d in diagnostics if d.code not in SCENE_ONLY] + _cast_file_content(path, diagnostics)
+        if path.suffix == ".cast":
+            diagnostics = [d for d in diagnostics if d.code not in SCENE_ONLY]
+            if not holds_only_a_cast(scene_file):
+                diagnostics.append(make("cast-file-content", "a cast file holds only CAST blocks (and comments), "
+                                        "not settings or script", None, path=str(path)))
     return sorted(diagnostics, key=sort_key)
-
-
-def _cast_file_content(path: Path, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    from .diagnostics import make
-
-    if any(d.code in UNPARSEABLE for d in diagnostics):
-        return []
-    scene_file, _ = parse_file(path)
-    if scene_file.settings or scene_file.paragraphs or scene_file.first_frames or scene_file.storyboards:
-        return [make("cast-file-content", "a cast file holds only CAST blocks (and comments), not settings or script",
-                     None, path=str(path))]
-    return []
 
 
 def compile_file(path: Path, *, probe: bool = True) -> Compiled:
@@ -90,7 +82,7 @@ def compile_text(text: str, path: Path | None = None, *, probe: bool = True) -> 
 
 def _compile(path: Path | None, text: str | None, *, probe: bool) -> Compiled:
     name = str(path) if path else "<text>"
-    scene, diagnostics = _front(path, text, probe=probe)
+    _, scene, diagnostics = _front(path, text)
     if scene is None:
         return Compiled(name, None, sorted(diagnostics, key=sort_key))
     prompt = render_prompt(scene)

@@ -14,7 +14,7 @@ from .source import Span
 from .vocabulary import MEDIA_SETTINGS, SETTINGS
 from .perf import gc_paused
 
-__all__ = ["resolve", "identifier_for"]
+__all__ = ["resolve", "identifier_for", "holds_only_a_cast"]
 
 SETTING_ALIASES = {"PROMPT EXTENSION": "PROMPT EXTEND", "NEGATIVE": "NEGATIVE PROMPT", "STYLE": "PROMPT STYLE",
                    "ASPECT RATIO": "RATIO", "LANG": "LANGUAGE"}
@@ -61,6 +61,11 @@ def identifier_for(kind: str, ordinal: int, single: bool, language: str) -> str:
     if single:
         return f"reference {kind}"
     return f"{'Image' if kind == 'image' else 'Video'} {ordinal}"
+
+
+def holds_only_a_cast(scene_file: n.SceneFile) -> bool:
+    """What a CAST FROM file may hold: CAST blocks and comments, no settings, frames or script."""
+    return not (scene_file.settings or scene_file.paragraphs or scene_file.first_frames or scene_file.storyboards)
 
 
 def classify_parenthetical(text: str, language: str) -> str:
@@ -244,7 +249,7 @@ class _Resolver:
             self.report("cast-import-failed", f"cannot read cast file {source.text}", item.path.span, path=path)
             return
         cast_path = cast_file.source.name
-        if cast_file.settings or cast_file.paragraphs or cast_file.first_frames or cast_file.storyboards:
+        if not holds_only_a_cast(cast_file):
             self.report("cast-file-content", f"{source.text} holds more than a cast (settings or script)",
                         item.path.span, path=path)
         self.collect(cast_file.cast, target, cast_path, out, depth=depth + 1, seen=seen | {key})
