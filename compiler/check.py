@@ -181,9 +181,9 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
     if project and not project.contains(source.local_path):
         return report("path-outside-project", f"{source.text} is outside the project folder {project.root}",
                       hint="move the file into the project, or allow its folder in scenec.toml ([media] allow)")
-    if not source.local_path.is_file():
-        return report("file-missing", f"{source.text} does not exist" if not source.local_path.exists()
-                      else f"{source.text} is not a file")
+    missing = _not_a_file(source.local_path)
+    if missing:
+        return report("file-missing", f"{source.text} {missing}")
     if not probe:
         return []
     from .media import probe_file
@@ -193,6 +193,24 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
     except OSError as error:
         return report("file-missing", f"cannot read {source.text}: {error.strerror or error}")
     return check_info(role, source.text, info, report)
+
+
+def _not_a_file(path) -> str | None:
+    """Why a local media path is not a regular file (symlinks followed), or None when it is one.
+
+    Never raises: a name too long, a loop or no permission is a diagnostic like a missing file.
+    """
+    import os
+    import stat as stat_module
+
+    from .source import describe_os_error, file_kind
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError) as error:
+        return "does not exist" if isinstance(error, FileNotFoundError) else (
+            f"cannot be read: {describe_os_error(error)}" if isinstance(error, OSError) else "the path holds a NUL byte")
+    return None if stat_module.S_ISREG(mode) else f"is {file_kind(mode)}, not a regular file"
 
 
 def check_data_uri(source: ir.MediaSource, report) -> list[Diagnostic]:

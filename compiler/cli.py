@@ -105,17 +105,60 @@ def main(argv: list[str] | None = None) -> int:
     return args.handler(args)
 
 
-def collect(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Files to check, in a stable order, and the paths that do not exist."""
+def collect(paths: list[Path], refused: list[tuple[Path, Path]] | None = None) -> tuple[list[Path], list[str]]:
+    """Files to check, in a stable order, and the paths that do not exist.
+
+    A path that exists but cannot be looked at (a name too long, no permission) is kept: reading it
+    gives the diagnostic.  In a folder, a .scene that is a symlink out of both the folder and its
+    project is not followed: it goes to `refused` as (link, target).  Non-regular files found there
+    (a FIFO named x.scene) are kept too, and reading refuses them.
+    """
     files, missing = [], []
     for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*.scene") if not any(part.startswith(".") for part in p.parts))
-        elif path.exists():
-            files.append(path)
-        else:
+        kind = _path_kind(path)
+        if kind == "folder":
+            for found in _walk(path):
+                target = _escapes(found, path)
+                if target is None:
+                    files.append(found)
+                elif refused is not None:
+                    refused.append((found, target))
+        elif kind == "missing":
             missing.append(str(path))
+        else:
+            files.append(path)
     return files, missing
+
+
+def _path_kind(path: Path) -> str:
+    """'folder', 'missing', or 'other' (a file, or something whose reading will say what is wrong)."""
+    import errno
+
+    try:
+        return "folder" if path.is_dir() else ("other" if os.path.lexists(path) else "missing")
+    except OSError as error:
+        return "missing" if error.errno == errno.ENOENT else "other"
+
+
+def _walk(folder: Path) -> list[Path]:
+    try:
+        found = folder.rglob("*.scene")
+        return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    except OSError:
+        return []
+
+
+def _escapes(found: Path, folder: Path) -> Path | None:
+    """The real path of a walked file that leaves both the folder walked and its project, else None."""
+    from .project import find_project
+
+    try:
+        real = found.resolve()
+        if real.is_relative_to(folder.resolve()) or real.is_relative_to(find_project(found).root.resolve()):
+            return None
+        return real
+    except (OSError, RuntimeError):
+        return None  # unresolvable (a loop): reading it reports the error
 
 
 def print_diagnostics(diagnostics, fmt: str, files: list[str], stream) -> None:
@@ -139,21 +182,29 @@ def run_check(args) -> int:
     from .api import check_file
     from .diagnostics import has_errors
 
-    files, missing = collect(args.paths)
+    refused: list[tuple[Path, Path]] = []
+    files, missing = collect(args.paths, refused)
     if missing:
         print(f"scenec check: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    diagnostics = []
+    diagnostics = [not_followed(link, target) for link, target in refused]
     for path in files:
         diagnostics += check_file(path, probe=not args.no_probe)
     print_diagnostics(diagnostics, args.format, [str(f) for f in files], sys.stdout)
     return EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK
 
 
+def not_followed(link: Path, target: Path):
+    from .diagnostics import make
+
+    return make("path-outside-project", f"{link} is a symlink to {target}, outside the folder checked and its "
+                "project: not followed", None, path=str(link))
+
+
 def run_compile(args) -> int:
     from .api import compile_file
 
-    if not args.file.is_file():
+    if _path_kind(args.file) == "missing":
         print(f"scenec compile: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
     result = compile_file(args.file)

@@ -123,9 +123,11 @@ CODES: dict[str, Code] = _codes(
      "Reference videos 1-30 s, voices 1-10 s."),
     ("constraints", "image-transparency", ERROR, "A reference image with an alpha channel.",
      "The API takes PNG images without transparency; flatten the image."),
-    ("constraints", "path-outside-project", ERROR, "A media path leaves the scene's project folder.",
+    ("constraints", "path-outside-project", ERROR, "A media path, cast file or walked scene leaves the project folder.",
      "A scene must not make you upload files from outside its project (an absolute path, '..', or a "
-     "symlink that points out). Allow extra folders in scenec.toml: [media] allow = [\"/path\"]."),
+     "symlink that points out). Allow extra folders for media in scenec.toml: [media] allow = [\"/path\"]. "
+     "CAST FROM files must lie inside the project, and `scenec check FOLDER` does not follow a .scene "
+     "symlink that leaves both the folder and its project."),
     ("constraints", "timing-malformed", ERROR, "A shot timing that scenec cannot read.",
      "Write timings as [START-END] in seconds, e.g. [0-3s] or [2.5s-5s]."),
     ("constraints", "timing-overlap", ERROR, "Two shot timings overlap or go backwards.",

@@ -160,17 +160,28 @@ def _terminals(state: int) -> set[str]:
 
 
 def _kept(children: list) -> list:
-    """lark's tree shaping: drop tokens named _X, splice in subtrees of rules named _x."""
-    kept = []
+    """lark's tree shaping: drop tokens named _X, splice in subtrees of rules named _x.
+
+    As lark does (ChildFilterLALR), an inlined subtree that comes first lends its own list, which is
+    then extended in place: left-recursive repetition (`a*`, `_x: _x item`) appends one child per
+    reduction instead of copying every earlier child again (the list belongs to a tree being dropped).
+    """
+    kept: list | None = None
     for child in children:
         if type(child) is Tree:
             if child.data[0] == "_":
-                kept.extend(child.children)
-            else:
-                kept.append(child)
-        elif type(child) is not Token or child.type[0] != "_":
+                if kept is None:
+                    kept = child.children
+                else:
+                    kept.extend(child.children)
+                continue
+        elif type(child) is Token and child.type[0] == "_":
+            continue
+        if kept is None:
+            kept = [child]
+        else:
             kept.append(child)
-    return kept
+    return [] if kept is None else kept
 
 
 def parse(text: str, callbacks: dict | None = None):

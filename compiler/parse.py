@@ -8,7 +8,7 @@ from pathlib import Path
 from . import lalr
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, make
-from .source import Source, Span, span_from
+from .source import InputRefused, Source, Span, read_input, span_from
 from .vocabulary import MEDIA_SETTINGS, SETTINGS
 from .perf import gc_paused
 
@@ -40,15 +40,20 @@ KEYWORDS = {"CHARACTER": "character", "OBJECT": "object", "BACKGROUND": "backgro
             "VIDEO": "video", "VOICE": "voice", "LONG": "long", "_ON": "ON", "_AND": "AND"}
 
 def parse_file(path: Path) -> tuple[n.SceneFile, list[Diagnostic]]:
-    """Read and parse a file; unreadable, binary or oversized files give a diagnostic and an empty scene."""
+    """Read and parse a file; a file that is not a regular file, unreadable, binary or oversized gives a
+    diagnostic and an empty scene (source.read_input: never blocks on a FIFO, never reads past the cap)."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        source = Source("", path)
-        return n.SceneFile(source), [make("unreadable-file", f"cannot read {path}: {error.strerror or error}",
-                                          None, path=str(path))]
+        data = read_input(path, MAX_FILE_BYTES)
+    except InputRefused as refused:
+        return n.SceneFile(Source("", path)), [_refused(path, refused)]
     return parse_bytes(data, path)
+
+
+def _refused(path: Path, refused: InputRefused) -> Diagnostic:
+    if refused.too_large:
+        return make("file-too-large", f"file is over {MAX_FILE_BYTES // (1024 * 1024)} MiB; scenec does not read it",
+                    None, path=str(path))
+    return make("unreadable-file", f"cannot read {path}: {refused.reason}", None, path=str(path))
 
 
 def parse_bytes(data: bytes, path: Path | None = None) -> tuple[n.SceneFile, list[Diagnostic]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = ["Project", "find_project", "CONFIG_NAME"]
@@ -70,6 +71,6 @@ def find_project(scene_path: Path) -> Project:
     start = scene_path.absolute().parent
     for folder in (start, *start.parents):
         config = folder / CONFIG_NAME
-        if config.is_file():
+        if os.path.isfile(config):  # os.path: a path too long or unreadable is "no config", not a traceback
             return Project(folder, config)
     return Project(start)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import bisect
+import errno
+import os
+import stat
 from pathlib import Path
 
 from .records import record
 
-__all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16"]
+__all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16", "read_input", "InputRefused",
+           "file_kind"]
 
 
 @record
@@ -102,3 +106,81 @@ def column_from_utf16(line_text: str, utf16: int) -> int:
             return index + 1
         units += 2 if ord(char) > 0xFFFF else 1
     return len(line_text) + 1
+
+
+class InputRefused(Exception):
+    """An input file scenec did not read, and why, as a sentence for a diagnostic.
+
+    `too_large` tells a refusal by size (its own diagnostic code) from every other one.
+    """
+
+    def __init__(self, reason: str, *, too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.reason, self.too_large = reason, too_large
+
+
+# Why a file could not be opened, as a writer would say it (strerror is platform wording).
+_OPEN_ERRORS = {
+    errno.ENOENT: "no such file", errno.ENAMETOOLONG: "a name in the path is too long for the file system",
+    errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.ELOOP: "too many symbolic links",
+    errno.EISDIR: "it is a folder", errno.ENOTDIR: "a part of the path is not a folder",
+}
+
+
+def file_kind(mode: int) -> str:
+    """What a stat mode is, in words: 'a regular file', 'a folder', 'a FIFO (named pipe)', ..."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def describe_os_error(error: OSError) -> str:
+    return _OPEN_ERRORS.get(error.errno or 0) or error.strerror or str(error)
+
+
+def read_input(path: Path, limit: int) -> bytes:
+    """The bytes of an input file (scene, cast, scenec.toml), read only if it is a regular file of at most
+    `limit` bytes; anything else raises InputRefused, never blocks and never reads more than limit + 1 bytes.
+
+    The path is stat-ed (symlinks followed) before opening, so a device is never opened; the file is then
+    opened with O_NONBLOCK (a FIFO swapped in meanwhile cannot block the open) and fstat-ed, so what is read
+    is what was checked.
+    """
+    try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputRefused(f"it is {file_kind(mode)}, not a regular file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise InputRefused(describe_os_error(error) if isinstance(error, OSError) else "the path holds a NUL byte")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputRefused(f"it is {file_kind(info.st_mode)}, not a regular file")
+        if info.st_size > limit:
+            raise InputRefused(f"it is {info.st_size} bytes, over the {limit}-byte limit", too_large=True)
+        return _read_at_most(fd, limit + 1)
+    except OSError as error:
+        raise InputRefused(describe_os_error(error))
+    finally:
+        os.close(fd)
+
+
+def _read_at_most(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

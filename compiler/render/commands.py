@@ -275,11 +275,11 @@ def run_status(args: argparse.Namespace) -> int:
     from compiler.render import runner
     from compiler.render.progress import status_json, status_lines
 
-    if not args.path.exists():
+    if not os.path.exists(args.path):  # os.path: a name too long is 'no such path', not a traceback
         print(f"scenec status: no such file or folder: {args.path}", file=sys.stderr)
         return EXIT_USAGE
     root = runner.find_root(args.path)
-    scene = runner.scene_key(args.path, root) if args.path.is_file() else None
+    scene = runner.scene_key(args.path, root) if os.path.isfile(args.path) else None
     rows = runner.journal_rows(root, scene)
     if not args.all:
         newest = {r.scene: r for r in rows}
@@ -295,7 +295,7 @@ def run_cancel(args: argparse.Namespace) -> int:
     from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
     from compiler.render import runner
 
-    if not args.file.is_file():
+    if not os.path.isfile(args.file):
         print(f"scenec cancel: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
     key = _api_key("cancel")
