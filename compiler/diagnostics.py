@@ -83,7 +83,12 @@ CODES: dict[str, Code] = _codes(
     ("names", "cast-file-content", ERROR, "A cast file holds more than a cast.",
      "Files imported with CAST FROM may only contain CAST blocks and comments."),
     ("names", "cast-import-failed", ERROR, "A CAST FROM file cannot be read or imports itself.",
-     "The path is relative to the file that imports it."),
+     "The path is relative to the file that imports it. It must be a regular file inside the project. "
+     "A file imported again (by another file, or twice) is read once; an import that closes a loop is "
+     "reported once, at that line, and ignored."),
+    ("names", "unknown-import-name", ERROR, "CAST FROM file: NAME names a member the file does not have.",
+     "`CAST FROM file: A, B` imports only the members A and B, found in the file's cast or in the files "
+     "it imports; each name must be declared there."),
     # --- constraints: the API's rules ------------------------------------------------
     ("constraints", "too-many-references", ERROR, "More than 5 reference images and videos.",
      "wan2.7-r2v accepts at most 5 reference images and videos together."),

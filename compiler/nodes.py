@@ -66,8 +66,11 @@ class Member:
 
 @record
 class CastImport:
+    """CAST FROM path, optionally ': NAME, NAME' (only those members; empty: the whole cast)."""
+
     path: Word
     span: Span
+    names: tuple[Word, ...] = ()
 
 
 @record

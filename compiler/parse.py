@@ -254,8 +254,14 @@ class _Builder:
         return children[1:]
 
     def rule_cast_import(self, children):
-        path = self.word(children[1])
-        return [n.CastImport(path, self.join(self.span_of(children[0]), path.span))]
+        source = children[1]
+        text = str(source)
+        # A bare path swallows the colon that introduces the names ("leads.cast: MAYA").
+        path = n.Word(text[:-1], self.within(source, 0, len(text) - 1)) if text.endswith(":") and len(text) > 1 \
+            else self.word(source)
+        names = tuple(self.word(token) for token in children[2:])
+        last = names[-1].span if names else self.span_of(source)
+        return [n.CastImport(path, self.join(self.span_of(children[0]), last), names)]
 
     def rule_role(self, children):
         return "role", self.word(children[0])

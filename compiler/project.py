@@ -13,12 +13,13 @@ CONFIG_NAME = "scenec.toml"
 class Project:
     """A project root and, read only when a path falls outside the root, its extra allowed folders."""
 
-    __slots__ = ("root", "config", "_allowed", "_anywhere", "error")
+    __slots__ = ("root", "config", "_allowed", "_anywhere", "error", "_real_root")
 
     def __init__(self, root: Path, config: Path | None = None, allowed: tuple[Path, ...] | None = None,
                  allow_anywhere: bool = False) -> None:
         self.root, self.config, self.error = root, config, None
         self._allowed, self._anywhere = allowed, allow_anywhere
+        self._real_root: Path | None = None
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -29,7 +30,9 @@ class Project:
             real = path.resolve()
         except (OSError, RuntimeError):
             return False
-        if real.is_relative_to(self.root.resolve()):
+        if self._real_root is None:
+            self._real_root = self.root.resolve()
+        if real.is_relative_to(self._real_root):
             return True
         self._load()
         return self._anywhere or any(real.is_relative_to(folder.resolve()) for folder in self._allowed)

@@ -39,7 +39,6 @@ EXTENSIONS = {"V.O.": ("in voice-over", "画外音"), "VO": ("in voice-over", "�
               "O.C.": ("off-screen", "在画外"), "OC": ("off-screen", "在画外")}
 ZH_LEAD_IN_ENDINGS = ("后", "时", "着", "中", "前")
 ZH_SPEECH_VERBS = ("说", "道", "答", "问", "喊", "叫", "唱", "念", "回答", "低语", "嘀咕")
-MAX_IMPORT_DEPTH = 8
 
 
 @gc_paused
@@ -99,6 +98,7 @@ class _Resolver:
         self.path = scene_file.source.name
         self.diagnostics: list[Diagnostic] = []
         self.used: set[str] = set()
+        self.imported_by: dict[str, n.CastImport] = {}  # member name -> the scene's CAST FROM line
 
     def report(self, code: str, message: str, span: Span | None, *, path: str | None = None, **extra) -> None:
         self.diagnostics.append(make(code, message, span, path=path or self.path, **extra))
@@ -203,11 +203,10 @@ class _Resolver:
         return ir.MediaSource(text, word.span, path, "local", (base / text) if text else base)
 
     def cast_members(self) -> list[ir.CastMember]:
-        collected: list[tuple[n.Member, str]] = []
-        self.collect(self.file.cast, self.file.source.path, self.path, collected, depth=0, seen=set())
+        importer = _CastImports(self.file, self.project, self.loader, self.report)
         members: list[ir.CastMember] = []
         declared: dict[str, ir.CastMember] = {}
-        for node, path in collected:
+        for node, path, via in importer.members():
             member = self.member(node, path)
             if member.name in declared:
                 first = declared[member.name]
@@ -216,43 +215,9 @@ class _Resolver:
                 continue
             declared[member.name] = member
             members.append(member)
+            if via is not None:
+                self.imported_by[member.name] = via
         return members
-
-    def collect(self, items, origin: Path | None, path: str, out: list, *, depth: int, seen: set) -> None:
-        for item in items:
-            if isinstance(item, n.Member):
-                out.append((item, path))
-            else:
-                self.import_cast(item, origin, path, out, depth, seen)
-
-    def import_cast(self, item: n.CastImport, origin: Path | None, path: str, out: list, depth: int, seen: set) -> None:
-        source = self.media_source(item.path, origin, path)
-        target = source.local_path
-        if source.scheme != "local" or target is None:
-            self.report("cast-import-failed", "CAST FROM takes a local path", item.path.span, path=path)
-            return
-        if self.project and not self.project.contains(target):
-            self.report("path-outside-project", f"{source.text} is outside the project folder {self.project.root}",
-                        item.path.span, path=path)
-            return
-        key = str(target.absolute())
-        if key in seen or depth >= MAX_IMPORT_DEPTH:
-            self.report("cast-import-failed", f"{source.text} imports itself", item.path.span, path=path)
-            return
-        if self.loader is None:
-            from .parse import parse_file as loader
-        else:
-            loader = self.loader
-        cast_file, diagnostics = loader(target)
-        self.diagnostics.extend(d for d in diagnostics if d.code != "unreadable-file")
-        if any(d.code == "unreadable-file" for d in diagnostics):
-            self.report("cast-import-failed", f"cannot read cast file {source.text}", item.path.span, path=path)
-            return
-        cast_path = cast_file.source.name
-        if not holds_only_a_cast(cast_file):
-            self.report("cast-file-content", f"{source.text} holds more than a cast (settings or script)",
-                        item.path.span, path=path)
-        self.collect(cast_file.cast, target, cast_path, out, depth=depth + 1, seen=seen | {key})
 
     def member(self, node: n.Member, path: str) -> ir.CastMember:
         kind = node.kind.text if node.kind else "image"
@@ -301,11 +266,20 @@ class _Resolver:
         return numbered
 
     def report_unused(self, members: tuple[ir.CastMember, ...]) -> None:
+        """Unused members, each where the scene can fix it: its own declaration, or the CAST FROM line that
+        brought it in (a shared cast file is not wrong because one scene uses part of it)."""
         for member in members:
-            if member.name not in self.used:
+            if member.name in self.used:
+                continue
+            via = self.imported_by.get(member.name)
+            if via is None:
                 self.report("unused-member", f"{member.name} is in the cast but the script never names it",
                             member.span, path=member.path,
                             hint=f"name {member.name} in an action line, a framing line or as a speaker")
+            else:
+                self.report("unused-member", f"{member.name}, imported from {via.path.text}, is never named in "
+                            "the script", via.span, hint=f"name {member.name} in the script, or import only the "
+                            f"members it uses: CAST FROM {via.path.text}: NAME, NAME")
 
     # --- script --------------------------------------------------------------------------
     def pieces(self, segments: tuple[n.Segment, ...], names: dict) -> tuple[ir.Piece, ...]:
@@ -430,6 +404,191 @@ class _Resolver:
                                 part.span, hint="end the dialogue with a blank line before a transition or framing")
                 parts.append(ir.DialoguePart("speech", (ir.Words(part.text),)))
         return ir.DialogueBeat(speaker, line.cue.span, tuple(parts))
+
+
+class _CastImports:
+    """The cast members a scene gets from its CAST blocks and CAST FROM lines, each file read once.
+
+    Every imported file is loaded and walked once per scene (a diamond or a fan-out reads a shared file
+    once, and its diagnostics are reported once); an import that closes a loop is one error at that line
+    and is dropped.  Then the members are laid out in declaration order: a whole-file import includes a
+    file's members once, wherever else it is imported again; `CAST FROM f: A, B` picks A and B (in that
+    order) from f's cast and its imports.  Work is linear in the files and members, except a named import,
+    which searches that file's imports (and stops once every name is found).
+    """
+
+    def __init__(self, scene_file: n.SceneFile, project: Project | None, loader, report) -> None:
+        self.project, self.report = project, report
+        if loader is None:
+            from .parse import parse_file as loader
+        self.loader = loader
+        self.root_key = str(scene_file.source.path.absolute()) if scene_file.source.path else "<text>"
+        # file key -> (its cast entries, the path its diagnostics name); an entry is a Member or
+        # (import line, target key or None when it could not be imported).
+        self.files: dict[str, tuple[list, str]] = {}
+        self.keys_by_path: dict[str, str] = {}
+        self.walking: dict[str, None] = {}  # the files being walked, in order (a dict: O(1) membership)
+        self.loops: list[tuple[n.CastImport, str]] = []
+        self.inside: dict[Path, bool] = {}
+        self.first_loop: list[str] = []
+        self.visit(self.root_key, scene_file.cast, scene_file.source.path, scene_file.source.name)
+        self.report_loops()
+
+    def report_loops(self) -> None:
+        """Import loops are one error, at the first line that closes one (each such line is ignored)."""
+        if not self.loops:
+            return
+        item, path = self.loops[0]
+        more = len(self.loops) - 1
+        self.report("cast-import-failed", f"{item.path.text} imports itself: {' -> '.join(self.first_loop)}"
+                    + (f" (and {more} more CAST FROM line{'s' if more > 1 else ''} close loops)" if more else ""),
+                    item.path.span, path=path, hint="remove the CAST FROM lines that lead back to a file")
+
+    # --- reading: each file once ---------------------------------------------------------
+    def visit(self, key: str, items, origin: Path | None, path: str) -> None:
+        entries: list = []
+        self.files[key] = (entries, path)
+        self.walking[key] = None
+        for item in items:
+            entries.append(item if isinstance(item, n.Member) else (item, self.follow(item, origin, path)))
+        del self.walking[key]
+
+    def follow(self, item: n.CastImport, origin: Path | None, path: str) -> str | None:
+        """The key of the file an import line names, read and walked if new; None when it cannot be imported."""
+        target = self.target(item, origin, path)
+        if target is None:
+            return None
+        key = str(target.absolute())
+        if key in self.walking:
+            if not self.loops:
+                keys = list(self.walking)
+                self.first_loop = [self.files[k][1] for k in keys[keys.index(key):]] + [self.files[key][1]]
+            self.loops.append((item, path))
+            return None
+        if key in self.files:
+            return key
+        cast_file, diagnostics = self.loader(target)
+        unreadable = [d for d in diagnostics if d.code == "unreadable-file"]
+        if unreadable:
+            reason = unreadable[0].message.rsplit(": ", 1)[-1]
+            self.report("cast-import-failed", f"cannot read cast file {item.path.text}: {reason}",
+                        item.path.span, path=path)
+            return None
+        for diagnostic in diagnostics:
+            self.report_as_is(diagnostic)
+        if not holds_only_a_cast(cast_file):
+            self.report("cast-file-content", f"{item.path.text} holds more than a cast (settings or script)",
+                        item.path.span, path=path)
+        self.visit(key, cast_file.cast, target, cast_file.source.name)
+        return key
+
+    def report_as_is(self, diagnostic: Diagnostic) -> None:
+        self.report(diagnostic.code, diagnostic.message, diagnostic.span, path=diagnostic.path,
+                    hint=diagnostic.hint, related=diagnostic.related, severity=diagnostic.severity)
+
+    def target(self, item: n.CastImport, origin: Path | None, path: str) -> Path | None:
+        text = item.path.text
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1]
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]+:", text) or not text:
+            self.report("cast-import-failed", "CAST FROM takes a local path", item.path.span, path=path)
+            return None
+        target = (origin.parent if origin else Path.cwd()) / text
+        inside = self.inside.get(target)
+        if inside is None:  # many files naming the same file resolve its path once
+            inside = self.inside[target] = self.project is None or self.project.contains(target)
+        if not inside:
+            self.report("path-outside-project", f"{text} is outside the project folder {self.project.root}",
+                        item.path.span, path=path)
+            return None
+        return target
+
+    # --- laying out the members ----------------------------------------------------------
+    def members(self) -> list[tuple[n.Member, str, n.CastImport | None]]:
+        """(member, path of its file, the scene's import line that brought it or None), in media order."""
+        out: list = []
+        placed: set[int] = set()
+        entries, path = self.files[self.root_key]
+        for entry in entries:
+            if isinstance(entry, n.Member):
+                self.place(entry, path, None, out, placed)
+                continue
+            item, key = entry
+            if key is None:
+                continue
+            if item.names:
+                self.pick(item, key, path, out, placed)
+            else:
+                self.whole(key, item, out, placed, set())
+        return out
+
+    @staticmethod
+    def place(member: n.Member, path: str, via, out: list, placed: set[int]) -> None:
+        if id(member) not in placed:  # the same declaration reached twice (a diamond) counts once
+            placed.add(id(member))
+            out.append((member, path, via))
+
+    def whole(self, key: str, via: n.CastImport, out: list, placed: set[int], done: set[str]) -> None:
+        if key in done:
+            return
+        done.add(key)
+        entries, path = self.files[key]
+        for entry in entries:
+            if isinstance(entry, n.Member):
+                self.place(entry, path, via, out, placed)
+            elif entry[1] is not None:
+                if entry[0].names:
+                    self.pick(entry[0], entry[1], path, out, placed, via=via)
+                else:
+                    self.whole(entry[1], via, out, placed, done)
+
+    def pick(self, item: n.CastImport, key: str, path: str, out: list, placed: set[int], via=None) -> None:
+        """The members `CAST FROM f: A, B` names, found in f's cast and its imports; unknown names reported."""
+        wanted = {word.text for word in item.names}
+        found: dict[str, tuple[n.Member, str]] = {}
+        self.search(key, wanted, found, set())
+        for word in item.names:
+            if word.text in found:
+                member, member_path = found[word.text]
+                self.place(member, member_path, via or item, out, placed)
+                continue
+            close = did_you_mean(word.text, self.declared_names(key))
+            self.report("unknown-import-name", f"{word.text} is not in {item.path.text}", word.span, path=path,
+                        hint=f"did you mean {close[0]}?" if close else None)
+
+    def search(self, key: str, wanted: set[str], found: dict, seen: set) -> None:
+        """Fill `found` with the wanted names declared in a file's cast or reached by its imports."""
+        mark = (key, frozenset(wanted))
+        if mark in seen or wanted <= found.keys():
+            return
+        seen.add(mark)
+        for entry in self.files[key][0]:
+            if isinstance(entry, n.Member):
+                if entry.name.text in wanted and entry.name.text not in found:
+                    found[entry.name.text] = (entry, self.files[key][1])
+            elif entry[1] is not None:
+                # A named import passes on only the names it lists.
+                names = wanted & {w.text for w in entry[0].names} if entry[0].names else wanted
+                if names:
+                    self.search(entry[1], names, found, seen)
+
+    def declared_names(self, key: str) -> list[str]:
+        """Every name a file's cast offers (for "did you mean")."""
+        names: list[str] = []
+        stack, seen = [key], set()
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            for entry in self.files[current][0]:
+                if isinstance(entry, n.Member):
+                    names.append(entry.name.text)
+                elif entry[0].names:
+                    names += [word.text for word in entry[0].names]
+                elif entry[1] is not None:
+                    stack.append(entry[1])
+        return names
 
 
 HEADER_KEYS = SETTINGS + MEDIA_SETTINGS + ("CAST", "CAST FROM")
