@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from .records import record
 from .source import Span
 
-__all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "make", "did_you_mean", "has_errors", "sort_key"]
+__all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "make", "did_you_mean", "Suggestions", "has_errors", "sort_key"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -178,27 +178,80 @@ def sort_key(diagnostic: Diagnostic) -> tuple:
     return (diagnostic.path or "", span.start if span else -1, diagnostic.code)
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance, small strings only (names, keywords)."""
+def edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Levenshtein distance, small strings only (names, keywords).  With `limit`, any distance over it
+    may come back as limit + 1 (a row whose every cell exceeds the limit ends the computation)."""
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if limit is not None and min(current) > limit:
+            return limit + 1
         previous = current
     return previous[-1]
 
 
-def did_you_mean(word: str, candidates: Iterable[str], *, limit: int = 3) -> list[str]:
-    """Candidates close to word, nearest first: within a third of the word's length (at least 1, case-insensitive)."""
-    if len(word) > 64:
-        return []  # nobody misspells a 65-character name; and edit distance is quadratic
-    threshold = max(1, (len(word) + 1) // 3)
-    scored = []
-    for candidate in set(candidates):
-        if abs(len(candidate) - len(word)) > threshold:
-            continue  # the distance is at least the difference in length
-        distance = edit_distance(word.upper(), candidate.upper())
-        if distance <= threshold:
-            scored.append((distance, candidate))
+MAX_WORD = 64      # nobody misspells a 65-character name; and edit distance is quadratic in the length
+MAX_COMPARED = 64  # candidates compared per word, nearest lengths first (the API takes 5 references)
+
+
+class Suggestions:
+    """'did you mean' over one fixed set of candidates, bounded and cached per word.
+
+    Candidates are bucketed by length and tried nearest length first (a distance is at least the
+    difference in length), at most MAX_COMPARED of them per word, so a word costs the same whatever
+    the number of candidates; a word asked again is answered from the cache.
+    """
+
+    def __init__(self, candidates: Iterable[str]) -> None:
+        self.by_length: dict[int, list[tuple[str, str]]] = {}
+        for candidate in sorted(set(candidates)):
+            self.by_length.setdefault(len(candidate), []).append((candidate.upper(), candidate))
+        self.cache: dict[tuple[str, int], list[str]] = {}
+
+    def __call__(self, word: str, limit: int = 3) -> list[str]:
+        found = self.cache.get((word, limit))
+        if found is None:
+            found = self.cache[(word, limit)] = self.search(word, limit)
+        return found
+
+    def search(self, word: str, limit: int) -> list[str]:
+        if len(word) > MAX_WORD:
+            return []
+        threshold = max(1, (len(word) + 1) // 3)
+        upper, scored, compared = word.upper(), [], 0
+        for delta in sorted(range(-threshold, threshold + 1), key=abs):
+            for candidate_upper, candidate in self.by_length.get(len(word) + delta, ()):
+                if compared == MAX_COMPARED:
+                    return _nearest(scored, limit)
+                compared += 1
+                distance = edit_distance(upper, candidate_upper, threshold)
+                if distance <= threshold:
+                    scored.append((distance, candidate))
+        return _nearest(scored, limit)
+
+
+def _nearest(scored: list[tuple[int, str]], limit: int) -> list[str]:
     return [candidate for _, candidate in sorted(scored)[:limit]]
+
+
+_fixed_sets: dict[tuple[str, ...], Suggestions] = {}
+
+
+def did_you_mean(word: str, candidates: Iterable[str], *, limit: int = 3) -> list[str]:
+    """Candidates close to word, nearest first: within a third of the word's length (at least 1, case-insensitive).
+
+    A tuple of candidates (the fixed vocabularies) keeps its Suggestions, and so its cache, between calls;
+    callers with a large set asked many times (cast names) hold a Suggestions themselves.
+    """
+    if isinstance(candidates, tuple):
+        suggestions = _fixed_sets.get(candidates)
+        if suggestions is None:
+            if len(_fixed_sets) > 64:
+                _fixed_sets.clear()
+            suggestions = _fixed_sets[candidates] = Suggestions(candidates)
+        if len(suggestions.cache) > 4096:
+            suggestions.cache.clear()  # a long-running process (a language server) does not grow without end
+        return suggestions(word, limit)
+    return Suggestions(candidates).search(word, limit)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import ir
 from . import nodes as n
-from .diagnostics import Diagnostic, did_you_mean, make
+from .diagnostics import Diagnostic, Suggestions, did_you_mean, make
 from .limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from .project import Project, find_project
 from .source import Span
@@ -99,6 +99,7 @@ class _Resolver:
         self.diagnostics: list[Diagnostic] = []
         self.used: set[str] = set()
         self.imported_by: dict[str, n.CastImport] = {}  # member name -> the scene's CAST FROM line
+        self.name_suggestions: Suggestions | None = None
 
     def report(self, code: str, message: str, span: Span | None, *, path: str | None = None, **extra) -> None:
         self.diagnostics.append(make(code, message, span, path=path or self.path, **extra))
@@ -302,10 +303,17 @@ class _Resolver:
     def near_miss(self, mention: n.Mention, names: dict) -> None:
         if len(mention.name) < 3:
             return
-        close = did_you_mean(mention.name, names)
+        close = self.suggest_name(mention.name, names)
         if close:
             self.report("possible-misspelt-name", f"{mention.name} is not in the cast, so it stays plain text",
                         mention.span, hint=f"did you mean {close[0]}?")
+
+    def suggest_name(self, word: str, names: dict) -> list[str]:
+        """'did you mean' among the cast names: one bounded, cached Suggestions per scene (names are fixed
+        once the cast is resolved), so a script of many unknown capitalised words stays linear."""
+        if self.name_suggestions is None:
+            self.name_suggestions = Suggestions(names)
+        return self.name_suggestions(word)
 
     def literal_identifiers(self, text: n.Text) -> None:
         for match in LITERAL_IDENTIFIER.finditer(text.text):
@@ -318,7 +326,7 @@ class _Resolver:
         if word.text in names:
             self.used.add(word.text)
             return ir.Ref(word.text, word.span)
-        close = did_you_mean(word.text, names)
+        close = self.suggest_name(word.text, names)
         self.report("unknown-name", f"{word.text} is not in the cast", word.span,
                     hint=f"did you mean {close[0]}?" if close else "declare it under CAST")
         return None
@@ -385,7 +393,7 @@ class _Resolver:
         if speaker in names:
             self.used.add(speaker)
         else:
-            close = did_you_mean(speaker, names)
+            close = self.suggest_name(speaker, names)
             self.report("unknown-speaker", f"{speaker} speaks but is not in the cast", line.cue.span,
                         hint=f"did you mean {close[0]}?" if close else "declare the speaker under CAST")
         parts = []
