@@ -14,8 +14,8 @@ __all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "rende
            "check_file", "compile_file", "compile_text", "Compiled"]
 
 
-# Files that were not parsed at all: nothing to resolve or check.
-UNPARSEABLE = {"not-text", "file-too-large", "unreadable-file"}
+# Files that were not parsed at all (or not to the end): nothing to resolve or check.
+UNPARSEABLE = {"not-text", "file-too-large", "unreadable-file", "parse-stopped"}
 
 
 def render_prompt(scene: ir.Scene) -> str:
@@ -49,7 +49,24 @@ def _front(path: Path | None, text: str | None):
     if any(d.code in UNPARSEABLE for d in diagnostics):
         return scene_file, None, diagnostics
     scene, resolved = resolve(scene_file)
-    return scene_file, scene, diagnostics + resolved
+    return scene_file, scene, diagnostics + resolved + config_diagnostics(scene.project)
+
+
+def config_diagnostics(project) -> list[Diagnostic]:
+    """scenec.toml's mistakes, at their line in it: reported with every scene of the project."""
+    if project is None or project.config is None or not project.broken:
+        return []
+    from .source import Source
+
+    source = Source(project.config_text, project.config)
+    out = []
+    for error in project.config_errors():
+        span = None
+        if error.line and error.line <= len(source.line_starts):
+            offset = source.line_starts[error.line - 1] + max(error.column - 1, 0)
+            span = source.span(offset, offset + 1 if error.column else offset)
+        out.append(make("config-error", error.message, span, path=str(project.config)))
+    return out
 
 
 # What only a whole scene can get wrong; a .cast file checked on its own is spared them.

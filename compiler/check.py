@@ -180,7 +180,9 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
     assert source.local_path is not None
     if project and not project.contains(source.local_path):
         return report("path-outside-project", f"{source.text} is outside the project folder {project.root}",
-                      hint="move the file into the project, or allow its folder in scenec.toml ([media] allow)")
+                      hint="fix the errors in scenec.toml first (its allowances are ignored while it is broken)"
+                      if project.broken else
+                      "move the file into the project, or allow its folder in scenec.toml ([media] allow)")
     missing = _not_a_file(source.local_path)
     if missing:
         return report("file-missing", f"{source.text} {missing}")

@@ -62,6 +62,12 @@ CODES: dict[str, Code] = _codes(
      "A .scene file must be UTF-8 text without NUL bytes. Binary files are not parsed."),
     ("syntax", "file-too-large", ERROR, "The file is larger than scenec reads.",
      "Scenes are short; files over the limit are refused rather than read into memory."),
+    ("syntax", "parse-stopped", ERROR, "Too many syntax errors: parsing stopped.",
+     "After 25 syntax errors (or an error it cannot step over) the parser stops and says so once. "
+     "The rest of the file is not checked, so no error is invented about it; fix the errors and check again."),
+    ("syntax", "config-error", ERROR, "scenec.toml cannot be read, is not valid TOML, or a key has the wrong type.",
+     "Reported at its line for every scene of the project. While scenec.toml is broken its allowances "
+     "([media] allow, allow_anywhere) are ignored, so media outside the project folder are refused."),
     ("syntax", "unreadable-file", ERROR, "The file cannot be read.",
      "The operating system refused to read the file (missing, a folder, or no permission)."),
     # --- names: cast names, speakers, settings keys -----------------------------------

@@ -89,9 +89,13 @@ def parse_text(text: str, path: Path | None = None) -> tuple[n.SceneFile, list[D
             scene = lalr.parse(working, _Builder(source).callbacks())
         except (lalr.UnexpectedToken, lalr.UnexpectedCharacters) as error:
             diagnostic, line = _syntax_diagnostic(error, source, working)
-            if diagnostic is None or line in silenced or len(diagnostics) >= MAX_SYNTAX_ERRORS:
-                if diagnostic is not None and line not in silenced and len(diagnostics) < MAX_SYNTAX_ERRORS:
-                    diagnostics.append(diagnostic)
+            if line in silenced or len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                # Giving up: say so once, and return no syntax tree (callers then check nothing else,
+                # rather than report the untouched rest of the file as an empty script).
+                diagnostics.append(make("parse-stopped", f"parsing stopped after {len(diagnostics)} syntax "
+                                        "error(s); later errors are not reported and the scene is not checked "
+                                        "further", diagnostic.span, path=source.name,
+                                        hint="fix the errors above and check again"))
                 return n.SceneFile(source), diagnostics
             diagnostics.append(diagnostic)
             silenced.add(line)
@@ -114,7 +118,7 @@ def _silence_line(working: str, source: Source, line: int) -> str:
     return working[:begin] + " " * width + working[end:]
 
 
-def _syntax_diagnostic(error: Exception, source: Source, working: str) -> tuple[Diagnostic | None, int]:
+def _syntax_diagnostic(error: Exception, source: Source, working: str) -> tuple[Diagnostic, int]:
     if isinstance(error, lalr.UnexpectedToken):
         token = error.token
         start = token.start_pos if token.start_pos is not None else len(source.text)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-__all__ = ["Project", "find_project", "CONFIG_NAME"]
+__all__ = ["Project", "ConfigError", "find_project", "read_config", "CONFIG_NAME"]
 
 CONFIG_NAME = "scenec.toml"
 
 
 class Project:
-    """A project root and, read only when a path falls outside the root, its extra allowed folders."""
+    """A project root and its scenec.toml: the extra folders media may come from, and what is wrong with it."""
 
-    __slots__ = ("root", "config", "_allowed", "_anywhere", "error", "_real_root")
+    __slots__ = ("root", "config", "config_text", "_allowed", "_anywhere", "_errors", "_real_root")
 
     def __init__(self, root: Path, config: Path | None = None, allowed: tuple[Path, ...] | None = None,
                  allow_anywhere: bool = False) -> None:
-        self.root, self.config, self.error = root, config, None
+        self.root, self.config, self.config_text = root, config, ""
+        self._errors: list[ConfigError] | None = None
         self._allowed, self._anywhere = allowed, allow_anywhere
         self._real_root: Path | None = None
 
@@ -47,26 +49,94 @@ class Project:
         self._load()
         return self._anywhere
 
+    @property
+    def broken(self) -> bool:
+        """True when scenec.toml could not be read or has errors (its allowances are then ignored)."""
+        return bool(self.config_errors())
+
+    def config_errors(self) -> list[ConfigError]:
+        """What is wrong with scenec.toml: syntax errors and wrong types for known keys, with their line."""
+        self._load()
+        return self._errors or []
+
     def _load(self) -> None:
-        """Read [media] allow / allow_anywhere from scenec.toml (once; most scenes never need it)."""
+        """Read [media] allow / allow_anywhere from scenec.toml (once per project)."""
         if self._allowed is not None:
             return
-        self._allowed = ()
+        self._allowed, self._errors = (), []
         if self.config is None:
             return
-        import tomllib
-
-        try:
-            data = tomllib.loads(self.config.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            self.error = f"{self.config}: {error}"
+        data, text, self._errors = read_config(self.config)
+        self.config_text = text
+        if data is None:
             return
         media = data.get("media", {})
-        media = media if isinstance(media, dict) else {}
+        if not isinstance(media, dict):
+            self._errors.append(ConfigError("[media] must be a table", _line_of(text, "media")))
+            return
         allow = media.get("allow", [])
-        if isinstance(allow, list):
-            self._allowed = tuple((self.root / item).absolute() for item in allow if isinstance(item, str))
-        self._anywhere = media.get("allow_anywhere", False) is True
+        if not isinstance(allow, list) or not all(isinstance(item, str) for item in allow):
+            self._errors.append(ConfigError('[media] allow must be a list of folder paths, like ["../shared"]',
+                                          _line_of(text, "allow")))
+        else:
+            self._allowed = tuple((self.root / item).absolute() for item in allow)
+        anywhere = media.get("allow_anywhere", False)
+        if not isinstance(anywhere, bool):
+            self._errors.append(ConfigError("[media] allow_anywhere must be true or false",
+                                          _line_of(text, "allow_anywhere")))
+        else:
+            self._anywhere = anywhere
+
+
+class ConfigError:
+    """One mistake in scenec.toml: a sentence and where (1-based line and column; 0 when unknown)."""
+
+    __slots__ = ("message", "line", "column")
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        self.message, self.line, self.column = message, line, column
+
+    def __repr__(self) -> str:
+        return f"ConfigError({self.message!r}, {self.line}, {self.column})"
+
+
+MAX_CONFIG_BYTES = 1024 * 1024
+_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def read_config(config: Path) -> tuple[dict | None, str, list[ConfigError]]:
+    """scenec.toml parsed: (data or None, its text, errors).  Never raises."""
+    import tomllib
+
+    from .source import InputRefused, read_input
+
+    try:
+        text = read_input(config, MAX_CONFIG_BYTES).decode("utf-8")
+    except InputRefused as refused:
+        return None, "", [ConfigError(f"cannot read {config.name}: {refused.reason}")]
+    except UnicodeDecodeError:
+        return None, "", [ConfigError(f"{config.name} is not UTF-8 text")]
+    try:
+        return tomllib.loads(text), text, []
+    except tomllib.TOMLDecodeError as error:
+        return None, text, [_syntax_error(error)]
+
+
+def _syntax_error(error: Exception) -> ConfigError:
+    """tomllib's message ends "(at line L, column C)" (Python 3.14 also has lineno/colno attributes)."""
+    message = str(error)
+    line, column = getattr(error, "lineno", 0) or 0, getattr(error, "colno", 0) or 0
+    found = _POSITION.search(message)
+    if found:
+        message = message[:found.start()]
+        line, column = line or int(found.group(1)), column or int(found.group(2))
+    return ConfigError(f"TOML syntax error: {message}", line, column)
+
+
+def _line_of(text: str, key: str) -> int:
+    """The line of `key =` (or of [key]) in the text, for a type error tomllib cannot place; 0 if not found."""
+    found = re.search(rf"^[ \t]*(?:{re.escape(key)}[ \t]*=|\[[ \t]*{re.escape(key)}[ \t]*\])", text, re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else 0
 
 
 def find_project(scene_path: Path) -> Project:
