@@ -190,6 +190,8 @@ def run_check(args) -> int:
     diagnostics = [not_followed(link, target) for link, target in refused]
     for path in files:
         diagnostics += check_file(path, probe=not args.no_probe)
+    # A cast file or scenec.toml shared by several scenes is reported once, not once per scene.
+    diagnostics = list(dict.fromkeys(diagnostics))
     print_diagnostics(diagnostics, args.format, [str(f) for f in files], sys.stdout)
     return EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK
 

@@ -18,6 +18,8 @@ COVERED_ELSEWHERE = {
     "not-text": "test_cli.py::test_binary_file_is_a_diagnostic",
     "file-too-large": "test_cli.py::test_oversized_scene_and_media",
     "unreadable-file": "test_cli.py::test_unreadable_scene",
+    "config-error": "test_inputs.py::test_a_scenec_toml_syntax_error_is_an_error_at_its_line_for_every_scene",
+    "parse-stopped": "test_inputs.py::test_parse_recovery_says_when_it_stops_and_invents_nothing",
     "prompt-too-long": "test_properties.py::test_prompt_too_long_says_by_how_much",
     "invalid-payload": "test_cli.py::test_invalid_payload_is_reported",
 }
