@@ -1,6 +1,6 @@
 # scenec: `make demo` sets everything up and runs the main job on the example scenes (check, compile,
 # cost, and a render against the loopback test server); `make test` runs the tests.
-# `make bench` prints the figures recorded in docs/performance.md (about 3 minutes).
+# `make bench` prints the figures recorded in docs/performance.md (about 5 minutes).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -40,6 +40,7 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_render.py
 
 clean:
