@@ -134,3 +134,170 @@ def test_parenthetical_classes() -> None:
     }
     assert {text: kind(text, "en") for text in cases} == cases
     assert [kind(t, "zh") for t in ("看到LEO后", "回答", "低声")] == ["lead-in", "delivery", "manner"]
+
+
+# --- hostile inputs (issue 9): import graphs, file kinds, error floods, repetition, "did you mean" ---------
+
+import functools  # noqa: E402
+import os  # noqa: E402
+import tempfile  # noqa: E402
+from collections import Counter  # noqa: E402
+
+from compiler.api import check_file, parse_file  # noqa: E402
+from compiler.diagnostics import MAX_COMPARED, Suggestions, edit_distance  # noqa: E402
+from compiler.parse import MAX_SYNTAX_ERRORS  # noqa: E402
+
+
+@st.composite
+def import_graphs(draw):
+    """Up to 6 cast files, each declaring one member and importing others (whole, or by name), and a scene."""
+    count = draw(st.integers(1, 6))
+    files = {}
+    for i in range(count):
+        targets = draw(st.lists(st.integers(0, count - 1), max_size=4))
+        lines = []
+        for target in targets:
+            named = draw(st.booleans())
+            lines.append(f"CAST FROM f{target}.cast" + (f": M{draw(st.integers(0, count - 1))}" if named else ""))
+        files[f"f{i}.cast"] = "\n".join(lines + ["CAST", f"M{i}: image https://example.com/{i}.jpg", ""])
+    roots = draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=3))
+    files["s.scene"] = "\n".join([f"CAST FROM f{root}.cast" for root in roots] + ["", "M0 waits.", ""])
+    return files
+
+
+@settings(max_examples=80)
+@given(import_graphs())
+def test_every_cast_file_is_read_once_and_a_loop_is_one_error(files) -> None:
+    from compiler.resolve import resolve as resolve_scene
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "scenec.toml").write_text("")
+        for name, text in files.items():
+            (root / name).write_text(text)
+        loads: Counter = Counter()
+
+        def loader(path):
+            loads[path.name] += 1
+            return parse_file(path)
+
+        scene_file, _ = parse_file(root / "s.scene")
+        scene, found = resolve_scene(scene_file, loader=loader)
+        assert all(count == 1 for count in loads.values()), loads
+        assert sum(d.code == "cast-import-failed" for d in found) <= 1
+        assert not [d for d in found if d.code == "duplicate-member"]  # one declaration reached twice is one member
+        names = [member.name for member in scene.members]
+        assert len(names) == len(set(names))
+        check_file(root / "s.scene", probe=False)  # and the whole pipeline never raises
+
+
+KINDS = ["regular", "fifo", "folder", "dangling", "loop", "long", "outside", "device", "empty", "binary"]
+
+
+@settings(max_examples=60)
+@given(st.sampled_from(KINDS), st.sampled_from(["scene", "cast"]))
+def test_any_file_kind_is_a_diagnostic_never_a_hang(kind: str, role: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "proj"
+        root.mkdir()
+        (root / "scenec.toml").write_text("")
+        target = root / ("a.cast" if role == "cast" else "s.scene")
+        if kind == "long":
+            target = root / ("a" * 300 + (".cast" if role == "cast" else ".scene"))
+        elif kind == "regular":
+            target.write_text("CAST\nM: image https://example.com/m.jpg\n" if role == "cast" else "TITLE: t\n")
+        elif kind == "fifo" and hasattr(os, "mkfifo"):
+            os.mkfifo(target)
+        elif kind == "folder":
+            target.mkdir()
+        elif kind == "dangling":
+            target.symlink_to(root / "nothing")
+        elif kind == "loop":
+            target.symlink_to(target)
+        elif kind == "outside":
+            (Path(folder) / "out.scene").write_text("CAST\nM: image https://example.com/m.jpg\n")
+            target.symlink_to(Path(folder) / "out.scene")
+        elif kind == "device":
+            target.symlink_to(os.devnull)
+        elif kind == "binary":
+            target.write_bytes(b"\x00\xff" * 10)
+        else:
+            target.write_text("")
+        if role == "cast":
+            scene = root / "s.scene"
+            scene.write_text(f"CAST FROM {target.name}\nCAST\nN: image https://example.com/n.jpg\n\nN waits.\n")
+            found = check_file(scene, probe=False)
+        else:
+            found = check_file(target, probe=False)
+        assert all(d.severity in ("error", "warning") for d in found)
+        if kind in ("fifo", "folder", "device", "loop", "long", "dangling") and hasattr(os, "mkfifo"):
+            assert any(d.severity == "error" for d in found)
+
+
+@settings(max_examples=50)
+@given(st.integers(0, 2 * MAX_SYNTAX_ERRORS), st.integers(0, 3))
+def test_parse_recovery_never_invents_errors_about_the_rest(bad_lines: int, spacing: int) -> None:
+    script = ["CAST", "MAYA: image https://example.com/a.jpg"]
+    script += ["X: picture y"] * bad_lines + [""] * spacing + ["", "MAYA waits.", ""]
+    found = Counter(d.code for d in compile_text("\n".join(script), probe=False).diagnostics)
+    assert found["parse-stopped"] == (1 if bad_lines > MAX_SYNTAX_ERRORS else 0)
+    syntax = found["unexpected-token"] + found["unexpected-character"]
+    assert syntax == min(bad_lines, MAX_SYNTAX_ERRORS)
+    if found["parse-stopped"]:
+        assert set(found) <= {"parse-stopped", "unexpected-token", "unexpected-character"}
+    else:
+        assert not {"empty-prompt", "no-reference"} & set(found)
+
+
+@settings(max_examples=25)
+@given(st.integers(1, 200), st.sampled_from(["TITLE: t", "FIRST FRAME: https://example.com/f.jpg"]))
+def test_repeated_header_lines_parse_as_lark_does(count: int, line: str) -> None:
+    from compiler import lalr
+
+    text = (line + "\n") * count + "CAST\nM: image x\n\nM waits.\n\n"
+    ours, theirs = lalr.parse(text), _lark_parser().parse(text)
+
+    def shape(node):
+        return (node.data, [shape(c) for c in node.children]) if hasattr(node, "children") else (node.type, str(node))
+
+    assert shape(ours) == shape(theirs)
+    assert len(ours.children[0].children) == count
+
+
+@functools.lru_cache(maxsize=1)
+def _lark_parser():
+    from lark import Lark
+
+    return Lark(GRAMMAR, parser="lalr", lexer="contextual")
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", min_size=1, max_size=12),
+       st.lists(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=12), max_size=MAX_COMPARED))
+def test_bounded_did_you_mean_agrees_with_brute_force_on_small_sets(word: str, candidates: list[str]) -> None:
+    threshold = max(1, (len(word) + 1) // 3)
+    scored = sorted((edit_distance(word, c), c) for c in set(candidates))
+    expected = [c for d, c in scored if d <= threshold][:3]
+    assert Suggestions(candidates)(word) == expected
+
+
+@settings(max_examples=8)
+@given(st.integers(100, 1500))
+def test_many_members_and_mentions_compare_a_bounded_number(members: int) -> None:
+    """Each unknown capitalised word costs at most MAX_COMPARED distances, whatever the cast size."""
+    import compiler.diagnostics as diagnostics
+
+    calls = [0]
+    original = diagnostics.edit_distance
+
+    def counting(a, b, limit=None):
+        calls[0] += 1
+        return original(a, b, limit)
+
+    lines = ["CAST"] + [f"M{i:04d}X: image https://example.com/{i}.jpg" for i in range(members)] + [""]
+    lines += ["Q0001X Q0002X Q0003X Q0001X waits.", ""]
+    diagnostics.edit_distance = counting
+    try:
+        compile_text("\n".join(lines), probe=False)
+    finally:
+        diagnostics.edit_distance = original
+    assert calls[0] <= 3 * MAX_COMPARED + 64  # three distinct words (cached), plus the fixed vocabularies
