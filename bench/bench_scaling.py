@@ -24,12 +24,15 @@ sys.path.insert(0, str(ROOT))
 from bench import big_scene  # noqa: E402  (bench/bench.py: the same 7-line shot)
 
 
-def measure(run) -> tuple[float, int]:
-    """(seconds, peak bytes) of run(): time from an untraced run, memory from a traced one."""
-    gc.collect()
-    start = time.perf_counter()
-    run()
-    elapsed = time.perf_counter() - start
+def measure(run, runs: int = 2) -> tuple[float, int]:
+    """(seconds, peak bytes) of run(): the best of `runs` untraced runs (the machine is shared), and the
+    peak from one run under tracemalloc."""
+    elapsed = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        elapsed = min(elapsed, time.perf_counter() - start)
     gc.collect()
     tracemalloc.start()
     run()
@@ -46,6 +49,7 @@ def shots_scaling(sizes: tuple[int, ...]) -> None:
     print(f"  {'shots':>7} {'KiB':>6} {'total ms':>9} {'us/shot':>8} {'parse':>6} {'resolve':>7} {'check':>6} {'peak MB':>8} {'B/shot':>7}")
     for shots in sizes:
         text = big_scene(shots)
+        best: dict[str, float] = {}
         stages: dict[str, float] = {}
 
         def run() -> None:
@@ -57,10 +61,11 @@ def shots_scaling(sizes: tuple[int, ...]) -> None:
             check(scene, probe=False)
             t3 = time.perf_counter()
             stages.update(parse=t1 - t0, resolve=t2 - t1, check=t3 - t2)
+            if not tracemalloc.is_tracing() and t3 - t0 < best.get("total", float("inf")):
+                best.update(stages, total=t3 - t0)
 
         elapsed, peak = measure(run)
-        # The stage split of the traced run is discarded: take the untraced one again.
-        run()
+        stages = best  # the split of the fastest untraced run
         print(f"  {shots:>7} {len(text) // 1024:>6} {elapsed * 1000:>9.0f} {elapsed / shots * 1e6:>8.1f} "
               f"{stages['parse'] / shots * 1e6:>6.1f} {stages['resolve'] / shots * 1e6:>7.1f} "
               f"{stages['check'] / shots * 1e6:>6.1f} {peak / 1e6:>8.1f} {peak / shots:>7.0f}")
