@@ -301,3 +301,19 @@ def test_many_members_and_mentions_compare_a_bounded_number(members: int) -> Non
     finally:
         diagnostics.edit_distance = original
     assert calls[0] <= 3 * MAX_COMPARED + 64  # three distinct words (cached), plus the fixed vocabularies
+
+
+LINE_SHAPES = ["", "# note", "  # indented note", "[media]", "[ media ]", "[me dia]", "allow = []", "allow=[ ]",
+               "al low = []", "allow = [] # c", "allow = [\"x\"]", "allow_anywhere = true", "#\x01", "\t", "[media", "x"]
+
+
+@given(st.lists(st.sampled_from(LINE_SHAPES), max_size=6), st.sampled_from(["\n", "\r\n"]))
+def test_the_trivial_scenec_toml_fast_path_agrees_with_tomllib(lines: list[str], newline: str) -> None:
+    import tomllib
+
+    from compiler.project import _trivial_config
+
+    text = newline.join(lines)
+    fast = _trivial_config(text)
+    if fast is not None:
+        assert fast == tomllib.loads(text)
