@@ -110,7 +110,8 @@ def collect(paths: list[Path], refused: list[tuple[Path, Path]] | None = None) -
 
     A path that exists but cannot be looked at (a name too long, no permission) is kept: reading it
     gives the diagnostic.  In a folder, a .scene that is a symlink out of both the folder and its
-    project is not followed: it goes to `refused` as (link, target).  Non-regular files found there
+    project is not followed: it goes to `refused` as (link, target), or is named on stderr when the
+    caller gives no `refused` list.  Non-regular files found there
     (a FIFO named x.scene) are kept too, and reading refuses them.
     """
     files, missing = [], []
@@ -123,6 +124,9 @@ def collect(paths: list[Path], refused: list[tuple[Path, Path]] | None = None) -
                     files.append(found)
                 elif refused is not None:
                     refused.append((found, target))
+                else:  # a caller without a place for them (render): said on stderr, never silently dropped
+                    print(f"scenec: not following {found}: a symlink to {target}, outside the folder and its "
+                          "project", file=sys.stderr)
         elif kind == "missing":
             missing.append(str(path))
         else:
