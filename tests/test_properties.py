@@ -304,7 +304,8 @@ def test_many_members_and_mentions_compare_a_bounded_number(members: int) -> Non
 
 
 LINE_SHAPES = ["", "# note", "  # indented note", "[media]", "[ media ]", "[me dia]", "allow = []", "allow=[ ]",
-               "al low = []", "allow = [] # c", "allow = [\"x\"]", "allow_anywhere = true", "#\x01", "\t", "[media", "x"]
+               "al low = []", "allow = [] # c", "allow = [\"x\"]", "allow_anywhere = true", "#\x01", "\t", "[media", "x",
+               "[[media]]", "allow = []]", "# \x7f"]
 
 
 @given(st.lists(st.sampled_from(LINE_SHAPES), max_size=6), st.sampled_from(["\n", "\r\n"]))
