@@ -322,3 +322,26 @@ def test_check_reports_a_shared_cast_and_config_once_for_all_scenes(tmp_path, mo
     assert main(["check", "--format", "json", "."]) == EXIT_ERRORS
     found = Counter(d["code"] for d in json.loads(capsys.readouterr().out)["diagnostics"])
     assert found["config-error"] == 1 and found["unexpected-token"] + found["unexpected-character"] == 1
+
+
+def test_fan_out_reads_the_shared_file_once(tmp_path) -> None:
+    files = {f"b{i}.cast": f"CAST FROM shared.cast\nCAST\nB{i}: image https://example.com/{i}.jpg\n" for i in range(40)}
+    files["shared.cast"] = "CAST\nSHARED: image https://example.com/s.jpg\n"
+    files["s.scene"] = "".join(f"CAST FROM b{i}.cast\n" for i in range(40)) + "\nSHARED waits.\n"
+    folder = project(tmp_path, files)
+    calls: Counter = Counter()
+    scene_file, _ = parse_file(folder / "s.scene")
+    scene, found = resolve(scene_file, loader=counting_loader(calls))
+    assert calls["shared.cast"] == 1 and len(calls) == 41
+    assert [m.name for m in scene.members].count("SHARED") == 1 and len(scene.members) == 41
+
+
+def test_a_megabyte_of_repeated_settings_is_one_error_per_repeat() -> None:
+    line = "TITLE: a title said again\n"
+    repeats = (1024 * 1024) // len(line)
+    scene, found = parse_text(line * repeats + "CAST\nMAYA: image https://example.com/a.jpg\n\nMAYA waits.\n")
+    assert len(scene.settings) == repeats and not found
+    from compiler.api import compile_text
+
+    result = compile_text(line * repeats + "CAST\nMAYA: image https://example.com/a.jpg\n\nMAYA waits.\n")
+    assert codes(result.diagnostics) == Counter({"duplicate-setting": repeats - 1})
