@@ -39,6 +39,7 @@ EXTENSIONS = {"V.O.": ("in voice-over", "画外音"), "VO": ("in voice-over", "�
               "O.C.": ("off-screen", "在画外"), "OC": ("off-screen", "在画外")}
 ZH_LEAD_IN_ENDINGS = ("后", "时", "着", "中", "前")
 ZH_SPEECH_VERBS = ("说", "道", "答", "问", "喊", "叫", "唱", "念", "回答", "低语", "嘀咕")
+MAX_IMPORT_DEPTH = 64  # cast files importing cast files; deeper chains are refused (and recursion stays bounded)
 
 
 @gc_paused
@@ -418,8 +419,8 @@ class _CastImports:
     """The cast members a scene gets from its CAST blocks and CAST FROM lines, each file read once.
 
     Every imported file is loaded and walked once per scene (a diamond or a fan-out reads a shared file
-    once, and its diagnostics are reported once); an import that closes a loop is one error at that line
-    and is dropped.  Then the members are laid out in declaration order: a whole-file import includes a
+    once, and its diagnostics are reported once); import lines that close a loop are dropped and reported
+    as one error, and imports nest at most MAX_IMPORT_DEPTH files deep.  Then the members are laid out in declaration order: a whole-file import includes a
     file's members once, wherever else it is imported again; `CAST FROM f: A, B` picks A and B (in that
     order) from f's cast and its imports.  Work is linear in the files and members, except a named import,
     which searches that file's imports (and stops once every name is found).
@@ -434,7 +435,7 @@ class _CastImports:
         # file key -> (its cast entries, the path its diagnostics name); an entry is a Member or
         # (import line, target key or None when it could not be imported).
         self.files: dict[str, tuple[list, str]] = {}
-        self.keys_by_path: dict[str, str] = {}
+        self.unreadable: dict[str, str] = {}  # file key -> why it could not be read (read once, too)
         self.walking: dict[str, None] = {}  # the files being walked, in order (a dict: O(1) membership)
         self.loops: list[tuple[n.CastImport, str]] = []
         self.inside: dict[Path, bool] = {}
@@ -475,13 +476,22 @@ class _CastImports:
             return None
         if key in self.files:
             return key
-        cast_file, diagnostics = self.loader(target)
-        unreadable = [d for d in diagnostics if d.code == "unreadable-file"]
-        if unreadable:
-            reason = unreadable[0].message.rsplit(": ", 1)[-1]
-            self.report("cast-import-failed", f"cannot read cast file {item.path.text}: {reason}",
-                        item.path.span, path=path)
+        if len(self.walking) >= MAX_IMPORT_DEPTH:
+            self.report("cast-import-failed", f"{item.path.text} is nested more than {MAX_IMPORT_DEPTH} cast files "
+                        "deep", item.path.span, path=path, hint="import the files from fewer levels")
             return None
+        reason = self.unreadable.get(key)
+        if reason is None:
+            cast_file, diagnostics = self.loader(target)
+            unreadable = [d for d in diagnostics if d.code == "unreadable-file"]
+            if not unreadable:
+                return self.walk_new(key, item, target, path, cast_file, diagnostics)
+            reason = self.unreadable[key] = unreadable[0].message.rsplit(": ", 1)[-1]
+        self.report("cast-import-failed", f"cannot read cast file {item.path.text}: {reason}", item.path.span, path=path)
+        return None
+
+    def walk_new(self, key: str, item: n.CastImport, target: Path, path: str, cast_file: n.SceneFile,
+                 diagnostics: list[Diagnostic]) -> str:
         for diagnostic in diagnostics:
             self.report_as_is(diagnostic)
         if not holds_only_a_cast(cast_file):

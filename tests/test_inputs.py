@@ -345,3 +345,24 @@ def test_a_megabyte_of_repeated_settings_is_one_error_per_repeat() -> None:
 
     result = compile_text(line * repeats + "CAST\nMAYA: image https://example.com/a.jpg\n\nMAYA waits.\n")
     assert codes(result.diagnostics) == Counter({"duplicate-setting": repeats - 1})
+
+
+def test_a_chain_of_cast_files_deeper_than_the_limit_is_one_error_not_a_recursion_error(tmp_path) -> None:
+    from compiler.resolve import MAX_IMPORT_DEPTH
+
+    depth = 3 * MAX_IMPORT_DEPTH
+    files = {f"c{i}.cast": f"CAST FROM c{i + 1}.cast\nCAST\nM{i}: image https://example.com/{i}.jpg\n"
+             for i in range(depth)}
+    files[f"c{depth}.cast"] = "CAST\nLAST: image https://example.com/last.jpg\n"
+    folder = project(tmp_path, {**files, "s.scene": "CAST FROM c0.cast\n\nM0 waits.\n"})
+    found = codes(check_file(folder / "s.scene", probe=False))
+    assert found["cast-import-failed"] == 1
+
+
+def test_an_unreadable_cast_imported_twice_is_read_once(tmp_path) -> None:
+    folder = project(tmp_path, {"s.scene": "CAST FROM gone.cast\nCAST FROM gone.cast\n" + SCENE})
+    calls: Counter = Counter()
+    scene_file, _ = parse_file(folder / "s.scene")
+    _, found = resolve(scene_file, loader=counting_loader(calls))
+    assert calls == Counter({"gone.cast": 1})
+    assert [d.span.line for d in found if d.code == "cast-import-failed"] == [1, 2]
