@@ -39,6 +39,8 @@ EXTENSIONS = {"V.O.": ("in voice-over", "画外音"), "VO": ("in voice-over", "�
               "O.C.": ("off-screen", "在画外"), "OC": ("off-screen", "在画外")}
 ZH_LEAD_IN_ENDINGS = ("后", "时", "着", "中", "前")
 ZH_SPEECH_VERBS = ("说", "道", "答", "问", "喊", "叫", "唱", "念", "回答", "低语", "嘀咕")
+# A cast file that gave one of these has no members to offer (parse.parse_file's refusals).
+NOT_PARSED = frozenset({"not-text", "file-too-large", "parse-stopped"})
 MAX_IMPORT_DEPTH = 64  # cast files importing cast files; deeper chains are refused (and recursion stays bounded)
 
 
@@ -101,6 +103,8 @@ class _Resolver:
         self.used: set[str] = set()
         self.imported_by: dict[str, n.CastImport] = {}  # member name -> the scene's CAST FROM line
         self.name_suggestions: Suggestions | None = None
+        # A CAST FROM file could not be read: a name not in the cast may be in it, so none is reported.
+        self.names_unchecked = False
 
     def report(self, code: str, message: str, span: Span | None, *, path: str | None = None, **extra) -> None:
         self.diagnostics.append(make(code, message, span, path=path or self.path, **extra))
@@ -206,6 +210,7 @@ class _Resolver:
 
     def cast_members(self) -> list[ir.CastMember]:
         importer = _CastImports(self.file, self.project, self.loader, self.report)
+        self.names_unchecked = importer.incomplete
         members: list[ir.CastMember] = []
         declared: dict[str, ir.CastMember] = {}
         for node, path, via in importer.members():
@@ -302,7 +307,7 @@ class _Resolver:
         return tuple(out)
 
     def near_miss(self, mention: n.Mention, names: dict) -> None:
-        if len(mention.name) < 3:
+        if len(mention.name) < 3 or self.names_unchecked:
             return
         close = self.suggest_name(mention.name, names)
         if close:
@@ -327,6 +332,8 @@ class _Resolver:
         if word.text in names:
             self.used.add(word.text)
             return ir.Ref(word.text, word.span)
+        if self.names_unchecked:
+            return None
         close = self.suggest_name(word.text, names)
         self.report("unknown-name", f"{word.text} is not in the cast", word.span,
                     hint=f"did you mean {close[0]}?" if close else "declare it under CAST")
@@ -393,7 +400,7 @@ class _Resolver:
         speaker = line.cue.text
         if speaker in names:
             self.used.add(speaker)
-        else:
+        elif not self.names_unchecked:
             close = self.suggest_name(speaker, names)
             self.report("unknown-speaker", f"{speaker} speaks but is not in the cast", line.cue.span,
                         hint=f"did you mean {close[0]}?" if close else "declare the speaker under CAST")
@@ -436,6 +443,7 @@ class _CastImports:
         # (import line, target key or None when it could not be imported).
         self.files: dict[str, tuple[list, str]] = {}
         self.unreadable: dict[str, str] = {}  # file key -> why it could not be read (read once, too)
+        self.incomplete = False  # a cast file could not be read: the script's names cannot all be checked
         self.walking: dict[str, None] = {}  # the files being walked, in order (a dict: O(1) membership)
         self.loops: list[tuple[n.CastImport, str]] = []
         self.inside: dict[Path, bool] = {}
@@ -484,10 +492,16 @@ class _CastImports:
         if reason is None:
             cast_file, diagnostics = self.loader(target)
             unreadable = [d for d in diagnostics if d.code == "unreadable-file"]
-            if not unreadable:
+            unparsed = [d for d in diagnostics if d.code in NOT_PARSED]
+            if not unreadable and not unparsed:
                 return self.walk_new(key, item, target, path, cast_file, diagnostics)
-            reason = self.unreadable[key] = unreadable[0].message.rsplit(": ", 1)[-1]
-        self.report("cast-import-failed", f"cannot read cast file {item.path.text}: {reason}", item.path.span, path=path)
+            for diagnostic in unparsed:
+                self.report_as_is(diagnostic)  # the cast file's own error says what is wrong in it
+            reason = self.unreadable[key] = (unreadable[0].message.rsplit(": ", 1)[-1] if unreadable
+                                             else "it could not be parsed")
+        self.incomplete = True
+        self.report("cast-import-failed", f"cannot read cast file {item.path.text}: {reason}; names from it are "
+                    "not checked", item.path.span, path=path)
         return None
 
     def walk_new(self, key: str, item: n.CastImport, target: Path, path: str, cast_file: n.SceneFile,

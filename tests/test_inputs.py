@@ -366,3 +366,15 @@ def test_an_unreadable_cast_imported_twice_is_read_once(tmp_path) -> None:
     _, found = resolve(scene_file, loader=counting_loader(calls))
     assert calls == Counter({"gone.cast": 1})
     assert [d.span.line for d in found if d.code == "cast-import-failed"] == [1, 2]
+
+
+@pytest.mark.parametrize("broken", ["missing", "binary", "too many errors"])
+def test_names_from_a_cast_that_could_not_be_read_are_not_reported_unknown(tmp_path, broken) -> None:
+    folder = project(tmp_path, {"s.scene": "CAST FROM team.cast\n" + SCENE + "\nLEO\nHello.\n\nWIDE ON LEO\n"})
+    if broken == "binary":
+        (folder / "team.cast").write_bytes(b"\x00\x01")
+    elif broken == "too many errors":
+        (folder / "team.cast").write_text("CAST\n" + "X: picture y\n" * (MAX_SYNTAX_ERRORS + 5))
+    found = codes(check_file(folder / "s.scene", probe=False))
+    assert found["cast-import-failed"] == 1
+    assert not {"unknown-speaker", "unknown-name", "possible-misspelt-name"} & set(found)
