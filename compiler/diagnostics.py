@@ -91,7 +91,8 @@ CODES: dict[str, Code] = _codes(
     ("names", "cast-import-failed", ERROR, "A CAST FROM file cannot be read or imports itself.",
      "The path is relative to the file that imports it. It must be a regular file inside the project. "
      "A file imported again (by another file, or twice) is read once; an import that closes a loop is "
-     "reported once, at that line, and ignored."),
+     "reported once, at the first such line, and ignored. When a cast file cannot be read or parsed, the "
+     "script's names are not checked against the cast (they may be in that file)."),
     ("names", "unknown-import-name", ERROR, "CAST FROM file: NAME names a member the file does not have.",
      "`CAST FROM file: A, B` imports only the members A and B, found in the file's cast or in the files "
      "it imports; each name must be declared there."),
