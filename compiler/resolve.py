@@ -446,20 +446,25 @@ class _CastImports:
         self.incomplete = False  # a cast file could not be read: the script's names cannot all be checked
         self.walking: dict[str, None] = {}  # the files being walked, in order (a dict: O(1) membership)
         self.loops: list[tuple[n.CastImport, str]] = []
+        self.too_deep: list[tuple[n.CastImport, str]] = []
         self.inside: dict[Path, bool] = {}
         self.first_loop: list[str] = []
         self.visit(self.root_key, scene_file.cast, scene_file.source.path, scene_file.source.name)
-        self.report_loops()
+        self.report_once(self.loops, f"imports itself: {' -> '.join(self.first_loop)}", "close loops",
+                         "remove the CAST FROM lines that lead back to a file")
+        self.report_once(self.too_deep, f"is nested more than {MAX_IMPORT_DEPTH} cast files deep", "are as deep",
+                         "import the files from fewer levels")
 
-    def report_loops(self) -> None:
-        """Import loops are one error, at the first line that closes one (each such line is ignored)."""
-        if not self.loops:
+    def report_once(self, lines: list[tuple[n.CastImport, str]], what: str, others: str, hint: str) -> None:
+        """Import lines dropped for one reason are one error, at the first of them, with the count of the rest
+        (a mesh of cast files importing each other would otherwise give one error per import line)."""
+        if not lines:
             return
-        item, path = self.loops[0]
-        more = len(self.loops) - 1
-        self.report("cast-import-failed", f"{item.path.text} imports itself: {' -> '.join(self.first_loop)}"
-                    + (f" (and {more} more CAST FROM line{'s' if more > 1 else ''} close loops)" if more else ""),
-                    item.path.span, path=path, hint="remove the CAST FROM lines that lead back to a file")
+        item, path = lines[0]
+        more = len(lines) - 1
+        self.report("cast-import-failed", f"{item.path.text} {what}"
+                    + (f" (and {more} more CAST FROM line{'s' if more > 1 else ''} {others})" if more else ""),
+                    item.path.span, path=path, hint=hint)
 
     # --- reading: each file once ---------------------------------------------------------
     def visit(self, key: str, items, origin: Path | None, path: str) -> None:
@@ -485,8 +490,7 @@ class _CastImports:
         if key in self.files:
             return key
         if len(self.walking) >= MAX_IMPORT_DEPTH:
-            self.report("cast-import-failed", f"{item.path.text} is nested more than {MAX_IMPORT_DEPTH} cast files "
-                        "deep", item.path.span, path=path, hint="import the files from fewer levels")
+            self.too_deep.append((item, path))
             return None
         reason = self.unreadable.get(key)
         if reason is None:
