@@ -217,6 +217,11 @@ def check_data_uri(source: ir.MediaSource, report) -> list[Diagnostic]:
     return check_info("image", "the data URI", info, report)
 
 
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: "an image", "a video"."""
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
 def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
     """Content against the limits of its role: type, size, dimensions, duration, transparency."""
     kind = "audio" if role == "voice" else ("image" if role == "first frame" else role)
@@ -224,7 +229,7 @@ def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
     formats = LIMITS[f"{limit_key}_formats"]
     if info.kind != kind or info.format not in formats:
         what = info.format or "not a recognised media file"
-        return report("file-wrong-type", f"{label} is {what}, not a {MEDIA_NOUN.get(role, role)} "
+        return report("file-wrong-type", f"{label} is {what}, not {_a(MEDIA_NOUN.get(role, role))} "
                       f"({'/'.join(formats)})")
     out = []
     max_bytes = LIMITS[f"{limit_key}_bytes"]
@@ -240,7 +245,7 @@ def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
     if kind in ("video", "audio") and info.duration is not None:
         low, high = LIMITS[f"{limit_key}_seconds"]
         if not low <= info.duration <= high:
-            out += report("media-duration", f"{label} lasts {info.duration:.1f}s; a {MEDIA_NOUN.get(role, role)} must last {low:g}-{high:g}s")
+            out += report("media-duration", f"{label} lasts {info.duration:.1f}s; {_a(MEDIA_NOUN.get(role, role))} must last {low:g}-{high:g}s")
     if kind == "image" and info.has_alpha:
         out += report("image-transparency", f"{label} has an alpha channel; the API takes images without transparency",
                       hint="flatten the image onto a background")

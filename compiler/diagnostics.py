@@ -74,6 +74,11 @@ CODES: dict[str, Code] = _codes(
      "so it stays plain text. Fix the spelling if it was meant as a reference."),
     ("names", "duplicate-member", ERROR, "Two cast members share a name.",
      "Each cast name must be unique across the scene and every cast file it imports."),
+    ("names", "header-line-in-script", ERROR, "A setting, first frame or cast line inside the script.",
+     "Settings (KEY: value), FIRST FRAME, STORYBOARD and the CAST come before the script; a line like "
+     "'WATERMARK: on', 'FIRST FRAME: x.jpg', 'DURATOIN 10s' or a member line below the first action would change "
+     "what is paid for without taking effect, so it is an error (and left out of the prompt). Move it up, or "
+     "start the line with ! to keep it as action."),
     ("names", "unused-member", WARNING, "A cast member is never referenced.",
      "A reference that the prompt never names still costs an upload, and the model cannot know its role."),
     ("names", "unknown-setting", ERROR, "A settings key that scenec does not know.",
@@ -144,9 +149,7 @@ CODES: dict[str, Code] = _codes(
      "Known transitions: CUT TO, SMASH CUT TO, MATCH CUT TO, JUMP CUT TO, DISSOLVE TO, FADE TO, WIPE TO, FADE IN, FADE OUT."),
     ("style", "lone-name-line", WARNING, "A cast name alone on a line, not read as a cue.",
      "A character cue needs its dialogue on the very next line and a blank line before it."),
-    ("style", "header-line-in-script", WARNING, "A setting or cast line inside the script.",
-     "Settings (KEY: value) and the CAST come before the script; a line like 'DURATOIN 10s' or 'CAST' "
-     "below the first action is left out of the prompt and reported. Start the line with ! to keep it as action."),
+
     ("style", "caps-line-in-dialogue", WARNING, "A line in capitals inside dialogue.",
      "Dialogue runs until a blank line; a transition or framing line right under it is read as spoken words."),
     # --- payload: the emitted request ------------------------------------------------

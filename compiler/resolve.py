@@ -364,7 +364,8 @@ class _Resolver:
                 elif isinstance(line, n.Heading):
                     builder.heading(self.pieces(line.segments, names), line.span)
                 elif isinstance(line, n.Action):
-                    if not (line.forced or self.misplaced_header(_plain(line.segments), line.span)):
+                    # "!" forces action: the line is kept as written (after the "!"), never read as a header line.
+                    if line.forced or not self.misplaced_header(_plain(line.segments), line.span):
                         builder.beat(ir.ActionBeat(self.pieces(line.segments, names), line.span))
                 else:
                     builder.beat(self.dialogue(line, names, language))

@@ -1,6 +1,7 @@
 """Properties at the seams: nothing crashes, compile is deterministic, identifiers point at real media entries,
 the prompt-length bound holds, and position conversions round-trip."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -22,7 +23,9 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
     assert all(d.code and d.severity in ("error", "warning") for d in result.diagnostics)
 
 
+@functools.cache
 def _grammar_text():
+    """The grammar's text strategy, built once per session: building lark's parser costs seconds."""
     from hypothesis.extra.lark import from_lark
     from lark import Lark
 
