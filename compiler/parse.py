@@ -19,8 +19,10 @@ MAX_SYNTAX_ERRORS = 25
 
 
 # A capitalised word inside prose: a cast name if it is declared.  Boundaries are ASCII word characters
-# only, so a name touching Chinese text ("MAYA走进") is still found.
-MENTION = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]*(?![A-Za-z0-9_])")
+# only, so a name touching Chinese text ("MAYA走进") is still found.  "@" and a word in any script is a
+# marked name ("@小李", "@José"); the whole word is kept ("@小李走进茶馆") and resolve finds the declared name
+# it starts with, since Chinese has no spaces to end it.
+MENTION = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]*(?![A-Za-z0-9_])|(?<![A-Za-z0-9_.])@\w(?:[\w\-]*\w)?")
 
 # What the writer would call each terminal, for "expected ..." messages.
 TERMINAL_NAMES = {
@@ -295,7 +297,26 @@ class _Builder:
         return n.Transition(kind, spec, self.join(kind.span, spec.span) if spec else kind.span)
 
     def rule_framing(self, children) -> n.Framing:
-        return n.Framing(children[0], children[0].span)
+        span = children[0].span
+        # The whole line, its final "." included (the grammar drops it from the spec).
+        text = self.source.text
+        end = text.find("\n", span.start)
+        line = text[span.start:len(text) if end == -1 else end].rstrip()
+        return n.Framing(children[0], span, self.segments_at(line, span.start))
+
+    def segments_at(self, text: str, offset: int) -> tuple[n.Segment, ...]:
+        """Like segments, for text at an offset of the source (a line rebuilt from its tokens)."""
+        parts: list[n.Segment] = []
+        cursor = 0
+        for match in MENTION.finditer(text):
+            start, end = match.span()
+            if start > cursor:
+                parts.append(n.Text(text[cursor:start], self.source.span(offset + cursor, offset + start)))
+            parts.append(n.Mention(match.group(), self.source.span(offset + start, offset + end)))
+            cursor = end
+        if cursor < len(text):
+            parts.append(n.Text(text[cursor:], self.source.span(offset + cursor, offset + len(text))))
+        return tuple(parts)
 
     def rule_shot_spec(self, children) -> n.ShotSpec:
         framing = timing = None

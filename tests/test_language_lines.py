@@ -6,6 +6,7 @@ from pathlib import Path
 from compiler.api import compile_text
 from compiler.cli import EXIT_OK, main
 from compiler.diagnostics import make
+from compiler.emit import cast_table
 from compiler.report import human
 from compiler.source import Source
 
@@ -44,3 +45,43 @@ def test_long_source_lines_are_cut_around_the_caret() -> None:
     assert shown[2].index("^") == shown[1].index("ice x.mp3") and shown[2].count("^") == 9
     short = human(make("bad-data-uri", "bad", source.span(0, 4)), "MAYA: x").split("\n")
     assert short[1:] == ["    MAYA: x", "    ^^^^"]
+
+
+def test_setting_keys_are_read_in_any_case() -> None:
+    result = compiled("Duration: 10s\nprompt style: shots\nFirst Frame: media/alley.jpg\nCAST\n"
+                      "MAYA: image media/boy.jpg\n\nMAYA waits.\n")
+    assert result.ok, result.diagnostics
+    body = result.payload.model_dump(exclude_none=True)
+    assert body["parameters"]["duration"] == 10
+    assert body["input"]["media"][0] == {"type": "first_frame", "url": "media/alley.jpg"}
+    assert result.prompt.startswith("Storyboard: 1.")
+
+
+def test_lines_that_would_change_the_request_are_errors_at_their_line() -> None:
+    result = compiled("CAST\nMAYA: image media/boy.jpg\nFIRST FRAME: media/alley.jpg\n\nMAYA waits.\n"
+                      "WATERMARK: on\n\nLEO: image media/boy.jpg\n\nLeo: image media/boy.jpg\n")
+    assert {(d.span.line, d.code, d.severity) for d in result.diagnostics} == {
+        (3, "header-line-in-script", "error"), (6, "header-line-in-script", "error"),
+        (8, "header-line-in-script", "error"), (10, "malformed-member", "error")}
+    assert result.prompt == "Reference image waits."
+
+
+def test_marked_names_in_any_script_in_cast_cues_framings_and_action() -> None:
+    result = compiled("LANGUAGE: zh\nCAST\n@小李 (the boy): image media/boy.jpg\n@José: video media/girl.mp4\n\n"
+                      "@小李走进茶馆，看见@José。\n\n@小李\n你好。\n\nCLOSE-UP ON @José\n@José sonríe.\n")
+    assert result.ok, result.diagnostics
+    assert [row["name"] for row in cast_table(result.scene)] == ["小李", "José"]
+    assert result.prompt == "图1走进茶馆，看见视频1。图1说：“你好。”随后切换到视频1的特写。视频1 sonríe."
+
+
+def test_a_marked_name_ends_where_the_declared_name_ends_only_across_scripts() -> None:
+    result = compiled("CAST\n@José: image media/boy.jpg\n\n@Joséphine waves at @José's dog.\n")
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("unknown-name", 4)]
+    assert result.prompt == "@Joséphine waves at reference image's dog."
+
+
+def test_capitals_sound_effects_are_action() -> None:
+    result = compiled("CAST\nMAYA: image media/boy.jpg\n\nMAYA waits.\n\nBANG!\n\nBOOM.\n\nCLOSE-UP ON MAYA\n")
+    assert result.ok, result.diagnostics
+    assert not result.diagnostics
+    assert result.prompt == "Reference image waits. BANG! BOOM. Then the shot cuts to a close-up of reference image."
