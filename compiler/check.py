@@ -136,8 +136,38 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None) -> lis
     if length <= limit:
         return []
     return [_at(scene, "prompt-too-long",
-                f"the compiled prompt has {length} characters, {length - limit} over the limit of {limit}", None,
+                f"the compiled prompt has {length} characters, {length - limit} over the limit of {limit}; "
+                f"it crosses the limit at this line", _crossing_span(scene, limit),
                 hint="shorten action or dialogue; the service would silently cut the end")]
+
+
+def _crossing_span(scene: ir.Scene, limit: int):
+    """The line (beat, or shot opening) at which the rendered prompt first exceeds the limit.
+
+    The prompt of the scene cut after a line is the prompt up to that line, so a binary search over the
+    lines finds the crossing in about log2(lines) renders; it runs only when the prompt is too long.
+    """
+    from .prompt import render_prompt
+
+    steps = [(index, count) for index, shot in enumerate(scene.shots) for count in range(len(shot.beats) + 1)]
+    low, high = 0, len(steps) - 1
+    while low < high:
+        middle = (low + high) // 2
+        if len(render_prompt(_cut(scene, *steps[middle]))) > limit:
+            high = middle
+        else:
+            low = middle + 1
+    index, count = steps[low] if steps else (0, 0)
+    shot = scene.shots[index] if scene.shots else None
+    if shot is None:
+        return None
+    return shot.beats[count - 1].span if count else shot.span
+
+
+def _cut(scene: ir.Scene, index: int, count: int) -> ir.Scene:
+    """The scene up to shot `index` with only its first `count` beats."""
+    shot = scene.shots[index]
+    return scene._replace(shots=scene.shots[:index] + (shot._replace(beats=shot.beats[:count]),))
 
 
 # --- media ---------------------------------------------------------------------------------

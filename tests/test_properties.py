@@ -107,6 +107,10 @@ def test_prompt_too_long_says_by_how_much() -> None:
     [diagnostic] = [d for d in result.diagnostics if d.code == "prompt-too-long"]
     over = len(result.prompt) - 5000
     assert f"{over} over the limit of 5000" in diagnostic.message
+    # It points at the line where the limit is crossed: each line adds one sentence and a space.
+    sentence = len("Reference image walks a little further down the long road.")
+    crossing = next(count for count in range(1, 121) if count * (sentence + 1) - 1 > 5000)
+    assert diagnostic.span.line == 3 + crossing
     scene_file, _ = parse_text(text)
     scene, _ = resolve(scene_file)
     assert [d.code for d in check(scene, probe=False) if d.code == "prompt-too-long"] == ["prompt-too-long"]
