@@ -277,6 +277,6 @@ def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
         if not low <= info.duration <= high:
             out += report("media-duration", f"{label} lasts {info.duration:.1f}s; {_a(MEDIA_NOUN.get(role, role))} must last {low:g}-{high:g}s")
     if kind == "image" and info.has_alpha:
-        out += report("image-transparency", f"{label} has an alpha channel; the API takes images without transparency",
+        out += report("image-transparency", f"{label} is not fully opaque; the API takes images without transparency",
                       hint="flatten the image onto a background")
     return out

@@ -136,8 +136,10 @@ CODES: dict[str, Code] = _codes(
      "Images 240-8000 px a side, videos 240-4096 px, aspect between 1:8 and 8:1."),
     ("constraints", "media-duration", ERROR, "A video or voice is too short or too long.",
      "Reference videos 1-30 s, voices 1-10 s."),
-    ("constraints", "image-transparency", ERROR, "A reference image with an alpha channel.",
-     "The API takes PNG images without transparency; flatten the image."),
+    ("constraints", "image-transparency", ERROR, "A reference image that is not fully opaque.",
+     "The API takes images without transparency; flatten the image. A PNG is judged by its pixels (an RGBA "
+     "export whose pixels are all opaque passes); a PNG colour key, an interlaced or unreadable RGBA PNG, and a "
+     "WEBP with its alpha flag set count as transparent."),
     ("constraints", "path-outside-project", ERROR, "A media path leaves the scene's project folder.",
      "A scene must not make you upload files from outside its project (an absolute path, '..', or a "
      "symlink that points out). Allow extra folders in scenec.toml: [media] allow = [\"/path\"]."),

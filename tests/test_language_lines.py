@@ -85,3 +85,95 @@ def test_capitals_sound_effects_are_action() -> None:
     assert result.ok, result.diagnostics
     assert not result.diagnostics
     assert result.prompt == "Reference image waits. BANG! BOOM. Then the shot cuts to a close-up of reference image."
+
+
+# --- transparency by pixels ---------------------------------------------------------------
+
+def _paeth(a: int, b: int, c: int) -> int:
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+
+
+def _filtered(kind: int, row: bytes, prior: bytes, pixel: int) -> bytes:
+    """A PNG encoder's filter (the spec's definitions), independent of the probe's shortcut."""
+    out = bytearray()
+    for i, x in enumerate(row):
+        a = row[i - pixel] if i >= pixel else 0
+        b = prior[i]
+        c = prior[i - pixel] if i >= pixel else 0
+        predictor = [0, a, b, (a + b) // 2, _paeth(a, b, c)][kind]
+        out.append((x - predictor) % 256)
+    return bytes([kind]) + bytes(out)
+
+
+def make_rgba_png(width: int, height: int, *, depth: int = 8, grey: bool = False, alpha_at=None,
+                  alpha: int = 254, filters=(0, 1, 2, 3, 4)) -> bytes:
+    import struct
+    import zlib
+
+    channels = 2 if grey else 4
+    size = depth // 8
+    pixel = channels * size
+    rows, prior = [], bytes(width * pixel)
+    for y in range(height):
+        row = bytearray()
+        for x in range(width):
+            colour = [(x * 37 + y * 11 + k * 5) % 256 for k in range(channels - 1)]
+            opacity = alpha if (x, y) == alpha_at else 255
+            for value in colour + [opacity]:
+                row += bytes([value] * size)
+        rows.append(_filtered(filters[y % len(filters)], bytes(row), prior, pixel))
+        prior = bytes(row)
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, 4 if grey else 6, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    data = zlib.compress(b"".join(rows))
+    # The image data split over two IDAT chunks, as encoders do.
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", data[:len(data) // 2])
+            + chunk(b"IDAT", data[len(data) // 2:]) + chunk(b"IEND", b""))
+
+
+def test_an_opaque_rgba_png_has_no_transparency_whatever_its_filters() -> None:
+    from compiler.media import probe_bytes
+
+    for filters in ((0,), (1,), (2,), (3,), (4,), (0, 1, 2, 3, 4), (4, 3, 2, 1)):
+        for depth, grey in ((8, False), (16, False), (8, True)):
+            image = make_rgba_png(7, 6, depth=depth, grey=grey, filters=filters)
+            assert probe_bytes(image).has_alpha is False, (filters, depth, grey)
+
+
+def test_one_translucent_pixel_anywhere_is_transparency() -> None:
+    from compiler.media import probe_bytes
+
+    for filters in ((0,), (1,), (2,), (3,), (4,), (3, 4, 1)):
+        for where in ((0, 0), (6, 0), (0, 3), (3, 5), (6, 5)):
+            image = make_rgba_png(7, 6, alpha_at=where, filters=filters)
+            assert probe_bytes(image).has_alpha is True, (filters, where)
+        assert probe_bytes(make_rgba_png(7, 6, depth=16, alpha_at=(2, 2), filters=filters)).has_alpha is True
+
+
+def test_rgba_png_that_cannot_be_read_counts_as_transparent() -> None:
+    from compiler.media import probe_bytes
+
+    image = make_rgba_png(7, 6)
+    start = image.index(b"IDAT") + 4
+    corrupt = image[:start] + b"\xff" * 8 + image[start + 8:]   # not a zlib stream, chunk lengths intact
+    assert probe_bytes(corrupt).has_alpha is True
+    interlaced = image.replace(b"\x08\x06\x00\x00\x00", b"\x08\x06\x00\x00\x01", 1)
+    assert probe_bytes(interlaced).has_alpha is True
+
+
+def test_check_passes_an_opaque_rgba_png_and_refuses_a_transparent_one(tmp_path) -> None:
+    from compiler.api import check_file
+
+    (tmp_path / "scenec.toml").write_text("")
+    (tmp_path / "opaque.png").write_bytes(make_rgba_png(300, 300, filters=(1, 2, 4)))
+    (tmp_path / "clear.png").write_bytes(make_rgba_png(300, 300, alpha_at=(150, 299), alpha=0))
+    scene = tmp_path / "a.scene"
+    scene.write_text("CAST\nMAYA: image opaque.png\nLEO: image clear.png\n\nMAYA waits for LEO.\n")
+    found = [(d.code, d.message) for d in check_file(scene)]
+    assert found == [("image-transparency", "LEO: clear.png is not fully opaque; the API takes images without "
+                      "transparency")]
