@@ -141,3 +141,93 @@ def test_parenthetical_classes() -> None:
     }
     assert {text: kind(text, "en") for text in cases} == cases
     assert [kind(t, "zh") for t in ("看到LEO后", "回答", "低声")] == ["lead-in", "delivery", "manner"]
+
+
+# --- every line reaches the prompt or has a diagnostic (issue 10) ---------------------------------
+
+FRAMING_PHRASES = {"WIDE": "wide shot of", "CLOSE-UP": "close-up of", "MEDIUM SHOT": "medium shot of"}
+WORDS = st.text(alphabet="abcdefghij klmnop,.'", min_size=1, max_size=40).map(str.strip).filter(
+    lambda w: any(c.isalpha() for c in w))
+
+
+@st.composite
+def written_scenes(draw):
+    """A scene as a writer might get it wrong: (text, script lines as (line number, kind, text))."""
+    count = draw(st.integers(1, 4))
+    kinds = draw(st.lists(st.sampled_from(["image", "video"]), min_size=count, max_size=count))
+    names = NAMES[:count - 1] + [draw(st.sampled_from([NAMES[count - 1], "@José", "@小李"]))]
+    style = draw(st.sampled_from(["prose", "shots"]))
+    lines = [draw(st.sampled_from(["DURATION: 5s", "Duration: 5s", "duration: 5s"])), f"PROMPT STYLE: {style}", "CAST"]
+    lines += [f"{name}: {kind} {MEDIA[kind]}" for name, kind in zip(names, kinds)]
+    lines.append("")
+    script: list[tuple[int, str, str]] = []
+
+    def add(kind: str, text: str) -> None:
+        lines.append(text)
+        script.append((len(lines), kind, text))
+
+    for _ in range(draw(st.integers(1, 10))):
+        name = draw(st.sampled_from(names))
+        shape = draw(st.sampled_from(["action", "forced", "effect", "dialogue", "swallowed", "framing",
+                                      "transition", "malformed", "setting", "member", "comment"]))
+        if shape == "action":
+            add("text", f"{name} {draw(WORDS)}")
+        elif shape == "forced":
+            add("text", f"!{name} ENTERS.")
+        elif shape == "effect":
+            add("text", draw(st.sampled_from(["BANG!", "BOOM.", "LATER", "CRASH!!", "THE END"])))
+        elif shape in ("dialogue", "swallowed"):
+            add("cue", name)
+            paren = draw(st.sampled_from(["", "softly", "replies", f"after seeing {draw(st.sampled_from(names))}"]))
+            if paren:
+                add("text", f"({paren})")
+            add("speech", draw(WORDS))
+            if shape == "swallowed":
+                add("speech", f"{name} sits down.")
+        elif shape == "framing":
+            framing = draw(st.sampled_from(sorted(FRAMING_PHRASES)))
+            add(f"framing:{framing}", f"{framing} ON {name}")
+        elif shape == "transition":
+            add("framing:CLOSE-UP", f"CUT TO CLOSE-UP ON {name}.")
+        elif shape == "malformed":
+            add("lost", draw(st.sampled_from(["Leo: image media/a.jpg", "LEO-2: image a.jpg", "JOSÉ: video b.mp4",
+                                              "老王: image c.jpg", "LEO - image d.jpg", "BOB ((x)): image e.jpg"])))
+        elif shape == "setting":
+            add("lost", draw(st.sampled_from(["WATERMARK: on", "Seed: 4", "FIRST FRAME: a.jpg", "CAST FROM x.cast"])))
+        elif shape == "member":
+            add("lost", f"NEW_{len(lines)}: image https://example.com/n.jpg")
+        else:
+            lines.append("-- a note the prompt never sees")
+        lines.append("")
+    for name in names:
+        add("text", f"{name} waits.")
+        lines.append("")
+    return "\n".join(lines), script
+
+
+def _substituted(text: str, ids: dict[str, str]) -> str:
+    """The line as the prompt should carry it: '!' and parentheses gone, cast names as identifiers."""
+    text = text[1:] if text.startswith("!") else text
+    text = text[1:-1] if text.startswith("(") else text
+    return re.sub(r"@?[\w\-]*\w", lambda m: ids.get(m.group().lstrip("@"), m.group()), text)
+
+
+@given(written_scenes())
+def test_every_line_is_in_the_prompt_or_has_a_diagnostic(drawn) -> None:
+    text, script = drawn
+    result = compile_text(text)
+    prompt = (result.prompt or "").casefold()
+    ids = {member.name: member.identifier for member in result.scene.members}
+    flagged = {d.span.line for d in result.diagnostics if d.span}
+    for line, kind, written in script:
+        if kind == "cue":
+            fragment = ids[written.lstrip("@")]
+        elif kind.startswith("framing:"):
+            subject = written.rstrip(".").split(" ON ")[1]
+            fragment = f"{FRAMING_PHRASES[kind.split(':')[1]]} {ids[subject.lstrip('@')]}"
+        elif kind == "lost":
+            assert line in flagged, (line, written, result.diagnostics)
+            continue
+        else:
+            fragment = _substituted(written, ids)
+        assert fragment.casefold() in prompt or line in flagged, (line, written, result.prompt)
