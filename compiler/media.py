@@ -313,7 +313,8 @@ def _png_palette_type(src: _Source) -> bool:
     return len(h) >= 18 and h[17] == 3
 
 
-_PIXEL_BYTES = 64 * 1024 * 1024  # most decompressed pixel bytes read to judge transparency (bounded time)
+_PIXEL_BYTES = 256 * 1024 * 1024  # most decompressed pixel bytes read to judge transparency (bounded time)
+_INFLATE_STEP = 1024 * 1024        # decompressed bytes held at once, whatever the image's size
 
 
 def _png_alpha_opaque(src: _Source, width: int, height: int, depth: int, ctype: int) -> bool | None:
@@ -322,7 +323,8 @@ def _png_alpha_opaque(src: _Source, width: int, height: int, depth: int, ctype: 
     No full decode: PNG filters work per byte lane (the same byte of each pixel), so with every earlier
     alpha sample at its maximum, a row is opaque exactly when its filtered alpha bytes are the pattern
     `_opaque_row` gives (255s, or 0s, or 128s, by filter).  The first row that differs has a pixel that
-    is not fully opaque.  Only zlib runs over the data; the Python work is a slice and a compare per row.
+    is not fully opaque.  Only zlib runs over the data, a step at a time; the Python work is a slice and
+    a compare per row.
     """
     import zlib
 
@@ -332,29 +334,50 @@ def _png_alpha_opaque(src: _Source, width: int, height: int, depth: int, ctype: 
     row_size = 1 + width * pixel
     if row_size * height > _PIXEL_BYTES:
         return None
-    lanes = range(pixel - depth // 8, pixel)         # the alpha sample's bytes within a pixel
+    rows = _AlphaRows(width, height, pixel, range(pixel - depth // 8, pixel))
     inflate = zlib.decompressobj()
-    pending, row = b'', 0
     src.left = max(src.left, 32 * 1024 * 1024)      # the compressed data of an image up to the API's 20 MB
     for kind, start, length in _png_chunks(src):
         if kind != b'IDAT':
             continue
         data = src.read(start, length)
-        try:
-            pending += inflate.decompress(data, row_size * height + 1 - row * row_size - len(pending))
-        except zlib.error:
-            return None
-        while len(pending) >= row_size and row < height:
-            line, pending = pending[:row_size], pending[row_size:]
-            for lane in lanes:
-                if line[1 + lane::pixel] != _opaque_row(line[0], row == 0, width):
-                    return False
-            row += 1
-        if row == height:
-            return True
-        if len(data) < length:
+        complete = len(data) == length
+        while data:
+            try:
+                verdict = rows.feed(inflate.decompress(data, _INFLATE_STEP))
+            except zlib.error:
+                return None
+            if verdict is not None:
+                return verdict
+            data = inflate.unconsumed_tail
+        if not complete:
             return None
     return None
+
+
+class _AlphaRows:
+    """Cuts decompressed PNG data into rows and compares each row's alpha lanes with the opaque pattern."""
+
+    def __init__(self, width: int, height: int, pixel: int, lanes) -> None:
+        self.width, self.height, self.pixel, self.lanes = width, height, pixel, lanes
+        self.row_size = 1 + width * pixel
+        self.pending, self.row = b'', 0
+
+    def feed(self, data: bytes) -> bool | None:
+        """True when the last row was opaque, False at the first row that is not, None to go on."""
+        buffer = self.pending + data
+        size, pixel, offset = self.row_size, self.pixel, 0
+        while len(buffer) - offset >= size:
+            line = buffer[offset:offset + size]
+            expected = _opaque_row(line[0], self.row == 0, self.width)
+            if any(line[1 + lane::pixel] != expected for lane in self.lanes):
+                return False
+            offset += size
+            self.row += 1
+            if self.row == self.height:
+                return True
+        self.pending = buffer[offset:]
+        return None
 
 
 def _opaque_row(kind: int, first: bool, width: int) -> bytes | None:
