@@ -297,25 +297,31 @@ class _Builder:
         return n.Transition(kind, spec, self.join(kind.span, spec.span) if spec else kind.span)
 
     def rule_framing(self, children) -> n.Framing:
-        span = children[0].span
-        # The whole line, its final "." included (the grammar drops it from the spec).
+        spec = children[0]
+        if spec.subjects or spec.timing or spec.framing is None:
+            return n.Framing(spec, spec.span)  # a framing whatever its words: no prose needed
+        # Words alone ("BOOM.") may be action: keep the whole line as prose, its final "." included.
+        span = spec.span
         text = self.source.text
         end = text.find("\n", span.start)
         line = text[span.start:len(text) if end == -1 else end].rstrip()
-        return n.Framing(children[0], span, self.segments_at(line, span.start))
+        return n.Framing(spec, span, self.segments_at(line, span))
 
-    def segments_at(self, text: str, offset: int) -> tuple[n.Segment, ...]:
-        """Like segments, for text at an offset of the source (a line rebuilt from its tokens)."""
+    def segments_at(self, text: str, at: Span) -> tuple[n.Segment, ...]:
+        """Like segments, for one line of text that starts where `at` starts."""
+        def within(start: int, end: int) -> Span:
+            return span_from((at.start + start, at.start + end, at.line, at.column + start, at.line, at.column + end))
+
         parts: list[n.Segment] = []
         cursor = 0
         for match in MENTION.finditer(text):
             start, end = match.span()
             if start > cursor:
-                parts.append(n.Text(text[cursor:start], self.source.span(offset + cursor, offset + start)))
-            parts.append(n.Mention(match.group(), self.source.span(offset + start, offset + end)))
+                parts.append(n.Text(text[cursor:start], within(cursor, start)))
+            parts.append(n.Mention(match.group(), within(start, end)))
             cursor = end
         if cursor < len(text):
-            parts.append(n.Text(text[cursor:], self.source.span(offset + cursor, offset + len(text))))
+            parts.append(n.Text(text[cursor:], within(cursor, len(text))))
         return tuple(parts)
 
     def rule_shot_spec(self, children) -> n.ShotSpec:

@@ -99,6 +99,8 @@ class _Resolver:
         self.path = scene_file.source.name
         self.diagnostics: list[Diagnostic] = []
         self.used: set[str] = set()
+        self.close_framings: dict[str, list[str]] = {}   # did_you_mean results, per word
+        self.close_names: dict[str, list[str]] = {}
 
     def report(self, code: str, message: str, span: Span | None, *, path: str | None = None, **extra) -> None:
         self.diagnostics.append(make(code, message, span, path=path or self.path, **extra))
@@ -381,7 +383,9 @@ class _Resolver:
     def near_miss(self, mention: n.Mention, names: dict) -> None:
         if len(mention.name) < 3:
             return
-        close = did_you_mean(mention.name, names)
+        close = self.close_names.get(mention.name)
+        if close is None:
+            close = self.close_names[mention.name] = did_you_mean(mention.name, names)
         if close:
             self.report("possible-misspelt-name", f"{mention.name} is not in the cast, so it stays plain text",
                         mention.span, hint=f"did you mean {close[0]}?")
@@ -443,7 +447,9 @@ class _Resolver:
             return False
         if framing_entry(spec.framing.text) is not None:
             return False
-        close = did_you_mean(spec.framing.text, known_framings())
+        close = self.close_framings.get(spec.framing.text)
+        if close is None:  # a sound effect repeats ("BOOM."): the edit distances are worked out once
+            close = self.close_framings[spec.framing.text] = did_you_mean(spec.framing.text, known_framings())
         if close:
             self.report("unknown-framing", f"{spec.framing.text} is not a framing scenec knows, so the line is "
                         f"action, written as it stands", spec.framing.span,
