@@ -101,6 +101,9 @@ class _Resolver:
         self.used: set[str] = set()
         self.close_framings: dict[str, list[str]] = {}   # did_you_mean results, per word
         self.close_names: dict[str, list[str]] = {}
+        self.folded: dict[str, str] | None = None      # casefolded cast name -> name, for other_case
+        self.roles: dict[str, str] = {}
+        self.case_pattern: re.Pattern | None = None
 
     def report(self, code: str, message: str, span: Span | None, *, path: str | None = None, **extra) -> None:
         self.diagnostics.append(make(code, message, span, path=path or self.path, **extra))
@@ -361,8 +364,11 @@ class _Resolver:
         pattern = self.other_case_pattern(names)
         if pattern is None:
             return
+        assert self.folded is not None
         for match in pattern.finditer(text.text):
-            name = self.folded[match.group().casefold()]
+            name = self.folded.get(match.group().casefold())
+            if name is None:
+                continue  # a case match that folds differently ("İ" for "I"): not worth a guess
             if match.group().islower() and self.roles.get(name) in ("object", "background"):
                 continue  # "the tray" is the common noun
             start = text.span.start + match.start()
@@ -371,14 +377,15 @@ class _Resolver:
                         f"so it stays plain text", self.file.source.span(start, start + len(match.group())),
                         hint=f"write {marked} to name the reference")
 
-    def other_case_pattern(self, names: dict):
-        if not hasattr(self, "folded"):
+    def other_case_pattern(self, names: dict) -> re.Pattern | None:
+        """One pattern for every cast name in any case, built on first use (names are final by then)."""
+        if self.folded is None:
             self.folded = {name.casefold(): name for name in names
                            if len(name) > 1 and name not in COMMON_WORDS}
             self.roles = {name: member.role for name, member in names.items()}
             words = sorted(self.folded, key=len, reverse=True)
-            self.pattern = re.compile("|".join(_name_pattern(w) for w in words), re.IGNORECASE) if words else None
-        return self.pattern
+            self.case_pattern = re.compile("|".join(map(_name_pattern, words)), re.IGNORECASE) if words else None
+        return self.case_pattern
 
     def near_miss(self, mention: n.Mention, names: dict) -> None:
         if len(mention.name) < 3:
