@@ -111,7 +111,7 @@ def check_vocabulary(scene: ir.Scene) -> list[Diagnostic]:
     for shot in scene.shots:
         if shot.framing and framing_entry(shot.framing) is None and scene.member(shot.framing) is None:
             close = did_you_mean(shot.framing, known_framings())
-            out.append(_at(scene, "unknown-framing", f"scenec does not know the framing {shot.framing}", shot.span,
+            out.append(_at(scene, "unknown-framing", f"scenec does not know the framing {shot.framing[:60]}", shot.span,
                            hint=f"did you mean {close[0]}?" if close else "start the line with ! if it is action"))
         if shot.transition and shot.transition not in TRANSITIONS:
             close = did_you_mean(shot.transition, TRANSITIONS)

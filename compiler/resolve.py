@@ -534,7 +534,7 @@ class _Resolver:
                 parts.append(ir.DialoguePart(kind, (ir.Words(pause),) if pause else pieces))
             else:
                 if _looks_like_caps_line(part.text):
-                    self.report("caps-line-in-dialogue", f"{part.text!r} is read as words {speaker} says",
+                    self.report("caps-line-in-dialogue", f"{part.text[:60]!r} is read as words {speaker} says",
                                 part.span, hint="end the dialogue with a blank line before a transition or framing")
                 elif spoken:
                     self.swallowed_action(part, names)
