@@ -469,8 +469,11 @@ class _Resolver:
         if match is None:
             return False
         name = match.group("name").strip()
-        self.report("malformed-member", f"{text.strip()[:60]!r} looks like a cast member line, but {name!r} "
-                    f"is not written as a cast name", span,
+        if _is_caps_name(name) or name.startswith("@"):
+            problem = f"the name {name} must be followed by ':' (or a description and ':')"
+        else:
+            problem = f"{name[:40]!r} is not written as a cast name{_member_suggestion(name)}"
+        self.report("malformed-member", f"{text.strip()[:60]!r} looks like a cast member line, but {problem}", span,
                     hint="a member line reads NAME (description): [character|object|background] image|video SOURCE "
                          "under CAST, before the script; NAME is capitals, digits and _ (MAYA, GIRL_2), or @ and "
                          "one word in any script (@小李, @José)")
@@ -571,6 +574,16 @@ COMMON_WORDS = frozenset("""
 """.split())
 # A spoken line that opens with a cast name and a lower-case word ("MAYA sits down."), or with an @name.
 SPEECH_OPENING_NAME = re.compile(r"^((?:[A-Z][A-Z0-9_]*|@\w(?:[\w\-]*\w)?))(\s+[a-z])?")
+
+
+def _member_suggestion(name: str) -> str:
+    """'; write it @Leo' for a one-word name, '; write it LEO_LIN' for capitals with spaces, else nothing."""
+    words = name.split()
+    if len(words) == 1 and re.fullmatch(r"\w(?:[\w\-]*\w)?", name):
+        return f"; write it @{name}" + (f" or {name.replace('-', '_')}" if re.fullmatch(r"[A-Z][A-Z0-9_\-]*", name) else "")
+    if len(words) > 1 and all(re.fullmatch(r"[A-Z][A-Z0-9_]*", word) for word in words):
+        return f"; write it {'_'.join(words)}"
+    return ""
 
 
 def bare_name(text: str) -> str:
