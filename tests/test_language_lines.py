@@ -177,3 +177,12 @@ def test_check_passes_an_opaque_rgba_png_and_refuses_a_transparent_one(tmp_path)
     found = [(d.code, d.message) for d in check_file(scene)]
     assert found == [("image-transparency", "LEO: clear.png is not fully opaque; the API takes images without "
                       "transparency")]
+
+
+def test_messages_say_an_image() -> None:
+    from compiler.api import check_file
+
+    found = [d.message for d in check_file(ROOT / "tests" / "cases" / "negative" / "files.scene")
+             if d.code == "file-wrong-type"]
+    assert found and all(" a image" not in message for message in found)
+    assert any("not an image (jpeg/png/bmp/webp)" in message for message in found), found
