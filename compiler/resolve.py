@@ -318,7 +318,7 @@ class _Resolver:
             if member.name not in self.used:
                 self.report("unused-member", f"{member.name} is in the cast but the script never names it",
                             member.span, path=member.path,
-                            hint=f"name {member.name} in an action line, a framing line or as a speaker")
+                            hint=f"name {written_name(member.name)} in an action line, a framing line or as a speaker")
 
     # --- script --------------------------------------------------------------------------
     def pieces(self, segments: tuple[n.Segment, ...], names: dict) -> tuple[ir.Piece, ...]:
@@ -372,7 +372,7 @@ class _Resolver:
             if match.group().islower() and self.roles.get(name) in ("object", "background"):
                 continue  # "the tray" is the common noun
             start = text.span.start + match.start()
-            marked = "@" + name if not _is_caps_name(name) else name
+            marked = written_name(name)
             self.report("name-not-as-declared", f"{match.group()!r} is not written as the cast name {marked}, "
                         f"so it stays plain text", self.file.source.span(start, start + len(match.group())),
                         hint=f"write {marked} to name the reference")
@@ -395,7 +395,7 @@ class _Resolver:
             close = self.close_names[mention.name] = did_you_mean(mention.name, names)
         if close:
             self.report("possible-misspelt-name", f"{mention.name} is not in the cast, so it stays plain text",
-                        mention.span, hint=f"did you mean {close[0]}?")
+                        mention.span, hint=f"did you mean {written_name(close[0])}?")
 
     def literal_identifiers(self, text: n.Text) -> None:
         for match in LITERAL_IDENTIFIER.finditer(text.text):
@@ -411,7 +411,7 @@ class _Resolver:
             return ir.Ref(name, word.span)
         close = did_you_mean(name, names)
         self.report("unknown-name", f"{word.text} is not in the cast", word.span,
-                    hint=f"did you mean {close[0]}?" if close else "declare it under CAST")
+                    hint=f"did you mean {written_name(close[0])}?" if close else "declare it under CAST")
         return None
 
     def shots(self, names: dict, language: str) -> tuple[ir.Shot, ...]:
@@ -523,7 +523,7 @@ class _Resolver:
         else:
             close = did_you_mean(speaker, names)
             self.report("unknown-speaker", f"{speaker} speaks but is not in the cast", line.cue.span,
-                        hint=f"did you mean {close[0]}?" if close else "declare the speaker under CAST")
+                        hint=f"did you mean {written_name(close[0])}?" if close else "declare the speaker under CAST")
         parts = []
         extension = EXTENSIONS.get(line.extension.text.strip("()（） ").upper()) if line.extension else None
         if extension:
@@ -584,6 +584,11 @@ def _member_suggestion(name: str) -> str:
     if len(words) > 1 and all(re.fullmatch(r"[A-Z][A-Z0-9_]*", word) for word in words):
         return f"; write it {'_'.join(words)}"
     return ""
+
+
+def written_name(name: str) -> str:
+    """A cast name as the writer types it in the script: 'MAYA', or '@小李' for a name that needs its marker."""
+    return name if _is_caps_name(name) else "@" + name
 
 
 def bare_name(text: str) -> str:
