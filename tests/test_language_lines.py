@@ -186,3 +186,11 @@ def test_messages_say_an_image() -> None:
              if d.code == "file-wrong-type"]
     assert found and all(" a image" not in message for message in found)
     assert any("not an image (jpeg/png/bmp/webp)" in message for message in found), found
+
+
+def test_hints_write_marked_names_with_their_marker() -> None:
+    result = compiled("CAST\n@Maya: image media/boy.jpg\n\nMAYA waits.\n\nMaya sits.\n\n@Maya stands.\n")
+    hints = {(d.span.line, d.code): d.hint for d in result.diagnostics}
+    assert hints == {(4, "possible-misspelt-name"): "did you mean @Maya?",
+                     (6, "name-not-as-declared"): "write @Maya to name the reference"}
+    assert result.prompt == "MAYA waits. Maya sits. Reference image stands."
