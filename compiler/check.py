@@ -111,7 +111,7 @@ def check_vocabulary(scene: ir.Scene) -> list[Diagnostic]:
     for shot in scene.shots:
         if shot.framing and framing_entry(shot.framing) is None and scene.member(shot.framing) is None:
             close = did_you_mean(shot.framing, known_framings())
-            out.append(_at(scene, "unknown-framing", f"scenec does not know the framing {shot.framing}", shot.span,
+            out.append(_at(scene, "unknown-framing", f"scenec does not know the framing {shot.framing[:60]}", shot.span,
                            hint=f"did you mean {close[0]}?" if close else "start the line with ! if it is action"))
         if shot.transition and shot.transition not in TRANSITIONS:
             close = did_you_mean(shot.transition, TRANSITIONS)
@@ -136,8 +136,38 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None) -> lis
     if length <= limit:
         return []
     return [_at(scene, "prompt-too-long",
-                f"the compiled prompt has {length} characters, {length - limit} over the limit of {limit}", None,
+                f"the compiled prompt has {length} characters, {length - limit} over the limit of {limit}; "
+                f"it crosses the limit at this line", _crossing_span(scene, limit),
                 hint="shorten action or dialogue; the service would silently cut the end")]
+
+
+def _crossing_span(scene: ir.Scene, limit: int):
+    """The line (beat, or shot opening) at which the rendered prompt first exceeds the limit.
+
+    The prompt of the scene cut after a line is the prompt up to that line, so a binary search over the
+    lines finds the crossing in about log2(lines) renders; it runs only when the prompt is too long.
+    """
+    from .prompt import render_prompt
+
+    steps = [(index, count) for index, shot in enumerate(scene.shots) for count in range(len(shot.beats) + 1)]
+    low, high = 0, len(steps) - 1
+    while low < high:
+        middle = (low + high) // 2
+        if len(render_prompt(_cut(scene, *steps[middle]))) > limit:
+            high = middle
+        else:
+            low = middle + 1
+    index, count = steps[low] if steps else (0, 0)
+    shot = scene.shots[index] if scene.shots else None
+    if shot is None:
+        return None
+    return shot.beats[count - 1].span if count else shot.span
+
+
+def _cut(scene: ir.Scene, index: int, count: int) -> ir.Scene:
+    """The scene up to shot `index` with only its first `count` beats."""
+    shot = scene.shots[index]
+    return scene._replace(shots=scene.shots[:index] + (shot._replace(beats=shot.beats[:count]),))
 
 
 # --- media ---------------------------------------------------------------------------------
@@ -237,6 +267,11 @@ def check_data_uri(source: ir.MediaSource, report) -> list[Diagnostic]:
     return check_info("image", "the data URI", info, report)
 
 
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: "an image", "a video"."""
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
 def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
     """Content against the limits of its role: type, size, dimensions, duration, transparency."""
     kind = "audio" if role == "voice" else ("image" if role == "first frame" else role)
@@ -244,7 +279,7 @@ def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
     formats = LIMITS[f"{limit_key}_formats"]
     if info.kind != kind or info.format not in formats:
         what = info.format or "not a recognised media file"
-        return report("file-wrong-type", f"{label} is {what}, not a {MEDIA_NOUN.get(role, role)} "
+        return report("file-wrong-type", f"{label} is {what}, not {_a(MEDIA_NOUN.get(role, role))} "
                       f"({'/'.join(formats)})")
     out = []
     max_bytes = LIMITS[f"{limit_key}_bytes"]
@@ -260,8 +295,8 @@ def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
     if kind in ("video", "audio") and info.duration is not None:
         low, high = LIMITS[f"{limit_key}_seconds"]
         if not low <= info.duration <= high:
-            out += report("media-duration", f"{label} lasts {info.duration:.1f}s; a {MEDIA_NOUN.get(role, role)} must last {low:g}-{high:g}s")
+            out += report("media-duration", f"{label} lasts {info.duration:.1f}s; {_a(MEDIA_NOUN.get(role, role))} must last {low:g}-{high:g}s")
     if kind == "image" and info.has_alpha:
-        out += report("image-transparency", f"{label} has an alpha channel; the API takes images without transparency",
+        out += report("image-transparency", f"{label} is not fully opaque; the API takes images without transparency",
                       hint="flatten the image onto a background")
     return out

@@ -235,6 +235,7 @@ def run_compile(args) -> int:
 def explain(result) -> str:
     """The cast table (name, kind, media index, identifier, voice) and the prompt."""
     from .emit import cast_table
+    from .limits import LIMITS
 
     rows = cast_table(result.scene)
     headers = ("NAME", "KIND", "INDEX", "IDENTIFIER", "SOURCE", "VOICE")
@@ -242,4 +243,5 @@ def explain(result) -> str:
                          for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
-    return "\n".join(lines + ["", "PROMPT", result.prompt, ""])
+    length = f"PROMPT ({len(result.prompt)} of {LIMITS['prompt_chars']} characters)"
+    return "\n".join(lines + ["", length, result.prompt, ""])

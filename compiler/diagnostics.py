@@ -80,6 +80,21 @@ CODES: dict[str, Code] = _codes(
      "so it stays plain text. Fix the spelling if it was meant as a reference."),
     ("names", "duplicate-member", ERROR, "Two cast members share a name.",
      "Each cast name must be unique across the scene and every cast file it imports."),
+    ("names", "header-line-in-script", ERROR, "A setting, first frame or cast line inside the script.",
+     "Settings (KEY: value), FIRST FRAME, STORYBOARD and the CAST come before the script; a line like "
+     "'WATERMARK: on', 'FIRST FRAME: x.jpg', 'DURATOIN 10s' or a member line below the first action would change "
+     "what is paid for without taking effect, so it is an error (and left out of the prompt). Move it up, or "
+     "start the line with ! to keep it as action."),
+    ("names", "malformed-member", ERROR, "A line shaped like a cast member whose name is not a cast name.",
+     "'Leo: image media/boy.jpg', 'LEO-2: ...', 'LEO LIN: ...', 'JOSÉ: ...' or 'LEO - image ...' would be lost "
+     "from the cast and sent as prompt text. A member line reads NAME (description): [role] image|video SOURCE, "
+     "where NAME is capitals, digits and _ (MAYA, GIRL_2), or @ and one word in any script (@小李, @José)."),
+    ("names", "common-word-name", WARNING, "A cast name that is also an ordinary word or a single letter.",
+     "A cast name written in capitals anywhere in action becomes the reference: with a cast member MAY, "
+     "'It MAY rain' names it. Single letters and a short list of common words (docs/language.md) are warned."),
+    ("names", "name-not-as-declared", WARNING, "A cast name written in another case, or without its @.",
+     "Only the name as declared names the reference ('MAYA', '@小李'); 'Maya', 'maya' or a bare '小李' stay plain "
+     "text. Lower-case object and background names ('the tray') are not reported."),
     ("names", "unused-member", WARNING, "A cast member is never referenced.",
      "A reference that the prompt never names still costs an upload, and the model cannot know its role."),
     ("names", "unknown-setting", ERROR, "A settings key that scenec does not know.",
@@ -133,8 +148,10 @@ CODES: dict[str, Code] = _codes(
      "Images 240-8000 px a side, videos 240-4096 px, aspect between 1:8 and 8:1."),
     ("constraints", "media-duration", ERROR, "A video or voice is too short or too long.",
      "Reference videos 1-30 s, voices 1-10 s."),
-    ("constraints", "image-transparency", ERROR, "A reference image with an alpha channel.",
-     "The API takes PNG images without transparency; flatten the image."),
+    ("constraints", "image-transparency", ERROR, "A reference image that is not fully opaque.",
+     "The API takes images without transparency; flatten the image. A PNG is judged by its pixels (an RGBA "
+     "export whose pixels are all opaque passes); a PNG colour key, an interlaced or unreadable RGBA PNG, and a "
+     "WEBP with its alpha flag set count as transparent."),
     ("constraints", "path-outside-project", ERROR, "A media path, cast file or walked scene leaves the project folder.",
      "A scene must not make you upload files from outside its project (an absolute path, '..', or a "
      "symlink that points out). Allow extra folders for media in scenec.toml: [media] allow = [\"/path\"]. "
@@ -152,15 +169,17 @@ CODES: dict[str, Code] = _codes(
     ("style", "literal-identifier", WARNING, "An API identifier typed in the text.",
      "'Image 2' or 'Video 1' typed by hand does not follow the cast when it is reordered; use the name."),
     ("style", "unknown-framing", WARNING, "A framing line in capitals that scenec does not know.",
-     "Known framings are listed in the language reference; unknown ones are passed through in lower case. "
-     "Start a line with ! to make an all-capitals line plain action."),
+     "Known framings are listed in the language reference. A capitals line with ON subjects or a timing is a "
+     "framing and an unknown one is passed through in lower case; a capitals line alone ('BOOM.', 'LATER') is "
+     "action, and this warning says so when its words are close to a known framing."),
     ("style", "unknown-transition", WARNING, "A transition scenec does not know.",
      "Known transitions: CUT TO, SMASH CUT TO, MATCH CUT TO, JUMP CUT TO, DISSOLVE TO, FADE TO, WIPE TO, FADE IN, FADE OUT."),
     ("style", "lone-name-line", WARNING, "A cast name alone on a line, not read as a cue.",
      "A character cue needs its dialogue on the very next line and a blank line before it."),
-    ("style", "header-line-in-script", WARNING, "A setting or cast line inside the script.",
-     "Settings (KEY: value) and the CAST come before the script; a line like 'DURATOIN 10s' or 'CAST' "
-     "below the first action is left out of the prompt and reported. Start the line with ! to keep it as action."),
+
+    ("style", "dialogue-swallows-action", WARNING, "A line that reads like action inside dialogue.",
+     "Dialogue runs until a blank line: 'MAYA sits down.' right under a spoken line is spoken. Put a blank line "
+     "above it if it is action."),
     ("style", "caps-line-in-dialogue", WARNING, "A line in capitals inside dialogue.",
      "Dialogue runs until a blank line; a transition or framing line right under it is read as spoken words."),
     # --- payload: the emitted request ------------------------------------------------

@@ -15,7 +15,7 @@ class MediaInfo:
     width: int | None = None
     height: int | None = None
     duration: float | None = None   # seconds, video and audio, when readable
-    has_alpha: bool | None = None   # images: True when the file can carry transparency (PNG colour type 4 or 6, or a tRNS chunk; WEBP VP8X alpha flag or VP8L alpha bit); False when it cannot; None when unknown
+    has_alpha: bool | None = None   # images: True when a pixel may be transparent (PNG: a pixel whose alpha is below the maximum, found in the data, or alpha that cannot be read; a colour-key tRNS or a palette tRNS below 255; WEBP: the VP8X alpha flag or the VP8L alpha bit, not pixels); False when every pixel is opaque or the format has no alpha; None when unknown
 
 
 _FORMATS = {
@@ -262,26 +262,139 @@ def _jpeg_sof(h: bytes) -> dict:
 
 def _png(src: _Source) -> dict:
     h = src.read(8, 21)
-    if h[4:8] != b'IHDR' or len(h) < 18:
+    if h[4:8] != b'IHDR' or len(h) < 21:
         return {}
-    width, height, ctype = _get(_U32BE, h, 8), _get(_U32BE, h, 12), h[17]
-    alpha = True if ctype in (4, 6) else _png_trns(src)
+    width, height, depth, ctype, interlace = _get(_U32BE, h, 8), _get(_U32BE, h, 12), h[16], h[17], h[20]
+    if ctype in (4, 6):
+        # Exported PNGs are often RGBA and fully opaque: judge by the pixels.  When they cannot be read
+        # (interlaced, truncated, over the pixel budget) the image may be transparent: say so.
+        opaque = _png_alpha_opaque(src, width, height, depth, ctype) if interlace == 0 else None
+        alpha = None if opaque is None and not _png_has_idat(src) else opaque is not True
+    else:
+        alpha = _png_trns(src)
     return {'width': width, 'height': height, 'has_alpha': alpha}
 
 
-def _png_trns(src: _Source) -> bool | None:
-    """Whether a tRNS chunk precedes the image data; None when the file ends before we can tell."""
+def _png_chunks(src: _Source):
+    """(type, data offset, length) of each chunk, bounded; stops at IEND or the end of the file."""
     pos = 8
-    for _ in range(_MAX_STEPS):
+    for _ in range(_MAX_STEPS * 4):
         h = src.read(pos, 8)
         if len(h) < 8:
-            return None
-        ctype = h[4:8]
-        if ctype == b'tRNS':
-            return True
-        if ctype in (b'IDAT', b'IEND'):   # tRNS must come before IDAT
+            return
+        length = _U32BE.unpack_from(h)[0]
+        yield h[4:8], pos + 8, length
+        if h[4:8] == b'IEND':
+            return
+        pos += 12 + length
+
+
+def _png_has_idat(src: _Source) -> bool:
+    return any(kind == b'IDAT' for kind, _, _ in _png_chunks(src))
+
+
+def _png_trns(src: _Source) -> bool | None:
+    """Whether a tRNS chunk can make a pixel transparent; None when the file ends before we can tell.
+
+    A palette whose tRNS entries are all 255 is opaque; a colour key (grey or RGB) is counted as
+    transparency without looking for a pixel of that colour.
+    """
+    for kind, start, length in _png_chunks(src):
+        if kind == b'tRNS':
+            table = src.read(start, min(length, 256))
+            return not (len(table) == length and _png_palette_type(src) and all(v == 255 for v in table))
+        if kind in (b'IDAT', b'IEND'):   # tRNS must come before IDAT
             return False
-        pos += 12 + _U32BE.unpack_from(h)[0]
+    return None
+
+
+def _png_palette_type(src: _Source) -> bool:
+    h = src.read(8, 21)
+    return len(h) >= 18 and h[17] == 3
+
+
+_PIXEL_BYTES = 256 * 1024 * 1024  # most decompressed pixel bytes read to judge transparency (bounded time)
+_INFLATE_STEP = 1024 * 1024        # decompressed bytes held at once, whatever the image's size
+
+
+def _png_alpha_opaque(src: _Source, width: int, height: int, depth: int, ctype: int) -> bool | None:
+    """Whether every pixel of a non-interlaced grey+alpha or RGBA PNG is fully opaque; None when unknown.
+
+    No full decode: PNG filters work per byte lane (the same byte of each pixel), so with every earlier
+    alpha sample at its maximum, a row is opaque exactly when its filtered alpha bytes are the pattern
+    `_opaque_row` gives (255s, or 0s, or 128s, by filter).  The first row that differs has a pixel that
+    is not fully opaque.  Only zlib runs over the data, a step at a time; the Python work is a slice and
+    a compare per row.
+    """
+    import zlib
+
+    if depth not in (8, 16) or not width or not height:
+        return None
+    pixel = (2 if ctype == 4 else 4) * depth // 8
+    row_size = 1 + width * pixel
+    if row_size * height > _PIXEL_BYTES:
+        return None
+    rows = _AlphaRows(width, height, pixel, range(pixel - depth // 8, pixel))
+    inflate = zlib.decompressobj()
+    src.left = max(src.left, 32 * 1024 * 1024)      # the compressed data of an image up to the API's 20 MB
+    for kind, start, length in _png_chunks(src):
+        if kind != b'IDAT':
+            continue
+        data = src.read(start, length)
+        complete = len(data) == length
+        while data:
+            try:
+                verdict = rows.feed(inflate.decompress(data, _INFLATE_STEP))
+            except zlib.error:
+                return None
+            if verdict is not None:
+                return verdict
+            data = inflate.unconsumed_tail
+        if not complete:
+            return None
+    return None
+
+
+class _AlphaRows:
+    """Cuts decompressed PNG data into rows and compares each row's alpha lanes with the opaque pattern."""
+
+    def __init__(self, width: int, height: int, pixel: int, lanes) -> None:
+        self.width, self.height, self.pixel, self.lanes = width, height, pixel, lanes
+        self.row_size = 1 + width * pixel
+        self.pending, self.row = b'', 0
+
+    def feed(self, data: bytes) -> bool | None:
+        """True when the last row was opaque, False at the first row that is not, None to go on."""
+        buffer = self.pending + data
+        size, pixel, offset = self.row_size, self.pixel, 0
+        while len(buffer) - offset >= size:
+            line = buffer[offset:offset + size]
+            expected = _opaque_row(line[0], self.row == 0, self.width)
+            if any(line[1 + lane::pixel] != expected for lane in self.lanes):
+                return False
+            offset += size
+            self.row += 1
+            if self.row == self.height:
+                return True
+        self.pending = buffer[offset:]
+        return None
+
+
+def _opaque_row(kind: int, first: bool, width: int) -> bytes | None:
+    """The filtered bytes of one alpha lane of an all-opaque row, every earlier row being all opaque.
+
+    None (0) stores 255; Sub (1) predicts from the left (0 before the first pixel); Up (2) from above
+    (0 above the first row); Average (3) from floor((left + above) / 2); Paeth (4) picks left, above
+    or upper-left.  An unknown filter type matches nothing.
+    """
+    if kind == 0 or (kind == 2 and first):
+        return b'\xff' * width
+    if kind == 1 or (kind == 4 and first):
+        return b'\xff' + b'\x00' * (width - 1)
+    if kind == 2 or kind == 4:
+        return b'\x00' * width
+    if kind == 3:
+        return (b'\xff' + b'\x80' * (width - 1)) if first else (b'\x80' + b'\x00' * (width - 1))
     return None
 
 

@@ -106,6 +106,7 @@ class Transition:
 class Framing:
     spec: ShotSpec
     span: Span
+    segments: tuple[Segment, ...] = ()  # the line as prose: resolve reads "BOOM." as action when no framing is known
 
 
 @record

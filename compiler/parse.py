@@ -19,8 +19,10 @@ MAX_SYNTAX_ERRORS = 25
 
 
 # A capitalised word inside prose: a cast name if it is declared.  Boundaries are ASCII word characters
-# only, so a name touching Chinese text ("MAYA走进") is still found.
-MENTION = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]*(?![A-Za-z0-9_])")
+# only, so a name touching Chinese text ("MAYA走进") is still found.  "@" and a word in any script is a
+# marked name ("@小李", "@José"); the whole word is kept ("@小李走进茶馆") and resolve finds the declared name
+# it starts with, since Chinese has no spaces to end it.
+MENTION = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]*(?![A-Za-z0-9_])|(?<![A-Za-z0-9_.])@\w(?:[\w\-]*\w)?")
 
 # What the writer would call each terminal, for "expected ..." messages.
 TERMINAL_NAMES = {
@@ -310,7 +312,32 @@ class _Builder:
         return n.Transition(kind, spec, self.join(kind.span, spec.span) if spec else kind.span)
 
     def rule_framing(self, children) -> n.Framing:
-        return n.Framing(children[0], children[0].span)
+        spec = children[0]
+        if spec.subjects or spec.timing or spec.framing is None:
+            return n.Framing(spec, spec.span)  # a framing whatever its words: no prose needed
+        # Words alone ("BOOM.") may be action: keep the whole line as prose, its final "." included.
+        span = spec.span
+        text = self.source.text
+        end = text.find("\n", span.start)
+        line = text[span.start:len(text) if end == -1 else end].rstrip()
+        return n.Framing(spec, span, self.segments_at(line, span))
+
+    def segments_at(self, text: str, at: Span) -> tuple[n.Segment, ...]:
+        """Like segments, for one line of text that starts where `at` starts."""
+        def within(start: int, end: int) -> Span:
+            return span_from((at.start + start, at.start + end, at.line, at.column + start, at.line, at.column + end))
+
+        parts: list[n.Segment] = []
+        cursor = 0
+        for match in MENTION.finditer(text):
+            start, end = match.span()
+            if start > cursor:
+                parts.append(n.Text(text[cursor:start], within(cursor, start)))
+            parts.append(n.Mention(match.group(), within(start, end)))
+            cursor = end
+        if cursor < len(text):
+            parts.append(n.Text(text[cursor:], within(cursor, len(text))))
+        return tuple(parts)
 
     def rule_shot_spec(self, children) -> n.ShotSpec:
         framing = timing = None

@@ -14,6 +14,22 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+MAX_SHOWN = 120  # characters of a source line shown around the caret (a data URI line can be megabytes)
+
+
+def _window(visible: str, start: int, stop: int) -> tuple[str, int, int]:
+    """The part of a long line around columns start:stop, with "…" where it was cut; short lines unchanged."""
+    if len(visible) <= MAX_SHOWN:
+        return visible, start, stop
+    stop = min(max(stop, start + 1), start + MAX_SHOWN - 20)
+    begin = max(0, min(start - 20, len(visible) - MAX_SHOWN))
+    end = min(len(visible), begin + MAX_SHOWN)
+    head = "…" if begin > 0 else ""
+    tail = "…" if end < len(visible) else ""
+    offset = len(head) - begin
+    return head + visible[begin:end] + tail, start + offset, min(stop, end) + offset
+
+
 def human(diagnostic: Diagnostic, line_text: str | None) -> str:
     """path:line:col: CODE severity: message, then the source line with a caret under the span."""
     span = diagnostic.span
@@ -23,6 +39,7 @@ def human(diagnostic: Diagnostic, line_text: str | None) -> str:
         visible = line_text.expandtabs(1)
         start = span.column - 1
         stop = span.end_column - 1 if span.end_line == span.line else len(visible)
+        visible, start, stop = _window(visible, start, stop)
         pad = _display_width(visible[:start])
         width = max(1, _display_width(visible[start:max(stop, start + 1)]))
         lines.append(f"    {visible}")

@@ -14,7 +14,7 @@ from .source import Span
 from .vocabulary import MEDIA_SETTINGS, SETTINGS
 from .perf import gc_paused
 
-__all__ = ["resolve", "identifier_for", "holds_only_a_cast"]
+__all__ = ["resolve", "identifier_for", "holds_only_a_cast", "bare_name"]
 
 SETTING_ALIASES = {"PROMPT EXTENSION": "PROMPT EXTEND", "NEGATIVE": "NEGATIVE PROMPT", "STYLE": "PROMPT STYLE",
                    "ASPECT RATIO": "RATIO", "LANG": "LANGUAGE"}
@@ -105,6 +105,11 @@ class _Resolver:
         self.name_suggestions: Suggestions | None = None
         # A CAST FROM file could not be read: a name not in the cast may be in it, so none is reported.
         self.names_unchecked = False
+        self.close_framings: dict[str, list[str]] = {}   # did_you_mean results, per word
+        self.close_names: dict[str, list[str]] = {}
+        self.folded: dict[str, str] | None = None      # casefolded cast name -> name, for other_case
+        self.roles: dict[str, str] = {}
+        self.case_pattern: re.Pattern | None = None
 
     def report(self, code: str, message: str, span: Span | None, *, path: str | None = None, **extra) -> None:
         self.diagnostics.append(make(code, message, span, path=path or self.path, **extra))
@@ -133,7 +138,8 @@ class _Resolver:
         values: dict[str, object] = {}
         spans: dict[str, Span] = {}
         for setting in self.file.settings:
-            key = SETTING_ALIASES.get(setting.key.text, setting.key.text)
+            written = " ".join(setting.key.text.upper().split())  # keys are read in any case: "Duration: 10s"
+            key = SETTING_ALIASES.get(written, written)
             if key not in SETTINGS:
                 close = did_you_mean(key, SETTINGS + MEDIA_SETTINGS)
                 self.report("unknown-setting", f"unknown setting {key}", setting.key.span,
@@ -224,14 +230,21 @@ class _Resolver:
             members.append(member)
             if via is not None:
                 self.imported_by[member.name] = via
+            self.common_word(member)
         return members
+
+    def common_word(self, member: ir.CastMember) -> None:
+        if len(member.name) == 1 or member.name in COMMON_WORDS:
+            self.report("common-word-name", f"{member.name} is also an ordinary word: wherever it is written in "
+                        f"capitals in the script it names this reference", member.span, path=member.path,
+                        hint="choose a name that is not a word, e.g. a character's own name")
 
     def member(self, node: n.Member, path: str) -> ir.CastMember:
         kind = node.kind.text if node.kind else "image"
         voice = self.media_source(node.media.voice, node.origin, path) if node.media.voice else None
         length = float(node.media.length.text.rstrip("s")) if node.media.length else None
         return ir.CastMember(
-            name=node.name.text, span=node.name.span, path=path, role=node.role.text if node.role else "character",
+            name=bare_name(node.name.text), span=node.name.span, path=path, role=node.role.text if node.role else "character",
             kind=kind, media=self.media_source(node.media.source, node.origin, path), voice=voice,
             description=node.description.text if node.description else None, length=length,
             media_index=0, ordinal=0, identifier="")
@@ -282,7 +295,7 @@ class _Resolver:
             if via is None:
                 self.report("unused-member", f"{member.name} is in the cast but the script never names it",
                             member.span, path=member.path,
-                            hint=f"name {member.name} in an action line, a framing line or as a speaker")
+                            hint=f"name {written_name(member.name)} in an action line, a framing line or as a speaker")
             else:
                 self.report("unused-member", f"{member.name}, imported from {via.path.text}, is never named in "
                             "the script", via.span, hint=f"name {member.name} in the script, or import only the "
@@ -292,6 +305,9 @@ class _Resolver:
     def pieces(self, segments: tuple[n.Segment, ...], names: dict) -> tuple[ir.Piece, ...]:
         out: list[ir.Piece] = []
         for segment in segments:
+            if isinstance(segment, n.Mention) and segment.name.startswith("@"):
+                out.extend(self.marked(segment, names))
+                continue
             if isinstance(segment, n.Mention) and segment.name in names:
                 self.used.add(segment.name)
                 out.append(ir.Ref(segment.name, segment.span))
@@ -300,11 +316,57 @@ class _Resolver:
                 self.near_miss(segment, names)
             else:
                 self.literal_identifiers(segment)
+                self.other_case(segment, names)
             if out and isinstance(out[-1], ir.Words):
                 out[-1] = ir.Words(out[-1].text + segment.name if isinstance(segment, n.Mention) else out[-1].text + segment.text)
             else:
                 out.append(ir.Words(segment.name if isinstance(segment, n.Mention) else segment.text))
         return tuple(out)
+
+    def marked(self, mention: n.Mention, names: dict) -> list[ir.Piece]:
+        """'@小李走进' -> the reference 小李, then the words '走进': the longest declared name the word starts with."""
+        word = mention.name[1:]
+        found = max((name for name in names if word.startswith(name) and _ends_name(word, len(name))),
+                    key=len, default=None)
+        if found is None:
+            close = did_you_mean(word, names)
+            self.report("unknown-name", f"{mention.name} is not in the cast", mention.span,
+                        hint=f"did you mean @{close[0]}?" if close else "declare it under CAST, e.g. @名字: image path")
+            return [ir.Words(mention.name)]
+        self.used.add(found)
+        start = mention.span.start
+        out: list[ir.Piece] = [ir.Ref(found, self.file.source.span(start, start + 1 + len(found)))]
+        if len(word) > len(found):
+            out.append(ir.Words(word[len(found):]))
+        return out
+
+    def other_case(self, text: n.Text, names: dict) -> None:
+        """'Maya' or 'maya' for MAYA, 'José' without its '@': plain text the writer probably meant as the name."""
+        pattern = self.other_case_pattern(names)
+        if pattern is None:
+            return
+        assert self.folded is not None
+        for match in pattern.finditer(text.text):
+            name = self.folded.get(match.group().casefold())
+            if name is None:
+                continue  # a case match that folds differently ("İ" for "I"): not worth a guess
+            if match.group().islower() and self.roles.get(name) in ("object", "background"):
+                continue  # "the tray" is the common noun
+            start = text.span.start + match.start()
+            marked = written_name(name)
+            self.report("name-not-as-declared", f"{match.group()!r} is not written as the cast name {marked}, "
+                        f"so it stays plain text", self.file.source.span(start, start + len(match.group())),
+                        hint=f"write {marked} to name the reference")
+
+    def other_case_pattern(self, names: dict) -> re.Pattern | None:
+        """One pattern for every cast name in any case, built on first use (names are final by then)."""
+        if self.folded is None:
+            self.folded = {name.casefold(): name for name in names
+                           if len(name) > 1 and name not in COMMON_WORDS}
+            self.roles = {name: member.role for name, member in names.items()}
+            words = sorted(self.folded, key=len, reverse=True)
+            self.case_pattern = re.compile("|".join(map(_name_pattern, words)), re.IGNORECASE) if words else None
+        return self.case_pattern
 
     def near_miss(self, mention: n.Mention, names: dict) -> None:
         if len(mention.name) < 3 or self.names_unchecked:
@@ -312,7 +374,7 @@ class _Resolver:
         close = self.suggest_name(mention.name, names)
         if close:
             self.report("possible-misspelt-name", f"{mention.name} is not in the cast, so it stays plain text",
-                        mention.span, hint=f"did you mean {close[0]}?")
+                        mention.span, hint=f"did you mean {written_name(close[0])}?")
 
     def suggest_name(self, word: str, names: dict) -> list[str]:
         """'did you mean' among the cast names: one bounded, cached Suggestions per scene (names are fixed
@@ -329,14 +391,15 @@ class _Resolver:
                         span, hint="write the cast member's name instead")
 
     def subject(self, word: n.Word, names: dict) -> ir.Ref | None:
-        if word.text in names:
-            self.used.add(word.text)
-            return ir.Ref(word.text, word.span)
+        name = bare_name(word.text)
+        if name in names:
+            self.used.add(name)
+            return ir.Ref(name, word.span)
         if self.names_unchecked:
             return None
-        close = self.suggest_name(word.text, names)
+        close = self.suggest_name(name, names)
         self.report("unknown-name", f"{word.text} is not in the cast", word.span,
-                    hint=f"did you mean {close[0]}?" if close else "declare it under CAST")
+                    hint=f"did you mean {written_name(close[0])}?" if close else "declare it under CAST")
         return None
 
     def shots(self, names: dict, language: str) -> tuple[ir.Shot, ...]:
@@ -349,16 +412,60 @@ class _Resolver:
                         self.apply_spec(builder, line.spec, names, framing_opens=False)
                 elif isinstance(line, n.Framing):
                     self.lone_name(line.spec, names)
-                    if not self.misplaced_header(line.spec.framing.text if line.spec.framing else "", line.span):
+                    if self.misplaced_header(line.spec.framing.text if line.spec.framing else "", line.span):
+                        continue
+                    if self.capitals_action(line, names):
+                        builder.beat(ir.ActionBeat(self.pieces(line.segments, names), line.span))
+                    else:
                         self.apply_spec(builder, line.spec, names, framing_opens=True)
                 elif isinstance(line, n.Heading):
                     builder.heading(self.pieces(line.segments, names), line.span)
                 elif isinstance(line, n.Action):
-                    if not (line.forced or self.misplaced_header(_plain(line.segments), line.span)):
+                    # "!" forces action: the line is kept as written (after the "!"), never read as a header line.
+                    if line.forced or not (self.misplaced_header(_plain(line.segments), line.span)
+                                           or self.malformed_member(_plain(line.segments), line.span)):
                         builder.beat(ir.ActionBeat(self.pieces(line.segments, names), line.span))
                 else:
                     builder.beat(self.dialogue(line, names, language))
         return builder.finish()
+
+    def capitals_action(self, line: n.Framing, names: dict) -> bool:
+        """A capitals line that names no known framing ("BOOM.", "LATER") is a sound or a beat: action.
+
+        A line with ON subjects or a timing is a framing whatever its words; so is a cast name alone
+        (lone-name-line).  When the words are close to a known framing, the writer is told which way it went.
+        """
+        from .vocabulary import framing_entry, known_framings
+
+        spec = line.spec
+        if spec.framing is None or spec.subjects or spec.timing or spec.framing.text in names:
+            return False
+        if framing_entry(spec.framing.text) is not None:
+            return False
+        close = self.close_framings.get(spec.framing.text)
+        if close is None:  # a sound effect repeats ("BOOM."): the edit distances are worked out once
+            close = self.close_framings[spec.framing.text] = did_you_mean(spec.framing.text, known_framings())
+        if close:
+            self.report("unknown-framing", f"{spec.framing.text} is not a framing scenec knows, so the line is "
+                        f"action, written as it stands", spec.framing.span,
+                        hint=f"did you mean {close[0]}? Start the line with ! to keep it as action")
+        return True
+
+    def malformed_member(self, text: str, span: Span) -> bool:
+        """'Leo: image media/boy.jpg', 'JOSÉ: ...', 'LEO - image ...': a member the cast would lose, an error."""
+        match = MALFORMED_MEMBER.match(text.strip())
+        if match is None:
+            return False
+        name = match.group("name").strip()
+        if _is_caps_name(name) or name.startswith("@"):
+            problem = f"the name {name} must be followed by ':' (or a description and ':')"
+        else:
+            problem = f"{name[:40]!r} is not written as a cast name{_member_suggestion(name)}"
+        self.report("malformed-member", f"{text.strip()[:60]!r} looks like a cast member line, but {problem}", span,
+                    hint="a member line reads NAME (description): [character|object|background] image|video SOURCE "
+                         "under CAST, before the script; NAME is capitals, digits and _ (MAYA, GIRL_2), or @ and "
+                         "one word in any script (@小李, @José)")
+        return True
 
     def misplaced_header(self, text: str, span: Span) -> bool:
         """A settings or cast line that landed in the script (after the script began, or without its
@@ -366,9 +473,10 @@ class _Resolver:
         kind = _header_kind(text.strip())
         if kind is None:
             return False
-        self.report("header-line-in-script", f"{text.strip()!r} looks like a {kind} line inside the script",
-                    span, hint="settings and the cast go above the script, each setting as KEY: value "
-                               "(start the line with ! if it is action)")
+        self.report("header-line-in-script", f"{text.strip()[:60]!r} looks like a {kind} line inside the script: "
+                    f"it would not take effect", span,
+                    hint="settings, FIRST FRAME and the cast go above the script, each setting as KEY: value "
+                         "(start the line with ! if it is action)")
         return True
 
     def transition_kind(self, word: n.Word) -> str:
@@ -397,17 +505,18 @@ class _Resolver:
         return float(match.group(1)), float(match.group(2))
 
     def dialogue(self, line: n.Dialogue, names: dict, language: str) -> ir.DialogueBeat:
-        speaker = line.cue.text
+        speaker = bare_name(line.cue.text)
         if speaker in names:
             self.used.add(speaker)
         elif not self.names_unchecked:
             close = self.suggest_name(speaker, names)
             self.report("unknown-speaker", f"{speaker} speaks but is not in the cast", line.cue.span,
-                        hint=f"did you mean {close[0]}?" if close else "declare the speaker under CAST")
+                        hint=f"did you mean {written_name(close[0])}?" if close else "declare the speaker under CAST")
         parts = []
         extension = EXTENSIONS.get(line.extension.text.strip("()（） ").upper()) if line.extension else None
         if extension:
             parts.append(ir.DialoguePart("manner", (ir.Words(extension[1 if language == "zh" else 0]),)))
+        spoken = False
         for part in line.parts:
             if isinstance(part, n.Parenthetical):
                 kind = classify_parenthetical(part.text, language)
@@ -416,10 +525,20 @@ class _Resolver:
                 parts.append(ir.DialoguePart(kind, (ir.Words(pause),) if pause else pieces))
             else:
                 if _looks_like_caps_line(part.text):
-                    self.report("caps-line-in-dialogue", f"{part.text!r} is read as words {speaker} says",
+                    self.report("caps-line-in-dialogue", f"{part.text[:60]!r} is read as words {speaker} says",
                                 part.span, hint="end the dialogue with a blank line before a transition or framing")
+                elif spoken:
+                    self.swallowed_action(part, names)
+                spoken = True
                 parts.append(ir.DialoguePart("speech", (ir.Words(part.text),)))
         return ir.DialogueBeat(speaker, line.cue.span, tuple(parts))
+
+    def swallowed_action(self, part: n.Speech, names: dict) -> None:
+        """'MAYA sits down.' under a spoken line: action that lost its blank line and is now spoken."""
+        match = SPEECH_OPENING_NAME.match(part.text)
+        if match and bare_name(match.group(1)) in names and (match.group(1).startswith("@") or match.group(2)):
+            self.report("dialogue-swallows-action", f"{part.text[:60]!r} is read as words the speaker says",
+                        part.span, hint="if it is action, put a blank line above it to end the dialogue")
 
 
 class _CastImports:
@@ -628,8 +747,73 @@ class _CastImports:
 
 
 HEADER_KEYS = SETTINGS + MEDIA_SETTINGS + ("CAST", "CAST FROM")
-MEMBER_LINE = re.compile(r"^[A-Z][A-Z0-9_]*\s*(?:\([^()]*\)\s*)?:\s*(?:(?:character|object|background)\s+)?(?:image|video)\s+\S")
+MEMBER_LINE = re.compile(r"^(?:[A-Z][A-Z0-9_]*|@\w(?:[\w\-]*\w)?)\s*(?:\([^()]*\)\s*)?:\s*(?:(?:character|object|background)\s+)?(?:image|video)\s+\S")
 SETTING_LIKE_VALUE = re.compile(r"^(?:\S*\d\S*|on|off|yes|no|true|false|en|zh|prose|shots)$", re.IGNORECASE)
+
+
+# A line shaped like a member ("NAME: image path") whose name the grammar did not take: lower case, "LEO-2",
+# "LEO LIN", "JOSÉ", "小李", nested parentheses, or "LEO - image ...".  The source must look like a path or
+# URL, so "The kid - image of his father" stays action.
+MALFORMED_MEMBER = re.compile(
+    r"^(?P<name>[^:\s][^:]{0,40}?)\s*(?::|\s[-–—]\s)\s*(?:(?:character|object|background)\s+)?(?:image|video)\s+"
+    r"(?:\"[^\"]*\"|\S*[./]\S*)", re.IGNORECASE)
+# Words a cast name should not be: in capitals they are ordinary words ("It MAY rain"), and a single letter
+# ("A", "I") is one too.  Names in this list are also left out of the other-case check.
+COMMON_WORDS = frozenset("""
+    AN THE AND OR BUT IF SO AS AT BY IN ON OF TO UP NO NOT YES OK ALL ANY ONE
+    ME MY WE US YOU HE SHE IT ITS HIS HER THEY THEM
+    AM IS ARE WAS BE DO GO CAN MAY MIGHT MUST WILL SHALL SHOULD WOULD
+    NOW THEN HERE THERE WHO WHAT WHY HOW
+""".split())
+# A spoken line that opens with a cast name and a lower-case word ("MAYA sits down."), or with an @name.
+SPEECH_OPENING_NAME = re.compile(r"^((?:[A-Z][A-Z0-9_]*|@\w(?:[\w\-]*\w)?))(\s+[a-z])?")
+
+
+def _member_suggestion(name: str) -> str:
+    """'; write it @Leo' for a one-word name, '; write it LEO_LIN' for capitals with spaces, else nothing."""
+    words = name.split()
+    if len(words) == 1 and re.fullmatch(r"\w(?:[\w\-]*\w)?", name):
+        return f"; write it @{name}" + (f" or {name.replace('-', '_')}" if re.fullmatch(r"[A-Z][A-Z0-9_\-]*", name) else "")
+    if len(words) > 1 and all(re.fullmatch(r"[A-Z][A-Z0-9_]*", word) for word in words):
+        return f"; write it {'_'.join(words)}"
+    return ""
+
+
+def written_name(name: str) -> str:
+    """A cast name as the writer types it in the script: 'MAYA', or '@小李' for a name that needs its marker."""
+    return name if _is_caps_name(name) else "@" + name
+
+
+def bare_name(text: str) -> str:
+    """A cast name as declared or used, without its '@' marker: '@小李' and '小李' are the same name."""
+    return text[1:] if text.startswith("@") else text
+
+
+def _is_caps_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z][A-Z0-9_]*", name))
+
+
+def _wide(char: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def _ends_name(word: str, length: int) -> bool:
+    """Whether a marked name may end after `length` characters of word: at a non-letter, or where Chinese
+    or Japanese text (written without spaces) runs on, so '@小李走进' is 小李 but '@Joséphine' is not José."""
+    if length >= len(word):
+        return True
+    after = word[length]
+    return not (after.isalnum() or after == "_") or _wide(after) or _wide(word[length - 1])
+
+
+def _name_pattern(folded: str) -> str:
+    """A name as a whole word, any case; a name in a script written without spaces needs no boundary."""
+    escaped = re.escape(folded)
+    if _wide(folded[0]):
+        return f"(?<!@){escaped}"
+    return f"(?<![\\w@]){escaped}(?!\\w)"
 
 
 def _header_kind(text: str) -> str | None:
@@ -641,6 +825,9 @@ def _header_kind(text: str) -> str | None:
     if MEMBER_LINE.match(text):
         return "cast member"
     key, colon, rest = text.partition(":")
+    written = " ".join(key.upper().split())
+    if colon and written in HEADER_KEYS and written != key.strip():
+        return written  # "Watermark: on" (any case, exact key only: "Note: ..." stays action)
     words = key.split() if colon else text.split()
     if not words or not all(word.isupper() for word in words[:1]):
         return None

@@ -129,8 +129,9 @@ def test_did_you_mean_ignores_huge_words_and_far_lengths() -> None:
 
 def test_huge_hostile_lines_give_diagnostics(tmp_path) -> None:
     path = tmp_path / "hostile.scene"
-    path.write_text("CAST\nMAYA: image https://x/a.jpg\n\n" + "A " * 50_000 + "\n")
-    assert {d.code for d in check_file(path)} >= {"unknown-framing", "prompt-too-long"}
+    path.write_text("CAST\nMAYA: image https://x/a.jpg\n\n" + "A " * 50_000 + "\n\nSWOOSH ON " + "B, " * 20_000 + "B\n")
+    # A capitals line alone is action (issue 10); with ON subjects it is a framing, unknown here.
+    assert {d.code for d in check_file(path)} >= {"unknown-framing", "unknown-name", "prompt-too-long"}
 
 
 def test_written_files_get_the_usual_mode(tmp_path) -> None:

@@ -1,6 +1,7 @@
 """Properties at the seams: nothing crashes, compile is deterministic, identifiers point at real media entries,
 the prompt-length bound holds, and position conversions round-trip."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -22,7 +23,9 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
     assert all(d.code and d.severity in ("error", "warning") for d in result.diagnostics)
 
 
+@functools.cache
 def _grammar_text():
+    """The grammar's text strategy, built once per session: building lark's parser costs seconds."""
     from hypothesis.extra.lark import from_lark
     from lark import Lark
 
@@ -104,6 +107,10 @@ def test_prompt_too_long_says_by_how_much() -> None:
     [diagnostic] = [d for d in result.diagnostics if d.code == "prompt-too-long"]
     over = len(result.prompt) - 5000
     assert f"{over} over the limit of 5000" in diagnostic.message
+    # It points at the line where the limit is crossed: each line adds one sentence and a space.
+    sentence = len("Reference image walks a little further down the long road.")
+    crossing = next(count for count in range(1, 121) if count * (sentence + 1) - 1 > 5000)
+    assert diagnostic.span.line == 3 + crossing
     scene_file, _ = parse_text(text)
     scene, _ = resolve(scene_file)
     assert [d.code for d in check(scene, probe=False) if d.code == "prompt-too-long"] == ["prompt-too-long"]
@@ -318,3 +325,93 @@ def test_the_trivial_scenec_toml_fast_path_agrees_with_tomllib(lines: list[str],
     fast = _trivial_config(text)
     if fast is not None:
         assert fast == tomllib.loads(text)
+
+
+# --- every line reaches the prompt or has a diagnostic (issue 10) ---------------------------------
+
+FRAMING_PHRASES = {"WIDE": "wide shot of", "CLOSE-UP": "close-up of", "MEDIUM SHOT": "medium shot of"}
+WORDS = st.text(alphabet="abcdefghij klmnop,.'", min_size=1, max_size=40).map(str.strip).filter(
+    lambda w: any(c.isalpha() for c in w))
+
+
+@st.composite
+def written_scenes(draw):
+    """A scene as a writer might get it wrong: (text, script lines as (line number, kind, text))."""
+    count = draw(st.integers(1, 4))
+    kinds = draw(st.lists(st.sampled_from(["image", "video"]), min_size=count, max_size=count))
+    names = NAMES[:count - 1] + [draw(st.sampled_from([NAMES[count - 1], "@José", "@小李"]))]
+    style = draw(st.sampled_from(["prose", "shots"]))
+    lines = [draw(st.sampled_from(["DURATION: 5s", "Duration: 5s", "duration: 5s"])), f"PROMPT STYLE: {style}", "CAST"]
+    lines += [f"{name}: {kind} {MEDIA[kind]}" for name, kind in zip(names, kinds)]
+    lines.append("")
+    script: list[tuple[int, str, str]] = []
+
+    def add(kind: str, text: str) -> None:
+        lines.append(text)
+        script.append((len(lines), kind, text))
+
+    for _ in range(draw(st.integers(1, 10))):
+        name = draw(st.sampled_from(names))
+        shape = draw(st.sampled_from(["action", "forced", "effect", "dialogue", "swallowed", "framing",
+                                      "transition", "malformed", "setting", "member", "comment"]))
+        if shape == "action":
+            add("text", f"{name} {draw(WORDS)}")
+        elif shape == "forced":
+            add("text", f"!{name} ENTERS.")
+        elif shape == "effect":
+            add("text", draw(st.sampled_from(["BANG!", "BOOM.", "LATER", "CRASH!!", "THE END"])))
+        elif shape in ("dialogue", "swallowed"):
+            add("cue", name)
+            paren = draw(st.sampled_from(["", "softly", "replies", f"after seeing {draw(st.sampled_from(names))}"]))
+            if paren:
+                add("text", f"({paren})")
+            add("speech", draw(WORDS))
+            if shape == "swallowed":
+                add("speech", f"{name} sits down.")
+        elif shape == "framing":
+            framing = draw(st.sampled_from(sorted(FRAMING_PHRASES)))
+            add(f"framing:{framing}", f"{framing} ON {name}")
+        elif shape == "transition":
+            add("framing:CLOSE-UP", f"CUT TO CLOSE-UP ON {name}.")
+        elif shape == "malformed":
+            add("lost", draw(st.sampled_from(["Leo: image media/a.jpg", "LEO-2: image a.jpg", "JOSÉ: video b.mp4",
+                                              "老王: image c.jpg", "LEO - image d.jpg", "BOB ((x)): image e.jpg"])))
+        elif shape == "setting":
+            add("lost", draw(st.sampled_from(["WATERMARK: on", "Seed: 4", "FIRST FRAME: a.jpg", "CAST FROM x.cast"])))
+        elif shape == "member":
+            add("lost", f"NEW_{len(lines)}: image https://example.com/n.jpg")
+        else:
+            lines.append("-- a note the prompt never sees")
+        lines.append("")
+    for name in names:
+        add("text", f"{name} waits.")
+        lines.append("")
+    return "\n".join(lines), script
+
+
+def _substituted(text: str, ids: dict[str, str]) -> str:
+    """The line as the prompt should carry it: '!' and parentheses gone, cast names as identifiers."""
+    text = text[1:] if text.startswith("!") else text
+    text = text[1:-1] if text.startswith("(") else text
+    return re.sub(r"@?[\w\-]*\w", lambda m: ids.get(m.group().lstrip("@"), m.group()), text)
+
+
+@given(written_scenes())
+def test_every_line_is_in_the_prompt_or_has_a_diagnostic(drawn) -> None:
+    text, script = drawn
+    result = compile_text(text)
+    prompt = (result.prompt or "").casefold()
+    ids = {member.name: member.identifier for member in result.scene.members}
+    flagged = {d.span.line for d in result.diagnostics if d.span}
+    for line, kind, written in script:
+        if kind == "cue":
+            fragment = ids[written.lstrip("@")]
+        elif kind.startswith("framing:"):
+            subject = written.rstrip(".").split(" ON ")[1]
+            fragment = f"{FRAMING_PHRASES[kind.split(':')[1]]} {ids[subject.lstrip('@')]}"
+        elif kind == "lost":
+            assert line in flagged, (line, written, result.diagnostics)
+            continue
+        else:
+            fragment = _substituted(written, ids)
+        assert fragment.casefold() in prompt or line in flagged, (line, written, result.prompt)
