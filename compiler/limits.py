@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["MODELS", "RESOLUTIONS", "RATIOS", "SEED_MAX", "LIMITS", "IMAGE_MIMES", "DURATION_RANGE"]
+from .records import record
+
+__all__ = ["MODELS", "RESOLUTIONS", "RATIOS", "SEED_MAX", "LIMITS", "IMAGE_MIMES", "DURATION_RANGE", "ApiDefaults",
+           "API_DEFAULTS"]
 
 # wan2.7-r2v and its dated snapshot.  The wan2.6 models take another request shape (reference_urls, size).
 MODELS = ("wan2.7-r2v", "wan2.7-r2v-2026-06-12")
@@ -34,3 +37,21 @@ LIMITS = {
 
 # Output duration in whole seconds: (with any reference video, without).  [docs] official.
 DURATION_RANGE = {"with_video": (2, 10), "without_video": (2, 15)}
+
+
+@record
+class ApiDefaults:
+    """What the service uses for a parameter the request leaves out.  [docs] official."""
+
+    model: str
+    resolution: str
+    ratio: str
+    duration: int
+    prompt_extend: bool
+    watermark: bool
+
+
+# The one table of the API's defaults: the request leaves these parameters out unless the writer set
+# them, and the cost estimate and the renderer read the effective values from here (through ir.Settings).
+API_DEFAULTS = ApiDefaults(model="wan2.7-r2v", resolution="1080P", ratio="16:9", duration=5, prompt_extend=True,
+                           watermark=False)
