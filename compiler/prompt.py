@@ -91,8 +91,9 @@ def join_lines(lines: list[str], language: str) -> str:
 
 def _lower_first_word(text: str) -> str:
     """'A girl walks' -> 'a girl walks'; names, acronyms and 'I' keep their capitals ('Image 1', 'INT.', 'I')."""
-    word = text.split(" ", 1)[0]
-    ordinary = len(word) > 1 and word[0].isupper() and word[1:].isalpha() and word[1:].islower()
+    word = text.split(" ", 1)[0].rstrip(",.;:!?")
+    rest = word[1:]
+    ordinary = word[:1].isupper() and word != "I" and (not rest or (rest.isalpha() and rest.islower()))
     return text[:1].lower() + text[1:] if ordinary and not _IDENTIFIER_START.match(text) else text
 
 
