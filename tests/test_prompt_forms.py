@@ -311,3 +311,17 @@ def test_the_test_server_fills_in_what_was_left_out() -> None:
     filled = check_parameters({}, has_video=False)
     assert (filled["resolution"], filled["ratio"], filled["duration"]) == (
         API_DEFAULTS.resolution, API_DEFAULTS.ratio, API_DEFAULTS.duration)
+
+
+def test_a_templates_folder_symlinked_out_of_the_project_is_not_used(tmp_path: Path) -> None:
+    inside = tmp_path / "project"
+    inside.mkdir()
+    (inside / "scenec.toml").write_text("[media]\nallow = []\n", encoding="utf-8")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "prose.en.j2").write_text("LEAKED\n", encoding="utf-8")
+    try:
+        os.symlink(outside, inside / "templates", target_is_directory=True)
+    except OSError:
+        pytest.skip("symlinks are not available here")
+    assert compiled(SCENE, inside / "a.scene").prompt == "Image 1 waits."
