@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from .records import record
-
 __all__ = ["MODELS", "RESOLUTIONS", "RATIOS", "SEED_MAX", "LIMITS", "IMAGE_MIMES", "DURATION_RANGE", "ApiDefaults",
            "API_DEFAULTS"]
 
@@ -39,19 +37,18 @@ LIMITS = {
 DURATION_RANGE = {"with_video": (2, 10), "without_video": (2, 15)}
 
 
-@record
 class ApiDefaults:
-    """What the service uses for a parameter the request leaves out.  [docs] official."""
+    """What the service uses for a parameter the request leaves out.  [docs] official.  Read-only."""
 
-    model: str
-    resolution: str
-    ratio: str
-    duration: int
-    prompt_extend: bool
-    watermark: bool
+    __slots__ = ()
+    model: str = "wan2.7-r2v"
+    resolution: str = "1080P"
+    ratio: str = "16:9"
+    duration: int = 5
+    prompt_extend: bool = True
+    watermark: bool = False
 
 
 # The one table of the API's defaults: the request leaves these parameters out unless the writer set
 # them, and the cost estimate and the renderer read the effective values from here (through ir.Settings).
-API_DEFAULTS = ApiDefaults(model="wan2.7-r2v", resolution="1080P", ratio="16:9", duration=5, prompt_extend=True,
-                           watermark=False)
+API_DEFAULTS = ApiDefaults()

@@ -37,8 +37,9 @@ def plan(timings: list[tuple[float, float] | None], duration: float) -> tuple[li
     gaps: list[Gap] = []
     index = 0
     while index < len(timings):
-        if timings[index] is not None:
-            start, end = timings[index]
+        timing = timings[index]
+        if timing is not None:
+            start, end = timing
             previous_end = segments[-1][1] if segments else 0.0
             if start > previous_end:
                 gaps.append(Gap(previous_end, start, index))
@@ -47,7 +48,8 @@ def plan(timings: list[tuple[float, float] | None], duration: float) -> tuple[li
             continue
         run_end = _next_timed(timings, index)
         start = segments[-1][1] if segments else 0.0
-        stop = timings[run_end][0] if run_end < len(timings) else float(duration)
+        next_timing = timings[run_end] if run_end < len(timings) else None
+        stop = next_timing[0] if next_timing is not None else float(duration)
         count = run_end - index
         if stop <= start:
             gaps.append(Gap(start, start, index, untimed=count))
