@@ -26,6 +26,7 @@ def check(scene: ir.Scene, *, project: Project | None = None, probe: bool = True
     found += check_counts(scene)
     found += check_settings(scene)
     found += check_timings(scene)
+    found += check_timed_plan(scene)
     found += check_vocabulary(scene)
     found += check_prompt_length(scene, prompt_length)
     found += check_media(scene, project, probe=probe)
@@ -99,6 +100,33 @@ def check_timings(scene: ir.Scene) -> list[Diagnostic]:
                            f"shot {shot.number} ends at {end:g}s, after the scene's DURATION of {duration}s",
                            shot.timing_span, hint=f"raise DURATION or end the shot by {duration}s"))
         previous_end = max(previous_end, end)
+    return out
+
+
+def check_timed_plan(scene: ir.Scene) -> list[Diagnostic]:
+    """PROMPT STYLE: timed writes each shot's [start-end]: they must cover 0 to DURATION exactly (timeline.plan)."""
+    if scene.settings.prompt_style != "timed":
+        return []
+    from .timeline import plan
+
+    duration = scene.settings.duration
+    _, gaps = plan([shot.timing for shot in scene.shots], duration)
+    out = []
+    for gap in gaps:
+        shot = scene.shots[gap.shot_index] if gap.shot_index < len(scene.shots) else None
+        span = (shot.timing_span or shot.span) if shot else scene.shots[-1].timing_span or scene.shots[-1].span
+        if gap.untimed:
+            shots = "1 shot without a timing has" if gap.untimed == 1 else f"{gap.untimed} shots without a timing have"
+            message = f"{shots} no time left at {gap.start:g}s"
+            hint = "give the shots before or after them shorter timings, or time these shots"
+        elif shot is None:
+            message = f"the last shot ends at {gap.start:g}s, before the scene's DURATION of {duration}s"
+            shorter = f", or set DURATION: {gap.start:g}s" if gap.start == int(gap.start) else ""
+            hint = f"end the last shot at {duration}s or add an untimed shot after it{shorter}"
+        else:
+            message = f"no shot covers {gap.start:g}-{gap.end:g}s: shot {shot.number} starts at {gap.end:g}s"
+            hint = f"start shot {shot.number} at {gap.start:g}s or put an untimed shot before it"
+        out.append(_at(scene, "timings-do-not-add-up", message, span, hint=hint))
     return out
 
 

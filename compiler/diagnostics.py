@@ -163,6 +163,9 @@ CODES: dict[str, Code] = _codes(
      "Each shot's timing must start at or after the previous one's end."),
     ("constraints", "timing-exceeds-duration", ERROR, "A shot timing runs past DURATION.",
      "Shot timings must end within the scene's duration."),
+    ("constraints", "timings-do-not-add-up", ERROR, "In the timed prompt style, the shots do not cover DURATION.",
+     "PROMPT STYLE: timed writes every shot as 'Shot 1 [0-3s]: ...', so the segments must run from 0 to DURATION "
+     "without a gap; shots without a timing share the time left between their neighbours evenly and need some."),
     ("constraints", "storyboard-with-cast", ERROR, "A multi-panel storyboard image together with a cast.",
      "The multi-panel mode takes exactly one image, which the prompt calls 'reference image'."),
     # --- style: probably not what the writer meant ----------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 from . import ir
 from .diagnostics import make
 
-__all__ = ["emit", "payload_dict", "cast_table", "media_url"]
+__all__ = ["emit", "payload_dict", "sent_parameters", "cast_table", "media_url", "PARAMETER_SETTINGS"]
 
 
 def media_url(source: ir.MediaSource, root: Path | None) -> str:
@@ -35,10 +35,25 @@ def payload_dict(scene: ir.Scene, prompt: str) -> dict:
         media.append(_entry(f"reference_{member.kind}", member.media, member.voice, root))
     settings = scene.settings
     inputs = {"prompt": prompt, "negative_prompt": settings.negative_prompt, "media": media}
-    parameters = {"resolution": settings.resolution, "ratio": None if scene.first_frame else settings.ratio,
-                  "duration": settings.duration, "prompt_extend": settings.prompt_extend,
-                  "watermark": settings.watermark, "seed": settings.seed}
-    return {"model": settings.model, "input": inputs, "parameters": parameters}
+    return {"model": settings.model, "input": inputs, "parameters": sent_parameters(scene)}
+
+
+# Parameter -> the setting that gives it.  The API requires none of them (each has a service default,
+# limits.API_DEFAULTS), so the policy is: send what the writer set, nothing else.
+PARAMETER_SETTINGS = {"resolution": "RESOLUTION", "ratio": "RATIO", "duration": "DURATION",
+                      "prompt_extend": "PROMPT EXTEND", "watermark": "WATERMARK", "seed": "SEED"}
+
+
+def sent_parameters(scene: ir.Scene) -> dict:
+    """The parameters the writer set, in the API's order; RATIO is left out with a first frame (the API ignores it,
+    check warns ratio-with-first-frame)."""
+    settings = scene.settings
+    values = {"resolution": settings.resolution, "ratio": settings.ratio, "duration": settings.duration,
+              "prompt_extend": settings.prompt_extend, "watermark": settings.watermark, "seed": settings.seed}
+    given = {name: value for name, value in values.items() if PARAMETER_SETTINGS[name] in settings.given}
+    if scene.first_frame:
+        given.pop("ratio", None)
+    return given
 
 
 def _entry(kind: str, media: ir.MediaSource, voice: ir.MediaSource | None, root: Path | None) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .limits import API_DEFAULTS
 from .records import record
 from .source import Span
 
@@ -48,17 +49,25 @@ class FirstFrame:
 @record
 class Settings:
     title: str | None = None
-    model: str = "wan2.7-r2v"
-    resolution: str = "1080P"
-    ratio: str = "16:9"
-    duration: int = 5
+    # Effective values (the API's defaults unless given): cost and render read these; emit sends only `given` ones.
+    model: str = API_DEFAULTS.model
+    resolution: str = API_DEFAULTS.resolution
+    ratio: str = API_DEFAULTS.ratio
+    duration: int = API_DEFAULTS.duration
     seed: int | None = None
-    watermark: bool = False
-    prompt_extend: bool = True
+    watermark: bool = API_DEFAULTS.watermark
+    prompt_extend: bool = API_DEFAULTS.prompt_extend
     negative_prompt: str | None = None
     language: str = "en"
     prompt_style: str = "prose"
     atmosphere: str | None = None
+    # Prompt forms (docs/language.md, "Prompt forms"); the defaults give the guide's prose.
+    dialogue_style: str = "separate"            # "separate": "Image 1 says, '...'"; "joined": "..., and says, '...'"
+    quotes: str | None = None                   # "single" | "double"; None: the language's own (en single, zh double)
+    stop_after_quote: bool = False              # a full stop after the closing quote: '...'. / “…”。
+    storyboard_opener: str = "sentence"         # "sentence": "Reference image."; "comma": "Reference image, ..."
+    shot_label: str = "shot"                    # timed style: "Shot 1 [0-3s]:" or "Scene 1 [0-3s]:"
+    style_line: str | None = None               # a sentence that opens the prompt (any style)
     given: frozenset[str] = frozenset()          # settings the writer wrote (the rest are API defaults)
     spans: dict[str, Span] = {}  # never mutated after resolve builds it
 

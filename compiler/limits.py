@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["MODELS", "RESOLUTIONS", "RATIOS", "SEED_MAX", "LIMITS", "IMAGE_MIMES", "DURATION_RANGE"]
+__all__ = ["MODELS", "RESOLUTIONS", "RATIOS", "SEED_MAX", "LIMITS", "IMAGE_MIMES", "DURATION_RANGE", "ApiDefaults",
+           "API_DEFAULTS"]
 
 # wan2.7-r2v and its dated snapshot.  The wan2.6 models take another request shape (reference_urls, size).
 MODELS = ("wan2.7-r2v", "wan2.7-r2v-2026-06-12")
@@ -34,3 +35,20 @@ LIMITS = {
 
 # Output duration in whole seconds: (with any reference video, without).  [docs] official.
 DURATION_RANGE = {"with_video": (2, 10), "without_video": (2, 15)}
+
+
+class ApiDefaults:
+    """What the service uses for a parameter the request leaves out.  [docs] official.  Read-only."""
+
+    __slots__ = ()
+    model: str = "wan2.7-r2v"
+    resolution: str = "1080P"
+    ratio: str = "16:9"
+    duration: int = 5
+    prompt_extend: bool = True
+    watermark: bool = False
+
+
+# The one table of the API's defaults: the request leaves these parameters out unless the writer set
+# them, and the cost estimate and the renderer read the effective values from here (through ir.Settings).
+API_DEFAULTS = ApiDefaults()

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from .limits import IMAGE_MIMES, LIMITS, RATIOS, SEED_MAX
+from .limits import API_DEFAULTS, IMAGE_MIMES, LIMITS, RATIOS, SEED_MAX
 
 __all__ = ["MediaEntry", "Input", "Parameters", "Payload", "to_json", "LOCAL_CONTEXT"]
 
@@ -65,11 +65,13 @@ class Input(_Strict):
 
 
 class Parameters(_Strict):
-    resolution: Literal["720P", "1080P"] = "1080P"
+    """Every parameter is optional: an absent one takes the service's default (limits.API_DEFAULTS)."""
+
+    resolution: Literal["720P", "1080P"] | None = None
     ratio: Literal[RATIOS] | None = None  # type: ignore[valid-type]
-    duration: int = Field(default=5, ge=2, le=15)
-    prompt_extend: bool = True
-    watermark: bool = False
+    duration: int | None = Field(default=None, ge=2, le=15)
+    prompt_extend: bool | None = None
+    watermark: bool | None = None
     seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
 
 
@@ -80,7 +82,8 @@ class Payload(_Strict):
 
     @model_validator(mode="after")
     def _video_duration(self) -> "Payload":
-        if any(m.type == "reference_video" for m in self.input.media) and self.parameters.duration > 10:
+        duration = self.parameters.duration if self.parameters.duration is not None else API_DEFAULTS.duration
+        if any(m.type == "reference_video" for m in self.input.media) and duration > 10:
             raise ValueError("duration is at most 10 s when a reference video is given")
         return self
 

@@ -2,40 +2,116 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace as View  # attribute access is jinja's fast path; dict keys are not
 
 from . import ir
-from .vocabulary import TRANSITIONS, framing_entry
 from .perf import gc_paused
+from .timeline import plan, segment_text
+from .vocabulary import TRANSITIONS, framing_entry
 
-__all__ = ["render_prompt", "length_bound", "shot_views", "TEMPLATE_DIR"]
+TYPE_CHECKING = False  # typing itself is not imported: check loads this module and starts in ~30 ms
+if TYPE_CHECKING:
+    import jinja2
+
+_IDENTIFIER_START = re.compile(r"(?:Image|Video) \d")
+
+__all__ = ["render_prompt", "length_bound", "shot_views", "form_view", "project_templates", "TEMPLATE_DIR",
+           "PROJECT_TEMPLATE_DIR"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-_environment = None
+# A project overrides a shipped template by putting a file of the same name here, next to its scenec.toml.
+PROJECT_TEMPLATE_DIR = "templates"
+_environments: dict[Path | None, "jinja2.Environment"] = {}
 
 
-def _env():
-    global _environment
-    if _environment is None:
+def _env(overrides: Path | None = None) -> "jinja2.Environment":
+    """The jinja2 environment: the project's templates folder first (when it has one), then the shipped ones."""
+    environment = _environments.get(overrides)
+    if environment is None:
         import jinja2
 
-        _environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=False, trim_blocks=True,
+        shipped = jinja2.FileSystemLoader(str(TEMPLATE_DIR))
+        loader: jinja2.BaseLoader = jinja2.ChoiceLoader([_project_loader(overrides), shipped]) if overrides else shipped
+        environment = jinja2.Environment(
+            loader=loader, autoescape=False, trim_blocks=True,
             lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
-        _environment.filters["capitalize_first"] = capitalise
-    return _environment
+        environment.filters["capitalize_first"] = capitalise
+        _environments[overrides] = environment
+    return environment
+
+
+def _project_loader(folder: Path) -> "jinja2.BaseLoader":
+    """A loader of the project's templates that refuses a file whose real path (symlinks resolved) leaves the folder."""
+    import jinja2
+
+    class ProjectLoader(jinja2.FileSystemLoader):
+        def get_source(self, environment: jinja2.Environment, template: str):
+            found = super().get_source(environment, template)
+            if not Path(found[1]).resolve().is_relative_to(folder.resolve()):
+                raise jinja2.TemplateNotFound(template)  # the shipped template is used instead
+            return found
+
+    return ProjectLoader(str(folder))
+
+
+def project_templates(scene: ir.Scene) -> Path | None:
+    """The project's templates folder: `templates/` beside its scenec.toml, when there is one."""
+    project = scene.project
+    config = getattr(project, "config", None)
+    if config is None:
+        return None
+    root = Path(config).parent
+    folder = root / PROJECT_TEMPLATE_DIR
+    # A templates folder that is a symlink out of the project is not the project's.
+    return folder if folder.is_dir() and folder.resolve().is_relative_to(root.resolve()) else None
 
 
 @gc_paused
 def render_prompt(scene: ir.Scene) -> str:
     """The prompt: one sentence per template line, joined by a space (English) or nothing (Chinese)."""
-    language = scene.settings.language
-    template = _env().get_template(f"{scene.settings.prompt_style}.{language}.j2")
+    settings = scene.settings
+    language = settings.language
+    template = _env(project_templates(scene)).get_template(f"{settings.prompt_style}.{language}.j2")
     text = template.render(scene=scene, shots=shot_views(scene), members=member_views(scene),
-                           atmosphere=scene.settings.atmosphere, storyboard=scene.storyboard is not None)
-    joiner = "" if language == "zh" else " "
-    return joiner.join(line.strip() for line in text.splitlines() if line.strip())
+                           atmosphere=settings.atmosphere, storyboard=scene.storyboard is not None,
+                           form=form_view(settings), style_line=settings.style_line)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if scene.storyboard is not None and settings.storyboard_opener == "comma" and len(lines) > 1:
+        # The templates open with "Reference image," here; the sentence it runs into loses its capital.
+        lines[1] = _lower_first_word(lines[1])
+    return join_lines(lines, language)
+
+
+def join_lines(lines: list[str], language: str) -> str:
+    """English lines joined by a space, Chinese ones by nothing, except where that would be ambiguous: two
+    numbers meeting ("图2" then "2. 中景" must not read "图22") get a space."""
+    out: list[str] = []
+    for line in lines:
+        if out and (language != "zh" or (out[-1][-1:].isascii() and out[-1][-1:].isalnum() and line[:1].isdigit())):
+            out.append(" ")
+        out.append(line)
+    return "".join(out)
+
+
+def _lower_first_word(text: str) -> str:
+    """'A girl walks' -> 'a girl walks'; names, acronyms and 'I' keep their capitals ('Image 1', 'INT.', 'I')."""
+    word = text.split(" ", 1)[0].rstrip(",.;:!?")
+    rest = word[1:]
+    ordinary = word[:1].isupper() and word != "I" and (not rest or (rest.isalpha() and rest.islower()))
+    return text[:1].lower() + text[1:] if ordinary and not _IDENTIFIER_START.match(text) else text
+
+
+def form_view(settings: ir.Settings) -> View:
+    """The prompt-form choices as the templates read them: quote marks, the stop after a quote, the opener."""
+    zh = settings.language == "zh"
+    quotes = settings.quotes or ("double" if zh else "single")
+    marks = {("single", False): ("'", "'"), ("double", False): ('"', '"'),
+             ("single", True): ("‘", "’"), ("double", True): ("“", "”")}[(quotes, zh)]
+    return View(open=marks[0], close=marks[1], stop=("。" if zh else ".") if settings.stop_after_quote else "",
+                joined=settings.dialogue_style == "joined", opener=settings.storyboard_opener,
+                shot_label=settings.shot_label)
 
 
 def identifiers(scene: ir.Scene) -> dict[str, str]:
@@ -65,15 +141,32 @@ def member_views(scene: ir.Scene) -> list[View]:
 def shot_views(scene: ir.Scene) -> list[View]:
     ids = identifiers(scene)
     zh = scene.settings.language == "zh"
-    return [shot_view(shot, index, ids, zh) for index, shot in enumerate(scene.shots)]
+    segments, _ = plan([shot.timing for shot in scene.shots], scene.settings.duration)
+    unit = "秒" if zh else "s"
+    views = []
+    for index, shot in enumerate(scene.shots):
+        view = shot_view(shot, index, ids, zh)
+        view.segment = segment_text(segments[index], unit)
+        if scene.settings.dialogue_style == "joined":
+            join_speech_to_action(view.beats)
+        views.append(view)
+    return views
+
+
+# Chinese for what scenec cannot translate: an unknown framing is "a shot", an unknown transition "a cut"
+# (no English in a Chinese prompt; check warns unknown-framing / unknown-transition at the line).
+_ZH_UNKNOWN_FRAMING = "镜头"
+_ZH_UNKNOWN_TRANSITION = "切换"
 
 
 def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool) -> View:
     entry = framing_entry(shot.framing) if shot.framing else None
-    framing = (entry[1] if zh else entry[0]) if entry else (shot.framing.lower() if shot.framing else None)
+    unknown_framing = _ZH_UNKNOWN_FRAMING if zh else (shot.framing.lower() if shot.framing else None)
+    framing = (entry[1] if zh else entry[0]) if entry else (unknown_framing if shot.framing else None)
     transition = TRANSITIONS.get(shot.transition or "", None)
+    unknown_verb = _ZH_UNKNOWN_TRANSITION if zh else (shot.transition or "").lower()
     verb = (transition[1] if zh else transition[0]) if transition else (
-        None if shot.transition is None else shot.transition.lower())
+        None if shot.transition is None else unknown_verb)
     timing = None
     if shot.timing:
         start, end = shot.timing
@@ -86,9 +179,30 @@ def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool) -> View:
     )
 
 
+_SENTENCE_END = (".", "。")
+_OTHER_END = ("!", "?", "！", "？", "…", ":", "：", ";", "；", ",", "，", "'", '"', "”", "’", ")", "）")
+
+
+def join_speech_to_action(beats: list[View]) -> None:
+    """DIALOGUE STYLE: joined.  A speech whose speaker opens the action line just before it joins that line
+    ("Image 1 walks in, and says, '...'"), so the speaker is not restated.  A speech with a lead-in, and an
+    action line that ends in other punctuation than a full stop, stay as they are."""
+    for action, dialogue in zip(beats, beats[1:]):
+        if action.kind != "action" or dialogue.kind != "dialogue" or not dialogue.utterances:
+            continue
+        first = dialogue.utterances[0]
+        if action.opener != dialogue.speaker or first.lead_in or not first.speech or action.text.endswith(_OTHER_END):
+            continue
+        action.clause = action.text[:-1] if action.text.endswith(_SENTENCE_END) else action.text
+        action.said = first
+        dialogue.utterances = dialogue.utterances[1:]
+
+
 def beat_view(beat: ir.Beat, ids: dict[str, str], zh: bool = False) -> View:
     if isinstance(beat, ir.ActionBeat):
-        return View(kind="action", text=pieces_text(beat.pieces, ids))
+        opener = beat.pieces[0] if beat.pieces else None
+        return View(kind="action", text=pieces_text(beat.pieces, ids), said=None, clause=None,
+                    opener=ids.get(opener.name, opener.name) if isinstance(opener, ir.Ref) else None)
     utterances = []
     current = {"lead_in": None, "delivery": None, "manner": None, "speech": []}
     for part in beat.parts:
@@ -117,8 +231,12 @@ _BOUND_PER_REF = 24
 
 
 def length_bound(scene: ir.Scene) -> int:
-    """An upper bound of len(render_prompt(scene)) computed without the templates (check stays fast)."""
-    total = _BOUND_FIXED + len(scene.settings.atmosphere or "")
+    """An upper bound of len(render_prompt(scene)) computed without the templates (check stays fast).
+
+    A project's own templates may write anything: then there is no bound but the rendered prompt itself."""
+    if project_templates(scene) is not None:
+        return len(render_prompt(scene))
+    total = _BOUND_FIXED + len(scene.settings.atmosphere or "") + len(scene.settings.style_line or "")
     total += sum(len(m.description or "") + _BOUND_PER_PART + _BOUND_PER_REF for m in scene.members)
     for shot in scene.shots:
         total += _BOUND_PER_SHOT + len(shot.framing or "") + _BOUND_PER_REF * len(shot.subjects)

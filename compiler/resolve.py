@@ -21,7 +21,15 @@ SETTING_ALIASES = {"PROMPT EXTENSION": "PROMPT EXTEND", "NEGATIVE": "NEGATIVE PR
 TRUE_WORDS = {"on", "yes", "true", "1"}
 FALSE_WORDS = {"off", "no", "false", "0"}
 LANGUAGES = {"en": "en", "english": "en", "zh": "zh", "chinese": "zh", "中文": "zh", "cn": "zh"}
-STYLES = {"prose": "prose", "shots": "shots", "shot list": "shots", "storyboard": "shots"}
+STYLES = {"prose": "prose", "shots": "shots", "shot list": "shots", "storyboard": "shots", "timed": "timed",
+          "time-coded": "timed", "time coded": "timed"}
+DIALOGUE_STYLES = {"separate": "separate", "joined": "joined"}
+QUOTE_STYLES = {"single": "single", "double": "double"}
+OPENERS = {"sentence": "sentence", "comma": "comma"}
+SHOT_LABELS = {"shot": "shot", "scene": "scene"}
+# Setting key -> ir.Settings field, for the prompt-form settings (absent ones keep the ir default).
+PROMPT_FORM_FIELDS = {"DIALOGUE STYLE": "dialogue_style", "QUOTES": "quotes", "STOP AFTER QUOTE": "stop_after_quote",
+                      "STORYBOARD OPENER": "storyboard_opener", "SHOT LABEL": "shot_label", "STYLE LINE": "style_line"}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)?$", re.IGNORECASE)
 TIMING = re.compile(r"^\[\s*(\d+(?:\.\d+)?)\s*s?\s*[-–—~]\s*(\d+(?:\.\d+)?)\s*s?\s*\]$")
 LITERAL_IDENTIFIER = re.compile(r"\b(?:Image|Video)\s?\d+\b|图\d+|视频\d+|\breference (?:image|video)\b|参考(?:图片|视频)",
@@ -52,6 +60,11 @@ def resolve(scene_file: n.SceneFile, *, project: Project | None = None, loader=N
         project = find_project(path) if path else None
     state = _Resolver(scene_file, project, loader)
     return state.run(), state.diagnostics
+
+
+def prompt_form_settings(values: dict[str, object]) -> dict[str, object]:
+    """The ir.Settings fields of the prompt-form settings the writer gave."""
+    return {field: values[key] for key, field in PROMPT_FORM_FIELDS.items() if key in values}
 
 
 def identifier_for(kind: str, ordinal: int, single: bool, language: str) -> str:
@@ -153,13 +166,16 @@ class _Resolver:
             value = self.setting_value(key, setting.value)
             if value is not None:
                 values[key] = value
+        defaults = ir.Settings()
         return ir.Settings(
-            title=values.get("TITLE"), model=values.get("MODEL", "wan2.7-r2v"),
-            resolution=values.get("RESOLUTION", "1080P"), ratio=values.get("RATIO", "16:9"),
-            duration=values.get("DURATION", 5), seed=values.get("SEED"), watermark=values.get("WATERMARK", False),
-            prompt_extend=values.get("PROMPT EXTEND", True), negative_prompt=values.get("NEGATIVE PROMPT"),
+            title=values.get("TITLE"), model=values.get("MODEL", defaults.model),
+            resolution=values.get("RESOLUTION", defaults.resolution), ratio=values.get("RATIO", defaults.ratio),
+            duration=values.get("DURATION", defaults.duration), seed=values.get("SEED"),
+            watermark=values.get("WATERMARK", defaults.watermark),
+            prompt_extend=values.get("PROMPT EXTEND", defaults.prompt_extend), negative_prompt=values.get("NEGATIVE PROMPT"),
             language=values.get("LANGUAGE", "en"), prompt_style=values.get("PROMPT STYLE", "prose"),
-            atmosphere=values.get("ATMOSPHERE"), given=frozenset(spans), spans=spans)
+            atmosphere=values.get("ATMOSPHERE"), given=frozenset(spans), spans=spans,
+            **prompt_form_settings(values))
 
     def setting_value(self, key: str, value: n.Word):
         text = value.text.strip()
@@ -172,6 +188,13 @@ class _Resolver:
             "PROMPT STYLE": lambda: self.choice(key, value, STYLES),
             "WATERMARK": lambda: self.switch(key, value), "PROMPT EXTEND": lambda: self.switch(key, value),
             "DURATION": lambda: self.duration(value), "SEED": lambda: self.seed(value),
+            # The prompt forms (docs/language.md, "Prompt forms").
+            "DIALOGUE STYLE": lambda: self.choice(key, value, DIALOGUE_STYLES),
+            "QUOTES": lambda: self.choice(key, value, QUOTE_STYLES),
+            "STOP AFTER QUOTE": lambda: self.switch(key, value),
+            "STORYBOARD OPENER": lambda: self.choice(key, value, OPENERS),
+            "SHOT LABEL": lambda: self.choice(key, value, SHOT_LABELS),
+            "STYLE LINE": lambda: text,
         }
         return parsers[key]()
 

@@ -6,7 +6,9 @@ __all__ = ["SETTINGS", "MEDIA_SETTINGS", "FRAMINGS", "TRANSITIONS", "framing_ent
 
 # The settings keys of the header ("KEY: value"); the grammar reads any key, resolve checks them.
 SETTINGS = ("TITLE", "MODEL", "RESOLUTION", "RATIO", "DURATION", "SEED", "WATERMARK", "PROMPT EXTEND",
-            "NEGATIVE PROMPT", "LANGUAGE", "PROMPT STYLE", "ATMOSPHERE")
+            "NEGATIVE PROMPT", "LANGUAGE", "PROMPT STYLE", "ATMOSPHERE",
+            # The prompt forms (docs/language.md, "Prompt forms").
+            "DIALOGUE STYLE", "QUOTES", "STOP AFTER QUOTE", "STORYBOARD OPENER", "SHOT LABEL", "STYLE LINE")
 # Keys with a media spec after the colon, which the grammar names itself.
 MEDIA_SETTINGS = ("FIRST FRAME", "STORYBOARD")
 
