@@ -43,6 +43,16 @@ class Project:
         self._load()
         return self._anywhere
 
+    def section(self, name: str) -> dict:
+        """The [name] table of scenec.toml; {} when there is none or the file cannot be read (reported elsewhere)."""
+        import tomllib
+
+        try:
+            table = tomllib.loads(self.config.read_text(encoding="utf-8")).get(name, {}) if self.config else {}
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return {}
+        return table if isinstance(table, dict) else {}
+
     def _load(self) -> None:
         """Read [media] allow / allow_anywhere from scenec.toml (once; most scenes never need it)."""
         if self._allowed is not None:
