@@ -147,3 +147,38 @@ def test_compile_explain_and_stdout_escape_scene_text(tmp_path: Path, capsys) ->
     captured = capsys.readouterr()
     assert not ACTIVE.search(captured.out.replace("\n", "")) and not ACTIVE.search(captured.err.replace("\n", ""))
     assert "\x9b" in json.loads(captured.out)["input"]["prompt"]
+
+
+# --- properties ----------------------------------------------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# Text weighted towards what matters here: controls, markup brackets, GitHub's separators, bidi, wide characters.
+hostile_text = st.text(st.one_of(st.sampled_from("\x1b\x07\r\n\t\x00\x7f\x9b\u202e\u2066\u2028[]/%:,=@中"),
+                                 st.characters()), max_size=40)
+
+
+@given(path=hostile_text, message=hostile_text, line=hostile_text, column=st.integers(1, 50))
+def test_every_format_of_any_diagnostic_is_inert(path: str, message: str, line: str, column: int) -> None:
+    d = make("unknown-name", message or "m", Span(0, 1, 1, column, 1, column + 3), path=path or "p", hint=f"h{message}")
+    shown = human(d, line)
+    assert not ACTIVE.search(shown.replace("\n", "")) and len(shown.split("\n")) == 4
+    annotation = github(d)
+    assert "\n" not in annotation and "\r" not in annotation and annotation.count("::") == 2
+    assert not ACTIVE.search(annotation)
+    text = as_json([path], [d])
+    assert json.loads(text) == {"files": [path], "diagnostics": [d.to_dict()]}
+    assert not ACTIVE.search(text.replace("\n", ""))
+
+
+@given(scene=hostile_text, detail=hostile_text)
+def test_the_live_table_takes_any_scene_name_and_message(scene: str, detail: str) -> None:
+    screen = Terminal()
+    display = RichDisplay(screen)
+    display.begin([Plan(scene, "submit")])
+    display.update(scene, "running", detail)
+    display._live.refresh()
+    display.finish(SceneResult(scene, "failed", detail))
+    display.close()
+    assert not ACTIVE.search(data_characters(screen.getvalue()).replace("\n", ""))
