@@ -9,18 +9,6 @@ from pathlib import Path
 
 from . import __version__
 
-
-def visible(text: str) -> str:
-    from .report import visible as escape
-
-    return escape(text)
-
-
-def json_safe(text: str) -> str:
-    from .report import json_safe as escape
-
-    return escape(text)
-
 __all__ = ["main", "EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
 
 EXIT_OK = 0        # nothing wrong (warnings allowed)
@@ -114,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_BROKEN_PIPE
+    except OSError as error:
+        # A path the system cannot use (a name over 255 bytes, a loop of links, an I/O error) that no
+        # command turned into a message of its own: still a message, not a traceback.
+        from .report import visible
+
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"scenec: {visible(where + (error.strerror or str(error)))}", file=sys.stderr)
+        return EXIT_ERRORS
 
 
 def _run(argv: list[str]) -> int:
@@ -167,6 +163,7 @@ def print_diagnostics(diagnostics, fmt: str, files: list[str], stream) -> None:
 def run_check(args) -> int:
     from .api import check_file
     from .diagnostics import has_errors
+    from .report import visible
 
     files, missing = collect(args.paths)
     if missing:
@@ -181,6 +178,7 @@ def run_check(args) -> int:
 
 def run_compile(args) -> int:
     from .api import compile_file
+    from .report import json_safe, visible
 
     if not args.file.is_file():
         print(f"scenec compile: no such file: {visible(str(args.file))}", file=sys.stderr)
@@ -213,6 +211,7 @@ def run_compile(args) -> int:
 def explain(result) -> str:
     """The cast table (name, kind, media index, identifier, voice) and the prompt."""
     from .emit import cast_table
+    from .report import visible
 
     rows = cast_table(result.scene)
     headers = ("NAME", "KIND", "INDEX", "IDENTIFIER", "SOURCE", "VOICE")

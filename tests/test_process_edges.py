@@ -182,3 +182,18 @@ def test_help_and_check_work_on_odd_terminals(env: dict[str, str], monkeypatch, 
     assert "--format" in capsys.readouterr().out
     assert main(["check", str(ALLEY)]) == EXIT_OK
     assert "1 file checked" in capsys.readouterr().out
+
+
+# --- paths the system cannot use ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["check", "{long}"], ["check", "--format", "json", "{long}"], ["compile", "{long}"],
+                                  ["compile", str(ALLEY), "-o", "{long}"], ["render", "{long}"], ["cost", "{long}"],
+                                  ["status", "{long}"], ["cancel", "{long}"]])
+def test_a_name_over_255_bytes_is_a_message_for_every_command(args, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-test-not-a-key")
+    monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", "http://127.0.0.1:9/api/v1")  # nothing is sent: the path fails first
+    long = str(tmp_path / ("\x1b" + "a" * 300 + ".scene"))
+    code = main([a.format(long=long) for a in args])
+    err = capsys.readouterr().err
+    assert code in (EXIT_ERRORS, 2) and "too long" in err and "\x1b" not in err, err
