@@ -13,6 +13,7 @@ from .perf import gc_paused
 __all__ = ["check", "check_media", "check_prompt_length"]
 
 DATA_URI = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),(.*)$", re.DOTALL)
+URL_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")  # user:pass@host:port
 MEDIA_NOUN = {"image": "image", "video": "video", "voice": "voice", "first frame": "image"}
 
 
@@ -225,6 +226,10 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
         return [make(code, f"{owner}: {message}", source.span, path=path, **extra)]
 
     if source.scheme in ("http", "https"):
+        authority = URL_AUTHORITY.match(source.text)
+        if authority and "@" in authority.group(1):
+            return report("url-credentials", "the URL carries a user name or password (user:pass@); the service "
+                          "and scenec's check would send it to the host: host the file where no login is needed")
         return []
     if source.scheme == "data":
         if role in ("video", "voice"):

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from . import __version__
 
-__all__ = ["main", "EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE"]
+__all__ = ["main", "EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
 
 EXIT_OK = 0        # nothing wrong (warnings allowed)
-EXIT_ERRORS = 1    # the scenes have errors, or a render failed
+EXIT_ERRORS = 1    # the scenes have errors, a render failed, or an output could not be written
 EXIT_USAGE = 2     # the command line itself is wrong (unknown option, missing path)
+EXIT_INTERRUPTED = 130   # Ctrl-C (128 + SIGINT, as a shell reports it)
+EXIT_BROKEN_PIPE = 141   # standard output closed early, as by `| head` (128 + SIGPIPE)
 
 
 RENDER_COMMANDS = ("render", "status", "cancel", "cost")  # registered by compiler.render.commands
@@ -29,22 +31,26 @@ class Formatter(argparse.HelpFormatter):
 
 
 def terminal_width() -> int:
-    """COLUMNS, else the terminal's width, else 80: what shutil.get_terminal_size() answers."""
+    """COLUMNS, else the terminal's width, else 80 (what shutil.get_terminal_size() answers), at least 20:
+    a width of 0 or less (a serial console, a pseudo-terminal nobody sized) would break help wrapping."""
     try:
-        return int(os.environ["COLUMNS"])
+        width = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
-    except (AttributeError, ValueError, OSError):
-        return 80
+        width = 0
+    if width <= 0:
+        try:
+            width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            width = 0
+    return max(width, 20) if width > 0 else 80
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with `only`, just that command's sub-parser (start-up: check runs on every save)."""
     parser = argparse.ArgumentParser(
         prog="scenec", formatter_class=Formatter, description="Compile screenplay-style .scene files into Wan reference-to-video (wan2.7-r2v) requests.",
-        epilog="exit codes: 0 clean, 1 errors found, 2 usage error.  Docs: docs/language.md, docs/diagnostics.md")
+        epilog="exit codes: 0 clean, 1 errors found (or an output not written), 2 usage error, 130 interrupted, "
+               "141 output closed early.  Docs: docs/language.md, docs/diagnostics.md")
     parser.add_argument("--version", action="version", version=f"scenec {__version__}")
     # prog given: argparse would otherwise build a HelpFormatter (and import shutil) to work it out.
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="scenec")
@@ -72,7 +78,9 @@ def add_compile(commands) -> None:
                                    formatter_class=Formatter,
                                    description="Compile a .scene file into the wan2.7-r2v request body.")
     compile_.add_argument("file", type=Path, metavar="FILE")
-    compile_.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the JSON here (atomically)")
+    compile_.add_argument("-o", "--output", type=Path, metavar="FILE",
+                          help="write the JSON here: a file is replaced atomically, a symlink's target is written, "
+                               "a device or named pipe (/dev/stdout, a FIFO) is written through, never replaced")
     compile_.add_argument("--explain", action="store_true", help="print the cast table and prompt beside the payload")
     compile_.add_argument("--format", choices=("human", "json", "github"), default="human",
                           help="how to print diagnostics (on standard error)")
@@ -87,7 +95,24 @@ def add_render_commands(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    """Run one command; its exit code. Ctrl-C and a closed output end quietly, never with a traceback."""
+    try:
+        return _run(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_BROKEN_PIPE
+    except OSError as error:
+        # A path the system cannot use (a name over 255 bytes, a loop of links, an I/O error) that no
+        # command turned into a message of its own: still a message, not a traceback.
+        from .report import visible
+
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"scenec: {visible(where + (error.strerror or str(error)))}", file=sys.stderr)
+        return EXIT_ERRORS
+
+
+def _run(argv: list[str]) -> int:
     first = argv[0] if argv else None
     known = ("check", "compile") + RENDER_COMMANDS
     parser = build_parser(only=first if first in known else None)
@@ -185,11 +210,12 @@ def print_diagnostics(diagnostics, fmt: str, files: list[str], stream) -> None:
 def run_check(args) -> int:
     from .api import check_file
     from .diagnostics import has_errors
+    from .report import visible
 
     refused: list[tuple[Path, Path]] = []
     files, missing = collect(args.paths, refused)
     if missing:
-        print(f"scenec check: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"scenec check: no such file or folder: {visible(', '.join(missing))}", file=sys.stderr)
         return EXIT_USAGE
     diagnostics = [not_followed(link, target) for link, target in refused]
     for path in files:
@@ -209,9 +235,10 @@ def not_followed(link: Path, target: Path):
 
 def run_compile(args) -> int:
     from .api import compile_file
+    from .report import json_safe, visible
 
     if _path_kind(args.file) == "missing":
-        print(f"scenec compile: no such file: {args.file}", file=sys.stderr)
+        print(f"scenec compile: no such file: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE
     result = compile_file(args.file)
     if result.diagnostics:
@@ -223,12 +250,18 @@ def run_compile(args) -> int:
     text = to_json(result.payload) + "\n"
     if args.explain:
         print(explain(result), file=sys.stdout if args.output else sys.stderr)
-    if args.output:
-        from .fs import write_atomic
+    if not args.output:
+        # The same JSON value, with the characters a terminal would act on escaped.
+        sys.stdout.write(json_safe(text))
+        return EXIT_OK
+    from .fs import write_atomic
 
+    try:
+        sys.stdout.flush()  # --explain's text first, when -o is /dev/stdout
         write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
+    except OSError as error:
+        print(f"scenec compile: cannot write {visible(str(args.output))}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_ERRORS
     return EXIT_OK
 
 
@@ -236,12 +269,14 @@ def explain(result) -> str:
     """The cast table (name, kind, media index, identifier, voice) and the prompt."""
     from .emit import cast_table
     from .limits import LIMITS
+    from .report import visible
 
     rows = cast_table(result.scene)
     headers = ("NAME", "KIND", "INDEX", "IDENTIFIER", "SOURCE", "VOICE")
-    table = [headers] + [(r["name"], r["kind"], str(r["index"]), r["identifier"], r["source"][:48], r["voice"] or "-")
-                         for r in rows]
+    table = [headers] + [tuple(visible(str(cell)) for cell in (r["name"], r["kind"], r["index"], r["identifier"],
+                                                                 r["source"][:48], r["voice"] or "-")) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
     length = f"PROMPT ({len(result.prompt)} of {LIMITS['prompt_chars']} characters)"
-    return "\n".join(lines + ["", length, result.prompt, ""])
+    prompt = [visible(line) for line in result.prompt.split("\n")]
+    return "\n".join(lines + ["", length, *prompt, ""])

@@ -126,6 +126,10 @@ CODES: dict[str, Code] = _codes(
      "Use data:{MIME};base64,{data} with image/jpeg, image/png, image/bmp or image/webp, matching the content."),
     ("constraints", "url-scheme", ERROR, "A URL that is not http(s).",
      "Remote media must be http:// or https:// URLs; local files are written as paths."),
+    ("constraints", "url-credentials", ERROR, "A URL with a user name or password in it.",
+     "A URL such as https://user:pass@host/a.jpg would hand the login to the service and to every host it is "
+     "fetched from; scenec refuses it (and its URL check never sends credentials). Host the file where no "
+     "login is needed."),
     ("constraints", "ratio-with-first-frame", WARNING, "RATIO given together with a first frame.",
      "With a first frame the service ignores ratio: the video takes the first frame's aspect."),
     ("constraints", "duration-out-of-range", ERROR, "DURATION outside what the model allows.",

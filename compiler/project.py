@@ -59,6 +59,14 @@ class Project:
         self._load()
         return self._errors or []
 
+    def section(self, name: str) -> dict:
+        """The [name] table of scenec.toml; {} when there is none or the file cannot be read (reported elsewhere)."""
+        if self.config is None:
+            return {}
+        data = read_config(self.config)[0] or {}
+        table = data.get(name, {})
+        return table if isinstance(table, dict) else {}
+
     def _load(self) -> None:
         """Read [media] allow / allow_anywhere from scenec.toml (once per project)."""
         if self._allowed is not None:

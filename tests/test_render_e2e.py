@@ -390,6 +390,10 @@ def test_remote_media_is_reached_before_submitting(server, media_host, tmp_path,
     bad = ALLEY.replace("LEO (the boy): image media/boy.jpg", f"LEO (the boy): image {media_host}/gone.jpg")
     assert good != ALLEY and bad != ALLEY
     root = project(tmp_path, {"good.scene": good, "bad.scene": bad})
+    code, out, _ = scenec(capsys, "render", str(root / "good.scene"))
+    assert code == EXIT_ERRORS and "loopback" in out and server.submissions == []  # refused unless allowed:
+    with (root / "scenec.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[network]\nallow_hosts = ["127.0.0.1"]\n')
     code, out, _ = scenec(capsys, "render", str(root / "bad.scene"))
     assert code == EXIT_ERRORS and "gone.jpg cannot be reached (HTTP 404)" in out
     assert server.submissions == []

@@ -3,6 +3,9 @@
 Run: python tools/demo_render.py [SCENE]  (part of `make demo`).  No key, no network: the server is
 tests/fakescope on 127.0.0.1, and `scenec render` runs as a user would run it, in a subprocess.
 It renders twice to show that the second run pays nothing.
+The example scenes use local media only, so the remote media check asks nothing; a scene with media
+URLs on the test server's loopback address would need `[network] allow_hosts = ["127.0.0.1"]` in the
+project's scenec.toml (the endpoint itself, --base-url, is the user's choice and is not checked).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from compiler.report import json_safe, visible  # text from scenes, journals and the service, shown as text
+
 __all__ = ["register", "COMMANDS"]
 
 COMMANDS = ("render", "cost", "status", "cancel")
@@ -128,7 +130,7 @@ def _scene_files(command: str, paths: list[Path]) -> list[Path] | None:
 
     files, missing = collect(paths)
     if missing:
-        print(f"scenec {command}: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"scenec {command}: no such file or folder: {visible(', '.join(missing))}", file=sys.stderr)
         return None
     if not files:
         print(f"scenec {command}: no .scene files found", file=sys.stderr)
@@ -187,7 +189,7 @@ def run_render(args: argparse.Namespace) -> int:
             finally:
                 display.close()
     except runner.ProjectBusy as busy:
-        print(f"scenec render: {busy}", file=sys.stderr)
+        print(f"scenec render: {visible(str(busy))}", file=sys.stderr)
         return EXIT_ERRORS
     except KeyboardInterrupt:
         # A second Ctrl-C while workers wind down: the journal already holds every task.
@@ -211,7 +213,7 @@ def _within_budget(plans, budget: float | None, stream) -> bool:
 
     submitting = [p for p in plans if p.action == "submit" and p.job is not None]
     for p in submitting:
-        print(f"{p.scene}: {p.job.cost.text()}", file=stream, flush=True)
+        print(visible(f"{p.scene}: {p.job.cost.text()}"), file=stream, flush=True)
     # Identical scenes (same identity) are submitted once and copied: count each identity once.
     paying = list({p.job.identity: p for p in submitting}.values())
     if budget is None or not paying:
@@ -257,7 +259,7 @@ def run_cost(args: argparse.Namespace) -> int:
             continue
         lines.append((str(path), runner.scene_cost(compiled.scene, region)))
     for scene, line in lines:
-        print(json.dumps({"scene": scene, **line.to_dict()}) if args.json else f"{scene}: {line.text()}")
+        print(json_safe(json.dumps({"scene": scene, **line.to_dict()})) if args.json else visible(f"{scene}: {line.text()}"))
     fits, total = check_budget([line.estimate for _, line in lines], args.budget or 0.0)
     if not args.json and len(lines) > 1:
         seconds = sum(line.estimate.billable_seconds for _, line in lines)
@@ -270,13 +272,25 @@ def run_cost(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed or over else EXIT_OK
 
 
+def _unusable_path(path: Path) -> str | None:
+    """Why a path given on the command line cannot be used ("no such file or folder", "file name too long"), or None."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "no such file or folder"
+    except OSError as error:  # a name over 255 bytes, a link loop: said, never a traceback
+        return (error.strerror or type(error).__name__).lower()
+    return None
+
+
 def run_status(args: argparse.Namespace) -> int:
     from compiler.cli import EXIT_OK, EXIT_USAGE
     from compiler.render import runner
     from compiler.render.progress import status_json, status_lines
 
-    if not os.path.exists(args.path):  # os.path: a name too long is 'no such path', not a traceback
-        print(f"scenec status: no such file or folder: {args.path}", file=sys.stderr)
+    problem = _unusable_path(args.path)
+    if problem:
+        print(f"scenec status: {problem}: {visible(str(args.path))}", file=sys.stderr)
         return EXIT_USAGE
     root = runner.find_root(args.path)
     scene = runner.scene_key(args.path, root) if os.path.isfile(args.path) else None
@@ -285,7 +299,7 @@ def run_status(args: argparse.Namespace) -> int:
         newest = {r.scene: r for r in rows}
         rows = sorted(newest.values(), key=lambda r: r.id)
     if not rows:
-        print(f"no renders journaled in {root}", file=sys.stderr if args.json else sys.stdout)
+        print(f"no renders journaled in {visible(str(root))}", file=sys.stderr if args.json else sys.stdout)
         return EXIT_OK
     print("\n".join(status_json(rows) if args.json else status_lines(rows)))
     return EXIT_OK
@@ -295,8 +309,9 @@ def run_cancel(args: argparse.Namespace) -> int:
     from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
     from compiler.render import runner
 
-    if not os.path.isfile(args.file):
-        print(f"scenec cancel: no such file: {args.file}", file=sys.stderr)
+    problem = _unusable_path(args.file) or (None if os.path.isfile(args.file) else "not a file")
+    if problem:
+        print(f"scenec cancel: {problem}: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE
     key = _api_key("cancel")
     base_url = _base_url("cancel", args) if key else None
@@ -305,5 +320,5 @@ def run_cancel(args: argparse.Namespace) -> int:
     _quiet_logs(False)
     results = runner.cancel_scene(args.file, api_key=key, base_url=base_url)
     for result in results:
-        print(f"{result.scene}: {result.message}", file=sys.stdout if result.ok else sys.stderr)
+        print(visible(f"{result.scene}: {result.message}"), file=sys.stdout if result.ok else sys.stderr)
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS

@@ -1,4 +1,8 @@
-"""How a render batch reports itself: a live rich table on a terminal, plain lines otherwise, or JSON lines."""
+"""How a render batch reports itself: a live rich table on a terminal, plain lines otherwise, or JSON lines.
+
+Scene names, task ids and the service's messages are shown as text: rich markup is never parsed from
+them, and control characters are made visible (compiler.report.visible) before they reach a terminal.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
+
+from compiler.report import json_safe, visible
 
 if TYPE_CHECKING:
     from compiler.render.runner import Plan, SceneResult
@@ -86,7 +92,7 @@ class PlainDisplay:
         self._t0 = time.monotonic()
 
     def _print(self, text: str) -> None:
-        print(f"[{time.monotonic() - self._t0:6.1f}s] {text}", file=self._out, flush=True)
+        print(f"[{time.monotonic() - self._t0:6.1f}s] {visible(text)}", file=self._out, flush=True)
 
     def begin(self, plans: Sequence[Plan]) -> None:
         with self._board.lock:
@@ -97,7 +103,7 @@ class PlainDisplay:
 
     def note(self, text: str) -> None:
         with self._board.lock:
-            print(text, file=self._out, flush=True)
+            print(visible(text), file=self._out, flush=True)
 
     def update(self, scene: str, state: str, detail: str = "") -> None:
         with self._board.lock:
@@ -128,14 +134,14 @@ class JsonDisplay:
 
     def note(self, text: str) -> None:
         with self._lock:
-            print(text, file=self._err, flush=True)
+            print(visible(text), file=self._err, flush=True)
 
     def update(self, scene: str, state: str, detail: str = "") -> None:
         pass
 
     def finish(self, result: SceneResult) -> None:
         with self._lock:
-            print(json.dumps(result.to_json(), ensure_ascii=False), file=self._out, flush=True)
+            print(json_safe(json.dumps(result.to_json(), ensure_ascii=False)), file=self._out, flush=True)
 
     def close(self) -> None:
         pass
@@ -149,12 +155,16 @@ class RichDisplay:
         from rich.live import Live
 
         self._console = Console(file=stream)
+        if self._console.width < 20:
+            # A terminal that reports 0 columns (or COLUMNS=0) would get every line cut to nothing.
+            self._console = Console(file=stream, width=80)
         self._board = _Board()
         self._live = Live(console=self._console, refresh_per_second=4, get_renderable=self._table, transient=False)
         self._started = False
 
     def _table(self) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, pad_edge=False, expand=False)
         for column in ("SCENE", "STATE", "ELAPSED", "DETAIL"):
@@ -162,14 +172,17 @@ class RichDisplay:
         now = time.monotonic()
         with self._board.lock:
             for row in self._board.rows.values():
-                table.add_row(row.scene, self._state(row), f"{row.elapsed(now):.0f}s", row.detail[:80])
+                # Text cells: a "[/]" or "[bold]" in a scene name or a server message is text, not markup.
+                table.add_row(Text(visible(row.scene)), self._state(row), f"{row.elapsed(now):.0f}s",
+                              Text(visible(row.detail[:80])))
         return table
 
-    def _state(self, row: _Row) -> str:
+    def _state(self, row: _Row) -> Any:
+        from rich.text import Text
+
         if row.state == "queued":
-            return f"queued #{self._board.queue_position(row.scene)}"
-        style = _DONE_STYLE.get(row.state)
-        return f"[{style}]{row.state}[/{style}]" if style else row.state
+            return Text(f"queued #{self._board.queue_position(row.scene)}")
+        return Text(visible(row.state), style=_DONE_STYLE.get(row.state, ""))
 
     def begin(self, plans: Sequence[Plan]) -> None:
         with self._board.lock:
@@ -178,7 +191,7 @@ class RichDisplay:
         self._started = True
 
     def note(self, text: str) -> None:
-        self._console.print(text, markup=False, highlight=False)
+        self._console.print(visible(text), markup=False, highlight=False)
 
     def update(self, scene: str, state: str, detail: str = "") -> None:
         with self._board.lock:
@@ -187,7 +200,8 @@ class RichDisplay:
     def finish(self, result: SceneResult) -> None:
         with self._board.lock:
             self._board.finish(result)
-        self._console.print(f"{result.scene}: {result.outcome}: {result.message}", markup=False, highlight=False)
+        self._console.print(visible(f"{result.scene}: {result.outcome}: {result.message}"), markup=False,
+                            highlight=False)
 
     def close(self) -> None:
         if self._started:
@@ -211,8 +225,8 @@ def status_lines(rows: Sequence[Any], now: float | None = None) -> list[str]:
     table = [("ID", "SCENE", "STATE", "TASK", "UPDATED", "OUTPUT / DETAIL")]
     for r in rows:
         detail = r.output_path if r.state == "DOWNLOADED" else " ".join(x for x in (r.code, r.message) if x)
-        table.append((str(r.id), r.scene, r.state, r.task_id or "-", _age(max(0.0, at - r.updated_at)),
-                      (detail or "")[:100]))
+        cells = (str(r.id), r.scene, r.state, r.task_id or "-", _age(max(0.0, at - r.updated_at)), (detail or "")[:100])
+        table.append(tuple(visible(str(cell)) for cell in cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
 
@@ -221,4 +235,5 @@ def status_json(rows: Sequence[Any]) -> list[str]:
     """One JSON object per row; the signed video URL is left out (it grants access to the video)."""
     keep = ("id", "scene", "state", "task_id", "request_id", "output_path", "output_bytes", "code", "message",
             "created_at", "submitted_at", "finished_at", "downloaded_at", "updated_at", "url_expires_at")
-    return [json.dumps({**{k: getattr(r, k) for k in keep}, "usage": r.usage}, ensure_ascii=False) for r in rows]
+    return [json_safe(json.dumps({**{k: getattr(r, k) for k in keep}, "usage": r.usage}, ensure_ascii=False))
+            for r in rows]

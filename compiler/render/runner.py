@@ -40,6 +40,7 @@ from compiler.render.errors import (
 )
 from compiler.render.journal import Journal, Render, decide
 from compiler.render.upload import Uploader, sha256_file
+from compiler.render.urlcheck import check_remote
 
 __all__ = [
     "INLINE_IMAGE_MAX_BYTES", "DEFAULT_TIMEOUT_S", "RenderOptions", "LocalMedia", "Identity", "CostLine", "Job",
@@ -727,48 +728,12 @@ def _materialize(ctx: _Context, journal: Journal, job: Job) -> dict[str, Any]:
     return materialize(job.payload, job.media, upload)
 
 
-def remote_urls(payload: Mapping[str, Any]) -> list[str]:
-    """The http(s) media and voice URLs of a compiled payload, in media order."""
-    found = []
-    for entry in payload.get("input", {}).get("media", []):
-        for key in ("url", "reference_voice"):
-            value = entry.get(key)
-            if isinstance(value, str) and value.startswith(("http://", "https://")) and value not in found:
-                found.append(value)
-    return found
-
-
-def check_reachable(http: httpx.Client, url: str, timeout: float = 15.0) -> str | None:
-    """Why a remote medium cannot be fetched, or None when it can (HEAD, else the first byte by GET).
-
-    The service would fail the task on an unreachable URL; finding out first costs one request
-    and sends no credentials (the request carries no Authorization header).
-    """
-    try:
-        response = http.head(url, follow_redirects=True, timeout=timeout)
-        if response.status_code in (403, 405, 501):  # some hosts refuse HEAD but serve GET
-            with http.stream("GET", url, headers={"Range": "bytes=0-0"}, follow_redirects=True,
-                             timeout=timeout) as streamed:
-                response = streamed
-    except httpx.HTTPError as error:
-        return f"{type(error).__name__}"
-    return None if response.status_code < 400 else f"HTTP {response.status_code}"
-
-
-def _check_remote(ctx: _Context, job: Job) -> None:
-    if not ctx.options.check_urls:
-        return
-    for url in remote_urls(job.payload):
-        ctx.display.update(job.scene, "checking", url)
-        problem = check_reachable(ctx.http, url)
-        if problem:
-            raise MediaError(f"{url} cannot be reached ({problem}); nothing was submitted "
-                             "(--no-url-check skips this check)")
-
-
 def _submit(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> None:
     attempt.phase = "media"
-    _check_remote(ctx, job)
+    if ctx.options.check_urls:
+        problem = check_remote(job.payload, job.project_root, lambda url: ctx.display.update(job.scene, "checking", url))
+        if problem:
+            raise MediaError(problem)
     body = _materialize(ctx, journal, job)
     attempt.phase = "submit"
     ctx.display.update(job.scene, "submitting")
