@@ -792,3 +792,13 @@ def test_upload_forget_drops_only_the_named_urls(j: Journal, clock: FakeClock) -
     j.upload_remember("b", "oss://dir/b.mp4", clock.now + 100)
     assert j.upload_forget(["oss://dir/a.mp4", "oss://dir/zzz"]) == 1
     assert (j.upload_lookup("a"), j.upload_lookup("b")) == (None, "oss://dir/b.mp4")
+
+
+def test_a_task_id_belongs_to_one_row(j: Journal, clock: FakeClock) -> None:
+    from compiler.render.journal import TaskHeld
+
+    first, second = row_in(j, "UNKNOWN_SUBMIT", clock), row_in(j, "UNKNOWN_SUBMIT", clock)
+    j.adopt(first, "task-x", "found")
+    with pytest.raises(TaskHeld):
+        j.adopt(second, "task-x", "found")
+    assert j.get(second).state == "UNKNOWN_SUBMIT"

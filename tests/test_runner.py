@@ -175,7 +175,7 @@ def test_plan_job_decisions(proj: Path) -> None:
     with Journal.open(job.journal_path) as journal:
         assert plan_job(journal, job, force=False).action == "submit"
         rid = journal.prepare(job.key, job.identity.payload_sha256, "{}", job.identity.media_sha256)
-        assert plan_job(journal, job, force=False).action == "blocked_unknown"
+        assert plan_job(journal, job, force=False).action == "reconcile"
         assert plan_job(journal, job, force=True).action == "submit"
         journal.mark_submitted(rid, "task-1", "rq-1")
         assert plan_job(journal, job, force=True).action == "resume_poll"  # never abandon a paid task

@@ -99,6 +99,15 @@ class IllegalTransition(Exception):
         self.target = target
 
 
+class TaskHeld(Exception):
+    """A task id another journal row already follows: adopting it twice would share one paid video."""
+
+    def __init__(self, task_id: str, rid: int) -> None:
+        super().__init__(f"task {task_id} already belongs to render #{rid}")
+        self.task_id = task_id
+        self.rid = rid
+
+
 @dataclass(frozen=True)
 class Render:
     """One row of the journal: one submission attempt of one scene."""
@@ -394,6 +403,12 @@ class Journal:
             current = row[0]
             if target not in TRANSITIONS[current]:
                 raise IllegalTransition(rid, current, target)
+            task_id = changes.get("task_id")
+            if task_id is not None:
+                # Checked inside the write lock: two rows never follow (and download, and sidecar) one task.
+                holder = conn.execute("SELECT id FROM renders WHERE task_id = ? AND id != ?", (task_id, rid)).fetchone()
+                if holder is not None:
+                    raise TaskHeld(str(task_id), holder[0])
             values = {"state": target, "updated_at": now, **changes}
             assignments = ", ".join(f"{name} = ?" for name in values)
             conn.execute(
