@@ -25,6 +25,8 @@ __all__ = ["video_problem", "FreshUrl", "fresh_url", "download_verified", "Downl
 
 # How many fresh URLs one run asks for before leaving the download to the next run.
 FRESH_URL_ATTEMPTS = 3
+# Before asking again, a lagging service gets this long times the attempt number (at most 5 s).
+FRESH_URL_PAUSE_S = 2.0
 URL_TTL_S = 24 * 3600.0
 TASK_LIFE_S = 24 * 3600.0
 _BOX_HEADER = struct.Struct(">I4s")
@@ -118,7 +120,7 @@ def download_verified(client: DashScopeClient, journal: Journal, row: Render, de
         else:
             problems.append("no video URL")
         if attempt:
-            sleep(min(2.0 * attempt, 5.0))  # give a lagging service a moment before asking again
+            sleep(min(FRESH_URL_PAUSE_S * attempt, 5.0))  # give a lagging service a moment before asking again
         fresh = fresh_url(client, journal, journal.get(row.id), now())
         url = fresh.url
         if fresh.why:

@@ -61,6 +61,8 @@ DEFAULT_TIMEOUT_S = 30 * 60.0
 # SUCCEEDED errs late on purpose: a stale guess costs one failed download, an early one
 # would re-render (and pay) a video we could still fetch.
 URL_TTL_S = 24 * 3600.0
+# A SUCCEEDED answer without a video URL is asked again after 1, 2, 3 times this long.
+NO_URL_PAUSE_S = 1.0
 JOURNAL_FILE = Path(".scenec") / "journal.sqlite3"
 LOCK_FILE = Path(".scenec") / "render.lock"
 RENDERS_DIR = "renders"
@@ -174,6 +176,7 @@ class Plan:
     previous: Render | None = None
     diagnostics: tuple[Any, ...] = ()
     problem: str | None = None
+    adopt: str | None = None     # action "adopt": the task to follow (--adopt, or a sidecar's whose video went)
 
 
 @dataclass
@@ -477,8 +480,10 @@ def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = Non
         action = decide(reusable, force=force, output_exists=_output_intact(reusable, job.project_root), now=at)
         return Plan(job.scene, action, job, reusable)
     restored = None if force else _restore_from_sidecar(journal, job)
-    if restored is not None:
+    if isinstance(restored, Render):
         return Plan(job.scene, "skip", job, restored)
+    if isinstance(restored, str):
+        return Plan(job.scene, "adopt", job, None, adopt=restored)
     newest = _newest_of(journal, ident)
     if newest is not None and newest.state == jr.SUCCEEDED and not newest.url_valid(at):
         # decide(): "the caller first records EXPIRED on the row".
@@ -497,7 +502,7 @@ def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = Non
 def _plan_adopt(job: Job, reusable: Render | None, task_id: str) -> Plan:
     """--adopt TASK_ID: only for a scene whose submit is unknown (or not journaled at all)."""
     if reusable is None or reusable.state in jr.UNRESOLVED:
-        return Plan(job.scene, "adopt", job, reusable)
+        return Plan(job.scene, "adopt", job, reusable, adopt=task_id)
     return Plan(job.scene, "invalid", job, reusable,
                 problem=f"--adopt {task_id}: render #{reusable.id} of this scene is {reusable.state}"
                         f"{f' (task {reusable.task_id})' if reusable.task_id else ''}, not an unknown submit; "
@@ -513,22 +518,26 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _restore_from_sidecar(journal: Journal, job: Job) -> Render | None:
+def _restore_from_sidecar(journal: Journal, job: Job) -> Render | str | None:
     """The video on disk is part of the journal: a sidecar naming this identity beside its intact video
-    is a paid render, recorded again (e.g. after `.scenec/` was deleted) instead of paid again."""
+    is a paid render, recorded again (e.g. after `.scenec/` was deleted) instead of paid again. Without
+    its video, the sidecar's task id (unknown to the journal) is returned: adopting it fetches the video
+    again while the task lives (24 h), and says so when it does not, never paying again."""
     sidecar = read_sidecar(job.sidecar)
     ident = job.identity
     if sidecar is None or sidecar.get("payload_sha256") != ident.payload_sha256 \
             or sidecar.get("media_sha256") != ident.media_sha256:
         return None
+    task_id = sidecar.get("task_id") if isinstance(sidecar.get("task_id"), str) and sidecar.get("task_id") else None
+    known = journal.known_task_ids()
     try:
         nbytes = job.output.stat().st_size
+        intact = nbytes == sidecar.get("video_bytes") and sha256_file(job.output) == sidecar.get("video_sha256")
     except OSError:
-        return None
-    if nbytes != sidecar.get("video_bytes") or sha256_file(job.output) != sidecar.get("video_sha256"):
-        return None
-    task_id = sidecar.get("task_id") if isinstance(sidecar.get("task_id"), str) else None
-    if task_id in journal.known_task_ids():
+        nbytes, intact = 0, False
+    if not intact:
+        return task_id if task_id is not None and task_id not in known else None
+    if task_id in known:
         task_id = None  # another row follows that task: this row only records the video
     payload = sidecar.get("payload")
     rid = journal.restore_downloaded(job.key, ident.payload_sha256, ident.media_sha256,
@@ -762,7 +771,8 @@ def _act(ctx: _Context, journal: Journal, p: Plan, attempt: _Attempt) -> SceneRe
         assert p.previous is not None
         _reconcile(ctx, journal, job, p.previous, attempt)
     elif p.action == "adopt":
-        _adopt(ctx, journal, job, p.previous, attempt)
+        assert p.adopt is not None
+        _adopt(ctx, journal, job, p.previous, attempt, p.adopt)
     else:
         assert p.previous is not None
         attempt.rid, attempt.task_id = p.previous.id, p.previous.task_id
@@ -807,15 +817,18 @@ def _reconcile(ctx: _Context, journal: Journal, job: Job, row: Render, attempt: 
                      "NotFoundYet" if found.kind == "none" else "LookupFailed")
 
 
-def _adopt(ctx: _Context, journal: Journal, job: Job, row: Render | None, attempt: _Attempt) -> None:
-    """--adopt TASK_ID: check the task exists and is nobody else's, then follow it (no payment)."""
-    task_id = ctx.options.adopt
-    assert task_id is not None
+def _adopt(ctx: _Context, journal: Journal, job: Job, row: Render | None, attempt: _Attempt, task_id: str) -> None:
+    """Follow a named task (--adopt, or a sidecar's): check it exists and is nobody else's (no payment)."""
     attempt.phase = "adopt"
+    named = ctx.options.adopt == task_id
     state = ctx.client().query(task_id)
-    if state.status == "UNKNOWN":
+    if state.status == "UNKNOWN" and named:
         raise NotSettled(f"--adopt {task_id}: the service does not know this task (ids last 24 h); nothing "
                          "adopted, nothing sent", "UnknownTask")
+    if state.status == "UNKNOWN":
+        raise NotSettled(f"the video of task {task_id} (named by {_show(job.sidecar)}) is gone and the service no "
+                         "longer knows the task (ids last 24 h); it was paid for, so nothing is sent: run with "
+                         "--force to render it again (billed again)", "VideoLost")
     if task_id in journal.known_task_ids():
         holder = next(r.id for r in journal.all() if r.task_id == task_id)
         raise NotSettled(f"--adopt {task_id}: the task already belongs to render #{holder}; nothing adopted",
@@ -827,7 +840,7 @@ def _adopt(ctx: _Context, journal: Journal, job: Job, row: Render | None, attemp
                                           job.identity.media_sha256))
     attempt.rid = row.id
     try:
-        journal.adopt(row.id, task_id, "named with --adopt")
+        journal.adopt(row.id, task_id, "named with --adopt" if named else f"named by {job.sidecar.name}")
     except TaskHeld as held:
         raise NotSettled(f"--adopt {task_id}: {held}; nothing adopted", "TaskHeld") from None
     attempt.task_id = task_id
@@ -977,16 +990,16 @@ def _submit_once(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -
 
 
 def _gone_uploads(body: Mapping[str, Any], error: DashScopeError) -> list[str]:
-    """The oss:// URLs of the body a refusal says are gone (missing or expired temporary files)."""
+    """The oss:// URLs to upload again after a refusal that says one is gone (missing or expired)."""
     if not isinstance(error, InvalidParameterError):
         return []
     ours = [entry.get(name) for entry in body.get("input", {}).get("media", []) for name in ("url", "reference_voice")]
     ours = [url for url in ours if isinstance(url, str) and url.startswith("oss://")]
-    named = [url for url in ours if url in error.message]
-    if named:
-        return named
     text = error.message.lower()
-    return ours if "oss" in text and ("not exist" in text or "expired" in text) else []
+    # The service names the first missing file only; uploads made together go together, so when one
+    # is gone every oss:// URL of the body is uploaded again (it costs bandwidth, never money).
+    named = any(url in error.message for url in ours)
+    return ours if named or ("oss" in text and ("not exist" in text or "expired" in text)) else []
 
 
 def _send(ctx: _Context, body: dict[str, Any]) -> Submitted:
@@ -1043,7 +1056,7 @@ def _with_video_url(ctx: _Context, client: DashScopeClient, state: TaskState) ->
     for attempt in range(3):
         if state.video_url:
             return state
-        ctx.clock.sleep(1.0 + attempt)
+        ctx.clock.sleep(NO_URL_PAUSE_S * (1 + attempt))
         state = client.query(state.task_id)
         if state.status != "SUCCEEDED":
             break
