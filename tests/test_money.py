@@ -456,3 +456,53 @@ def test_no_sequence_of_faults_and_restarts_bills_twice(fake_servers, tmp_path, 
     run_state_machine_as_test(machine, settings=settings(
         max_examples=min(settings().max_examples, 15), stateful_step_count=8, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))
+
+
+# --- batches: one unknown submit never adopts another's task -----------------------------------------
+
+OTHER = ALLEY.replace("MAYA walks in from the deep left side", "MAYA runs in from the deep right side")
+
+
+def finished(server: FakeDashScope) -> None:
+    """Wait until every task has ended: only then does its answer show the prompt it was sent."""
+    import time
+
+    for _ in range(500):
+        if all(server.task(t)["task_status"] in ("SUCCEEDED", "FAILED", "CANCELED") for t in server.task_ids):
+            return
+        time.sleep(0.01)
+
+
+def test_two_unknown_submits_of_a_batch_each_adopt_their_own_task(server, tmp_path, capsys) -> None:
+    root = project(tmp_path, {"alley.scene": ALLEY, "other.scene": OTHER})
+    server.inject("submit", "drop_after", times=2)
+    code = main(["render", str(root)])
+    capsys.readouterr()
+    assert code == EXIT_ERRORS and len(server.billed()) == 2
+    finished(server)
+    assert main(["render", str(root)]) == EXIT_OK, capsys.readouterr().out
+    assert submits(server) == 2 and len(server.billed()) == 2
+    by_scene = {r["scene"]: r["task_id"] for r in rows(root)}
+    for scene, task_id in by_scene.items():
+        assert server.task(task_id)["body"]["input"]["prompt"] == json.loads(
+            [r for r in rows(root) if r["scene"] == scene][0]["payload_json"])["input"]["prompt"]
+        assert (root / "renders" / scene.replace(".scene", ".mp4")).read_bytes() == server.video_for(task_id)
+
+
+def test_an_unknown_submit_that_created_nothing_does_not_take_a_neighbours_task(server, tmp_path, capsys) -> None:
+    root = project(tmp_path, {"alley.scene": ALLEY, "other.scene": OTHER})
+    server.inject("submit", "internal")  # the first scene: a 500, nothing created
+    server.inject("submit", "drop_after")  # the second: created, answer lost
+    main(["render", str(root)])
+    capsys.readouterr()
+    [created] = server.task_ids
+    finished(server)
+    main(["render", str(root)])
+    out = capsys.readouterr().out
+    owners = {r["scene"]: r for r in rows(root)}
+    holder = [r for r in owners.values() if r["task_id"] == created]
+    assert len(holder) == 1 and holder[0]["state"] == "DOWNLOADED"
+    assert server.task(created)["body"]["input"]["prompt"] == json.loads(holder[0]["payload_json"])["input"]["prompt"]
+    [waiting] = [r for r in owners.values() if r["task_id"] is None]
+    assert waiting["state"] == "UNKNOWN_SUBMIT" and "no matching task yet" in out
+    assert submits(server) == 2 and len(server.billed()) == 1

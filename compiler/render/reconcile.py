@@ -8,7 +8,9 @@ The task list (`GET /tasks`), filtered by model and that window, names the tasks
 - exactly one not already followed by another journal row: adopt it (poll, download, no payment);
 - none: a just-submitted task can be missing from the list for a while, so this is never taken
   as "not submitted"; the row stays UNKNOWN_SUBMIT and the next run looks again;
-- several: the writer chooses with `scenec render SCENE --adopt TASK_ID`; scenec never guesses.
+- several: told apart by prompt once they have finished (the answer then shows it); otherwise the
+  writer chooses with `scenec render SCENE --adopt TASK_ID`; scenec never guesses. A single
+  candidate that another unknown submit of the same time could own is treated the same way.
 
 The list's field names are settled by no stored source: `client.read_task_list` reads them
 leniently. Times are China Standard Time (UTC+8) in both the filters and `submit_time`, as the
@@ -30,7 +32,7 @@ from compiler.render.errors import DashScopeError
 from compiler.render.journal import PREPARED, Render
 
 __all__ = ["Lookup", "SERVICE_UTC_OFFSET_S", "LOOKUP_MARGIN_S", "TASK_LIFE_S", "lookup_window", "service_time",
-           "parse_service_time", "find_task", "matches"]
+           "parse_service_time", "find_task", "matches", "overlaps"]
 
 SERVICE_UTC_OFFSET_S = 8 * 3600
 # Clocks differ and a request takes time to arrive: the window is widened by this much each side.
@@ -97,9 +99,22 @@ def matches(task: TaskSummary, model: str, window: tuple[float, float], known: s
     return submitted is None or window[0] <= submitted <= window[1]
 
 
-def find_task(client: DashScopeClient, row: Render, *, model: str, known: Iterable[str], now: float) -> Lookup:
-    """Look the row's submit up in the task list; never raises for what the service answers."""
+def overlaps(row: Render, other: Render, now: float) -> bool:
+    """Whether two unknown submits' windows overlap: a task in both could be either's."""
+    a, b = lookup_window(row, now), lookup_window(other, now)
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def find_task(client: DashScopeClient, row: Render, *, model: str, known: Iterable[str], now: float,
+              rivals: Iterable[Render] = ()) -> Lookup:
+    """Look the row's submit up in the task list; never raises for what the service answers.
+
+    `rivals` are the journal's other unknown submits: when one's window overlaps this row's, a
+    single candidate may be the rival's task, so it is adopted only when its prompt (shown once the
+    task has finished) is ours and no overlapping rival has the same prompt.
+    """
     window = lookup_window(row, now)
+    contested = [r for r in rivals if r.id != row.id and overlaps(row, r, now)]
     filters = {"model_name": model, "start_time": service_time(window[0]), "end_time": service_time(window[1])}
     try:
         listed = client.list_tasks(filters)
@@ -107,9 +122,15 @@ def find_task(client: DashScopeClient, row: Render, *, model: str, known: Iterab
         return Lookup("error", detail=f"the task list could not be read ({error})")
     taken = set(known)
     found = list(dict.fromkeys(t.task_id for t in listed if matches(t, model, window, taken)))
-    if len(found) > 1:
-        found = _same_prompt(client, found, _prompt(row)) or found
     span = f"{service_time(window[0])}-{service_time(window[1])} UTC+8"
+    prompt = _prompt(row)
+    if len(found) > 1 or (found and contested):
+        if prompt is not None and any(_prompt(r) == prompt for r in contested):
+            return Lookup("several", tuple(found), f"{span}; render #{contested[0].id} sent the same prompt then")
+        narrowed = _same_prompt(client, found, prompt)
+        if narrowed is None:
+            return Lookup("several", tuple(found), f"{span}; not all have finished, so their prompts are unknown")
+        found = narrowed
     if not found:
         return Lookup("none", detail=f"no {model} task submitted {span} that another render does not own")
     return Lookup("found" if len(found) == 1 else "several", tuple(found), span)
@@ -123,19 +144,22 @@ def _prompt(row: Render) -> str | None:
     return prompt if isinstance(prompt, str) else None
 
 
-def _same_prompt(client: DashScopeClient, task_ids: list[str], prompt: str | None) -> list[str]:
-    """The candidates whose answer shows our prompt (orig_prompt, present once a task ends); [] when undecided."""
+def _same_prompt(client: DashScopeClient, task_ids: list[str], prompt: str | None) -> list[str] | None:
+    """The candidates whose answer shows our prompt (orig_prompt, present once a task ends); None when undecided."""
     if prompt is None or len(task_ids) > MAX_CANDIDATES_READ:
-        return []
+        return None
     kept = []
     for task_id in task_ids:
         try:
             state = client.query(task_id)
         except DashScopeError:
-            return []
-        shown = state.raw.get("output", {}).get("orig_prompt") if isinstance(state.raw.get("output"), dict) else None
+            return None
+        output = state.raw.get("output")
+        shown = output.get("orig_prompt") if isinstance(output, dict) else None
+        if state.status in ("FAILED", "CANCELED") and shown is None:
+            continue  # not billed, and nothing to fetch: never worth adopting blind
         if shown is None:
-            return []  # one candidate cannot be told apart: let the writer choose among all
+            return None  # one candidate cannot be told apart yet
         if shown == prompt:
             kept.append(task_id)
     return kept

@@ -788,7 +788,9 @@ def _reconcile(ctx: _Context, journal: Journal, job: Job, row: Render, attempt: 
     attempt.phase, attempt.rid = "lookup", row.id
     ctx.display.update(job.scene, "looking up", f"render #{row.id}")
     model = str(job.payload.get("model"))
-    found = reconcile.find_task(ctx.client(), row, model=model, known=journal.known_task_ids(), now=time.time())
+    rivals = [r for r in journal.all() if r.state in jr.UNRESOLVED and r.id != row.id]
+    found = reconcile.find_task(ctx.client(), row, model=model, known=journal.known_task_ids(), now=time.time(),
+                                rivals=rivals)
     if found.kind == "found":
         try:
             journal.adopt(row.id, found.task_id, f"found in the task list ({found.detail})")
@@ -802,7 +804,8 @@ def _reconcile(ctx: _Context, journal: Journal, job: Job, row: Render, attempt: 
             f"{row.message or 'the process stopped around the send'})"
     if found.kind == "several":
         ids = ", ".join(found.task_ids)
-        raise NotSettled(f"{since}; the task list holds several candidates: {ids}. Not sent again; choose with "
+        raise NotSettled(f"{since}; the task list holds several candidates: {ids} ({found.detail}). Not sent "
+                         "again; the next run tells finished ones apart by their prompt, or choose now with "
                          f"`scenec render {job.scene} --adopt TASK_ID` (the DashScope console shows each task)",
                          "SeveralCandidates")
     old = time.time() - row.created_at > reconcile.TASK_LIFE_S
