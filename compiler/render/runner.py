@@ -750,7 +750,7 @@ def execute(ctx: _Context, p: Plan) -> SceneResult:
     result.elapsed = time.monotonic() - attempt.started
     result.cost = p.job.cost.to_dict()
     if row is not None:
-        result.state, result.task_id = row.state, row.task_id
+        result.state, result.task_id = row.state, row.task_id or result.task_id
         result.request_id, result.usage = result.request_id or row.request_id, row.usage
     return result
 
@@ -1133,7 +1133,9 @@ def _failure(ctx: _Context, p: Plan, attempt: _Attempt, error: Exception) -> Sce
     scene, task = p.scene, attempt.task_id
     code = getattr(error, "code", None)
     if isinstance(error, Interrupted):
-        rerun = "run the same command again to resume" if task else "run again to render it"
+        rerun = ("run the same command again to resume" if task else
+                 "run the same command again: it looks the task up again" if attempt.phase in ("lookup", "adopt")
+                 else "run again to render it")
         return SceneResult(scene, "interrupted", f"interrupted during {attempt.phase}; {rerun}")
     if isinstance(error, UnknownSubmit):
         return SceneResult(scene, "blocked", ctx.safe(f"the submit reached the service but its answer was lost "
