@@ -23,16 +23,16 @@ import calendar
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from compiler.render.client import DashScopeClient, TaskSummary
 from compiler.render.errors import DashScopeError
-from compiler.render.journal import PREPARED, Render
+from compiler.render.journal import PREPARED, UNRESOLVED, Journal, Render, TaskHeld
 
 __all__ = ["Lookup", "SERVICE_UTC_OFFSET_S", "LOOKUP_MARGIN_S", "TASK_LIFE_S", "lookup_window", "service_time",
-           "parse_service_time", "find_task", "matches", "overlaps"]
+           "parse_service_time", "find_task", "matches", "overlaps", "NotSettled", "settle", "adopt_task", "LOOKED_UP"]
 
 SERVICE_UTC_OFFSET_S = 8 * 3600
 # Clocks differ and a request takes time to arrive: the window is widened by this much each side.
@@ -163,3 +163,74 @@ def _same_prompt(client: DashScopeClient, task_ids: list[str], prompt: str | Non
         if shown == prompt:
             kept.append(task_id)
     return kept
+
+
+# --- settling a row --------------------------------------------------------------------------
+
+# Each lookup that misses re-records the row's message as "<cause>; looked up <when>: <what>".
+LOOKED_UP = "; looked up "
+
+
+class NotSettled(Exception):
+    """An unknown submit (or a named task) this run could not settle; `message` says what the next run does."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _stamp(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def settle(client: DashScopeClient, journal: Journal, row: Render, *, model: str, scene: str, now: float) -> str:
+    """Adopt the one task the row's submit created and return its id; else NotSettled, the row re-recorded."""
+    rivals = [r for r in journal.all() if r.state in UNRESOLVED and r.id != row.id]
+    found = find_task(client, row, model=model, known=journal.known_task_ids(), now=now, rivals=rivals)
+    if found.kind == "found":
+        try:
+            journal.adopt(row.id, found.task_id, f"found in the task list ({found.detail})")
+            return found.task_id
+        except TaskHeld as held:  # another scene's run adopted it a moment ago
+            found = Lookup("none", detail=str(held))
+    # The cause, without what earlier lookups appended: the message stays one line however many runs look.
+    cause = (row.message or "the process stopped around the send").split(LOOKED_UP)[0]
+    since = f"render #{row.id}: the submit of {_stamp(row.created_at)} may have created a task (its answer was " \
+            f"lost: {cause})"
+    if found.kind == "several":
+        raise NotSettled(f"{since}; the task list holds several candidates: {', '.join(found.task_ids)} "
+                         f"({found.detail}). Not sent again; the next run tells finished ones apart by their prompt, "
+                         f"or choose now with `scenec render {scene} --adopt TASK_ID` (the DashScope console shows "
+                         "each task)", "SeveralCandidates")
+    after = (" It is over 24 h old: if a task was created it is billed and its video is gone; --force renders anew "
+             "(billed)." if now - row.created_at > TASK_LIFE_S else " The next run looks again (a new task can take "
+             "a while to appear in the list); if the DashScope console shows no task, --force submits anew.")
+    what, code = ("no matching task yet", "NotFoundYet") if found.kind == "none" else ("the lookup failed",
+                                                                                       "LookupFailed")
+    journal.mark_unknown_submit(row.id, f"{cause}{LOOKED_UP}{_stamp(now)}: {what} ({found.detail})", code)
+    raise NotSettled(f"{since}; {what} ({found.detail}). Not sent again.{after}", code)
+
+
+def adopt_task(client: DashScopeClient, journal: Journal, row: Render | None, task_id: str, *, origin: str,
+               record: Callable[[], int]) -> int:
+    """Follow a named task: `origin` is "--adopt" or the sidecar that named it; `record` journals an intent when
+    `row` is None. The task must exist at the service and belong to no other row. Returns the row id."""
+    state = client.query(task_id)
+    if state.status == "UNKNOWN" and origin == "--adopt":
+        raise NotSettled(f"--adopt {task_id}: the service does not know this task (ids last 24 h); nothing adopted, "
+                         "nothing sent", "UnknownTask")
+    if state.status == "UNKNOWN":
+        raise NotSettled(f"the video of task {task_id} (named by {origin}) is gone and the service no longer knows "
+                         "the task (ids last 24 h); it was paid for, so nothing is sent: run with --force to render "
+                         "it again (billed again)", "VideoLost")
+    holder = next((r.id for r in journal.all() if r.task_id == task_id), None)
+    if holder is not None:
+        raise NotSettled(f"{origin} {task_id}: the task already belongs to render #{holder}; nothing adopted",
+                         "TaskHeld")
+    rid = row.id if row is not None else record()
+    try:
+        journal.adopt(rid, task_id, "named with --adopt" if origin == "--adopt" else f"named by {origin}")
+    except TaskHeld as held:
+        raise NotSettled(f"{origin} {task_id}: {held}; nothing adopted", "TaskHeld") from None
+    return rid

@@ -40,8 +40,9 @@ from compiler.render.errors import (
     ThrottledError,
     redact,
 )
+from compiler.render import reconcile, sidecar
 from compiler.render.fetch import DownloadPending, TaskGone, download_verified
-from compiler.render.journal import Journal, JournalError, Render, TaskHeld, decide
+from compiler.render.journal import Journal, JournalError, Render, decide
 from compiler.render.upload import Uploader, sha256_file
 
 __all__ = [
@@ -268,15 +269,6 @@ class UploadGone(Exception):
     """The service refused the submit because an uploaded object is gone; nothing was created."""
 
 
-class NotSettled(Exception):
-    """An unknown submit the task list could not settle in this run; `message` says what the next run does."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
 class TaskUnknownForNow(Exception):
     """The service answered UNKNOWN for a task inside its 24 h life; the next run polls it again."""
 
@@ -479,7 +471,7 @@ def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = Non
     if reusable is not None:
         action = decide(reusable, force=force, output_exists=_output_intact(reusable, job.project_root), now=at)
         return Plan(job.scene, action, job, reusable)
-    restored = None if force else _restore_from_sidecar(journal, job)
+    restored = None if force else sidecar.restore(journal, job)
     if isinstance(restored, Render):
         return Plan(job.scene, "skip", job, restored)
     if isinstance(restored, str):
@@ -507,44 +499,6 @@ def _plan_adopt(job: Job, reusable: Render | None, task_id: str) -> Plan:
                 problem=f"--adopt {task_id}: render #{reusable.id} of this scene is {reusable.state}"
                         f"{f' (task {reusable.task_id})' if reusable.task_id else ''}, not an unknown submit; "
                         "nothing to adopt")
-
-
-def read_sidecar(path: Path) -> dict[str, Any] | None:
-    """A video's sidecar as data, or None when it is missing or unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _restore_from_sidecar(journal: Journal, job: Job) -> Render | str | None:
-    """The video on disk is part of the journal: a sidecar naming this identity beside its intact video
-    is a paid render, recorded again (e.g. after `.scenec/` was deleted) instead of paid again. Without
-    its video, the sidecar's task id (unknown to the journal) is returned: adopting it fetches the video
-    again while the task lives (24 h), and says so when it does not, never paying again."""
-    sidecar = read_sidecar(job.sidecar)
-    ident = job.identity
-    if sidecar is None or sidecar.get("payload_sha256") != ident.payload_sha256 \
-            or sidecar.get("media_sha256") != ident.media_sha256:
-        return None
-    task_id = sidecar.get("task_id") if isinstance(sidecar.get("task_id"), str) and sidecar.get("task_id") else None
-    known = journal.known_task_ids()
-    try:
-        nbytes = job.output.stat().st_size
-        intact = nbytes == sidecar.get("video_bytes") and sha256_file(job.output) == sidecar.get("video_sha256")
-    except OSError:
-        nbytes, intact = 0, False
-    if not intact:
-        return task_id if task_id is not None and task_id not in known else None
-    if task_id in known:
-        task_id = None  # another row follows that task: this row only records the video
-    payload = sidecar.get("payload")
-    rid = journal.restore_downloaded(job.key, ident.payload_sha256, ident.media_sha256,
-                                     encode_payload(payload if isinstance(payload, dict) else {}).decode(), task_id,
-                                     sidecar.get("request_id") if isinstance(sidecar.get("request_id"), str) else None,
-                                     (_relative(job.output, job.project_root), nbytes, sidecar["video_sha256"]))
-    return journal.get(rid)
 
 
 def plan(paths: Sequence[Path], options: RenderOptions, *, secrets: tuple[str, ...] = ()) -> list[Plan]:
@@ -782,70 +736,23 @@ def _act(ctx: _Context, journal: Journal, p: Plan, attempt: _Attempt) -> SceneRe
 
 
 def _reconcile(ctx: _Context, journal: Journal, job: Job, row: Render, attempt: _Attempt) -> None:
-    """Settle an unknown submit through the task list: adopt its one task, else say what the next run does."""
-    from compiler.render import reconcile
-
+    """Settle an unknown submit through the task list (reconcile.py); NotSettled says what the next run does."""
     attempt.phase, attempt.rid = "lookup", row.id
     ctx.display.update(job.scene, "looking up", f"render #{row.id}")
-    model = str(job.payload.get("model"))
-    rivals = [r for r in journal.all() if r.state in jr.UNRESOLVED and r.id != row.id]
-    found = reconcile.find_task(ctx.client(), row, model=model, known=journal.known_task_ids(), now=time.time(),
-                                rivals=rivals)
-    if found.kind == "found":
-        try:
-            journal.adopt(row.id, found.task_id, f"found in the task list ({found.detail})")
-        except TaskHeld as held:  # another scene's run adopted it a moment ago
-            found = reconcile.Lookup("none", detail=str(held))
-        else:
-            attempt.task_id = found.task_id
-            return
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.created_at))
-    since = f"render #{row.id}: the submit of {when} may have created a task (its answer was lost: " \
-            f"{row.message or 'the process stopped around the send'})"
-    if found.kind == "several":
-        ids = ", ".join(found.task_ids)
-        raise NotSettled(f"{since}; the task list holds several candidates: {ids} ({found.detail}). Not sent "
-                         "again; the next run tells finished ones apart by their prompt, or choose now with "
-                         f"`scenec render {job.scene} --adopt TASK_ID` (the DashScope console shows each task)",
-                         "SeveralCandidates")
-    old = time.time() - row.created_at > reconcile.TASK_LIFE_S
-    after = (" It is over 24 h old: if a task was created it is billed and its video is gone; --force renders "
-             "anew (billed)." if old else " The next run looks again (a new task can take a while to appear in the "
-             "list); if the DashScope console shows no task, --force submits anew.")
-    what = "no matching task yet" if found.kind == "none" else "the lookup failed"
-    journal.mark_unknown_submit(row.id, f"{row.message or 'process stopped around the send'}; looked up "
-                                f"{time.strftime('%H:%M:%S')}: {what} ({found.detail})",
-                                "NotFoundYet" if found.kind == "none" else "LookupFailed")
-    raise NotSettled(f"{since}; {what} ({found.detail}). Not sent again.{after}",
-                     "NotFoundYet" if found.kind == "none" else "LookupFailed")
+    attempt.task_id = reconcile.settle(ctx.client(), journal, row, model=str(job.payload.get("model")),
+                                       scene=job.scene, now=time.time())
 
 
 def _adopt(ctx: _Context, journal: Journal, job: Job, row: Render | None, attempt: _Attempt, task_id: str) -> None:
-    """Follow a named task (--adopt, or a sidecar's): check it exists and is nobody else's (no payment)."""
+    """Follow a named task (--adopt, or the task of a sidecar whose video went): no payment."""
     attempt.phase = "adopt"
-    named = ctx.options.adopt == task_id
-    state = ctx.client().query(task_id)
-    if state.status == "UNKNOWN" and named:
-        raise NotSettled(f"--adopt {task_id}: the service does not know this task (ids last 24 h); nothing "
-                         "adopted, nothing sent", "UnknownTask")
-    if state.status == "UNKNOWN":
-        raise NotSettled(f"the video of task {task_id} (named by {_show(job.sidecar)}) is gone and the service no "
-                         "longer knows the task (ids last 24 h); it was paid for, so nothing is sent: run with "
-                         "--force to render it again (billed again)", "VideoLost")
-    if task_id in journal.known_task_ids():
-        holder = next(r.id for r in journal.all() if r.task_id == task_id)
-        raise NotSettled(f"--adopt {task_id}: the task already belongs to render #{holder}; nothing adopted",
-                         "TaskHeld")
-    if row is None:
-        # No journaled intent (the journal was lost): record one for the task being adopted.
-        row = journal.get(journal.prepare(job.key, job.identity.payload_sha256,
-                                          encode_payload(shorten_data_uris(job.payload)).decode(),
-                                          job.identity.media_sha256))
-    attempt.rid = row.id
-    try:
-        journal.adopt(row.id, task_id, "named with --adopt" if named else f"named by {job.sidecar.name}")
-    except TaskHeld as held:
-        raise NotSettled(f"--adopt {task_id}: {held}; nothing adopted", "TaskHeld") from None
+
+    def record() -> int:  # no journaled intent (the journal was lost): one for the task being adopted
+        return journal.prepare(job.key, job.identity.payload_sha256,
+                               encode_payload(shorten_data_uris(job.payload)).decode(), job.identity.media_sha256)
+
+    origin = "--adopt" if ctx.options.adopt == task_id else _show(job.sidecar)
+    attempt.rid = reconcile.adopt_task(ctx.client(), journal, row, task_id, origin=origin, record=record)
     attempt.task_id = task_id
 
 
@@ -1146,7 +1053,7 @@ def _failure(ctx: _Context, p: Plan, attempt: _Attempt, error: Exception) -> Sce
                            f"could not record it ({error}). Keep this id: free space, then run again: the next run "
                            f"finds it in the task list and adopts it, or run with --adopt {error.task_id}"),
                            code="TaskNotJournaled", task_id=error.task_id)
-    if isinstance(error, NotSettled):
+    if isinstance(error, reconcile.NotSettled):
         return SceneResult(scene, "blocked", ctx.safe(error.message), code=error.code)
     if isinstance(error, TaskUnknownForNow):
         return SceneResult(scene, "pending", f"the service answered UNKNOWN for task {task} several times; inside "
