@@ -802,3 +802,9 @@ def test_a_task_id_belongs_to_one_row(j: Journal, clock: FakeClock) -> None:
     with pytest.raises(TaskHeld):
         j.adopt(second, "task-x", "found")
     assert j.get(second).state == "UNKNOWN_SUBMIT"
+
+
+def test_a_journal_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / ".scenec").write_text("a file where the folder should be")
+    with pytest.raises(JournalError, match="cannot be created"):
+        Journal.open(tmp_path / ".scenec" / "journal.sqlite3")

@@ -239,7 +239,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     if path.is_dir():
         raise JournalError(f"the render journal {path} is a folder, not a file; move it aside and run again")
     if not path.exists():
-        _create(path)
+        try:
+            _create(path)
+        except OSError as error:
+            raise JournalError(f"the render journal {path} cannot be created: {error.strerror or error}") from None
     elif path.stat().st_size == 0:
         # scenec creates journals whole (see _create): an empty one was truncated, and its rows are lost.
         raise JournalError(f"the render journal {path} is empty (truncated?); scenec will not silently start a new "
@@ -262,6 +265,13 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _checkpoint(conn: sqlite3.Connection) -> None:
+    # After the COMMIT, which is durable in the -wal already: a failed checkpoint must not turn a
+    # recorded write into a reported failure (the next commit's checkpoint carries it).
+    with contextlib.suppress(sqlite3.Error):
+        _checkpoint_now(conn)
+
+
+def _checkpoint_now(conn: sqlite3.Connection) -> None:
     # The committed pages move into the main file (fsynced under synchronous=FULL). PASSIVE never
     # waits: a reader mid-statement may keep it from finishing (reported, not raised), and the
     # next commit's checkpoint then carries both. TRUNCATE/FULL cost twice as much per commit.
