@@ -393,3 +393,39 @@ def test_video_problem_accepts_only_a_whole_mp4(tmp_path: Path) -> None:
     assert video_problem(tmp_path / "good.mp4") is None
     for name in cases.keys() - {"good.mp4"}:
         assert video_problem(tmp_path / name), name
+
+
+class _ForgettingService:
+    """A client whose download is refused and whose task is no longer known."""
+
+    def __init__(self) -> None:
+        self.downloads = 0
+
+    def download(self, url, dest, verify=None):
+        from compiler.render.errors import DashScopeError
+
+        self.downloads += 1
+        raise DashScopeError("HTTP 403: the result URL has expired", code="UrlExpired")
+
+    def query(self, task_id):
+        from compiler.render.client import TaskState
+
+        return TaskState(task_id, "UNKNOWN", None, None, None, None, None, None, None, None, {})
+
+
+@pytest.mark.parametrize(("age", "expected"), [(3600.0, "DownloadPending"), (2 * 86400.0, "TaskGone")])
+def test_a_refused_download_waits_for_the_next_run_unless_the_task_is_past_its_life(tmp_path: Path, age: float,
+                                                                                      expected: str) -> None:
+    from compiler.render import fetch
+
+    clock = [10**7]
+    with Journal.open(tmp_path / ".scenec" / "journal.sqlite3", clock=lambda: clock[0]) as journal:
+        rid = journal.prepare("a.scene", "p", "{}", None)
+        journal.mark_submitted(rid, "task-1", None)
+        journal.mark_succeeded(rid, "https://v.invalid/x.mp4", clock[0] + 86400, None, {})
+        service = _ForgettingService()
+        with pytest.raises(fetch.DownloadPending if expected == "DownloadPending" else fetch.TaskGone):
+            fetch.download_verified(service, journal, journal.get(rid), tmp_path / "out.mp4",  # type: ignore[arg-type]
+                                    sleep=lambda s: None, now=lambda: clock[0] + age)
+        assert journal.get(rid).state == ("SUCCEEDED" if expected == "DownloadPending" else "EXPIRED")
+        assert not (tmp_path / "out.mp4").exists() and service.downloads >= 1

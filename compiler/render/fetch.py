@@ -102,7 +102,8 @@ def fresh_url(client: DashScopeClient, journal: Journal, row: Render, now: float
         journal.mark_fresh_url(row.id, state.video_url, now + URL_TTL_S)
         return FreshUrl(state.video_url, "")
     if state.status == "UNKNOWN" and now - (row.submitted_at or row.created_at) > TASK_LIFE_S:
-        journal.mark_failed(row.id, jr.EXPIRED, "TaskExpired", "the service no longer knows the task (kept 24 h)")
+        if row.state == jr.SUCCEEDED:  # a DOWNLOADED row keeps its record of the video it once had
+            journal.mark_failed(row.id, jr.EXPIRED, "TaskExpired", "the service no longer knows the task (kept 24 h)")
         raise TaskGone(f"task {row.task_id} is past its 24 h life: the service no longer knows it", code="TaskExpired")
     return FreshUrl(None, f"the task answers {state.status} without a video URL")
 
