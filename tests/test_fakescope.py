@@ -537,6 +537,8 @@ def call(server: FakeDashScope, client: httpx.Client, endpoint: str, ready: dict
         return client.post("/tasks/no-such-task/cancel")
     if endpoint == "policy":
         return client.get("/uploads", params={"action": "getPolicy", "model": MODEL})
+    if endpoint == "list":
+        return client.get("/tasks", params={"model_name": MODEL})
     if endpoint == "upload":
         name = f"f{len(server.uploads)}-{time.monotonic_ns()}.bin"
         return httpx.post(ready["policy"]["upload_host"], data=oss_form(ready["policy"], name), files={"file": (name, b"x")})
@@ -553,7 +555,7 @@ def ready(server, client) -> dict:
     }
 
 
-NORMAL_STATUS = {"submit": 200, "task": 200, "cancel": 400, "policy": 200, "upload": 200, "download": 200}
+NORMAL_STATUS = {"submit": 200, "task": 200, "cancel": 400, "policy": 200, "upload": 200, "download": 200, "list": 200}
 ENDPOINTS = list(NORMAL_STATUS)
 
 
