@@ -327,7 +327,7 @@ def unknown_lines(rows) -> list[str]:
             continue
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.created_at))
         why = row.message if row.state == UNKNOWN_SUBMIT and row.message else \
-            "the process stopped between recording the submit and reading its answer"
+            "its submit was recorded but no answer was (a render still running, or one that stopped around the send)"
         lines.append(f"{row.scene}: render #{row.id} unknown since {when}: {why}. The next `scenec render` looks the "
                      f"task up in the task list (or: scenec render {row.scene} --adopt TASK_ID)")
     return lines
