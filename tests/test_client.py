@@ -24,12 +24,15 @@ from compiler.render.client import (
     backoff,
     build_cancel,
     build_query,
+    build_list,
     build_submit,
+    canonical_endpoint,
     is_retry_safe,
     next_poll_interval,
     raise_for_error,
     read_submit,
     read_task,
+    read_task_list,
     resolve_base_url,
     throttle_pause,
 )
@@ -374,8 +377,7 @@ def test_is_retry_safe() -> None:
 
 @pytest.mark.parametrize(
     "first",
-    [err(429, "Throttling.RateQuota"), err(500, "InternalError"), err(503, "ServiceUnavailable"),
-     boom(httpx.ConnectError), boom(httpx.ConnectTimeout), boom(httpx.PoolTimeout)],
+    [err(429, "Throttling.RateQuota"), boom(httpx.ConnectError), boom(httpx.ConnectTimeout), boom(httpx.PoolTimeout)],
 )
 def test_submit_retries_when_safe_then_succeeds(first: Any) -> None:
     script = Script(first, first, SUBMITTED)
@@ -409,12 +411,31 @@ def test_submit_not_retried_after_send(failure: Exception) -> None:
     assert clock.sleeps == []
 
 
-@pytest.mark.parametrize("status", [502, 504])
-def test_submit_gateway_error_is_an_unknown_outcome(status: int) -> None:
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 599, 408])
+def test_submit_server_error_is_an_unknown_outcome_never_sent_again(status: int) -> None:
+    # A 5xx proves the submit reached the service, which may have created (and bill) the task.
     script = Script(httpx.Response(status, content=b"gateway"), SUBMITTED)
+    clock = FakeClock()
+    with pytest.raises(NetworkError) as info:
+        make_client(script, clock).submit(PAYLOAD)
+    assert (info.value.sent, info.value.status, len(script.requests), clock.sleeps) == (True, status, 1, [])
+
+
+def test_submit_500_with_a_vendor_code_keeps_the_code() -> None:
+    script = Script(err(500, "InternalError"), SUBMITTED)
     with pytest.raises(NetworkError) as info:
         make_client(script).submit(PAYLOAD)
-    assert (info.value.sent, info.value.status, len(script.requests)) == (True, status, 1)
+    assert info.value.code == "InternalError" and info.value.sent and len(script.requests) == 1
+
+
+@pytest.mark.parametrize("answer", [httpx.Response(200, content=b"<html>ok</html>"),
+                                    httpx.Response(200, content=b"\xff\xfe{"), jr(200, {"output": []}),
+                                    jr(200, {"output": {"task_id": None}})])
+def test_submit_undecodable_answer_is_an_unknown_outcome(answer: httpx.Response) -> None:
+    script = Script(answer, SUBMITTED)
+    with pytest.raises(NetworkError) as info:
+        make_client(script).submit(PAYLOAD)
+    assert info.value.sent and len(script.requests) == 1
 
 
 @pytest.mark.parametrize("answer", [err(400, "InvalidParameter"), err(400, "DataInspectionFailed"),
@@ -427,9 +448,9 @@ def test_client_errors_are_not_retried(answer: httpx.Response) -> None:
 
 
 def test_retries_are_bounded() -> None:
-    script = Script(err(500, "InternalError"))
+    script = Script(err(429, "Throttling"))
     clock = FakeClock()
-    with pytest.raises(ServerError):
+    with pytest.raises(ThrottledError):
         make_client(script, clock, max_retries=3).submit(PAYLOAD)
     assert len(script.requests) == 4 and len(clock.sleeps) == 3
 
@@ -528,6 +549,14 @@ def test_wait_failed_task(status: str) -> None:
     assert (error.task_id, error.task_status) == ("t-1", status)
     assert (error.code, error.request_id) == ("DataInspectionFailed", "rq-f")
     assert "output flagged" in error.message
+
+
+def test_wait_outlives_a_passing_unknown_answer() -> None:
+    # The service briefly not knowing a task (lag, a gateway) must not end a paid task.
+    unknown = jr(200, {"output": {"task_id": "t-1", "task_status": "UNKNOWN"}})
+    script = Script(task("RUNNING"), unknown, unknown, task("SUCCEEDED", video_url="https://v/x.mp4"))
+    state = make_client(script).wait("t-1", deadline=10**9)
+    assert state.status == "SUCCEEDED" and len(script.requests) == 4
 
 
 def test_wait_auth_error_raises_at_once() -> None:
@@ -675,3 +704,70 @@ def test_key_never_in_task_failures() -> None:
     with pytest.raises(TaskFailedError) as info:
         client.wait("t-1", deadline=10**9)
     assert KEY[3:] not in str(info.value) and KEY[3:] not in repr(info.value)
+
+
+# --- canonical endpoints ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelling", [
+    "http://localhost:8080/api/v1", "HTTP://LOCALHOST:8080/api/v1/", "http://127.0.0.1:8080/api/v1",
+    "http://127.1:8080/api/v1", "http://[::1]:8080/api/v1//", "http://user@localhost:8080/api/v1",
+    " http://0x7f.0.0.1:8080/api/v1 ", "http://[::ffff:127.0.0.1]:8080/api/v1"])
+def test_canonical_endpoint_folds_loopback_aliases_case_and_slashes(spelling: str) -> None:
+    assert canonical_endpoint(spelling) == "http://localhost:8080/api/v1"
+
+
+def test_canonical_endpoint_drops_default_ports_and_keeps_real_differences() -> None:
+    assert canonical_endpoint("HTTPS://DashScope.AliyunCS.com:443/api/v1/") == REGIONS["beijing"]
+    assert canonical_endpoint(REGIONS["beijing"]) == REGIONS["beijing"]
+    assert canonical_endpoint("http://example.com:80/api/v1") == "http://example.com/api/v1"
+    assert canonical_endpoint("http://localhost:8081/api/v1") != canonical_endpoint("http://localhost:8080/api/v1")
+    assert canonical_endpoint("https://localhost/api/v1") != canonical_endpoint("http://localhost/api/v1")
+    assert canonical_endpoint("http://127.0.0.2/api/v1") == "http://127.0.0.2/api/v1"
+    assert canonical_endpoint("http://h/API/v1") != canonical_endpoint("http://h/api/v1")  # paths keep their case
+
+
+# --- the task list ------------------------------------------------------------------------
+
+
+def test_build_list_sends_the_filters_as_query_parameters() -> None:
+    request = build_list(BASE, KEY, {"model_name": "wan2.7-r2v", "start_time": "20260101000000", "page_no": 2})
+    assert request.method == "GET" and request.url.path.endswith("/api/v1/tasks")
+    assert dict(request.url.params) == {"model_name": "wan2.7-r2v", "start_time": "20260101000000", "page_no": "2"}
+    assert request.headers["Authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("body", [
+    {"request_id": "r", "data": [{"task_id": "a", "task_status": "RUNNING", "submit_time": "2026-01-01 10:00:00.000",
+                                  "model_name": "wan2.7-r2v"}], "total": 1, "page_no": 1, "page_size": 10},
+    {"output": {"data": [{"task_id": "a", "status": "running", "gmt_create": "2026-01-01 10:00:00.000",
+                          "model": "wan2.7-r2v"}], "total": 1}},
+    {"output": [{"output": {"task_id": "a", "task_status": "RUNNING", "submit_time": "2026-01-01 10:00:00.000"},
+                 "model_name": "wan2.7-r2v"}]},
+    {"data": {"list": [{"task_id": "a", "task_status": "RUNNING", "submit_time": "2026-01-01 10:00:00.000",
+                        "model_name": "wan2.7-r2v"}, {"no": "id"}, "junk"]}},
+])
+def test_task_list_is_read_leniently(body: dict) -> None:
+    page = read_task_list(jr(200, body))
+    [entry] = page.tasks
+    assert (entry.task_id, entry.status, entry.submit_time) == ("a", "RUNNING", "2026-01-01 10:00:00.000")
+    assert entry.model == "wan2.7-r2v"
+
+
+@pytest.mark.parametrize("answer", [jr(200, {"request_id": "r"}), httpx.Response(200, content=b"<html>"),
+                                    jr(200, {"data": "none"})])
+def test_a_task_list_answer_without_a_list_is_a_retry_safe_server_error(answer: httpx.Response) -> None:
+    with pytest.raises(ServerError):
+        read_task_list(answer)
+
+
+def test_list_tasks_reads_every_page() -> None:
+    def page(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["page_no"])
+        size = int(request.url.params["page_size"])
+        ids = [f"t-{i}" for i in range((number - 1) * size, min(number * size, 130))]
+        return jr(200, {"data": [{"task_id": i} for i in ids], "total": 130})
+
+    script = Script(page)
+    found = make_client(script).list_tasks({"model_name": "wan2.7-r2v"})
+    assert [t.task_id for t in found] == [f"t-{i}" for i in range(130)] and len(script.requests) == 2

@@ -537,6 +537,8 @@ def call(server: FakeDashScope, client: httpx.Client, endpoint: str, ready: dict
         return client.post("/tasks/no-such-task/cancel")
     if endpoint == "policy":
         return client.get("/uploads", params={"action": "getPolicy", "model": MODEL})
+    if endpoint == "list":
+        return client.get("/tasks", params={"model_name": MODEL})
     if endpoint == "upload":
         name = f"f{len(server.uploads)}-{time.monotonic_ns()}.bin"
         return httpx.post(ready["policy"]["upload_host"], data=oss_form(ready["policy"], name), files={"file": (name, b"x")})
@@ -553,7 +555,7 @@ def ready(server, client) -> dict:
     }
 
 
-NORMAL_STATUS = {"submit": 200, "task": 200, "cancel": 400, "policy": 200, "upload": 200, "download": 200}
+NORMAL_STATUS = {"submit": 200, "task": 200, "cancel": 400, "policy": 200, "upload": 200, "download": 200, "list": 200}
 ENDPOINTS = list(NORMAL_STATUS)
 
 
@@ -918,3 +920,91 @@ def test_sdk_asyncio_client(make_server, monkeypatch):
     assert created.status_code == 200 and canceled.status_code == 200
     assert fetched.output.task_status == "SUCCEEDED" and fetched.usage["output_video_duration"] == 3
     assert doomed.output.task_status == "CANCELED"
+
+
+# ---------------------------------------------------------------- the task list and the money faults
+
+
+def stamp(ts: float) -> str:
+    """A list filter time: YYYYMMDDhhmmss in the service's UTC+8."""
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(ts + 8 * 3600))
+
+
+def test_list_answers_the_official_shape_newest_first(server, client):
+    first, second = submit_id(client), submit_id(client)
+    body = client.get("/tasks").json()
+    assert set(body) == {"request_id", "data", "total", "page_no", "page_size"}
+    assert [t["task_id"] for t in body["data"]] == [second, first] and body["total"] == 2
+    entry = body["data"][0]
+    assert entry["model_name"] == MODEL and entry["task_status"] in ("PENDING", "RUNNING", "SUCCEEDED")
+    assert entry["submit_time"] == server.task(second)["output"]["submit_time"]
+
+
+def test_list_filters_by_time_model_and_status_and_pages(make_server):
+    server = make_server(generation_delay=30)
+    with api(server) as client:
+        ids = [submit_id(client) for _ in range(5)]
+        now = time.time()
+        assert client.get("/tasks", params={"start_time": stamp(now + 120)}).json()["data"] == []
+        assert client.get("/tasks", params={"end_time": stamp(now - 120)}).json()["data"] == []
+        window = {"start_time": stamp(now - 60), "end_time": stamp(now + 60)}
+        assert client.get("/tasks", params=window).json()["total"] == 5
+        assert client.get("/tasks", params={"model_name": "wan2.6-r2v"}).json()["data"] == []
+        assert client.get("/tasks", params={"status": "SUCCEEDED"}).json()["data"] == []
+        assert client.get("/tasks", params={"status": "PENDING", "model_name": MODEL}).json()["total"] == 5
+        pages = [client.get("/tasks", params={"page_no": n, "page_size": 2}).json()["data"] for n in (1, 2, 3)]
+        assert [t["task_id"] for page in pages for t in page] == ids[::-1]
+        assert client.get("/tasks", params={"page_no": 0}).status_code == 400
+        assert client.get("/tasks", params={"start_time": "2026-01-01"}).status_code == 400
+
+
+def test_list_lag_hides_recent_tasks_for_the_given_calls(server, client):
+    task_id = submit_id(client)
+    server.inject("list", "lag", times=2, seconds=60)
+    assert client.get("/tasks").json()["data"] == []
+    assert client.get("/tasks").json()["data"] == []
+    assert [t["task_id"] for t in client.get("/tasks").json()["data"]] == [task_id]
+
+
+@pytest.mark.parametrize("fault", ["internal_after", "garbled"])
+def test_done_faults_create_the_task_and_answer_badly(server, client, fault):
+    server.inject("submit", fault)
+    response = submit(client)
+    assert response.status_code == (500 if fault == "internal_after" else 200)
+    assert "task_id" not in response.text  # the answer never names the task it made
+    assert len(server.task_ids) == 1 and server.billed() == server.task_ids
+
+
+def test_task_faults_unknown_and_no_url(server, client):
+    task_id = submit_id(client)
+    poll(client, task_id)
+    server.inject("task", "unknown")
+    assert client.get(f"/tasks/{task_id}").json()["output"]["task_status"] == "UNKNOWN"
+    server.inject("task", "no_url")
+    output = client.get(f"/tasks/{task_id}").json()["output"]
+    assert output["task_status"] == "SUCCEEDED" and "video_url" not in output
+    assert "video_url" in client.get(f"/tasks/{task_id}").json()["output"]
+
+
+def test_download_faults_html_and_short(server, client, ready):
+    server.inject("download", "html")
+    page = httpx.get(ready["video_url"])
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html" and b"<html>" in page.content
+    server.inject("download", "short")
+    short = httpx.get(ready["video_url"])
+    assert short.status_code == 200 and len(short.content) == 64 == int(short.headers["content-length"])
+    assert httpx.get(ready["video_url"]).content == server.video_for(ready["task_id"])
+
+
+def test_upload_lose_fault_and_forget_uploads_make_oss_urls_fail(server, client, ready):
+    server.inject("upload", "lose")
+    assert call(server, client, "upload", ready).status_code == 200
+    assert server.uploads == {}
+    name = "kept.png"
+    key = f"{ready['policy']['upload_dir']}/{name}"
+    httpx.post(ready["policy"]["upload_host"], data=oss_form(ready["policy"], name), files={"file": (name, b"x")})
+    body = edited("input.media", [{"type": "reference_image", "url": f"oss://{key}"}])
+    assert submit(client, body, OSS).status_code == 200
+    server.forget_uploads()
+    refused = submit(client, body, OSS)
+    assert refused.status_code == 400 and f"oss://{key}" in refused.json()["message"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -38,7 +40,7 @@ SECRET = "sk-0123456789abcdef"
 # change to TRANSITIONS is a visible, deliberate change to this test too.
 EXPECTED_TRANSITIONS: dict[str, set[str]] = {
     "PREPARED": {"SUBMITTED", "UNKNOWN_SUBMIT", "SUBMIT_REJECTED"},
-    "UNKNOWN_SUBMIT": {"SUBMITTED", "EXPIRED"},
+    "UNKNOWN_SUBMIT": {"SUBMITTED", "UNKNOWN_SUBMIT", "EXPIRED"},
     "SUBMITTED": {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED"},
     "PENDING": {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED"},
     "RUNNING": {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED"},
@@ -332,9 +334,9 @@ LAPSED = dict(video_url="https://x.invalid/v.mp4", url_expires_at=NOW - 1)
         (render("SUCCEEDED", **VALID), True, False, "resume_download"),
         (render("SUCCEEDED", **LAPSED), False, False, "submit"),
         (render("SUCCEEDED", **LAPSED), True, False, "submit"),
-        (render("PREPARED"), False, False, "blocked_unknown"),
+        (render("PREPARED"), False, False, "reconcile"),
         (render("PREPARED"), True, False, "submit"),
-        (render("UNKNOWN_SUBMIT"), False, False, "blocked_unknown"),
+        (render("UNKNOWN_SUBMIT"), False, False, "reconcile"),
         (render("UNKNOWN_SUBMIT"), True, False, "submit"),
         (render("FAILED"), False, False, "submit"),
         (render("CANCELED"), False, False, "submit"),
@@ -667,3 +669,142 @@ def test_render_is_frozen() -> None:
     with pytest.raises(Exception):
         r.state = "SUBMITTED"  # type: ignore[misc]
     assert replace(r, state="SUBMITTED").state == "SUBMITTED"
+
+
+# --- an unusable journal is a clear error, never a fresh start -------------------------------------
+
+
+def test_a_corrupt_journal_is_a_clear_error(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not an SQLite database, it was overwritten by something" * 20)
+    with pytest.raises(JournalError, match="damaged.*Move it aside"):
+        Journal.open(db)
+
+
+def test_a_truncated_journal_is_a_clear_error(db: Path, clock: FakeClock) -> None:
+    with Journal.open(db, clock=clock) as j:
+        for _ in range(40):
+            row_in(j, "DOWNLOADED", clock)
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 3])
+    with pytest.raises(JournalError, match="damaged"):
+        with Journal.open(db) as j:
+            j.all()
+
+
+def test_an_emptied_journal_is_not_silently_started_afresh(db: Path) -> None:
+    Journal.open(db).close()
+    db.write_bytes(b"")
+    with pytest.raises(JournalError, match="empty"):
+        Journal.open(db)
+
+
+def test_a_folder_in_the_journals_place_is_a_clear_error(db: Path) -> None:
+    db.mkdir(parents=True)
+    with pytest.raises(JournalError, match="folder"):
+        Journal.open(db)
+
+
+def test_a_journal_locked_too_long_is_a_clear_error(db: Path, monkeypatch) -> None:
+    Journal.open(db).close()
+    monkeypatch.setattr(jmod, "BUSY_TIMEOUT_S", 0.05)
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(JournalError, match="locked by another process"):
+            with Journal.open(db) as j:
+                new(j)
+    finally:
+        holder.close()
+
+
+def test_a_new_journal_appears_whole(db: Path) -> None:
+    Journal.open(db).close()
+    assert db.stat().st_size > 0
+    assert sorted(p.name for p in db.parent.iterdir()) == [db.name]  # no draft, no -wal, no -journal left
+
+
+def test_a_killed_writer_loses_nothing_even_when_its_side_files_are_deleted(db: Path) -> None:
+    # The process dies without closing (kill -9); then a clean-up deletes every file but the journal.
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from compiler.render.journal import Journal\n"
+        "j = Journal.open(Path(sys.argv[1]))\n"
+        "rid = j.prepare('a.scene', 'p', '{}', None)\n"
+        "j.mark_submitted(rid, 'task-paid', 'req')\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(db)], check=True, cwd=Path(__file__).resolve().parent.parent)
+    for side in db.parent.iterdir():
+        if side != db:
+            side.unlink()
+    with Journal.open(db) as j:
+        assert [(r.state, r.task_id) for r in j.all()] == [("SUBMITTED", "task-paid")]
+
+
+def test_every_commit_is_in_the_main_file_while_the_journal_is_open(db: Path) -> None:
+    with Journal.open(db) as j:
+        rid = new(j)
+        j.mark_submitted(rid, "task-1", None)
+        snapshot = db.parent / "copy.sqlite3"
+        snapshot.write_bytes(db.read_bytes())  # the main file alone, as a backup would copy it
+    with Journal.open(snapshot) as copy:
+        assert [(r.state, r.task_id) for r in copy.all()] == [("SUBMITTED", "task-1")]
+
+
+# --- writers for reconcile, fresh URLs, sidecars and the upload cache ------------------------------
+
+
+def test_adopt_and_a_lookup_miss(j: Journal, clock: FakeClock) -> None:
+    rid = row_in(j, "UNKNOWN_SUBMIT", clock)
+    j.mark_unknown_submit(rid, "looked up: no task yet", "NotFoundYet")
+    assert (j.get(rid).state, j.get(rid).code) == ("UNKNOWN_SUBMIT", "NotFoundYet")
+    j.adopt(rid, "task-x", "found in the task list")
+    row = j.get(rid)
+    assert (row.state, row.task_id, row.code) == ("SUBMITTED", "task-x", "Adopted")
+    assert j.known_task_ids() == {"task-x"}
+    with pytest.raises(IllegalTransition):
+        j.adopt(rid, "task-y", "again")
+
+
+def test_a_fresh_url_keeps_the_state_and_only_applies_to_finished_rows(j: Journal, clock: FakeClock) -> None:
+    done = row_in(j, "SUCCEEDED", clock)
+    j.mark_fresh_url(done, "https://x.invalid/new.mp4", clock.now + 500)
+    row = j.get(done)
+    assert (row.state, row.video_url, row.url_expires_at) == ("SUCCEEDED", "https://x.invalid/new.mp4", clock.now + 500)
+    running = row_in(j, "RUNNING", clock)
+    with pytest.raises(IllegalTransition):
+        j.mark_fresh_url(running, "https://x.invalid/new.mp4", clock.now + 500)
+
+
+def test_restore_downloaded_rebuilds_a_reusable_row(j: Journal, tmp_path: Path) -> None:
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"1234")
+    rid = j.restore_downloaded("a.scene", "p", "m", "{}", "task-1", "req-1", (str(video), 4, "ab" * 32))
+    row = j.get(rid)
+    assert (row.state, row.task_id, row.code) == ("DOWNLOADED", "task-1", "Restored")
+    assert j.find_reusable("p", "m") == row
+
+
+def test_upload_forget_drops_only_the_named_urls(j: Journal, clock: FakeClock) -> None:
+    j.upload_remember("a", "oss://dir/a.mp4", clock.now + 100)
+    j.upload_remember("b", "oss://dir/b.mp4", clock.now + 100)
+    assert j.upload_forget(["oss://dir/a.mp4", "oss://dir/zzz"]) == 1
+    assert (j.upload_lookup("a"), j.upload_lookup("b")) == (None, "oss://dir/b.mp4")
+
+
+def test_a_task_id_belongs_to_one_row(j: Journal, clock: FakeClock) -> None:
+    from compiler.render.journal import TaskHeld
+
+    first, second = row_in(j, "UNKNOWN_SUBMIT", clock), row_in(j, "UNKNOWN_SUBMIT", clock)
+    j.adopt(first, "task-x", "found")
+    with pytest.raises(TaskHeld):
+        j.adopt(second, "task-x", "found")
+    assert j.get(second).state == "UNKNOWN_SUBMIT"
+
+
+def test_a_journal_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / ".scenec").write_text("a file where the folder should be")
+    with pytest.raises(JournalError, match="cannot be created"):
+        Journal.open(tmp_path / ".scenec" / "journal.sqlite3")

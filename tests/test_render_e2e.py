@@ -208,16 +208,17 @@ def test_kill_9_mid_poll_then_rerun_submits_once_and_downloads_once(fake, tmp_pa
     assert KEY not in done.stdout + done.stderr
 
 
-def test_unknown_submit_is_reported_and_never_resent_without_force(server, tmp_path, capsys) -> None:
+def test_unknown_submit_is_reported_then_adopted_by_the_rerun(server, tmp_path, capsys) -> None:
     root = project(tmp_path)
     server.inject("submit", "drop_after")  # the task is created, the answer never arrives
     code, out, _ = scenec(capsys, "render", str(root / "alley.scene"))
-    assert code == EXIT_ERRORS and "UNKNOWN_SUBMIT" in out and "--force" in out
+    assert code == EXIT_ERRORS and "UNKNOWN_SUBMIT" in out and "task list" in out and "--adopt" in out
     assert len(server.submissions) == 1 and rows(root)[0]["state"] == "UNKNOWN_SUBMIT"
     code, out, _ = scenec(capsys, "render", str(root / "alley.scene"))
-    assert code == EXIT_ERRORS and "not sent again" in out and len(server.submissions) == 1
-    assert scenec(capsys, "render", str(root / "alley.scene"), "--force")[0] == EXIT_OK
-    assert len(server.submissions) == 2 and rows(root)[-1]["state"] == "DOWNLOADED"
+    assert code == EXIT_OK and len(server.submissions) == 1
+    [row] = rows(root)
+    assert (row["state"], row["task_id"], row["code"]) == ("DOWNLOADED", server.task_ids[0], "Adopted")
+    assert (root / "renders" / "alley.mp4").read_bytes() == server.video_for(server.task_ids[0])
 
 
 def test_deadline_leaves_the_task_journaled_and_a_rerun_resumes_it(fake, server, tmp_path, capsys,
@@ -244,16 +245,13 @@ def test_failed_task_is_reported_with_its_code(server, tmp_path, capsys) -> None
     assert not (root / "renders" / "alley.mp4").exists()
 
 
-def test_expired_url_is_explained_and_only_force_renders_again(server, tmp_path, capsys) -> None:
+def test_an_expired_url_is_replaced_by_a_fresh_one_from_the_task(server, tmp_path, capsys) -> None:
     root = project(tmp_path)
     server.inject("download", "expire")
     code, out, _ = scenec(capsys, "render", str(root / "alley.scene"))
-    assert code == EXIT_ERRORS and "URL has expired" in out and "--force" in out
-    assert rows(root)[0]["state"] == "EXPIRED"
-    code, out, _ = scenec(capsys, "render", str(root / "alley.scene"))
-    assert code == EXIT_ERRORS and "billed again" in out and len(server.submissions) == 1
-    assert scenec(capsys, "render", str(root / "alley.scene"), "--force")[0] == EXIT_OK
-    assert len(server.submissions) == 2 and (root / "renders" / "alley.mp4").exists()
+    assert code == EXIT_OK, out
+    assert rows(root)[0]["state"] == "DOWNLOADED" and len(server.submissions) == 1
+    assert (root / "renders" / "alley.mp4").read_bytes() == server.video_for(server.task_ids[0])
 
 
 def test_budget_refusal_submits_nothing(server, tmp_path, capsys) -> None:

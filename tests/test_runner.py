@@ -175,7 +175,7 @@ def test_plan_job_decisions(proj: Path) -> None:
     with Journal.open(job.journal_path) as journal:
         assert plan_job(journal, job, force=False).action == "submit"
         rid = journal.prepare(job.key, job.identity.payload_sha256, "{}", job.identity.media_sha256)
-        assert plan_job(journal, job, force=False).action == "blocked_unknown"
+        assert plan_job(journal, job, force=False).action == "reconcile"
         assert plan_job(journal, job, force=True).action == "submit"
         journal.mark_submitted(rid, "task-1", "rq-1")
         assert plan_job(journal, job, force=True).action == "resume_poll"  # never abandon a paid task
@@ -265,3 +265,183 @@ def test_display_is_rich_on_a_terminal_and_plain_lines_otherwise() -> None:
     lines.update("b.scene", "submitting")
     lines.update("b.scene", "submitting")  # unchanged: not printed again
     assert plain.getvalue().count("b.scene: submitting [1/2]") == 1
+
+
+# --- sidecars, --adopt, reconcile and download checks ------------------------------------------------
+
+
+def _downloaded(proj: Path, job, journal: Journal, task_id: str = "task-1") -> None:
+    """A rendered scene: its row, its video and a sidecar as the runner writes them."""
+    from tests.fakescope import make_mp4
+
+    video = make_mp4(10.0)
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    job.output.write_bytes(video)
+    rid = journal.prepare(job.key, job.identity.payload_sha256, "{}", job.identity.media_sha256)
+    journal.mark_submitted(rid, task_id, "req")
+    journal.mark_succeeded(rid, "https://v.invalid/x.mp4", 10**10, None, {})
+    journal.mark_downloaded(rid, "renders/alley.mp4", len(video), sha256_file(job.output))
+    job.sidecar.write_text(json.dumps({
+        "task_id": task_id, "request_id": "req", "payload": {"model": "wan2.7-r2v"}, "video_bytes": len(video),
+        "video_sha256": sha256_file(job.output), "payload_sha256": job.identity.payload_sha256,
+        "media_sha256": job.identity.media_sha256}))
+
+
+def test_a_sidecar_beside_its_video_stands_for_a_lost_journal(proj: Path) -> None:
+    job = alley_job(proj)
+    with Journal.open(job.journal_path) as journal:
+        _downloaded(proj, job, journal)
+    shutil.rmtree(proj / ".scenec")
+    with Journal.open(job.journal_path) as journal:
+        planned = plan_job(journal, job, force=False)
+        assert planned.action == "skip" and planned.previous.code == "Restored"
+        assert planned.previous.task_id == "task-1"
+        assert plan_job(journal, job, force=True).action == "submit"
+        assert plan_job(journal, job, force=False).action == "skip"  # the restored row, not a second one
+        assert len(journal.all()) == 1
+
+
+def test_a_sidecar_without_its_video_adopts_its_task(proj: Path) -> None:
+    job = alley_job(proj)
+    with Journal.open(job.journal_path) as journal:
+        _downloaded(proj, job, journal, "task-9")
+    shutil.rmtree(proj / ".scenec")
+    job.output.unlink()
+    with Journal.open(job.journal_path) as journal:
+        planned = plan_job(journal, job, force=False)
+        assert (planned.action, planned.adopt, planned.previous) == ("adopt", "task-9", None)
+
+
+def test_a_sidecar_of_another_identity_is_ignored(proj: Path) -> None:
+    job = alley_job(proj)
+    with Journal.open(job.journal_path) as journal:
+        _downloaded(proj, job, journal)
+    shutil.rmtree(proj / ".scenec")
+    meta = json.loads(job.sidecar.read_text())
+    job.sidecar.write_text(json.dumps({**meta, "payload_sha256": "0" * 64}))
+    with Journal.open(job.journal_path) as journal:
+        assert plan_job(journal, job, force=False).action == "submit"
+
+
+def test_adopt_is_planned_only_for_an_unknown_or_absent_submit(proj: Path) -> None:
+    job = alley_job(proj)
+    with Journal.open(job.journal_path) as journal:
+        assert plan_job(journal, job, force=False, adopt="t-1").action == "adopt"
+        rid = journal.prepare(job.key, job.identity.payload_sha256, "{}", job.identity.media_sha256)
+        journal.mark_unknown_submit(rid, "reset", "ReadError")
+        planned = plan_job(journal, job, force=False, adopt="t-1")
+        assert (planned.action, planned.previous.id, planned.adopt) == ("adopt", rid, "t-1")
+        journal.adopt(rid, "t-0", "found")
+        refused = plan_job(journal, job, force=False, adopt="t-1")
+        assert refused.action == "invalid" and "not an unknown submit" in refused.problem
+
+
+def test_service_times_are_utc_plus_8_both_ways() -> None:
+    from compiler.render.reconcile import parse_service_time, service_time
+
+    assert service_time(0) == "19700101080000"
+    assert parse_service_time("1970-01-01 08:00:00.000") == 0
+    assert parse_service_time("19700101080001") == 1
+    assert parse_service_time("2026-12-03 10:00:00") == parse_service_time("2026-12-03T10:00:00.5")
+    for junk in (None, "", "yesterday", "2026-12-03", "12:00:00"):
+        assert parse_service_time(junk) is None
+
+
+def _row(state: str, created: float, updated: float, prompt: str = "p", rid: int = 1) -> jr.Render:
+    return jr.Render(rid, "a.scene", "h", None, json.dumps({"input": {"prompt": prompt}}), state, None, None, None,
+                     None, None, None, None, None, None, None, None, created, None, None, None, updated)
+
+
+def test_the_lookup_window_spans_the_intent_to_the_lost_answer() -> None:
+    from compiler.render.reconcile import LOOKUP_MARGIN_S, PREPARED_SEND_WINDOW_S, lookup_window, overlaps
+
+    unknown = _row(jr.UNKNOWN_SUBMIT, 1000.0, 1010.0)
+    assert lookup_window(unknown, now=5000.0) == (1000.0 - LOOKUP_MARGIN_S, 1010.0 + LOOKUP_MARGIN_S)
+    prepared = _row(jr.PREPARED, 1000.0, 1000.0)
+    assert lookup_window(prepared, now=10**6)[1] == 1000.0 + PREPARED_SEND_WINDOW_S + LOOKUP_MARGIN_S
+    assert lookup_window(prepared, now=1100.0)[1] == 1100.0 + LOOKUP_MARGIN_S  # never past now
+    assert overlaps(unknown, _row(jr.UNKNOWN_SUBMIT, 1200.0, 1201.0, rid=2), now=5000.0)
+    assert not overlaps(unknown, _row(jr.UNKNOWN_SUBMIT, 9000.0, 9001.0, rid=2), now=10**4)
+
+
+def test_a_listed_task_matches_on_model_window_and_ownership() -> None:
+    from compiler.render.client import TaskSummary
+    from compiler.render.reconcile import matches, service_time
+
+    window = (1000.0, 2000.0)
+
+    def at(ts: float) -> str:
+        text = service_time(ts)
+        return f"{text[:4]}-{text[4:6]}-{text[6:8]} {text[8:10]}:{text[10:12]}:{text[12:]}.000"
+
+    assert matches(TaskSummary("a", "RUNNING", at(1500), "wan2.7-r2v"), "wan2.7-r2v", window, set())
+    assert matches(TaskSummary("a", "RUNNING", None, None), "wan2.7-r2v", window, set())
+    assert not matches(TaskSummary("a", "RUNNING", at(1500), "wan2.7-r2v"), "wan2.7-r2v", window, {"a"})
+    assert not matches(TaskSummary("a", "RUNNING", at(1500), "wan2.6-r2v"), "wan2.7-r2v", window, set())
+    assert not matches(TaskSummary("a", "RUNNING", at(2500), "wan2.7-r2v"), "wan2.7-r2v", window, set())
+
+
+def test_video_problem_accepts_only_a_whole_mp4(tmp_path: Path) -> None:
+    from compiler.render.fetch import video_problem
+    from tests.fakescope import make_mp4
+
+    good = make_mp4(5.0)
+    cases = {"good.mp4": good, "html.mp4": b"<!DOCTYPE html><html>sign in</html>", "cut.mp4": good[: len(good) - 10],
+             "head.mp4": good[:64], "padded.mp4": good + b"junk after the last box", "empty.mp4": b""}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    assert video_problem(tmp_path / "good.mp4") is None
+    for name in cases.keys() - {"good.mp4"}:
+        assert video_problem(tmp_path / name), name
+
+
+class _ForgettingService:
+    """A client whose download is refused and whose task is no longer known."""
+
+    def __init__(self) -> None:
+        self.downloads = 0
+
+    def download(self, url, dest, verify=None):
+        from compiler.render.errors import DashScopeError
+
+        self.downloads += 1
+        raise DashScopeError("HTTP 403: the result URL has expired", code="UrlExpired")
+
+    def query(self, task_id):
+        from compiler.render.client import TaskState
+
+        return TaskState(task_id, "UNKNOWN", None, None, None, None, None, None, None, None, {})
+
+
+@pytest.mark.parametrize(("age", "expected"), [(3600.0, "DownloadPending"), (2 * 86400.0, "TaskGone")])
+def test_a_refused_download_waits_for_the_next_run_unless_the_task_is_past_its_life(tmp_path: Path, age: float,
+                                                                                      expected: str) -> None:
+    from compiler.render import fetch
+
+    clock = [10**7]
+    with Journal.open(tmp_path / ".scenec" / "journal.sqlite3", clock=lambda: clock[0]) as journal:
+        rid = journal.prepare("a.scene", "p", "{}", None)
+        journal.mark_submitted(rid, "task-1", None)
+        journal.mark_succeeded(rid, "https://v.invalid/x.mp4", clock[0] + 86400, None, {})
+        service = _ForgettingService()
+        with pytest.raises(fetch.DownloadPending if expected == "DownloadPending" else fetch.TaskGone):
+            fetch.download_verified(service, journal, journal.get(rid), tmp_path / "out.mp4",  # type: ignore[arg-type]
+                                    sleep=lambda s: None, now=lambda: clock[0] + age)
+        assert journal.get(rid).state == ("SUCCEEDED" if expected == "DownloadPending" else "EXPIRED")
+        assert not (tmp_path / "out.mp4").exists() and service.downloads >= 1
+
+
+def test_a_parameter_left_to_its_default_is_the_same_render_as_one_sent_explicitly() -> None:
+    # Scenes rendered when scenec still sent every default keep their identity: never paid for twice.
+    from compiler.render.runner import identity
+
+    media = [{"type": "reference_image", "url": "media/girl.jpg"}]
+    sent_defaults = {"model": "wan2.7-r2v", "input": {"prompt": "Image 1 waits.", "media": media},
+                     "parameters": {"resolution": "1080P", "ratio": "16:9", "duration": 10, "prompt_extend": False,
+                                    "watermark": False}}
+    left_out = {"model": "wan2.7-r2v", "input": {"prompt": "Image 1 waits.", "media": media},
+                "parameters": {"duration": 10, "prompt_extend": False}}
+    other_ratio = {**left_out, "parameters": {**left_out["parameters"], "ratio": "9:16"}}
+    endpoint = "https://dashscope.aliyuncs.com/api/v1"
+    assert identity(sent_defaults, [], endpoint) == identity(left_out, [], endpoint)
+    assert identity(other_ratio, [], endpoint) != identity(left_out, [], endpoint)

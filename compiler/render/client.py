@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import ipaddress
 import json
 import logging
 import math
 import os
 import random
+import re
+import socket
 import tempfile
 import time
 import urllib.parse
@@ -71,9 +74,20 @@ BACKOFF_CAP = 20.0
 # A Retry-After longer than this is not waited out inside one call.
 MAX_RETRY_AFTER = 60.0
 
-# Gateway errors on a submit: a proxy gave up on the backend, which may still have
-# created (and will bill) the task, so the outcome is unknown rather than "failed".
-UNKNOWN_OUTCOME_STATUSES = frozenset({502, 504})
+# Answers to a submit that prove the request reached the service (or a proxy in front of
+# it) without telling us whether a task was created: every 5xx, and 408 (the server gave
+# up reading). The outcome is unknown, never "rejected", and the submit is never re-sent.
+def is_unknown_outcome_status(status: int) -> bool:
+    return status >= 500 or status == 408
+
+
+# Consecutive UNKNOWN answers for one task before `wait` gives up for this run. A task the
+# service briefly does not know (replication lag, a gateway hiccup) is not a failed task.
+UNKNOWN_POLLS_TOLERATED = 3
+
+# The task list is read this many entries per page, for at most this many pages.
+LIST_PAGE_SIZE = 100
+LIST_MAX_PAGES = 20
 
 AUTH_CODES = frozenset({"InvalidApiKey", "AccessDenied"})
 INSPECTION_CODES = frozenset({"DataInspectionFailed"})
@@ -127,6 +141,49 @@ def resolve_base_url(base_url: str | None, region: str | None, env: Mapping[str,
     if urllib.parse.urlsplit(chosen).scheme not in ("http", "https"):
         raise ValueError(f"base URL must be http(s): {chosen!r}")
     return chosen
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+def canonical_endpoint(url: str) -> str:
+    """The one spelling of an API base URL that render identities and the upload cache are keyed by.
+
+    Scheme and host case, a default port, trailing or doubled slashes, user info and the
+    loopback aliases (localhost, 127.0.0.1, 127.1, ::1) do not make another endpoint.
+    """
+    parts = urllib.parse.urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = _canonical_host((parts.hostname or "").rstrip("."))
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{port}"
+    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
+    return urllib.parse.urlunsplit((scheme, netloc, path, parts.query, ""))
+
+
+def _canonical_host(host: str) -> str:
+    if host in _LOOPBACK_NAMES:
+        return "localhost"
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        if not re.fullmatch(r"[0-9a-fx.]+", host):
+            return host
+        try:  # the short and hex forms inet_aton reads: 127.1, 0x7f.0.0.1
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address in (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1")):
+        return "localhost"
+    return str(address)
 
 
 # --- request builders (pure) ----------------------------------------------------------
@@ -186,6 +243,12 @@ def build_submit(base_url: str, api_key: str, payload: dict[str, Any]) -> httpx.
 def build_query(base_url: str, api_key: str, task_id: str) -> httpx.Request:
     """The GET that reads a task's state."""
     return httpx.Request("GET", _task_url(base_url, task_id), headers=_headers(api_key))
+
+
+def build_list(base_url: str, api_key: str, filters: Mapping[str, str | int]) -> httpx.Request:
+    """The GET that lists tasks (filters: page_no, page_size, start_time, end_time, model_name, status)."""
+    return httpx.Request("GET", base_url.rstrip("/") + "/tasks", params={k: str(v) for k, v in filters.items()},
+                         headers=_headers(api_key))
 
 
 def build_cancel(base_url: str, api_key: str, task_id: str) -> httpx.Request:
@@ -355,6 +418,71 @@ def read_task(response: httpx.Response) -> TaskState:
         end_time=_text(output.get("end_time")),
         raw=body,
     )
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """One entry of the task list, read leniently (see `read_task_list`)."""
+
+    task_id: str
+    status: str | None
+    submit_time: str | None
+    model: str | None
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of the task list; `total` when the answer says how many tasks match in all."""
+
+    tasks: tuple[TaskSummary, ...]
+    total: int | None
+
+
+# Where the list answer keeps its entries and their fields. No stored source settles the field
+# names, so every shape seen in the SDK and in neighbouring tools is accepted: the entries under
+# "data", "output", "output.data", "tasks", "output.tasks" or "data.list"; each entry flat or with
+# its fields under "output".
+_LIST_PLACES = (("data",), ("output", "data"), ("output", "tasks"), ("tasks",), ("output",), ("data", "list"),
+                ("data", "tasks"), ("output", "list"))
+_TIME_FIELDS = ("submit_time", "gmt_create", "create_time", "created_at")
+_MODEL_FIELDS = ("model_name", "model")
+_STATUS_FIELDS = ("task_status", "status")
+
+
+def _at(body: Mapping[str, Any], place: tuple[str, ...]) -> object:
+    value: object = body
+    for key in place:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _first_text(entry: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    for source in (entry, entry.get("output")):
+        if isinstance(source, Mapping):
+            for name in names:
+                found = _text(source.get(name))
+                if found:
+                    return found
+    return None
+
+
+def read_task_list(response: httpx.Response) -> TaskPage:
+    """The entries of a task-list answer; a 2xx without a list of tasks is a ServerError (retry-safe)."""
+    raise_for_error(response)
+    body = _json_object(response)
+    entries = next((v for v in (_at(body, p) for p in _LIST_PLACES) if isinstance(v, list)), None) if body else None
+    if body is None or entries is None:
+        raise ServerError(f"HTTP {response.status_code}: task list answer holds no list of tasks",
+                          code="MalformedResponse", request_id=_request_id(body, response), status=response.status_code)
+    tasks = []
+    for entry in entries:
+        task_id = _first_text(entry, ("task_id",)) if isinstance(entry, Mapping) else None
+        if task_id:
+            status = _first_text(entry, _STATUS_FIELDS)
+            tasks.append(TaskSummary(task_id, status.upper() if status else None, _first_text(entry, _TIME_FIELDS),
+                                     _first_text(entry, _MODEL_FIELDS)))
+    total = _number(body.get("total") if "total" in body else _at(body, ("output", "total")))
+    return TaskPage(tuple(tasks), None if total is None else int(total))
 
 
 # --- timing and retry policy (pure) ------------------------------------------------------
@@ -528,22 +656,40 @@ class DashScopeClient:
     # -- task calls --
 
     def submit(self, payload: dict[str, Any]) -> Submitted:
-        """Create a task; retried only when it certainly was not created; NetworkError(sent=True) when unknown."""
+        """Create a task, sent again only after a refusal that proves nothing was created (429, no connection).
+
+        Every answer that shows the request reached the service without a task id (5xx, 408, an
+        undecodable or malformed 2xx) raises NetworkError(sent=True): the outcome is unknown.
+        """
         request = self.prepare(build_submit, payload)
 
         def once() -> Submitted:
             response = self._exchange(request)
-            if response.status_code in UNKNOWN_OUTCOME_STATUSES:
+            if is_unknown_outcome_status(response.status_code):
+                body = _json_object(response)
+                code = _text(body.get("code")) if body else None
                 raise NetworkError(
-                    f"HTTP {response.status_code} from a gateway: the task may have been created",
+                    f"HTTP {response.status_code} after the submit reached the service: the task may have been created",
                     sent=True,
-                    code=f"HTTP{response.status_code}",
-                    request_id=_request_id(_json_object(response), response),
+                    code=code or f"HTTP{response.status_code}",
+                    request_id=_request_id(body, response),
                     status=response.status_code,
                 )
             return read_submit(response)
 
         return self._with_retries(once, idempotent=False, what="submit")
+
+    def list_tasks(self, filters: Mapping[str, str | int]) -> list[TaskSummary]:
+        """Every task the list holds for `filters` (start_time, end_time, model_name, status), page by page."""
+        found: list[TaskSummary] = []
+        for page_no in range(1, LIST_MAX_PAGES + 1):
+            query = {**filters, "page_no": page_no, "page_size": LIST_PAGE_SIZE}
+            page = self._with_retries(lambda q=query: read_task_list(self._exchange(self.prepare(build_list, q))),  # type: ignore[misc]
+                                      idempotent=True, what="list tasks")
+            found.extend(page.tasks)
+            if len(page.tasks) < LIST_PAGE_SIZE or (page.total is not None and len(found) >= page.total):
+                break
+        return found
 
     def _query_once(self, task_id: str) -> TaskState:
         return read_task(self._exchange(self.prepare(build_query, task_id)))
@@ -571,13 +717,13 @@ class DashScopeClient:
         deadline: float,
         on_update: Callable[[TaskState], None] | None = None,
     ) -> TaskState:
-        """Poll until SUCCEEDED (returned) or FAILED/CANCELED/UNKNOWN (TaskFailedError).
+        """Poll until SUCCEEDED (returned) or FAILED/CANCELED (TaskFailedError), or UNKNOWN several polls in a row.
 
         `deadline` is a time on `self.clock.monotonic()`; past it, DeadlineExceeded. Throttling,
         5xx and network errors only slow polling down; `on_update` sees every successful poll.
         """
         poll_index = 0
-        throttled = 0
+        throttled = unknown = 0
         last_status: str | None = None
         while True:
             hint: float | None = None
@@ -596,9 +742,12 @@ class DashScopeClient:
                 last_status = state.status
                 if on_update is not None:
                     on_update(state)
+                unknown = unknown + 1 if state.status == "UNKNOWN" else 0
                 if state.status == SUCCEEDED:
                     return state
-                if state.status in FAILED_STATUSES:
+                if state.status in FAILED_STATUSES and 0 < unknown <= UNKNOWN_POLLS_TOLERATED:
+                    pass  # one UNKNOWN answer is not the end of a paid task: ask again
+                elif state.status in FAILED_STATUSES:
                     # The task's message is server text: it may echo what we sent.
                     raise _task_failed(task_id, state).redact_secrets(self._secrets)
             remaining = deadline - self.clock.monotonic()
@@ -613,18 +762,24 @@ class DashScopeClient:
 
     # -- results --
 
-    def download(self, url: str, dest: Path, *, expected_min_bytes: int = 1) -> int:
-        """Stream `url` to `dest` atomically (temp file, size checks, fsync, rename); returns the bytes written."""
+    def download(self, url: str, dest: Path, *, expected_min_bytes: int = 1,
+                 verify: Callable[[Path], str | None] | None = None) -> int:
+        """Stream `url` to `dest` atomically (temp file, size checks, fsync, rename); returns the bytes written.
+
+        `verify` reads the finished temporary file and names what is wrong with it (None when it is
+        good); a bad file never replaces `dest` and raises DashScopeError(code="NotAVideo").
+        """
         dest = Path(dest)
         # No Authorization: the result URL is pre-signed and lives on another host.
         request = httpx.Request("GET", url, headers={"User-Agent": USER_AGENT})
         return self._with_retries(
-            lambda: self._download_once(request, dest, expected_min_bytes),
+            lambda: self._download_once(request, dest, expected_min_bytes, verify),
             idempotent=True,
             what=f"download {_safe_url(url)}",
         )
 
-    def _download_once(self, request: httpx.Request, dest: Path, expected_min_bytes: int) -> int:
+    def _download_once(self, request: httpx.Request, dest: Path, expected_min_bytes: int,
+                       verify: Callable[[Path], str | None] | None) -> int:
         # Redirects are followed only here: the request carries no key to hand on.
         response = self._exchange(request, stream=True, redirects=True)
         try:
@@ -638,11 +793,12 @@ class DashScopeClient:
             if not response.is_success:
                 response.read()
                 raise_for_error(response)
-            return self._save(response, dest, expected_min_bytes)
+            return self._save(response, dest, expected_min_bytes, verify)
         finally:
             response.close()
 
-    def _save(self, response: httpx.Response, dest: Path, expected_min_bytes: int) -> int:
+    def _save(self, response: httpx.Response, dest: Path, expected_min_bytes: int,
+              verify: Callable[[Path], str | None] | None = None) -> int:
         dest.parent.mkdir(parents=True, exist_ok=True)
         # Same folder as dest, so os.replace is a rename on one file system.
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
@@ -654,6 +810,10 @@ class DashScopeClient:
                 out.flush()
                 os.fchmod(out.fileno(), FILE_MODE)  # mkstemp's 0600 is not what a video should keep
                 os.fsync(out.fileno())
+            problem = verify(tmp) if verify is not None else None
+            if problem:
+                raise DashScopeError(f"the download is not the video: {problem}", code="NotAVideo",
+                                     status=response.status_code)
             os.replace(tmp, dest)
         except BaseException:
             tmp.unlink(missing_ok=True)

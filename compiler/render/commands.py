@@ -13,6 +13,8 @@ __all__ = ["register", "COMMANDS"]
 
 COMMANDS = ("render", "cost", "status", "cancel")
 KEY_VARIABLE = "DASHSCOPE_API_KEY"
+# The render journal cannot be used (corrupt, truncated, a folder, locked, disk full): nothing was sent.
+EXIT_JOURNAL = 3
 REGION_CHOICES = ("beijing", "singapore", "us")
 
 
@@ -46,6 +48,9 @@ def _render_parser(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--budget", type=_amount, metavar="AMOUNT",
                         help="refuse the batch (submit nothing) when its estimate exceeds AMOUNT (CNY)")
     render.add_argument("--json", action="store_true", help="one JSON object per scene result on standard output")
+    render.add_argument("--adopt", metavar="TASK_ID",
+                        help="one scene whose submit is unknown: follow this task (from `scenec status` or the "
+                             "DashScope console) instead of submitting; nothing is paid again")
     render.add_argument("--no-url-check", action="store_true",
                         help="do not check that remote media URLs answer before submitting")
     render.add_argument("-v", "--verbose", action="store_true", help="log retries and throttling to standard error")
@@ -169,14 +174,19 @@ def run_render(args: argparse.Namespace) -> int:
     if args.output and len(files) != 1:
         print("scenec render: -o/--output takes one scene; a batch writes <project>/renders/", file=sys.stderr)
         return EXIT_USAGE
+    if args.adopt is not None and (len(files) != 1 or args.force or not args.adopt.strip()):
+        print("scenec render: --adopt takes one scene and a task id, without --force", file=sys.stderr)
+        return EXIT_USAGE
     _quiet_logs(args.verbose)
     from compiler.project import find_project
     from compiler.render import runner
+    from compiler.render.journal import JournalError
     from compiler.render.progress import make_display
 
     options = runner.RenderOptions(base_url=base_url, region=args.region, force=args.force, jobs=args.jobs,
                                    timeout=args.timeout, output=args.output.absolute() if args.output else None,
-                                   check_urls=not args.no_url_check)
+                                   check_urls=not args.no_url_check,
+                                   adopt=args.adopt.strip() if args.adopt else None)
     try:
         with runner.project_locks(find_project(f).root for f in files):
             plans = runner.plan(files, options, secrets=(key,))
@@ -191,9 +201,14 @@ def run_render(args: argparse.Namespace) -> int:
     except runner.ProjectBusy as busy:
         print(f"scenec render: {visible(str(busy))}", file=sys.stderr)
         return EXIT_ERRORS
+    except JournalError as error:
+        print(f"scenec render: {error}; nothing was submitted", file=sys.stderr)
+        return EXIT_JOURNAL
     except KeyboardInterrupt:
-        # A second Ctrl-C while workers wind down: the journal already holds every task.
-        print("scenec render: interrupted; run the same command again to resume", file=sys.stderr)
+        # A second Ctrl-C while workers wind down: the journal holds every task, and a submit whose
+        # answer was in flight is recorded UNKNOWN_SUBMIT (or left PREPARED), which the next run looks up.
+        print("scenec render: interrupted; run the same command again: it resumes every journaled task and looks up "
+              "in the task list any submit whose answer was cut off (nothing is sent twice)", file=sys.stderr)
         return EXIT_ERRORS
     _summary(results, sys.stderr if args.json else sys.stdout)
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS
@@ -292,9 +307,15 @@ def run_status(args: argparse.Namespace) -> int:
     if problem:
         print(f"scenec status: {problem}: {visible(str(args.path))}", file=sys.stderr)
         return EXIT_USAGE
+    from compiler.render.journal import JournalError
+
     root = runner.find_root(args.path)
     scene = runner.scene_key(args.path, root) if os.path.isfile(args.path) else None
-    rows = runner.journal_rows(root, scene)
+    try:
+        rows = runner.journal_rows(root, scene)
+    except JournalError as error:
+        print(f"scenec status: {visible(str(error))}", file=sys.stderr)
+        return EXIT_JOURNAL
     if not args.all:
         newest = {r.scene: r for r in rows}
         rows = sorted(newest.values(), key=lambda r: r.id)
@@ -302,7 +323,28 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"no renders journaled in {visible(str(root))}", file=sys.stderr if args.json else sys.stdout)
         return EXIT_OK
     print("\n".join(status_json(rows) if args.json else status_lines(rows)))
+    unknown = unknown_lines(rows)
+    if unknown:
+        print("\n".join(unknown), file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def unknown_lines(rows) -> list[str]:
+    """What is unknown and why: each submit with no task id that may have created (and bill) a task."""
+    import time
+
+    from compiler.render.journal import PREPARED, UNKNOWN_SUBMIT
+
+    lines = []
+    for row in rows:
+        if row.state not in (PREPARED, UNKNOWN_SUBMIT):
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.created_at))
+        why = row.message if row.state == UNKNOWN_SUBMIT and row.message else \
+            "its submit was recorded but no answer was (a render still running, or one that stopped around the send)"
+        lines.append(f"{row.scene}: render #{row.id} unknown since {when}: {why}. The next `scenec render` looks the "
+                     f"task up in the task list (or: scenec render {row.scene} --adopt TASK_ID)")
+    return lines
 
 
 def run_cancel(args: argparse.Namespace) -> int:
@@ -318,7 +360,13 @@ def run_cancel(args: argparse.Namespace) -> int:
     if not key or not base_url:
         return EXIT_USAGE
     _quiet_logs(False)
-    results = runner.cancel_scene(args.file, api_key=key, base_url=base_url)
+    from compiler.render.journal import JournalError
+
+    try:
+        results = runner.cancel_scene(args.file, api_key=key, base_url=base_url)
+    except JournalError as error:
+        print(f"scenec cancel: {error}", file=sys.stderr)
+        return EXIT_JOURNAL
     for result in results:
         print(visible(f"{result.scene}: {result.message}"), file=sys.stdout if result.ok else sys.stderr)
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS

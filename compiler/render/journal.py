@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -29,10 +32,10 @@ SUBMIT_REJECTED = "SUBMIT_REJECTED"
 TRANSITIONS: dict[str, frozenset[str]] = {
     # The submit request is about to go out; its answer decides what we know.
     PREPARED: frozenset({SUBMITTED, UNKNOWN_SUBMIT, SUBMIT_REJECTED}),
-    # A task listing could resolve it (found: SUBMITTED, provably absent); scenec does not list tasks yet, so
-    # `--force` is the way on; the edges are kept for that later step.
-    # and past the 24 h task retention (EXPIRED). Never resubmitted from here.
-    UNKNOWN_SUBMIT: frozenset({SUBMITTED, EXPIRED}),
+    # The task list resolves it: a matching task is adopted (SUBMITTED); a lookup that finds nothing
+    # yet stays UNKNOWN_SUBMIT with the lookup's words in `message`; past the 24 h task retention the
+    # list cannot answer (EXPIRED). Never resubmitted from here without --force.
+    UNKNOWN_SUBMIT: frozenset({SUBMITTED, UNKNOWN_SUBMIT, EXPIRED}),
     # EXPIRED here means the query answered UNKNOWN: the task id is past 24 h.
     SUBMITTED: frozenset({PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, EXPIRED}),
     # A repeated status is a normal poll (it refreshes updated_at). RUNNING may
@@ -40,7 +43,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # and a poll of a paid task must never crash on that.
     PENDING: frozenset({PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, EXPIRED}),
     RUNNING: frozenset({PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, EXPIRED}),
-    # EXPIRED: the 24 h video URL lapsed before the download finished.
+    # EXPIRED: the 24 h video URL lapsed before the download finished. (A fresh result URL read
+    # from the task after a failed download is not a move: mark_fresh_url keeps the state.)
     SUCCEEDED: frozenset({DOWNLOADED, EXPIRED}),
     # Re-downloading a lost output from a still valid URL re-records it.
     DOWNLOADED: frozenset({DOWNLOADED}),
@@ -65,7 +69,24 @@ BUSY_TIMEOUT_S = 30.0
 
 
 class JournalError(Exception):
-    """The journal file cannot be used (e.g. written by a newer scenec)."""
+    """The journal file cannot be used (corrupt, truncated, a folder, locked, full, or written by a newer scenec)."""
+
+
+def _unusable(path: Path, error: BaseException) -> JournalError:
+    """Our words for an SQLite failure on the journal; what to do about it included."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        why = (f"is locked by another process (waited {BUSY_TIMEOUT_S:g} s); wait for the other scenec to finish "
+               "and run again")
+    elif "full" in text:
+        why = "cannot be written: the disk is full; free space and run again (nothing recorded so far is lost)"
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        why = (f"is damaged ({text}); scenec will not start a new one over it. Move it aside (keep it: it names "
+               "paid tasks), then run again: videos with their .json sidecars are recognised, unknown tasks are "
+               "looked up in the task list")
+    else:
+        why = f"cannot be used: {text}"
+    return JournalError(f"the render journal {path} {why}")
 
 
 class IllegalTransition(Exception):
@@ -76,6 +97,15 @@ class IllegalTransition(Exception):
         self.rid = rid
         self.current = current
         self.target = target
+
+
+class TaskHeld(Exception):
+    """A task id another journal row already follows: adopting it twice would share one paid video."""
+
+    def __init__(self, task_id: str, rid: int) -> None:
+        super().__init__(f"task {task_id} already belongs to render #{rid}")
+        self.task_id = task_id
+        self.rid = rid
 
 
 @dataclass(frozen=True)
@@ -205,23 +235,92 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves so every write is
-    # exactly one transaction, committed before the writer returns.
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    """An open journal; JournalError (with what to do) when the file cannot be used."""
+    if path.is_dir():
+        raise JournalError(f"the render journal {path} is a folder, not a file; move it aside and run again")
+    if not path.exists():
+        try:
+            _create(path)
+        except OSError as error:
+            raise JournalError(f"the render journal {path} cannot be created: {error.strerror or error}") from None
+    elif path.stat().st_size == 0:
+        # scenec creates journals whole (see _create): an empty one was truncated, and its rows are lost.
+        raise JournalError(f"the render journal {path} is empty (truncated?); scenec will not silently start a new "
+                           "one. Delete it to start afresh: videos with their .json sidecars are still recognised")
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise JournalError(f"cannot put {path} in WAL mode (got {mode!r})")
-        # FULL: a commit is on disk before we send the request it announces.
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as error:
+        raise _unusable(path, error) from None
+    try:
+        _configure(conn)
         migrate(conn)
+        _checkpoint(conn)
+    except sqlite3.Error as error:
+        conn.close()
+        raise _unusable(path, error) from None
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    # After the COMMIT, which is durable in the -wal already: a failed checkpoint must not turn a
+    # recorded write into a reported failure (the next commit's checkpoint carries it).
+    with contextlib.suppress(sqlite3.Error):
+        _checkpoint_now(conn)
+
+
+def _checkpoint_now(conn: sqlite3.Connection) -> None:
+    # The committed pages move into the main file (fsynced under synchronous=FULL). PASSIVE never
+    # waits: a reader mid-statement may keep it from finishing (reported, not raised), and the
+    # next commit's checkpoint then carries both. TRUNCATE/FULL cost twice as much per commit.
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    # WAL, with every commit checkpointed into the main file before the writer returns (see
+    # Journal._write): readers (`scenec status` during a render) never block writers, and the
+    # database file alone holds every committed row, so copying it, or deleting the -wal file
+    # after a crash, loses nothing. A prepare() returns only after its checkpoint, so the submit
+    # it announces is never sent before the row is in the main file.
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode!r})")
+    # FULL: a commit (and the checkpoint) is on disk before we send the request it announces.
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _create(path: Path) -> None:
+    """A new journal, whole or not at all: built aside, then linked into place (a concurrent creator wins)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}.new")
+    try:
+        conn = sqlite3.connect(str(draft), isolation_level=None)
+        try:
+            _configure(conn)
+            migrate(conn)
+        finally:
+            conn.close()
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(draft, path)
+    except sqlite3.Error as error:
+        raise _unusable(path, error) from None
+    finally:
+        draft.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 # --- the journal -------------------------------------------------------------
@@ -276,15 +375,21 @@ class Journal:
     def _write(self) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock up front, so a read-check-update (a
         # transition) cannot interleave with another process's.
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self._conn
-            self._conn.execute("COMMIT")
-        except BaseException:
-            # Also covers a failed COMMIT: never leave a transaction open.
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                # Also covers a failed COMMIT: never leave a transaction open.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            _checkpoint(self._conn)
+        except sqlite3.IntegrityError:
+            raise  # a bug in the caller, not an unusable journal
+        except sqlite3.Error as error:
+            raise _unusable(self.path, error) from None
 
     def _guard(self, values: Iterable[object]) -> None:
         """Refuse to write any string containing a configured secret (e.g. the API key)."""
@@ -308,6 +413,12 @@ class Journal:
             current = row[0]
             if target not in TRANSITIONS[current]:
                 raise IllegalTransition(rid, current, target)
+            task_id = changes.get("task_id")
+            if task_id is not None:
+                # Checked inside the write lock: two rows never follow (and download, and sidecar) one task.
+                holder = conn.execute("SELECT id FROM renders WHERE task_id = ? AND id != ?", (task_id, rid)).fetchone()
+                if holder is not None:
+                    raise TaskHeld(str(task_id), holder[0])
             values = {"state": target, "updated_at": now, **changes}
             assignments = ", ".join(f"{name} = ?" for name in values)
             conn.execute(
@@ -315,8 +426,11 @@ class Journal:
             )
 
     def _rows(self, where: str = "", params: tuple[object, ...] = ()) -> list[Render]:
-        cursor = self._conn.execute(f"{_SELECT} {where}", params)
-        return [Render(*row) for row in cursor.fetchall()]
+        try:
+            cursor = self._conn.execute(f"{_SELECT} {where}", params)
+            return [Render(*row) for row in cursor.fetchall()]
+        except sqlite3.Error as error:
+            raise _unusable(self.path, error) from None
 
     def _output_intact(self, render: Render) -> bool:
         """The recorded output file still exists with the recorded size."""
@@ -355,8 +469,44 @@ class Journal:
             {"task_id": task_id, "request_id": request_id, "submitted_at": self._clock()},
         )
 
-    def mark_unknown_submit(self, rid: int, message: str) -> None:
-        self._transition(rid, UNKNOWN_SUBMIT, {"message": message})
+    def mark_unknown_submit(self, rid: int, message: str, code: str | None = None) -> None:
+        """The submit may have created a task we hold no id for; also re-recorded after each lookup that misses."""
+        changes: dict[str, object] = {"message": message}
+        if code is not None:
+            changes["code"] = code
+        self._transition(rid, UNKNOWN_SUBMIT, changes)
+
+    def adopt(self, rid: int, task_id: str, how: str) -> None:
+        """An unknown submit's task, found in the task list (or named with --adopt): the row now follows it."""
+        self._transition(rid, SUBMITTED, {"task_id": task_id, "submitted_at": self._clock(), "code": "Adopted",
+                                          "message": how})
+
+    def mark_fresh_url(self, rid: int, video_url: str, url_expires_at: float) -> None:
+        """A new result URL read from the task after a download failed (the row stays SUCCEEDED or DOWNLOADED)."""
+        self._guard((video_url,))
+        with self._write() as conn:
+            updated = conn.execute(
+                "UPDATE renders SET video_url = ?, url_expires_at = ?, updated_at = ? WHERE id = ? AND state IN (?, ?)",
+                (video_url, float(url_expires_at), self._clock(), rid, SUCCEEDED, DOWNLOADED)).rowcount
+        if not updated:
+            raise IllegalTransition(rid, self.get(rid).state, SUCCEEDED)
+
+    def restore_downloaded(self, scene: str, payload_sha256: str, media_sha256: str | None, payload_json: str,
+                           task_id: str | None, request_id: str | None, output: tuple[str, int, str]) -> int:
+        """A DOWNLOADED row rebuilt from a video and its sidecar, when the journal had lost it."""
+        output_path, nbytes, digest = output
+        self._guard((scene, payload_json, task_id, request_id, output_path))
+        now = self._clock()
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO renders (scene, payload_sha256, media_sha256, payload_json, state, task_id, request_id,"
+                " output_path, output_bytes, output_sha256, code, message, created_at, downloaded_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (scene, payload_sha256, media_sha256, payload_json, DOWNLOADED, task_id, request_id, output_path,
+                 int(nbytes), digest, "Restored", "rebuilt from the video's sidecar", now, now, now))
+            rid = cursor.lastrowid
+        assert rid is not None
+        return rid
 
     def mark_rejected(self, rid: int, code: str, message: str, request_id: str | None) -> None:
         self._transition(
@@ -461,6 +611,10 @@ class Journal:
             f"WHERE task_id IS NOT NULL AND state IN ({marks}) ORDER BY id", tuple(states)
         )
 
+    def known_task_ids(self) -> set[str]:
+        """Every task id the journal holds: a task one row owns is never adopted by another."""
+        return {r.task_id for r in self._rows("WHERE task_id IS NOT NULL") if r.task_id}
+
     def all(self, scene: str | None = None) -> list[Render]:
         if scene is None:
             return self._rows("ORDER BY id")
@@ -471,10 +625,21 @@ class Journal:
     def upload_lookup(self, sha256: str, now: float | None = None) -> str | None:
         """The oss:// URL of an earlier upload of these exact bytes, if it is still valid at `now`."""
         at = self._clock() if now is None else now
-        row = self._conn.execute(
-            "SELECT url FROM uploads WHERE sha256 = ? AND expires_at > ?", (sha256, at)
-        ).fetchone()
+        try:
+            row = self._conn.execute(
+                "SELECT url FROM uploads WHERE sha256 = ? AND expires_at > ?", (sha256, at)
+            ).fetchone()
+        except sqlite3.Error as error:
+            raise _unusable(self.path, error) from None
         return None if row is None else row[0]
+
+    def upload_forget(self, urls: Iterable[str]) -> int:
+        """Drop cache entries the service says are gone; returns how many went."""
+        dropped = 0
+        with self._write() as conn:
+            for url in urls:
+                dropped += conn.execute("DELETE FROM uploads WHERE url = ?", (url,)).rowcount
+        return dropped
 
     def upload_remember(self, sha256: str, url: str, expires_at: float) -> None:
         self._guard((sha256, url))
@@ -495,7 +660,7 @@ def _dumps(value: object) -> str:
 
 # --- what `scenec render` does with a scene ----------------------------------
 
-Decision = Literal["skip", "resume_poll", "resume_download", "submit", "blocked_unknown"]
+Decision = Literal["skip", "resume_poll", "resume_download", "submit", "reconcile"]
 
 
 def decide(
@@ -514,11 +679,11 @@ def decide(
     - SUBMITTED / PENDING / RUNNING               -> "resume_poll", even with force: a
       paid task in flight is never abandoned silently; force only re-renders
       finished ones.
-    - PREPARED                                    -> "blocked_unknown" unless force
+    - PREPARED                                    -> "reconcile" unless force
       ("submit"): the process died around the send, and we cannot know whether
-      the request went out, so a new one might pay twice.
-    - UNKNOWN_SUBMIT                              -> "blocked_unknown" unless force
-      ("submit"): the submit was sent and its answer lost; only --force resolves it.
+      the request went out, so a new one might pay twice: look it up in the task list.
+    - UNKNOWN_SUBMIT                              -> "reconcile" unless force
+      ("submit"): the submit was sent and its answer lost: look it up in the task list.
     - SUCCEEDED, URL still valid                  -> "resume_download", even with force:
       the video is paid for and fetching it is free; force re-renders once it is
       downloaded.
@@ -540,7 +705,7 @@ def decide(
     if state in POLLABLE:
         return "resume_poll"
     if state in UNRESOLVED:
-        return "submit" if force else "blocked_unknown"
+        return "submit" if force else "reconcile"
     if state == SUCCEEDED:
         return "resume_download" if previous.url_valid(at) else "submit"
     if state == DOWNLOADED:

@@ -26,6 +26,7 @@ from compiler.render.client import (
     DashScopeClient,
     Submitted,
     TaskState,
+    canonical_endpoint,
     encode_payload,
     throttle_pause,
 )
@@ -33,12 +34,15 @@ from compiler.render.cost import PRICES_CHECKED, CostEstimate, estimate, truncat
 from compiler.render.errors import (
     DashScopeError,
     DeadlineExceeded,
+    InvalidParameterError,
     NetworkError,
     TaskFailedError,
     ThrottledError,
     redact,
 )
-from compiler.render.journal import Journal, Render, decide
+from compiler.render import reconcile, sidecar
+from compiler.render.fetch import DownloadPending, TaskGone, download_verified
+from compiler.render.journal import Journal, JournalError, Render, decide
 from compiler.render.upload import Uploader, sha256_file
 from compiler.render.urlcheck import check_remote
 
@@ -59,12 +63,14 @@ DEFAULT_TIMEOUT_S = 30 * 60.0
 # SUCCEEDED errs late on purpose: a stale guess costs one failed download, an early one
 # would re-render (and pay) a video we could still fetch.
 URL_TTL_S = 24 * 3600.0
+# A SUCCEEDED answer without a video URL is asked again after 1, 2, 3 times this long.
+NO_URL_PAUSE_S = 1.0
 JOURNAL_FILE = Path(".scenec") / "journal.sqlite3"
 LOCK_FILE = Path(".scenec") / "render.lock"
 RENDERS_DIR = "renders"
 _DATA_URI = re.compile(r"^data:([^;,]+);base64,(.*)$", re.S)
 
-Action = Literal["skip", "resume_poll", "resume_download", "submit", "blocked_unknown", "blocked_lost", "invalid"]
+Action = Literal["skip", "resume_poll", "resume_download", "submit", "reconcile", "adopt", "blocked_lost", "invalid"]
 Outcome = Literal["rendered", "unchanged", "blocked", "failed", "pending", "interrupted", "invalid"]
 OK_OUTCOMES = frozenset({"rendered", "unchanged"})
 
@@ -83,6 +89,12 @@ class RenderOptions:
     timeout: float = DEFAULT_TIMEOUT_S
     output: Path | None = None         # one scene only
     check_urls: bool = True            # reach every remote medium (HEAD) before submitting
+    adopt: str | None = None           # one scene only: the task id an unknown submit created
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL as identities and the upload cache know it (aliases and spellings folded)."""
+        return canonical_endpoint(self.base_url)
 
 
 @dataclass(frozen=True)
@@ -166,6 +178,7 @@ class Plan:
     previous: Render | None = None
     diagnostics: tuple[Any, ...] = ()
     problem: str | None = None
+    adopt: str | None = None     # action "adopt": the task to follow (--adopt, or a sidecar's whose video went)
 
 
 @dataclass
@@ -243,6 +256,26 @@ class MediaError(Exception):
 
 class UnknownSubmit(Exception):
     """The submit was sent and its answer lost: a task may exist and bill."""
+
+
+class TaskNotJournaled(Exception):
+    """The service created a task but the journal could not record its id (disk full, ...)."""
+
+    def __init__(self, task_id: str, why: str) -> None:
+        super().__init__(why)
+        self.task_id = task_id
+
+
+class UploadGone(Exception):
+    """The service refused the submit because an uploaded object is gone; nothing was created."""
+
+
+class TaskUnknownForNow(Exception):
+    """The service answered UNKNOWN for a task inside its 24 h life; the next run polls it again."""
+
+
+class NoUrlYet(Exception):
+    """The task SUCCEEDED but no answer carried its video URL; the next run asks again."""
 
 
 # --- pure steps: media, identity, cost -----------------------------------------------------
@@ -324,11 +357,30 @@ def local_media(scene: Any) -> tuple[LocalMedia, ...]:
     return tuple(found.values())
 
 
+def effective_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload with every parameter the request leaves out written as the service's default.
+
+    Identity is what the service renders, not how the body spells it: a body that leaves `ratio` out
+    and one that sends the default 16:9 are the same render (and scenes rendered before scenec stopped
+    sending defaults keep their identity, so they are never paid for again).
+    """
+    from compiler.limits import API_DEFAULTS
+
+    parameters = dict(payload.get("parameters") or {})
+    defaults = {"resolution": API_DEFAULTS.resolution, "duration": API_DEFAULTS.duration,
+                "prompt_extend": API_DEFAULTS.prompt_extend, "watermark": API_DEFAULTS.watermark}
+    media = (payload.get("input") or {}).get("media") or []
+    if not any(isinstance(entry, Mapping) and entry.get("type") == "first_frame" for entry in media):
+        defaults["ratio"] = API_DEFAULTS.ratio  # with a first frame the video takes its aspect: no ratio
+    return {**dict(payload), "parameters": {**defaults, **parameters}}
+
+
 def identity(payload: Mapping[str, Any], media: Iterable[LocalMedia], endpoint: str = "") -> Identity:
     """sha256 of the canonical payload (with the endpoint it goes to, when given: a render on another
     region's service is another render), and of the (path, content hash) pairs of its local media."""
     pairs = sorted([item.ref, item.sha256] for item in media)
-    keyed = dict(payload) if not endpoint else {"endpoint": endpoint, "payload": dict(payload)}
+    effective = effective_payload(payload)
+    keyed = effective if not endpoint else {"endpoint": endpoint, "payload": effective}
     return Identity(hashlib.sha256(encode_payload(keyed)).hexdigest(),
                     hashlib.sha256(encode_payload({"media": pairs})).hexdigest())
 
@@ -354,7 +406,7 @@ def price_region(region: str | None, base_url: str) -> str | None:
         name = region.strip().lower()
         return REGION_ALIASES.get(name, name)
     for name, url in REGIONS.items():
-        if base_url.rstrip("/") == url:
+        if canonical_endpoint(base_url) == url:
             return name
     return None
 
@@ -429,14 +481,21 @@ def _newest_of(journal: Journal, ident: Identity) -> Render | None:
     return rows[-1] if rows else None
 
 
-def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = None) -> Plan:
-    """Decide one scene from its journal: journal.decide on the reusable row, plus the paid-but-lost guard."""
+def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = None, adopt: str | None = None) -> Plan:
+    """Decide one scene from its journal (journal.decide on the reusable row), then its sidecar, then the paid-but-lost guard."""
     at = time.time() if now is None else now
     ident = job.identity
     reusable = journal.find_reusable(ident.payload_sha256, ident.media_sha256)
+    if adopt is not None:
+        return _plan_adopt(job, reusable, adopt)
     if reusable is not None:
         action = decide(reusable, force=force, output_exists=_output_intact(reusable, job.project_root), now=at)
         return Plan(job.scene, action, job, reusable)
+    restored = None if force else sidecar.restore(journal, job)
+    if isinstance(restored, Render):
+        return Plan(job.scene, "skip", job, restored)
+    if isinstance(restored, str):
+        return Plan(job.scene, "adopt", job, None, adopt=restored)
     newest = _newest_of(journal, ident)
     if newest is not None and newest.state == jr.SUCCEEDED and not newest.url_valid(at):
         # decide(): "the caller first records EXPIRED on the row".
@@ -452,10 +511,21 @@ def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = Non
     return Plan(job.scene, "submit", job, newest)
 
 
+def _plan_adopt(job: Job, reusable: Render | None, task_id: str) -> Plan:
+    """--adopt TASK_ID: only for a scene whose submit is unknown (or not journaled at all)."""
+    if reusable is None or reusable.state in jr.UNRESOLVED:
+        return Plan(job.scene, "adopt", job, reusable, adopt=task_id)
+    return Plan(job.scene, "invalid", job, reusable,
+                problem=f"--adopt {task_id}: render #{reusable.id} of this scene is {reusable.state}"
+                        f"{f' (task {reusable.task_id})' if reusable.task_id else ''}, not an unknown submit; "
+                        "nothing to adopt")
+
+
 def plan(paths: Sequence[Path], options: RenderOptions, *, secrets: tuple[str, ...] = ()) -> list[Plan]:
-    """Compile every scene and decide what to do with it; writes to the journal only to record expired URLs."""
+    """Compile every scene and decide what to do with it; writes to the journal only to record expired URLs and
+    to rebuild rows from sidecars. JournalError when a project's journal cannot be used."""
     region = price_region(options.region, options.base_url)
-    loaded = [load_job(path, output=options.output, region=region, endpoint=options.base_url) for path in paths]
+    loaded = [load_job(path, output=options.output, region=region, endpoint=options.endpoint) for path in paths]
     plans: list[Plan] = []
     journals: dict[Path, Journal] = {}
     try:
@@ -466,7 +536,7 @@ def plan(paths: Sequence[Path], options: RenderOptions, *, secrets: tuple[str, .
             journal = journals.get(item.journal_path)
             if journal is None:
                 journal = journals[item.journal_path] = Journal.open(item.journal_path, secrets=secrets)
-            plans.append(plan_job(journal, item, force=options.force))
+            plans.append(plan_job(journal, item, force=options.force, adopt=options.adopt))
     finally:
         for journal in journals.values():
             journal.close()
@@ -625,7 +695,9 @@ def _run_unit(ctx: _Context, unit: list[Plan]) -> list[SceneResult]:
     for position, p in enumerate(unit):
         try:
             result = _interrupted(p) if ctx.stop.is_set() else execute(ctx, _replan(ctx, p) if position else p)
-        except Exception as error:  # noqa: BLE001 - e.g. an unusable journal: this scene fails, the batch goes on
+        except JournalError as error:  # this scene cannot be journaled: it fails (nothing sent), the batch goes on
+            result = SceneResult(p.scene, "failed", ctx.safe(str(error)), code="JournalError")
+        except Exception as error:  # noqa: BLE001 - this scene fails, the batch goes on
             result = SceneResult(p.scene, "failed", ctx.safe(f"{type(error).__name__}: {error}"))
         ctx.display.finish(result)
         results.append(result)
@@ -652,7 +724,7 @@ def execute(ctx: _Context, p: Plan) -> SceneResult:
     result.elapsed = time.monotonic() - attempt.started
     result.cost = p.job.cost.to_dict()
     if row is not None:
-        result.state, result.task_id = row.state, row.task_id
+        result.state, result.task_id = row.state, row.task_id or result.task_id
         result.request_id, result.usage = result.request_id or row.request_id, row.usage
     return result
 
@@ -663,12 +735,18 @@ def _act(ctx: _Context, journal: Journal, p: Plan, attempt: _Attempt) -> SceneRe
     if p.action == "skip":
         assert p.previous is not None
         return _unchanged(ctx, job, p.previous)
-    if p.action in ("blocked_unknown", "blocked_lost"):
+    if p.action == "blocked_lost":
         assert p.previous is not None
         attempt.rid = p.previous.id
         return SceneResult(job.scene, "blocked", _blocked_message(p.action, p.previous), code=p.previous.code)
     if p.action == "submit":
         _submit(ctx, journal, job, attempt)
+    elif p.action == "reconcile":
+        assert p.previous is not None
+        _reconcile(ctx, journal, job, p.previous, attempt)
+    elif p.action == "adopt":
+        assert p.adopt is not None
+        _adopt(ctx, journal, job, p.previous, attempt, p.adopt)
     else:
         assert p.previous is not None
         attempt.rid, attempt.task_id = p.previous.id, p.previous.task_id
@@ -677,18 +755,36 @@ def _act(ctx: _Context, journal: Journal, p: Plan, attempt: _Attempt) -> SceneRe
     return _fetch(ctx, journal, job, attempt)
 
 
+def _reconcile(ctx: _Context, journal: Journal, job: Job, row: Render, attempt: _Attempt) -> None:
+    """Settle an unknown submit through the task list (reconcile.py); NotSettled says what the next run does."""
+    attempt.phase, attempt.rid = "lookup", row.id
+    ctx.display.update(job.scene, "looking up", f"render #{row.id}")
+    attempt.task_id = reconcile.settle(ctx.client(), journal, row, model=str(job.payload.get("model")),
+                                       scene=job.scene, now=time.time())
+
+
+def _adopt(ctx: _Context, journal: Journal, job: Job, row: Render | None, attempt: _Attempt, task_id: str) -> None:
+    """Follow a named task (--adopt, or the task of a sidecar whose video went): no payment."""
+    attempt.phase = "adopt"
+
+    def record() -> int:  # no journaled intent (the journal was lost): one for the task being adopted
+        return journal.prepare(job.key, job.identity.payload_sha256,
+                               encode_payload(shorten_data_uris(job.payload)).decode(), job.identity.media_sha256)
+
+    origin = "--adopt" if ctx.options.adopt == task_id else _show(job.sidecar)
+    attempt.rid = reconcile.adopt_task(ctx.client(), journal, row, task_id, origin=origin, record=record)
+    attempt.task_id = task_id
+
+
 def _blocked_message(action: str, row: Render) -> str:
-    if action == "blocked_lost" and row.state == jr.DOWNLOADED:
+    if row.state == jr.DOWNLOADED:
         return (f"render #{row.id} (task {row.task_id}) was rendered and downloaded to {row.output_path}, but that file "
                 "is gone and its URL has expired (URLs last 24 h); run with --force to render it again (billed again)")
-    if action == "blocked_lost" and not row.video_url:
+    if not row.video_url:
         return (f"render #{row.id} (task {row.task_id}) was submitted, but the service no longer knows the task "
                 "(task ids last 24 h), so it may have been billed; run with --force to render it again")
-    if action == "blocked_lost":
-        return (f"render #{row.id} (task {row.task_id}) was generated and billed, but its video URL expired before "
-                "it was downloaded (URLs last 24 h); run with --force to render it again (billed again)")
-    return (f"render #{row.id} ({row.state}) was sent but its answer was lost, so a task may exist and bill; "
-            "not sent again. Check the DashScope console (tasks), then run with --force to submit anyway")
+    return (f"render #{row.id} (task {row.task_id}) was generated and billed, but its video URL expired before "
+            "it was downloaded (URLs last 24 h); run with --force to render it again (billed again)")
 
 
 def _unchanged(ctx: _Context, job: Job, row: Render) -> SceneResult:
@@ -709,7 +805,7 @@ def _materialize(ctx: _Context, journal: Journal, job: Job) -> dict[str, Any]:
     # The journal's upload cache: the same bytes are not uploaded again while the copy lives (47 h).
     # Keyed by endpoint and model too: temporary storage belongs to one region's service and model.
     model = str(job.payload.get("model"))
-    scope = f"@{ctx.options.base_url}#{model}"
+    scope = f"@{ctx.options.endpoint}#{model}"
     uploader = Uploader(ctx.client(), model, lookup=lambda sha: journal.upload_lookup(sha + scope),
                         remember=lambda sha, url, expires: journal.upload_remember(sha + scope, url, expires))
 
@@ -734,6 +830,15 @@ def _submit(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> Non
         problem = check_remote(job.payload, job.project_root, lambda url: ctx.display.update(job.scene, "checking", url))
         if problem:
             raise MediaError(problem)
+    try:
+        _submit_once(ctx, journal, job, attempt)
+    except UploadGone:
+        # The service lost an upload the cache still named; the entries are gone now, so this uploads anew.
+        attempt.phase = "media"
+        _submit_once(ctx, journal, job, attempt)
+
+
+def _submit_once(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> None:
     body = _materialize(ctx, journal, job)
     attempt.phase = "submit"
     ctx.display.update(job.scene, "submitting")
@@ -746,17 +851,49 @@ def _submit(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> Non
         if not error.sent:
             journal.mark_rejected(attempt.rid, error.code or "NetworkError", str(error), error.request_id)
             raise
-        journal.mark_unknown_submit(attempt.rid, str(error))
+        journal.mark_unknown_submit(attempt.rid, str(error), error.code)
         raise UnknownSubmit(str(error)) from None
-    except DashScopeError as error:
-        journal.mark_rejected(attempt.rid, error.code or type(error).__name__, str(error), error.request_id)
-        raise
     except Interrupted:
-        # Only sleeps raise Interrupted, and a sleep follows an answer that created nothing.
+        # Only sleeps raise Interrupted, and a sleep follows an answer that created nothing (429, no connection).
         journal.mark_rejected(attempt.rid, "Interrupted", "stopped before the submit was sent", None)
         raise
-    journal.mark_submitted(attempt.rid, submitted.task_id, submitted.request_id)
+    except DashScopeError as error:
+        # A 4xx refusal: the service read the request and created nothing.
+        journal.mark_rejected(attempt.rid, error.code or type(error).__name__, str(error), error.request_id)
+        gone = _gone_uploads(body, error)
+        if gone and journal.upload_forget(gone):
+            raise UploadGone(str(error)) from None
+        raise
+    except BaseException as error:
+        # A second Ctrl-C (KeyboardInterrupt), or anything unexpected, while the answer was in flight:
+        # the bytes may have left, so the row must say unknown, and the next run looks the task up.
+        why = "interrupted while the submit answer was in flight" if isinstance(error, KeyboardInterrupt) \
+            else f"{type(error).__name__} while the submit answer was in flight: {error}"
+        with contextlib.suppress(Exception):
+            journal.mark_unknown_submit(attempt.rid, why, "Interrupted")
+        if isinstance(error, Exception):
+            raise UnknownSubmit(why) from None
+        raise
     attempt.task_id = submitted.task_id
+    try:
+        journal.mark_submitted(attempt.rid, submitted.task_id, submitted.request_id)
+    except (JournalError, OSError) as error:
+        # Disk full, say: the task exists and bills, and only memory holds its id. Say it; the row stays
+        # PREPARED, so the next run finds the task in the task list and adopts it.
+        raise TaskNotJournaled(submitted.task_id, str(error)) from None
+
+
+def _gone_uploads(body: Mapping[str, Any], error: DashScopeError) -> list[str]:
+    """The oss:// URLs to upload again after a refusal that says one is gone (missing or expired)."""
+    if not isinstance(error, InvalidParameterError):
+        return []
+    ours = [entry.get(name) for entry in body.get("input", {}).get("media", []) for name in ("url", "reference_voice")]
+    ours = [url for url in ours if isinstance(url, str) and url.startswith("oss://")]
+    text = error.message.lower()
+    # The service names the first missing file only; uploads made together go together, so when one
+    # is gone every oss:// URL of the body is uploaded again (it costs bandwidth, never money).
+    named = any(url in error.message for url in ours)
+    return ours if named or ("oss" in text and ("not exist" in text or "expired" in text)) else []
 
 
 def _send(ctx: _Context, body: dict[str, Any]) -> Submitted:
@@ -792,18 +929,34 @@ def _poll(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> None:
     try:
         state = client.wait(task_id, deadline=ctx.clock.monotonic() + ctx.options.timeout, on_update=on_update)
     except TaskFailedError as error:
+        row = journal.get(rid)
+        if error.task_status == "UNKNOWN" and time.time() - (row.submitted_at or row.created_at) <= URL_TTL_S:
+            # Inside the task's 24 h life an UNKNOWN answer is the service's hiccup, not the task's end.
+            raise TaskUnknownForNow(str(error)) from None
         target = {"FAILED": jr.FAILED, "CANCELED": jr.CANCELED}.get(error.task_status, jr.EXPIRED)
-        if journal.get(rid).state != target:  # `scenec cancel` from another shell may have recorded it already
+        if row.state != target:  # `scenec cancel` from another shell may have recorded it already
             journal.mark_failed(rid, target, error.code, error.message)
         raise
-    if not state.video_url:
-        journal.mark_failed(rid, jr.FAILED, "NoVideoUrl", "the task succeeded without a video URL")
-        raise DashScopeError("the task succeeded without a video URL", code="NoVideoUrl")
+    state = _with_video_url(ctx, client, state)
     row = journal.get(rid)
     now = time.time()
     timings = {"submitted_at": row.submitted_at, "succeeded_seen_at": now, "submit_time": state.submit_time,
                "scheduled_time": state.scheduled_time, "end_time": state.end_time}
     journal.mark_succeeded(rid, state.video_url, now + URL_TTL_S, state.usage, timings)
+
+
+def _with_video_url(ctx: _Context, client: DashScopeClient, state: TaskState) -> TaskState:
+    """A SUCCEEDED answer without a video URL is asked again a few times; NoUrlYet leaves it to the next run."""
+    for attempt in range(3):
+        if state.video_url:
+            return state
+        ctx.clock.sleep(NO_URL_PAUSE_S * (1 + attempt))
+        state = client.query(state.task_id)
+        if state.status != "SUCCEEDED":
+            break
+    if state.video_url and state.status == "SUCCEEDED":
+        return state
+    raise NoUrlYet(f"task {state.task_id} answered {state.status} without a video URL")
 
 
 def _fetch(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> SceneResult:
@@ -812,13 +965,9 @@ def _fetch(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> Scen
     row = journal.get(attempt.rid)
     attempt.task_id = row.task_id
     ctx.display.update(job.scene, "downloading", f"task {row.task_id}")
-    assert row.video_url is not None
-    try:
-        nbytes = ctx.client().download(row.video_url, job.output)
-    except DashScopeError as error:
-        if error.code == "UrlExpired" and row.state == jr.SUCCEEDED:
-            journal.mark_failed(row.id, jr.EXPIRED, "UrlExpired", error.message)
-        raise
+    # Whole, a real MP4, renamed into place; fresh URLs asked for as needed (fetch.py).
+    nbytes = download_verified(ctx.client(), journal, row, job.output, ctx.clock.sleep)
+    row = journal.get(row.id)
     digest = sha256_file(job.output)
     from compiler.fs import write_atomic
 
@@ -860,38 +1009,66 @@ def _sidecar_text(ctx: _Context, job: Job, row: Render, nbytes: int, digest: str
         "usage": row.usage,
         "timings": {**(row.timings or {}), "downloaded_at": time.time()},
         "cost_estimate": job.cost.to_dict(),
-        "endpoint": ctx.options.base_url,
+        "endpoint": ctx.options.endpoint,
         "scenec": __version__,
     }
     return ctx.safe(json.dumps(sidecar, ensure_ascii=False, indent=2)) + "\n"
 
 
+NEXT_RUN_LOOKS_UP = ("the next run looks the task up in the task list and adopts it (no second payment); "
+                     "or name it yourself with --adopt TASK_ID")
+
+
 def _failure(ctx: _Context, p: Plan, attempt: _Attempt, error: Exception) -> SceneResult:
-    """The result for a scene that stopped early, saying what happens on a rerun."""
+    """The result for a scene that stopped early, saying exactly what the next run does."""
     scene, task = p.scene, attempt.task_id
     code = getattr(error, "code", None)
     if isinstance(error, Interrupted):
-        rerun = "run the same command again to resume" if task else "run again to render it"
+        rerun = ("run the same command again to resume" if task else
+                 "run the same command again: it looks the task up again" if attempt.phase in ("lookup", "adopt")
+                 else "run again to render it")
         return SceneResult(scene, "interrupted", f"interrupted during {attempt.phase}; {rerun}")
     if isinstance(error, UnknownSubmit):
-        return SceneResult(scene, "blocked", ctx.safe(f"the submit was sent but its answer was lost ({error}); a task "
-                           "may exist and bill, so it is recorded UNKNOWN_SUBMIT and will not be sent again. Check "
-                           "the DashScope console, then run with --force to submit anyway"), code="UnknownSubmit")
+        return SceneResult(scene, "blocked", ctx.safe(f"the submit reached the service but its answer was lost "
+                           f"({error}); a task may exist and bill, so it is recorded UNKNOWN_SUBMIT and never sent "
+                           f"again without --force: {NEXT_RUN_LOOKS_UP}"), code="UnknownSubmit")
+    if isinstance(error, TaskNotJournaled):
+        return SceneResult(scene, "blocked", ctx.safe(f"task {error.task_id} was created (and bills), but the journal "
+                           f"could not record it ({error}). Keep this id: free space, then run again: the next run "
+                           f"finds it in the task list and adopts it, or run with --adopt {error.task_id}"),
+                           code="TaskNotJournaled", task_id=error.task_id)
+    if isinstance(error, reconcile.NotSettled):
+        return SceneResult(scene, "blocked", ctx.safe(error.message), code=error.code)
+    if isinstance(error, TaskUnknownForNow):
+        return SceneResult(scene, "pending", f"the service answered UNKNOWN for task {task} several times; inside "
+                           "its 24 h life that is not its end: it stays journaled and the next run polls it again",
+                           code="TaskUnknown")
+    if isinstance(error, NoUrlYet):
+        return SceneResult(scene, "pending", f"{error}; it stays journaled and the next run asks the service for "
+                           "its video URL again (no second payment)", code="NoVideoUrl")
+    if isinstance(error, DownloadPending):
+        return SceneResult(scene, "pending", ctx.safe(f"{error.message}; the task stays journaled and the next run "
+                           "asks the service for a fresh URL and downloads it (no second payment)"), code=code)
+    if isinstance(error, TaskGone):
+        return SceneResult(scene, "failed", f"{error.message}, so its video is lost; run again with --force to "
+                           "render it again (billed again)", code=code)
     if isinstance(error, DeadlineExceeded):
         return SceneResult(scene, "pending", f"task {task} not finished within {_secs(ctx.options.timeout)} s "
                            f"(last status {error.last_status}); run the same command again to resume polling it",
                            code=code)
     if isinstance(error, TaskFailedError):
         # The message already says "task ... ended FAILED: <the service's words>".
-        after = ("the service no longer knows the task (ids are kept 24 h); a rerun submits anew"
-                 if error.task_status == "UNKNOWN" else "failed and cancelled tasks are not billed")
+        after = ("the service no longer knows the task (ids are kept 24 h); run with --force to render it again"
+                 if error.task_status == "UNKNOWN" else "failed and cancelled tasks are not billed; a rerun submits anew")
         return SceneResult(scene, "failed", ctx.safe(f"{error.message} (code {error.code}); {after}"), code=code)
-    if isinstance(error, DashScopeError) and code == "UrlExpired":
-        return SceneResult(scene, "failed", f"task {task} rendered, but its video URL has expired (URLs last 24 h); "
-                           "run again with --force to render it again (billed again)", code=code)
     if isinstance(error, MediaError):
         return SceneResult(scene, "failed", ctx.safe(f"{error}; nothing submitted"), code="MediaError")
-    after = {"submit": "; nothing was created, run again to retry",
+    if isinstance(error, JournalError):
+        return SceneResult(scene, "failed", ctx.safe(f"{error}"), code="JournalError")
+    after = {"submit": "; the service refused it and created nothing, a rerun submits again",
+             "media": "; nothing was submitted, a rerun tries again",
+             "lookup": "; the next run looks the task up again",
+             "adopt": "; nothing adopted",
              "poll": f"; task {task} stays journaled, run again to resume it",
              "download": f"; task {task} stays journaled, run again to fetch its video"}.get(attempt.phase, "")
     text = str(error) if isinstance(error, DashScopeError) else f"{type(error).__name__}: {error}"

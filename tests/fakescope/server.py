@@ -23,6 +23,7 @@ API_PREFIX = "/api/v1"
 SUBMIT_PATH = API_PREFIX + "/services/aigc/video-generation/video-synthesis"
 POLICY_PATH = API_PREFIX + "/uploads"
 TASK_PATH = re.compile(re.escape(API_PREFIX) + r"/tasks/([^/]+)")
+LIST_PATH = API_PREFIX + "/tasks"
 CANCEL_PATH = re.compile(re.escape(API_PREFIX) + r"/tasks/([^/]+)/cancel")
 UPLOAD_PATH = "/oss"
 DOWNLOAD_PATH = re.compile(r"/download/([^/]+)\.mp4")
@@ -62,16 +63,24 @@ SYNC_CALL_STATUS = 403
 SYNC_CALL_CODE = "AccessDenied"
 SYNC_CALL_MESSAGE = "current user api does not support synchronous calls"
 
-ENDPOINTS = ("submit", "task", "cancel", "policy", "upload", "download")
+ENDPOINTS = ("submit", "task", "cancel", "policy", "upload", "download", "list")
 TRANSPORT_FAULTS = frozenset({"throttle", "internal", "slow", "drop", "drop_after"})
 OUTCOME_FAULTS = frozenset({"fail", "cancel"})
+# Faults where the work is done (the task created, the upload accepted) but the answer is bad:
+# internal_after answers 500, garbled answers a 200 that is not JSON.
+DONE_FAULTS = frozenset({"internal_after", "garbled"})
 FAULTS = {
-    "submit": TRANSPORT_FAULTS | OUTCOME_FAULTS,
-    "task": TRANSPORT_FAULTS,
+    "submit": TRANSPORT_FAULTS | OUTCOME_FAULTS | DONE_FAULTS,
+    # unknown: this query answers UNKNOWN; no_url: a SUCCEEDED answer without video_url.
+    "task": TRANSPORT_FAULTS | {"unknown", "no_url"},
     "cancel": TRANSPORT_FAULTS,
     "policy": TRANSPORT_FAULTS,
-    "upload": TRANSPORT_FAULTS,
-    "download": TRANSPORT_FAULTS | {"expire", "truncate"},
+    # lose: the upload is answered 204 but the object is not kept (the service loses it).
+    "upload": TRANSPORT_FAULTS | {"lose"},
+    # html: a 200 HTML page; short: a complete answer whose body is only the video's first bytes.
+    "download": TRANSPORT_FAULTS | {"expire", "truncate", "html", "short"},
+    # lag: tasks submitted in the last `seconds` (default: all) are missing from the list.
+    "list": TRANSPORT_FAULTS | {"lag"},
 }
 # These endpoints stand for OSS, which answers errors in XML rather than DashScope JSON.
 OSS_ENDPOINTS = frozenset({"upload", "download"})
@@ -95,6 +104,7 @@ class Request(NamedTuple):
     query: dict[str, str]
     headers: Any  # email.message.Message: case-insensitive .get()
     body: bytes
+    fault: Any = None  # the Fault this call carries, for faults an endpoint applies itself
 
 
 class ApiError(Exception):
@@ -134,9 +144,22 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# The service speaks China Standard Time (UTC+8) in task times and in the list's time filters.
+SERVICE_UTC_OFFSET = 8 * 3600
+
+
 def format_time(ts: float) -> str:
-    """Render a timestamp the way task outputs do: "2025-01-08 16:42:45.123"."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
+    """Render a timestamp the way task outputs do, in UTC+8: "2025-01-08 16:42:45.123"."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts + SERVICE_UTC_OFFSET)) + f".{int(ts * 1000) % 1000:03d}"
+
+
+def parse_filter_time(text: str) -> float:
+    """A list filter time, YYYYMMDDhhmmss in UTC+8, as a timestamp (ValueError when malformed)."""
+    if not re.fullmatch(r"\d{14}", text):
+        raise ValueError(text)
+    import calendar
+
+    return calendar.timegm(time.strptime(text, "%Y%m%d%H%M%S")) - SERVICE_UTC_OFFSET
 
 
 # ---------------------------------------------------------------- MP4 boxes
@@ -548,6 +571,17 @@ class FakeDashScope:
             record["output"] = self._task_output(task, now)
         return record
 
+    def forget_uploads(self) -> None:
+        """The service loses every temporary upload (as it does when they expire)."""
+        with self._lock:
+            self.uploads.clear()
+
+    def billed(self) -> list[str]:
+        """The task ids that bill: every created task not FAILED or CANCELED by now."""
+        with self._lock:
+            now = time.time()
+            return [t.task_id for t in self._tasks.values() if t.status(now) not in ("FAILED", "CANCELED")]
+
     def video_for(self, task_id: str) -> bytes:
         """The bytes the download endpoint serves for a task."""
         with self._lock:
@@ -582,6 +616,8 @@ class FakeDashScope:
             return "submit", self._submit
         if path == POLICY_PATH and method == "GET":
             return "policy", self._policy
+        if path == LIST_PATH and method == "GET":
+            return "list", self._list
         if path == UPLOAD_PATH and method == "POST":
             return "upload", self._upload
         for pattern, verb, endpoint, action in (
@@ -688,13 +724,16 @@ class FakeDashScope:
 
     def _query(self, req: Request, task_id: str) -> Reply:
         self._authorize(req)
+        kind = req.fault.kind if req.fault else None
         with self._lock:
             task = self._tasks.get(task_id)
             now = time.time()
-            if task is None:
+            if task is None or kind == "unknown":
                 output = {"task_id": task_id, "task_status": "UNKNOWN"}
                 return json_reply(200, {"request_id": new_request_id(), "output": output})
             payload = {"request_id": new_request_id(), "output": self._task_output(task, now)}
+            if kind == "no_url":
+                payload["output"].pop("video_url", None)
             if task.status(now) == "SUCCEEDED":
                 # usage sits beside output, which is where the SDK reads it from.
                 payload["usage"] = dict(task.usage)
@@ -733,6 +772,35 @@ class FakeDashScope:
             self._reschedule(now)
         return json_reply(200, {"request_id": new_request_id()})
 
+    # -- the task list
+
+    def _list(self, req: Request) -> Reply:
+        """GET /tasks: the tasks of the account, newest first, filtered and paged as the API documents."""
+        self._authorize(req)
+        page_no, page_size = _positive(req.query, "page_no", 1), _positive(req.query, "page_size", 10)
+        try:
+            start = parse_filter_time(req.query["start_time"]) if "start_time" in req.query else None
+            end = parse_filter_time(req.query["end_time"]) if "end_time" in req.query else None
+        except ValueError:
+            raise _invalid("start_time and end_time must be YYYYMMDDhhmmss.") from None
+        model, status = req.query.get("model_name"), req.query.get("status")
+        hide_after = float("inf")
+        if req.fault and req.fault.kind == "lag":
+            hide_after = time.time() - float(req.fault.options.get("seconds", float("inf")))
+        with self._lock:
+            now = time.time()
+            chosen = [t for t in sorted(self._tasks.values(), key=lambda t: t.submit_at, reverse=True)
+                      if (start is None or t.submit_at >= start) and (end is None or t.submit_at <= end + 1)
+                      and (model is None or t.model == model) and (status is None or t.status(now) == status)
+                      and t.submit_at <= hide_after]
+            page = chosen[(page_no - 1) * page_size : page_no * page_size]
+            data = [{"task_id": t.task_id, "task_status": t.status(now), "model_name": t.model,
+                     "submit_time": format_time(t.submit_at),
+                     **({"end_time": format_time(t.end_at)} if t.status(now) in FINAL_STATUSES else {})}
+                    for t in page]
+        return json_reply(200, {"request_id": new_request_id(), "data": data, "total": len(chosen),
+                                "page_no": page_no, "page_size": page_size})
+
     # -- signed download
 
     def _sign(self, file_id: str, expires: str) -> str:
@@ -753,6 +821,12 @@ class FakeDashScope:
             raise ApiError(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
         if time.time() > int(expires):
             raise ApiError(403, "AccessDenied", "Request has expired.", Expires=expires)
+        kind = req.fault.kind if req.fault else None
+        if kind == "html":
+            page = b"<!DOCTYPE html><html><body><h1>Welcome</h1><p>Please sign in.</p></body></html>\n"
+            return Reply(200, page, (("Content-Type", "text/html"),))
+        if kind == "short":
+            return Reply(200, self.video_for(file_id)[:64], (("Content-Type", "video/mp4"),))
         return _ranged(self.video_for(file_id), req.headers.get("Range"))
 
     # -- temporary uploads
@@ -799,7 +873,8 @@ class FakeDashScope:
         key, content = fields["key"], form["file"][1]
         with self._lock:
             self._check_upload(fields, key, len(content))
-            self.uploads[key] = content
+            if not (req.fault and req.fault.kind == "lose"):
+                self.uploads[key] = content
         status = 200 if fields.get("success_action_status") == "200" else 204
         etag = '"' + hashlib.md5(content).hexdigest().upper() + '"'
         return Reply(status, b"", (("ETag", etag), ("x-oss-request-id", new_request_id())))
@@ -820,6 +895,13 @@ class FakeDashScope:
             raise ApiError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
         if fields.get("x-oss-forbid-overwrite") == "true" and key in self.uploads:
             raise ApiError(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
+
+
+def _positive(query: dict[str, str], name: str, default: int) -> int:
+    value = query.get(name, str(default))
+    if not value.isdigit() or int(value) < 1:
+        raise _invalid(f"{name} must be a positive integer.")
+    return int(value)
 
 
 def _bind(action: Callable[[Request, str], Reply], arg: str) -> Callable[[Request], Reply]:
@@ -955,16 +1037,20 @@ class _Handler(BaseHTTPRequestHandler):
         if kind in ("throttle", "internal", "expire"):
             reply = app._fault_reply(endpoint, kind)
         else:
-            reply = self._run(action, req, endpoint in OSS_ENDPOINTS)
+            reply = self._run(action, req, endpoint in OSS_ENDPOINTS, fault)
         if kind == "drop_after":
             self._hang_up()  # the work is done but the client never hears of it
             return
+        if kind == "internal_after":
+            reply = app._fault_reply(endpoint, "internal")  # the work is done, the answer says it failed
+        elif kind == "garbled":
+            reply = Reply(200, b"<html><body>Service temporarily busy</body></html>", (("Content-Type", "text/html"),))
         self._send(reply, head=req.method == "HEAD", truncate=kind == "truncate")
 
     @staticmethod
-    def _run(action: Callable[[Request], Reply], req: Request, oss: bool) -> Reply:
+    def _run(action: Callable[[Request], Reply], req: Request, oss: bool, fault: Fault | None = None) -> Reply:
         try:
-            return action(req)
+            return action(req._replace(fault=fault)) if fault is not None else action(req)
         except ApiError as error:
             return error_reply(error, oss)
 
