@@ -132,6 +132,12 @@ CODES: dict[str, Code] = _codes(
      "Each shot's timing must start at or after the previous one's end."),
     ("constraints", "timing-exceeds-duration", ERROR, "A shot timing runs past DURATION.",
      "Shot timings must end within the scene's duration."),
+    ("constraints", "speech-exceeds-shot", WARNING, "A timed shot's dialogue takes longer to say than the shot lasts.",
+     "Spoken lines are estimated at 2.7 words a second (5 characters a second in Chinese); when a shot with "
+     "a timing like [4-7s] holds more than it can say, the model rushes or cuts it. See docs/writers-loop.md."),
+    ("constraints", "speech-exceeds-duration", WARNING, "The scene's dialogue takes longer to say than DURATION.",
+     "All spoken lines together, estimated at 2.7 words a second (5 characters a second in Chinese), do "
+     "not fit the clip. Cut lines, split the scene, or raise DURATION. See docs/writers-loop.md."),
     ("constraints", "storyboard-with-cast", ERROR, "A multi-panel storyboard image together with a cast.",
      "The multi-panel mode takes exactly one image, which the prompt calls 'reference image'."),
     # --- style: probably not what the writer meant ----------------------------------
