@@ -17,6 +17,7 @@ EXIT_USAGE = 2     # the command line itself is wrong (unknown option, missing p
 
 
 RENDER_COMMANDS = ("render", "status", "cancel", "cost")  # registered by compiler.render.commands
+WRITER_COMMANDS = ("fmt", "preview")  # registered by compiler.writer_commands
 
 
 class Formatter(argparse.HelpFormatter):
@@ -54,6 +55,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         add_compile(commands)
     if only is None or only in RENDER_COMMANDS:
         add_render_commands(commands)
+    if only is None or only in WRITER_COMMANDS:
+        from .writer_commands import register
+
+        register(commands, Formatter)
     return parser
 
 
@@ -89,7 +94,7 @@ def add_render_commands(commands) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     first = argv[0] if argv else None
-    known = ("check", "compile") + RENDER_COMMANDS
+    known = ("check", "compile") + RENDER_COMMANDS + WRITER_COMMANDS
     parser = build_parser(only=first if first in known else None)
     try:
         args = parser.parse_args(argv)
