@@ -143,13 +143,18 @@ def run_preview(args) -> int:
         return EXIT_USAGE
     output = args.output or args.file.with_suffix(".html")
     if args.watch:
+        try:
+            import watchfiles  # noqa: F401
+        except ImportError:
+            print("scenec preview --watch needs watchfiles: pip install 'scenec[watch]'", file=sys.stderr)
+            return EXIT_USAGE
         from .preview_server import serve
 
         return serve(args.file, region=args.region, port=args.port)
     from .fs import write_atomic
     from .preview import build_page
 
-    page = build_page(args.file, region=args.region)
+    page = build_page(args.file, region=args.region, output=output)
     write_atomic(output, page.html)
     print(f"wrote {output} ({page.errors} error{'s' if page.errors != 1 else ''}, "
           f"{page.warnings} warning{'s' if page.warnings != 1 else ''})", file=sys.stderr)
