@@ -23,7 +23,7 @@ from .diagnostics import ERROR, Diagnostic
 from .parse import parse_text
 from .vocabulary import MEDIA_SETTINGS, SETTINGS
 
-__all__ = ["Formatted", "format_text", "syntax_shape"]
+__all__ = ["Formatted", "format_text", "syntax_shape", "document_edits"]
 
 # Spellings that resolve reads as another key; fmt writes the canonical one.
 from .resolve import SETTING_ALIASES  # noqa: E402  (a constant; resolve is imported anyway by compile)
@@ -55,13 +55,29 @@ def format_text(text: str, path: Path | None = None) -> Formatted:
     scene_file, diagnostics = parse_text(text, path)
     if any(d.severity == ERROR for d in diagnostics):
         return Formatted(text, False, diagnostics)
-    shape = syntax_shape(scene_file)
+    shape = None
     for layout in (_canonical, _trimmed):
         candidate = layout(text, scene_file)
+        if candidate == text:
+            return Formatted(text, False, diagnostics)  # already canonical: nothing to verify
+        shape = shape or syntax_shape(scene_file)
         if _same_tree(candidate, path, shape):
-            return Formatted(candidate, candidate != text, diagnostics)
+            return Formatted(candidate, True, diagnostics)
     return Formatted(text, False, diagnostics, note="left as it is: formatting would change its syntax tree "
                                                      "(a scenec bug, please report it)")
+
+
+def document_edits(text: str, path: Path | None = None) -> list[dict]:
+    """The language server's answer to textDocument/formatting: LSP TextEdits (UTF-16 columns), none when the
+    text is canonical or has syntax errors (the editor then shows those as diagnostics)."""
+    from .source import utf16_column
+
+    result = format_text(text, path)
+    if not result.changed:
+        return []
+    last = text.split("\n")[-1]
+    end = {"line": text.count("\n"), "character": utf16_column(last, len(last) + 1)}
+    return [{"range": {"start": {"line": 0, "character": 0}, "end": end}, "newText": result.text}]
 
 
 def _same_tree(candidate: str, path: Path | None, shape: tuple) -> bool:

@@ -228,3 +228,23 @@ def test_syntax_errors_are_printed_and_the_file_kept(tmp_path: Path, capsys) -> 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["fmt", str(tmp_path / "nothing.scene")]) == EXIT_USAGE
+
+
+def test_language_server_edit_replaces_the_whole_document_in_utf16_columns() -> None:
+    text = "CAST\nMAYA:   image a.jpg\n\nMAYA waits 🙂"
+    [edit] = fmt.document_edits(text)
+    assert edit["range"] == {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 13}}
+    assert edit["newText"] == "CAST\nMAYA: image a.jpg\n\nMAYA waits 🙂\n"
+    assert fmt.document_edits(edit["newText"]) == []
+    assert fmt.document_edits("CAST\nMAYA: picture a.jpg\n") == []
+
+
+def test_the_pre_commit_hooks_run_scenec_commands(tmp_path: Path, capsys) -> None:
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    entries = re.findall(r"^\s*entry:\s*scenec (\w+)\s*$", hooks, re.MULTILINE)
+    assert entries == ["fmt", "check"]
+    scene = tmp_path / "a.scene"
+    scene.write_text(MESSY)
+    # pre-commit appends the staged files to the entry
+    assert main([entries[0], str(scene)]) == EXIT_OK and scene.read_text() == TIDY
+    assert main([entries[1], str(scene)]) == EXIT_OK
