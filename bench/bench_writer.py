@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,24 +34,41 @@ def small_scene(index: int) -> str:
     return "\n".join(lines)
 
 
-def subprocess_median(command: list[str], runs: int) -> float:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def subprocess_median(command: list[str], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system) of a command; CPU time is what a loaded shared
+    machine distorts least."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     subprocess.run(command, capture_output=True, env=env, cwd=ROOT)  # warm caches
-    samples = []
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), children_cpu()
         subprocess.run(command, capture_output=True, env=env, cwd=ROOT)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        walls.append(time.perf_counter() - start)
+        cpus.append(children_cpu() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def in_process_median(call, runs: int) -> float:
-    samples = []
+def in_process_median(call, runs: int) -> tuple[float, float]:
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def row(label: str, figures: tuple[float, float], against: tuple[float, float] | None = None) -> str:
+    wall, cpu = figures
+    text = f"  {label:30s} wall {wall * 1000:8.1f} ms   cpu {cpu * 1000:8.1f} ms"
+    if against:
+        text += f"   ratio wall {wall / against[0]:.2f}x, cpu {cpu / against[1]:.2f}x"
+    return text
 
 
 def fmt_500(folder: Path, runs: int = 5) -> None:
@@ -70,10 +88,10 @@ def fmt_500(folder: Path, runs: int = 5) -> None:
     check_in = in_process_median(lambda: [check_file(p, probe=False) for p in files], runs)
     size = sum(len(t) for _, t in texts) // 1024
     print(f"{SCENES} scenes ({size} KiB), median of {runs}:")
-    print(f"  scenec fmt --check DIR        {fmt * 1000:8.1f} ms   (subprocess)")
-    print(f"  scenec check --no-probe DIR   {check * 1000:8.1f} ms   (subprocess)   fmt/check {fmt / check:.2f}x")
-    print(f"  format_text, in-process       {fmt_in * 1000:8.1f} ms")
-    print(f"  check_file, in-process        {check_in * 1000:8.1f} ms                  fmt/check {fmt_in / check_in:.2f}x")
+    print(row("scenec check --no-probe DIR", check))
+    print(row("scenec fmt --check DIR", fmt, check))
+    print(row("check_file, in-process", check_in))
+    print(row("format_text, in-process", fmt_in, check_in))
 
 
 def preview_2000(folder: Path, runs: int = 5) -> None:
@@ -91,11 +109,11 @@ def preview_2000(folder: Path, runs: int = 5) -> None:
     output = folder / "long.html"
     preview = subprocess_median([scenec, "preview", str(path), "-o", str(output)], runs)
     check = subprocess_median([scenec, "check", str(path)], runs)
-    print(f"2,000-shot scene ({path.stat().st_size // 1024} KiB), median of {runs}:")
-    print(f"  build_page, in-process        {preview_in * 1000:8.1f} ms   (page {output.stat().st_size // 1024} KiB)")
-    print(f"  check_file, in-process        {check_in * 1000:8.1f} ms                  preview/check {preview_in / check_in:.2f}x")
-    print(f"  scenec preview FILE -o        {preview * 1000:8.1f} ms   (subprocess)")
-    print(f"  scenec check FILE             {check * 1000:8.1f} ms   (subprocess)   preview/check {preview / check:.2f}x")
+    print(f"2,000-shot scene ({path.stat().st_size // 1024} KiB, page {output.stat().st_size // 1024} KiB), median of {runs}:")
+    print(row("check_file, in-process", check_in))
+    print(row("build_page, in-process", preview_in, check_in))
+    print(row("scenec check FILE", check))
+    print(row("scenec preview FILE -o", preview, check))
 
 
 def main() -> int:
