@@ -38,6 +38,12 @@ COMMENT = re.compile(r"^[ \t]*--")
 CAST_KEYWORD = re.compile(r"^[ \t]*CAST[ \t]*:?[ \t]*$")
 CAST_IMPORT = re.compile(r"^[ \t]*CAST FROM[ \t]+(\S+)[ \t]*$")
 SPACES = re.compile(r"[ \t]+")
+# The parser reads a byte-order mark anywhere as a space, so at a line's start it is whitespace too.
+LEADING = re.compile(r"^[\s\ufeff]+")
+
+
+def _trim(line: str) -> str:
+    return LEADING.sub("", line).rstrip()
 
 
 class Formatted:
@@ -122,19 +128,20 @@ def _trimmed(text: str, scene_file: n.SceneFile) -> str:
 
 def _split(text: str) -> list[str]:
     """Lines as the parser counts them (on \\n only: a form feed or U+2028 stays inside its line)."""
-    return [line[:-1] if line.endswith("\r") else line for line in text.replace("\ufeff", "").split("\n")]
+    text = text[1:] if text.startswith("\ufeff") else text  # a byte-order mark opening the file
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def _collapse_blanks(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
-        if line.strip() or (out and out[-1].strip()):
-            out.append(line if line.strip() else "")
+        if _trim(line) or (out and _trim(out[-1])):
+            out.append(line if _trim(line) else "")
     return out
 
 
 def _join(lines: list[str]) -> str:
-    while lines and not lines[-1].strip():
+    while lines and not _trim(lines[-1]):
         lines.pop()
     return "\n".join(lines) + "\n" if lines else ""
 
@@ -159,7 +166,7 @@ def _canonical(text: str, scene_file: n.SceneFile) -> str:
     header, cast = [], []
     for number in range(top, script_start):
         line = lines[number - 1]
-        if not line.strip():
+        if not _trim(line):
             continue
         if COMMENT.match(line):
             pending.append(line)
@@ -221,7 +228,7 @@ def _if_only_spacing(rebuilt: str, original: str) -> str:
     """The rebuilt line when it differs from the original by whitespace alone, else the original."""
     if SPACES.sub("", rebuilt) == SPACES.sub("", original):
         return rebuilt
-    return original.strip()
+    return _trim(original)
 
 
 def _setting_key(role: tuple[str, object]) -> str:
@@ -250,15 +257,15 @@ def _media(spec: n.MediaSpec) -> str:
 
 def _cast_line(role: tuple[str, object] | None, original: str) -> str:
     if role is None:
-        return "CAST" if CAST_KEYWORD.match(original) else original.strip()
+        return "CAST" if CAST_KEYWORD.match(original) else _trim(original)
     kind, node = role
     if kind == "import":
         match = CAST_IMPORT.match(original)
-        return f"CAST FROM {match.group(1)}" if match else original.strip()
+        return f"CAST FROM {match.group(1)}" if match else _trim(original)
     head = node.name.text + (f" ({node.description.text})" if node.description else "") + ":"
     body = (f"{node.role.text} " if node.role else "") + f"{node.kind.text} {_media(node.media)}"
     rebuilt = _if_only_spacing(f"{head} {body}", original)
-    return rebuilt if rebuilt.startswith(head + " ") else original.strip()
+    return rebuilt if rebuilt.startswith(head + " ") else _trim(original)
 
 
 def _align(cast: list[_Item]) -> None:
@@ -284,8 +291,8 @@ def _script_lines(lines: list[str], roles: dict[int, tuple[str, object]], first:
     out = []
     for number, line in enumerate(lines, first):
         role = roles.get(number)
-        if role is None or COMMENT.match(line) or not line.strip():
-            out.append(line.rstrip() if line.strip() else "")
+        if role is None or COMMENT.match(line) or not _trim(line):
+            out.append(line.rstrip() if _trim(line) else "")
         else:
             out.append(_script_line(role, line))
     return _collapse_blanks(out)
@@ -297,4 +304,4 @@ def _script_line(role: tuple[str, object], line: str) -> str:
         cue = node.cue.text + (f" {node.extension.text}" if node.extension else "")
         return _if_only_spacing(cue, line)
     # Framing and transition lines keep their inner spacing: "CUT  TO" is a framing, "CUT TO" a transition.
-    return line.strip()
+    return _trim(line)

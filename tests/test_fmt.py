@@ -108,6 +108,8 @@ def test_unknown_lines_are_kept_verbatim() -> None:
 def test_windows_line_ends_and_bom() -> None:
     text = "\ufeffCAST\r\nMAYA: image a.jpg\r\n\r\nMAYA waits.\r\n"
     assert format_text(text).text == "CAST\nMAYA: image a.jpg\n\nMAYA waits.\n"
+    inside = "CAST\nMAYA: image a.jpg\n\nMAYA\ufeffwaits.\n"  # a stray mark inside a line is a character
+    assert format_text(inside).text == inside
 
 
 # --- properties over generated scenes --------------------------------------------------------
@@ -167,6 +169,14 @@ def test_messy_scenes_keep_their_meaning(text: str) -> None:
     after = assert_formatting_keeps_meaning(text)
     assert after.endswith("\n") and not after.endswith("\n\n")
     assert "\n\n\n" not in after and not any(line != line.rstrip() for line in after.split("\n"))
+
+
+@given(st.text(alphabet=st.sampled_from(list("MAYLEO CAST:()[]-!.,\n\r\t\ufeff图1 imagevoc0s")), max_size=200))
+def test_arbitrary_text_never_breaks_the_formatter(text: str) -> None:
+    result = format_text(text)
+    assert result.note is None
+    if result.changed:
+        assert_formatting_keeps_meaning(text)
 
 
 # --- the command line ------------------------------------------------------------------------
