@@ -13,7 +13,7 @@ import pytest
 
 from compiler.api import compile_file
 from compiler.cli import EXIT_OK, EXIT_USAGE, main
-from compiler.preview import _shot_spans, build_page, page_model, shot_prompts
+from compiler.preview import SCRIPT, _shot_spans, build_page, page_model, shot_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "scenes").glob("*.scene")) + sorted((ROOT / "tests" / "cases").glob("*.scene"))
@@ -126,8 +126,6 @@ def test_hostile_text_stays_text(tmp_path: Path) -> None:
     assert HOSTILE in model.cards[0].description and model.title == HOSTILE
     page = build_page(path).html
     parsed = elements(page)
-    from compiler.preview import SCRIPT
-
     assert parsed.scripts == [SCRIPT]
     assert not [(tag, a) for tag, a in parsed.tags for key in a if key.startswith("on")]
     assert not [a for tag, a in parsed.tags if tag == "img" and a.get("src", "").lower() not in ("",) and
@@ -204,3 +202,23 @@ def test_watch_serves_the_page_and_announces_each_save(tmp_path: Path) -> None:
         assert "MAYA</a> runs away." in connection.getresponse().read().decode()
     finally:
         live.stop()
+
+
+def test_any_text_gets_a_page() -> None:
+    import tempfile
+
+    from hypothesis import given, settings, strategies as st
+
+    alphabet = st.sampled_from(list("MAYLEO CAST:()[]-!.,0123s\n\t<>&\"'图") + ["image ", "video ", "voice ",
+                                                                             "DURATION: ", "CUT TO ", "[0-2s]"])
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(alphabet, max_size=60).map("".join))
+    def check(text: str) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            scene = Path(folder) / "s.scene"
+            scene.write_text(text, encoding="utf-8")
+            page = build_page(scene)
+            assert elements(page.html).scripts == [SCRIPT]
+
+    check()
