@@ -27,11 +27,11 @@ __all__ = ["WORDS_PER_SECOND", "CHARS_PER_SECOND", "Speech", "speech_of_text", "
 WORDS_PER_SECOND = 2.7
 CHARS_PER_SECOND = 5.0
 
-# Characters spoken one syllable each: CJK ideographs (with extensions) and kana.
-SYLLABIC = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-# A word of any other script: letters or digits, with inner apostrophes and hyphens ("don't", "well-known").
-WORD = re.compile(r"[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
-                  r"(?:['’\-][^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)*")
+# A word of ASCII text: letters or digits, with inner apostrophes and hyphens ("don't", "well-known").  Other
+# scripts are counted by _count_any: a regex over all of Unicode's letters, or the CJK ranges, takes several
+# milliseconds to compile (sre builds a table of the whole plane), too much for every `scenec check`.
+ASCII_WORD = re.compile(r"[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*")
+JOINERS = "'’-"
 
 
 class Speech:
@@ -60,9 +60,34 @@ class Speech:
 
 def speech_of_text(text: str, *, words_per_second: float = WORDS_PER_SECOND,
                    chars_per_second: float = CHARS_PER_SECOND) -> Speech:
-    chars = len(SYLLABIC.findall(text))
-    words = len(WORD.findall(text))
+    words, chars = (len(ASCII_WORD.findall(text)), 0) if text.isascii() else _count_any(text)
     return Speech(words, chars, words_per_second, chars_per_second)
+
+
+def _syllabic(char: str) -> bool:
+    """Spoken one syllable each: CJK ideographs (with extensions) and kana."""
+    code = ord(char)
+    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
+            or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x2FA1F)
+
+
+def _count_any(text: str) -> tuple[int, int]:
+    """(words, syllabic characters) of any text.  A word is a run of letters or digits of a script that is not
+    syllabic, and an apostrophe or hyphen between two such runs joins them, as ASCII_WORD does for ASCII."""
+    words = chars = 0
+    in_word = joining = False
+    for char in text:
+        if _syllabic(char):
+            chars += 1
+            in_word = joining = False
+        elif char.isalnum():
+            words += not (in_word or joining)
+            in_word, joining = True, False
+        elif in_word and char in JOINERS:
+            in_word, joining = False, True
+        else:
+            in_word = joining = False
+    return words, chars
 
 
 def _spoken_lines(shot: ir.Shot):

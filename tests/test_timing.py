@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from compiler.api import check_file, compile_text
-from compiler.timing import CHARS_PER_SECOND, WORDS_PER_SECOND, scene_speech, speech_of_text
+from compiler.timing import CHARS_PER_SECOND, WORDS_PER_SECOND, _count_any, scene_speech, speech_of_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "scenes").glob("*.scene")) + sorted((ROOT / "tests" / "cases").glob("*.scene"))
@@ -81,3 +82,15 @@ def test_chinese_dialogue_uses_the_character_rate() -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_no_timing_warning_on_the_examples(path: Path) -> None:
     assert [d for d in check_file(path) if d.code in TIMING_CODES] == []
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab9Z '-_.,!\n\t")), max_size=80))
+def test_the_ascii_fast_path_counts_as_the_general_one(text: str) -> None:
+    fast = speech_of_text(text)
+    assert (fast.words, fast.chars) == _count_any(text)
+
+
+def test_other_scripts_count_words_and_join_apostrophes() -> None:
+    assert _count_any("Ça va, l’ami—très bien") == (5, 0)  # Ça, va, l’ami, très, bien
+    assert _count_any("Привет, как дела?") == (3, 0)
+    assert _count_any("こんにちは、世界") == (0, 7)
