@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_writer.py
 
 clean:
 	rm -rf build dist .pytest_cache .hypothesis

@@ -8,6 +8,7 @@ from . import ir
 from .diagnostics import Diagnostic, make
 from .limits import DURATION_RANGE, IMAGE_MIMES, LIMITS
 from .project import Project
+from .timing import check_speech
 from .perf import gc_paused
 
 __all__ = ["check", "check_media", "check_prompt_length"]
@@ -28,6 +29,7 @@ def check(scene: ir.Scene, *, project: Project | None = None, probe: bool = True
     found += check_settings(scene)
     found += check_timings(scene)
     found += check_timed_plan(scene)
+    found += check_speech(scene)
     found += check_vocabulary(scene)
     found += check_prompt_length(scene, prompt_length)
     found += check_media(scene, project, probe=probe)

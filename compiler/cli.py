@@ -19,6 +19,7 @@ EXIT_BROKEN_PIPE = 141   # standard output closed early, as by `| head` (128 + S
 
 
 RENDER_COMMANDS = ("render", "status", "cancel", "cost")  # registered by compiler.render.commands
+WRITER_COMMANDS = ("fmt", "preview")  # registered by compiler.writer_commands
 
 
 class Formatter(argparse.HelpFormatter):
@@ -60,6 +61,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         add_compile(commands)
     if only is None or only in RENDER_COMMANDS:
         add_render_commands(commands)
+    if only is None or only in WRITER_COMMANDS:
+        from .writer_commands import register
+
+        register(commands, Formatter)
     return parser
 
 
@@ -114,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str]) -> int:
     first = argv[0] if argv else None
-    known = ("check", "compile") + RENDER_COMMANDS
+    known = ("check", "compile") + RENDER_COMMANDS + WRITER_COMMANDS
     parser = build_parser(only=first if first in known else None)
     try:
         args = parser.parse_args(argv)

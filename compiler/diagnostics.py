@@ -170,6 +170,12 @@ CODES: dict[str, Code] = _codes(
     ("constraints", "timings-do-not-add-up", ERROR, "In the timed prompt style, the shots do not cover DURATION.",
      "PROMPT STYLE: timed writes every shot as 'Shot 1 [0-3s]: ...', so the segments must run from 0 to DURATION "
      "without a gap; shots without a timing share the time left between their neighbours evenly and need some."),
+    ("constraints", "speech-exceeds-shot", WARNING, "A timed shot's dialogue takes longer to say than the shot lasts.",
+     "Spoken lines are estimated at 2.7 words a second (5 characters a second in Chinese); when a shot with "
+     "a timing like [4-7s] holds more than it can say, the model rushes or cuts it. See docs/writers-loop.md."),
+    ("constraints", "speech-exceeds-duration", WARNING, "The scene's dialogue takes longer to say than DURATION.",
+     "All spoken lines together, estimated at 2.7 words a second (5 characters a second in Chinese), do "
+     "not fit the clip. Cut lines, split the scene, or raise DURATION. See docs/writers-loop.md."),
     ("constraints", "storyboard-with-cast", ERROR, "A multi-panel storyboard image together with a cast.",
      "The multi-panel mode takes exactly one image, which the prompt calls 'reference image'."),
     # --- style: probably not what the writer meant ----------------------------------

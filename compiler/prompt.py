@@ -73,15 +73,25 @@ def render_prompt(scene: ir.Scene) -> str:
     """The prompt: one sentence per template line, joined by a space (English) or nothing (Chinese)."""
     settings = scene.settings
     language = settings.language
-    template = _env(project_templates(scene)).get_template(f"{settings.prompt_style}.{language}.j2")
-    text = template.render(scene=scene, shots=shot_views(scene), members=member_views(scene),
-                           atmosphere=settings.atmosphere, storyboard=scene.storyboard is not None,
-                           form=form_view(settings), style_line=settings.style_line)
+    text = prompt_template(scene).render(shots=shot_views(scene), **template_context(scene))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if scene.storyboard is not None and settings.storyboard_opener == "comma" and len(lines) > 1:
         # The templates open with "Reference image," here; the sentence it runs into loses its capital.
-        lines[1] = _lower_first_word(lines[1])
+        lines[1] = lower_first_word(lines[1])
     return join_lines(lines, language)
+
+
+def prompt_template(scene: ir.Scene) -> "jinja2.Template":
+    """The template of the scene's style and language (the project's own when it overrides it)."""
+    settings = scene.settings
+    return _env(project_templates(scene)).get_template(f"{settings.prompt_style}.{settings.language}.j2")
+
+
+def template_context(scene: ir.Scene) -> dict:
+    """What every prompt template reads besides the shots (the preview renders shots alone with it)."""
+    settings = scene.settings
+    return dict(scene=scene, members=member_views(scene), atmosphere=settings.atmosphere,
+                storyboard=scene.storyboard is not None, form=form_view(settings), style_line=settings.style_line)
 
 
 def join_lines(lines: list[str], language: str) -> str:
@@ -95,7 +105,7 @@ def join_lines(lines: list[str], language: str) -> str:
     return "".join(out)
 
 
-def _lower_first_word(text: str) -> str:
+def lower_first_word(text: str) -> str:
     """'A girl walks' -> 'a girl walks'; names, acronyms and 'I' keep their capitals ('Image 1', 'INT.', 'I')."""
     word = text.split(" ", 1)[0].rstrip(",.;:!?")
     rest = word[1:]

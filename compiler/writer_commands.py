@@ -1,0 +1,161 @@
+"""The writer's subcommands, fmt and preview: argparse wiring and thin handlers over compiler.fmt and compiler.preview."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register", "COMMANDS"]
+
+COMMANDS = ("fmt", "preview")
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2  # the values of compiler.cli's constants (not imported: a cycle)
+SUFFIXES = (".scene", ".cast")
+
+
+def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.HelpFormatter) -> None:
+    """Add fmt and preview; each sets `handler`, and nothing heavy is imported until one runs."""
+    fmt = subparsers.add_parser(
+        "fmt", help="rewrite .scene files in the canonical layout", formatter_class=formatter_class,
+        description="Canonical layout: settings in order, aligned cast, one blank line between paragraphs. "
+                    "Every comment and every word of action and dialogue is kept; files with syntax errors "
+                    "are left as they are and their errors printed.")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .scene or .cast file, a folder, or - for standard input")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 and name the files that would change")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print a unified diff of the changes")
+    fmt.set_defaults(handler=run_fmt)
+    preview = subparsers.add_parser(
+        "preview", help="a self-contained HTML storyboard of a scene", formatter_class=formatter_class,
+        description="Write one HTML page (no network needed): cast cards, shots with their compiled prompt, "
+                    "diagnostics, a timeline with the estimated speech, and the bill.")
+    preview.add_argument("file", type=Path, metavar="FILE")
+    preview.add_argument("-o", "--output", type=Path, metavar="FILE.html", help="where to write (default FILE.html beside it)")
+    preview.add_argument("--watch", action="store_true", help="serve the page on loopback and reload it on every save")
+    preview.add_argument("--port", type=int, default=0, help="the port for --watch (default: any free one)")
+    preview.add_argument("--region", choices=("beijing", "singapore", "us"), default="beijing",
+                         help="the prices the bill uses (beijing)")
+    preview.set_defaults(handler=run_preview)
+
+
+# --- fmt -------------------------------------------------------------------------------------
+
+def collect(paths: list[str]) -> tuple[list[Path], list[str]]:
+    files, missing = [], []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.exists():
+            files.append(path)
+        else:
+            missing.append(name)
+    return files, missing
+
+
+def print_errors(diagnostics, name: str) -> None:
+    """Syntax errors as check prints them (source line and caret), on standard error."""
+    from . import report
+
+    cache: dict = {}
+    for diagnostic in diagnostics:
+        line = report.read_line(diagnostic.path, diagnostic.span.line, cache) if diagnostic.span and \
+            diagnostic.path != "<text>" else None
+        print(report.human(diagnostic._replace(path=diagnostic.path if diagnostic.path != "<text>" else name), line),
+              file=sys.stderr)
+
+
+def run_fmt(args) -> int:
+    if "-" in args.paths:
+        if len(args.paths) > 1:
+            print("scenec fmt: - (standard input) cannot be mixed with files", file=sys.stderr)
+            return EXIT_USAGE
+        return _fmt_stdin(args)
+    files, missing = collect(args.paths)
+    if missing:
+        print(f"scenec fmt: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    status = EXIT_OK
+    for path in files:
+        outcome, diagnostics = _fmt_file(path, check=args.check, diff=args.diff)
+        print_errors(diagnostics, str(path))
+        status = max(status, outcome)
+    return status
+
+
+def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
+    from .fmt import format_text
+    from .fs import write_atomic
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"scenec fmt: cannot read {path}: {error}", file=sys.stderr)
+        return EXIT_ERRORS, []
+    result = format_text(text, path)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if errors or result.note:
+        if result.note:
+            print(f"scenec fmt: {path}: {result.note}", file=sys.stderr)
+        return EXIT_ERRORS, errors
+    if not result.changed:
+        return EXIT_OK, []
+    if diff:
+        sys.stdout.write(unified_diff(text, result.text, str(path)))
+    if check:
+        print(f"would reformat {path}", file=sys.stderr)
+    if check or diff:
+        return EXIT_ERRORS if check else EXIT_OK, []
+    write_atomic(path, result.text)
+    print(f"reformatted {path}", file=sys.stderr)
+    return EXIT_OK, []
+
+
+def _fmt_stdin(args) -> int:
+    from .fmt import format_text
+
+    text = sys.stdin.read()
+    result = format_text(text)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if errors:
+        print_errors(errors, "<stdin>")
+    if args.diff:
+        sys.stdout.write(unified_diff(text, result.text, "<stdin>"))
+    elif not args.check:
+        sys.stdout.write(result.text)
+    if errors or result.note:
+        return EXIT_ERRORS
+    return EXIT_ERRORS if args.check and result.changed else EXIT_OK
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    import difflib
+
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                        fromfile=f"{name} (before)", tofile=f"{name} (formatted)"))
+
+
+# --- preview ---------------------------------------------------------------------------------
+
+def run_preview(args) -> int:
+    if not args.file.is_file():
+        print(f"scenec preview: no such file: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    output = args.output or args.file.with_suffix(".html")
+    if args.watch:
+        try:
+            import watchfiles  # noqa: F401
+        except ImportError:
+            print("scenec preview --watch needs watchfiles: pip install 'scenec[watch]'", file=sys.stderr)
+            return EXIT_USAGE
+        from .preview_server import serve
+
+        return serve(args.file, region=args.region, port=args.port)
+    from .fs import write_atomic
+    from .preview import build_page
+
+    page = build_page(args.file, region=args.region, output=output)
+    write_atomic(output, page.html)
+    print(f"wrote {output} ({page.errors} error{'s' if page.errors != 1 else ''}, "
+          f"{page.warnings} warning{'s' if page.warnings != 1 else ''})", file=sys.stderr)
+    return EXIT_OK
