@@ -54,6 +54,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         add_compile(commands)
     if only is None or only in RENDER_COMMANDS:
         add_render_commands(commands)
+    if only in (None, "lsp"):
+        from .lsp.command import register  # argparse only: pygls loads when the server starts
+        register(commands)
     return parser
 
 
@@ -89,7 +92,7 @@ def add_render_commands(commands) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     first = argv[0] if argv else None
-    known = ("check", "compile") + RENDER_COMMANDS
+    known = ("check", "compile", "lsp") + RENDER_COMMANDS
     parser = build_parser(only=first if first in known else None)
     try:
         args = parser.parse_args(argv)
