@@ -38,3 +38,10 @@ def test_client_and_build_script_are_valid_javascript() -> None:
     for script in (EXTENSION / "extension.js", EXTENSION / "scripts" / "copy-grammar.js"):
         done = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
+
+
+def test_editors_page_shows_the_tested_neovim_setup_verbatim() -> None:
+    page = (ROOT / "docs" / "editors.md").read_text(encoding="utf-8")
+    setup = (ROOT / "editors" / "nvim" / "scenec.lua").read_text(encoding="utf-8").rstrip()
+    assert setup in page
+    assert "[language-server.scenec]" in page and "eglot-server-programs" in page

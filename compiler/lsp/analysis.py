@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import api
+from ..perf import gc_paused
 from ..source import Source
 from .documents import CastFiles, encode
 
@@ -34,6 +35,7 @@ class Analysis:
         return self.checked.diagnostics
 
 
+@gc_paused  # the whole analysis, not stage by stage: the server's heap (pygls, lsprotocol) is large to re-scan
 def analyse(uri: str, path: Path, version: int, text: str, cast_files: CastFiles) -> Analysis:
     """What `scenec check PATH` says of the text, with imported cast files read through the cache."""
     imports: set[str] = set()

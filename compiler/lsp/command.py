@@ -48,6 +48,9 @@ def run(args) -> int:
         return 2
 
     server = build_server()
+    import gc
+
+    gc.freeze()  # what start-up imported lives as long as the server: keep it out of every collection
     if address:
         server.start_tcp(*address)
     else:
