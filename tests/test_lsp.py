@@ -180,6 +180,8 @@ async def test_completion_of_names_framings_settings_and_media(client, project) 
     assert "MAYA" in in_action and "LEO" not in in_action  # what was typed ("MA") filters
     line_start = await complete(client, uri, at(text, "\nLEO\n", shift=1))
     assert {"CLOSE-UP ON", "CUT TO", "MAYA", "WIDE SHOT ON"} <= set(line_start)
+    after_transition = await complete(client, uri, at(text, "CLOSE-UP ON LEO", shift=3))
+    assert "CLOSE-UP ON" in after_transition and "CUT TO" not in after_transition
     assert {"DURATION:", "RATIO:", "CAST"} <= set(await complete(client, uri, at(text, "TITLE")))
     assert set(await complete(client, uri, at(text, "1080P"))) >= {"720P", "1080P"}
     images = await complete(client, uri, at(text, "media/boy.jpg"))

@@ -62,6 +62,19 @@ async def test_oversized_text_gets_the_command_lines_diagnostic(client: Language
     close(client, uri)
 
 
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_document_without_a_file_is_answered_without_crashing(client: LanguageClient) -> None:
+    """An unsaved buffer (untitled:) has no folder to resolve media against: no diagnostics, no crash."""
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(
+        uri="untitled:Untitled-1", language_id="scene", version=1, text="CAST\nMAYA: image a.jpg\n")))
+    ident = lsp.TextDocumentIdentifier(uri="untitled:Untitled-1")
+    assert await client.text_document_hover_async(lsp.HoverParams(
+        text_document=ident, position=lsp.Position(line=1, character=1))) is None
+    uri = open_text(client, ROOT / "tests" / "cases" / "hostile-after.scene", "CAST\nMAYA: image a.jpg\n")
+    assert {d.code for d in (await published(client, uri, 1)).diagnostics} >= {"file-missing"}
+    close(client, uri)
+
+
 def test_check_does_not_import_the_language_server() -> None:
     """`scenec check` runs on every save: the server's libraries stay out of its start-up."""
     code = ("import sys; from compiler.cli import main; main(['check', sys.argv[1]]); "

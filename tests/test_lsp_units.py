@@ -3,6 +3,7 @@ combining characters), the media probe cache, the settings help, the TCP address
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_every_setting_has_help_and_choices_are_the_compilers() -> None:
 def test_tcp_address() -> None:
     assert tcp_address("2087") == ("127.0.0.1", 2087)
     assert tcp_address("0.0.0.0:9000") == ("0.0.0.0", 9000)
-    with pytest.raises(Exception):
+    with pytest.raises(argparse.ArgumentTypeError):
         tcp_address("nine")
 
 

@@ -11,7 +11,7 @@ from lsprotocol import types as lsp
 
 from ..limits import LIMITS
 from ..project import find_project
-from ..vocabulary import FRAMINGS, MEDIA_SETTINGS, SETTINGS, TRANSITIONS, known_framings
+from ..vocabulary import MEDIA_SETTINGS, SETTINGS, TRANSITIONS, known_framings
 from .analysis import Analysis
 from .positions import Encoding, to_offset
 from .settings_help import MEANINGS, canonical, values_for
@@ -58,6 +58,8 @@ def _items(analysis: Analysis, prefix: str, in_script: bool) -> list[tuple[str, 
     caps = CAPS_START.match(prefix)
     if caps:
         typed = (caps.group("words") or "")
+        if " TO " in typed:  # "CUT TO CLO": the shot the transition goes to
+            return _framing_items(typed.split(" TO ", 1)[1])
         return (_name_items(names, typed) + _framing_items(typed) + _transition_items(typed))
     word = PARTIAL_WORD.search(prefix).group("word")
     if word and word[0].isupper():
@@ -122,7 +124,6 @@ def _transition_items(typed: str):
 
 
 def _path_items(analysis: Analysis, kind: str, typed: str):
-    here = analysis.path.parent
     return [(path, lsp.CompletionItemKind.File, kind, typed) for path in media_files(analysis.path, kind)
             if path.startswith(typed) or typed in path]
 
