@@ -222,6 +222,26 @@ async def test_definition_references_and_rename_across_scene_and_cast_file(clien
     close(client, uri)
 
 
+async def test_rename_in_a_cast_file_reaches_every_open_scene_that_imports_it(client, project) -> None:
+    cast_path = project / "scenes" / "cast" / "leads.cast"
+    cast_text = cast_path.read_text(encoding="utf-8")
+    night = project / "scenes" / "night-shift.scene"
+    other = project / "scenes" / "break-room.scene"
+    other.write_text("CAST FROM cast/leads.cast\n\nRIO hands NOVA a coffee.\n", encoding="utf-8")
+    uris = [open_text(client, path) for path in (night, other)]
+    cast_uri = open_text(client, cast_path, cast_text)
+    for uri in uris + [cast_uri]:
+        await published(client, uri, 1)
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=doc(cast_uri), position=at(cast_text, "RIO"), new_name="RYO"))
+    assert set(edit.changes) == {cast_uri, *uris}
+    renamed = apply(other.read_text(encoding="utf-8"), edit.changes[uris[1]])
+    assert renamed == "CAST FROM cast/leads.cast\n\nRYO hands NOVA a coffee.\n"
+    for uri in uris + [cast_uri]:
+        close(client, uri)
+    other.unlink()
+
+
 def apply(text: str, edits: list[lsp.TextEdit]) -> str:
     lines = text.split("\n")
     offsets = [0]

@@ -9,7 +9,6 @@ from lsprotocol import types as lsp
 
 from ..diagnostics import Diagnostic
 from .analysis import Analysis
-from .convert import uri_of
 from .positions import Encoding, to_offset, to_range
 
 __all__ = ["code_actions"]
@@ -21,33 +20,26 @@ TYPED_IN_MESSAGE = {"unknown-framing": re.compile(r"the framing (?P<word>.+)$"),
 BLANK_LINE_BEFORE = {"lone-name-line", "caps-line-in-dialogue"}
 
 
-def code_actions(analysis: Analysis, params: lsp.CodeActionParams, encoding: Encoding, source_of):
+def code_actions(analysis: Analysis, params: lsp.CodeActionParams, encoding: Encoding):
     start = to_offset(analysis.source, params.range.start, encoding)
     end = to_offset(analysis.source, params.range.end, encoding)
     own = str(analysis.path)
     actions = []
     for d in analysis.diagnostics:
+        # Only this document's own diagnostics: a member of a shared cast file that this scene does not
+        # use may be another scene's lead, so removing it is not offered from here.
         if d.span is None or d.path != own or d.span.end < start or d.span.start > end:
-            if not (d.code == "unused-member" and d.path != own and _import_touched(analysis, start, end)):
-                continue
-        action = _fix(d, analysis, encoding, source_of)
+            continue
+        action = _fix(d, analysis, encoding)
         if action is not None:
             action.diagnostics = [c for c in params.context.diagnostics if c.code == d.code] or None
             actions.append(action)
     return actions
 
 
-def _import_touched(analysis: Analysis, start: int, end: int) -> bool:
-    """An unused member of an imported cast file is shown on the CAST FROM line."""
-    from .. import nodes as n
-
-    return any(isinstance(i, n.CastImport) and i.span.start <= end and i.span.end >= start
-               for i in analysis.scene_file.cast)
-
-
-def _fix(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of) -> lsp.CodeAction | None:
+def _fix(d: Diagnostic, analysis: Analysis, encoding: Encoding) -> lsp.CodeAction | None:
     if d.code == "unused-member":
-        return _remove_line(d, analysis, encoding, source_of)
+        return _remove_line(d, analysis, encoding)
     if d.code in BLANK_LINE_BEFORE:
         line_start = analysis.source.line_starts[d.span.line - 1]
         return _edit(analysis, encoding, f"Add a blank line before line {d.span.line}", d,
@@ -92,14 +84,12 @@ def _named(d: Diagnostic, analysis: Analysis, encoding: Encoding) -> lsp.CodeAct
     return None
 
 
-def _remove_line(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of) -> lsp.CodeAction | None:
-    source = analysis.source if d.path == str(analysis.path) else source_of(d.path)
-    if source is None or d.span is None:
-        return None
+def _remove_line(d: Diagnostic, analysis: Analysis, encoding: Encoding) -> lsp.CodeAction | None:
+    source = analysis.source
     starts = source.line_starts
     begin = starts[d.span.line - 1]
     end = starts[d.span.line] if d.span.line < len(starts) else len(source.text)
     name = source.text[d.span.start:d.span.end]
     where = to_range(source, source.span(begin, end), encoding)
     return lsp.CodeAction(title=f"Remove the unused member {name}", kind=lsp.CodeActionKind.QuickFix,
-                          edit=lsp.WorkspaceEdit(changes={uri_of(d.path): [lsp.TextEdit(range=where, new_text="")]}))
+                          edit=lsp.WorkspaceEdit(changes={analysis.uri: [lsp.TextEdit(range=where, new_text="")]}))

@@ -183,7 +183,7 @@ def register(server: ScenecServer) -> None:
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
     async def on_code_action(ls: ScenecServer, params: lsp.CodeActionParams):
         analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(actions.code_actions, analysis, params, ls.encoding, ls.source_of) if analysis else None
+        return guarded(actions.code_actions, analysis, params, ls.encoding) if analysis else None
 
 
 def guarded(feature, *args):
