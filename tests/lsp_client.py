@@ -24,8 +24,19 @@ def make_client() -> LanguageClient:
         client.diagnostics[params.uri] = params.diagnostics
         client.published.append(params)
 
-    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, PUBLISH: record})
+    client.registrations = []  # what the server asked to register (file watchers)
+
+    def register(client: LanguageClient, params: lsp.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)
+
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, PUBLISH: record,
+                                   lsp.CLIENT_REGISTER_CAPABILITY: register})
     return client
+
+
+# What an editor like VS Code offers for the features these tests use.
+WATCHING = lsp.ClientCapabilities(workspace=lsp.WorkspaceClientCapabilities(
+    did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)))
 
 
 CONFIG = ClientServerConfig(server_command=[sys.executable, "-m", "compiler", "lsp"], client_factory=make_client)

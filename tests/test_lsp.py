@@ -17,7 +17,7 @@ from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
 from compiler.api import compile_file
-from tests.lsp_client import CONFIG, ROOT, close, open_text, published, replace_all, start
+from tests.lsp_client import CONFIG, ROOT, WATCHING, close, open_text, published, replace_all, start
 
 ASYNC = pytest.mark.asyncio(loop_scope="module")
 pytestmark = ASYNC
@@ -25,7 +25,7 @@ pytestmark = ASYNC
 
 @pytest_lsp.fixture(config=CONFIG, scope="module")
 async def client(lsp_client: LanguageClient):
-    await start(lsp_client)
+    await start(lsp_client, WATCHING)
     yield
     await lsp_client.shutdown_session()
 
@@ -116,6 +116,21 @@ async def until(client, condition) -> None:
         while not condition():
             await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     await asyncio.wait_for(wait(), 60)
+
+
+async def test_a_media_file_appearing_on_disk_clears_its_diagnostic(client, project) -> None:
+    path = project / "scenes" / "late-media.scene"
+    path.write_text("CAST\nMAYA: image media/late.jpg\n\nMAYA waits.\n", encoding="utf-8")
+    uri = open_text(client, path)
+    assert "file-missing" in {d.code for d in (await published(client, uri, 1)).diagnostics}
+    # The server asked the editor to watch media files (sent at start-up, answered before this publish).
+    (watch,) = [r for r in client.registrations if r.method == lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    assert "jpg" in watch.register_options["watchers"][0]["globPattern"]
+    shutil.copy(project / "scenes" / "media" / "boy.jpg", project / "scenes" / "media" / "late.jpg")
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(
+        uri=(project / "scenes" / "media" / "late.jpg").as_uri(), type=lsp.FileChangeType.Created)]))
+    await until(client, lambda: not last_codes(client, uri))
+    close(client, uri)
 
 
 # --- hover --------------------------------------------------------------------------------------

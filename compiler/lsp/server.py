@@ -23,6 +23,8 @@ from .scheduler import Scheduler
 __all__ = ["build_server", "ScenecServer"]
 
 log = logging.getLogger(__name__)
+# Files whose change on disk can change a scene's diagnostics: cast files, images, videos, voices, config.
+WATCHED = ("cast", "scene", "toml", "jpg", "jpeg", "png", "bmp", "webp", "gif", "mp4", "mov", "wav", "mp3")
 
 
 class Protocol(LanguageServerProtocol):
@@ -97,6 +99,26 @@ class ScenecServer(LanguageServer):
             if path is not None and str(path) in analysis.imports:
                 self.scheduler.touch(other)  # it read the editor's text; now the file on disk counts
 
+    async def watch_files(self) -> None:
+        """Ask the client to report media and cast files changing on disk (when it can register watchers)."""
+        capability = self.client_capabilities.workspace
+        watched = capability.did_change_watched_files if capability else None
+        if not (watched and watched.dynamic_registration):
+            return
+        watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/*.{{{','.join(WATCHED)}}}")]
+        try:
+            await self.client_register_capability_async(lsp.RegistrationParams(registrations=[lsp.Registration(
+                id="scenec-files", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=watchers))]))
+        except Exception:  # the client declined: edits of open files still re-check
+            log.exception("registering file watchers failed")
+
+    def files_changed(self) -> None:
+        """A media or cast file changed on disk: every open document may read it, so re-check them all
+        (probes and cast parses are cached by modification time, so unchanged files cost a stat)."""
+        for uri in list(self.workspace.text_documents):
+            self.scheduler.touch(uri)
+
     def open_analyses(self) -> list[Analysis]:
         return list(self.scheduler.latest.values())
 
@@ -131,6 +153,14 @@ def register(server: ScenecServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ScenecServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.closed(params.text_document.uri)
+
+    @server.feature(lsp.INITIALIZED)
+    async def initialized(ls: ScenecServer, params: lsp.InitializedParams) -> None:
+        await ls.watch_files()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files_changed(ls: ScenecServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        ls.files_changed()
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: ScenecServer, *_) -> None:
