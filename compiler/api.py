@@ -11,7 +11,7 @@ from .parse import parse_bytes, parse_file, parse_text
 from .resolve import holds_only_a_cast, resolve
 
 __all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "render_prompt", "emit",
-           "check_file", "compile_file", "compile_text", "Compiled"]
+           "check_file", "check_document", "Checked", "compile_file", "compile_text", "Compiled"]
 
 
 # Files that were not parsed at all (or not to the end): nothing to resolve or check.
@@ -43,12 +43,17 @@ class Compiled:
         return not has_errors(self.diagnostics)
 
 
-def _front(path: Path | None, text: str | None):
-    """parse and resolve: (syntax tree, scene or None when the file could not be parsed at all, diagnostics)."""
-    scene_file, diagnostics = parse_file(path) if text is None else parse_text(text, path)
+def _front(path: Path | None, text: str | None, *, data: bytes | None = None, loader=None):
+    """parse and resolve: (syntax tree, scene or None when the file could not be parsed at all, diagnostics).
+
+    `data` stands for the file's bytes (an editor's unsaved text); `loader` parses imported cast files."""
+    if data is not None:
+        scene_file, diagnostics = parse_bytes(data, path)
+    else:
+        scene_file, diagnostics = parse_file(path) if text is None else parse_text(text, path)
     if any(d.code in UNPARSEABLE for d in diagnostics):
         return scene_file, None, diagnostics
-    scene, resolved = resolve(scene_file)
+    scene, resolved = resolve(scene_file, loader=loader)
     return scene_file, scene, diagnostics + resolved + config_diagnostics(scene.project)
 
 
@@ -73,12 +78,29 @@ def config_diagnostics(project) -> list[Diagnostic]:
 SCENE_ONLY = {"empty-prompt", "no-reference", "unused-member", "duration-out-of-range"}
 
 
+class Checked:
+    """What check_document found: the syntax tree, the resolved scene (None when unparseable), the diagnostics."""
+
+    __slots__ = ("scene_file", "scene", "diagnostics")
+
+    def __init__(self, scene_file, scene: ir.Scene | None, diagnostics: list[Diagnostic]) -> None:
+        self.scene_file, self.scene, self.diagnostics = scene_file, scene, diagnostics
+
+
 def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
     """parse, resolve, check: the linter's job (no request model, templates only near the prompt limit).
 
     A `.cast` file is checked as a cast: syntax, names, media, and that it holds nothing but a cast.
     """
-    scene_file, scene, diagnostics = _front(path, None)
+    return check_document(path, probe=probe).diagnostics
+
+
+def check_document(path: Path, data: bytes | None = None, *, probe: bool = True, loader=None) -> Checked:
+    """check_file's work, keeping the tree and scene (the language server's features read them).
+
+    `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file.
+    """
+    scene_file, scene, diagnostics = _front(path, None, data=data, loader=loader)
     if scene is not None:
         diagnostics += check(scene, probe=probe)
         if path.suffix == ".cast":
@@ -86,7 +108,7 @@ def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
             if not holds_only_a_cast(scene_file):
                 diagnostics.append(make("cast-file-content", "a cast file holds only CAST blocks (and comments), "
                                         "not settings or script", None, path=str(path)))
-    return sorted(diagnostics, key=sort_key)
+    return Checked(scene_file, scene, sorted(diagnostics, key=sort_key))
 
 
 def compile_file(path: Path, *, probe: bool = True) -> Compiled:

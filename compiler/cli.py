@@ -65,6 +65,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         from .writer_commands import register
 
         register(commands, Formatter)
+    if only in (None, "lsp"):
+        from .lsp.command import register  # argparse only: pygls loads when the server starts
+        register(commands)
     return parser
 
 
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str]) -> int:
     first = argv[0] if argv else None
-    known = ("check", "compile") + RENDER_COMMANDS + WRITER_COMMANDS
+    known = ("check", "compile", "lsp") + RENDER_COMMANDS + WRITER_COMMANDS
     parser = build_parser(only=first if first in known else None)
     try:
         args = parser.parse_args(argv)

@@ -1,0 +1,170 @@
+"""Language server latency and memory, printed as figures (not asserted).
+
+A 2,000-line scene (with its cast's media as local files) is opened in the real `scenec lsp` process;
+then one-character edits, each sent as an incremental didChange once the previous one's diagnostics
+arrived, and the time from sending the edit to receiving that version's publishDiagnostics.
+Memory is the server's peak resident set (VmHWM) at the end.
+
+Run: .venv/bin/python bench/bench_lsp.py [--edits N] [--lines N].  Record results in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scene_text(lines: int) -> str:
+    head = ["TITLE: Long", "DURATION: 10s", "CAST",
+            "MAYA (the girl): video media/girl.mp4, voice media/girl.mp3",
+            "LEO (the boy): image media/boy.jpg, voice media/boy.mp3", "ALLEY: background image media/alley.jpg", ""]
+    body: list[str] = []
+    index = 0
+    while len(head) + len(body) < lines:
+        body += [f"CUT TO CLOSE-UP ON {'LEO' if index % 2 else 'MAYA'}.",
+                 f"MAYA looks at LEO across ALLEY, shot {index}.", "",
+                 "LEO", "(after a pause)", "We should go.", ""]
+        index += 1
+    return "\n".join(head + body) + "\n"
+
+
+class Server:
+    """The server process and a reader thread that timestamps what it publishes."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.messages: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self._id = 0
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        while True:
+            header = b""
+            while not header.endswith(b"\r\n\r\n"):
+                byte = stream.read(1)
+                if not byte:
+                    return
+                header += byte
+            length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
+            message = json.loads(stream.read(length))
+            self.messages.put((time.perf_counter(), message))
+
+    def send(self, method: str, params: dict, request: bool = False) -> int | None:
+        message: dict = {"jsonrpc": "2.0", "method": method, "params": params}
+        if request:
+            self._id += 1
+            message["id"] = self._id
+        body = json.dumps(message).encode()
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.flush()
+        return message.get("id")
+
+    def wait(self, accept) -> tuple[float, dict]:
+        while True:
+            arrived, message = self.messages.get(timeout=120)
+            if accept(message):
+                return arrived, message
+
+    def peak_memory_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(l for l in status.splitlines() if l.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+
+    def stop(self) -> None:
+        ident = self.send("shutdown", {}, request=True)
+        self.wait(lambda m: m.get("id") == ident)
+        self.send("exit", {})
+        self.process.wait(timeout=30)
+
+
+def in_process(path: Path, text: str) -> float:
+    """The compiler's share: what the server runs per version, timed without the protocol."""
+    sys.path.insert(0, str(ROOT))
+    from compiler.lsp import media_cache
+    from compiler.lsp.analysis import analyse
+    from compiler.lsp.documents import CastFiles
+
+    media_cache.install()
+    cast_files = CastFiles()
+    samples = []
+    for version in range(16):
+        started = time.perf_counter()
+        analyse(path.as_uri(), path, version, text, cast_files)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples[1:]) * 1000
+
+
+def published(uri: str, version: int):
+    return lambda m: (m.get("method") == "textDocument/publishDiagnostics"
+                      and m["params"]["uri"] == uri and m["params"].get("version") == version)
+
+
+def run(lines: int, edits: int) -> None:
+    project = Path(tempfile.mkdtemp(prefix="scenec-bench-lsp-"))
+    try:
+        shutil.copytree(ROOT / "scenes" / "media", project / "media")
+        (project / "scenec.toml").write_text("")
+        path = project / "long.scene"
+        text = scene_text(lines)
+        path.write_text(text, encoding="utf-8")
+        uri = path.as_uri()
+        server = Server([sys.executable, "-m", "compiler", "lsp"])
+        ident = server.send("initialize", {"processId": os.getpid(), "rootUri": project.as_uri(),
+                                           "capabilities": {}}, request=True)
+        server.wait(lambda m: m.get("id") == ident)
+        server.send("initialized", {})
+        started = time.perf_counter()
+        server.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "scene", "version": 1,
+                                                              "text": text}})
+        arrived, first = server.wait(published(uri, 1))
+        print(f"{lines}-line scene ({len(text) // 1024} KiB): open to first diagnostics {(arrived - started) * 1000:.0f} ms "
+              f"({len(first['params']['diagnostics'])} diagnostics)")
+        target_line = text.split("\n").index(next(l for l in text.split("\n")[lines // 2:] if l.startswith("MAYA looks")))
+        samples = []
+        for version in range(2, edits + 2):
+            insert = version % 2 == 0  # type a character, then delete it
+            change = {"range": {"start": {"line": target_line, "character": 4},
+                                "end": {"line": target_line, "character": 4 if insert else 5}},
+                      "text": "x" if insert else ""}
+            sent = time.perf_counter()
+            server.send("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                   "contentChanges": [change]})
+            arrived, _ = server.wait(published(uri, version))
+            samples.append(arrived - sent)
+        samples.sort()
+        p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+        print(f"one-character edit -> diagnostics, {edits} edits: p50 {statistics.median(samples) * 1000:.1f} ms, "
+              f"p95 {p95 * 1000:.1f} ms, max {samples[-1] * 1000:.1f} ms  (target: p95 under 50 ms)")
+        print(f"server peak memory (VmHWM) {server.peak_memory_mb():.0f} MB  (target: under 150 MB)")
+        server.stop()
+        print(f"the same check in-process (compiler only, no server), median of 15: {in_process(path, text):.1f} ms")
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--lines", type=int, default=2000)
+    options.add_argument("--edits", type=int, default=200)
+    args = options.parse_args()
+    run(args.lines, args.edits)
+
+
+if __name__ == "__main__":
+    main()

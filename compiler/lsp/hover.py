@@ -1,0 +1,94 @@
+"""Hover: a cast name (kind, media index, identifier, voice, source, role), a setting (meaning, allowed
+values), and anywhere in a shot the exact prompt text that shot compiles to."""
+
+from __future__ import annotations
+
+import os
+
+from lsprotocol import types as lsp
+
+from .. import api
+from .analysis import Analysis
+from .occurrences import at_offset, member_names
+from .positions import Encoding, to_offset, to_range
+from .settings_help import describe
+
+__all__ = ["hover", "member_markdown", "shot_prompt"]
+
+
+def hover(analysis: Analysis, position: lsp.Position, encoding: Encoding) -> lsp.Hover | None:
+    offset = to_offset(analysis.source, position, encoding)
+    for finder in (_on_name, _on_setting, _on_shot):
+        found = finder(analysis, offset)
+        if found is not None:
+            text, span = found
+            return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text),
+                             range=to_range(analysis.source, span, encoding) if span else None)
+    return None
+
+
+def _on_name(analysis: Analysis, offset: int):
+    if analysis.scene is None:
+        return None
+    occurrence = at_offset(analysis.scene_file, member_names(analysis.scene), offset)
+    member = analysis.scene.member(occurrence.name) if occurrence else None
+    if member is None:
+        return None
+    return member_markdown(member, str(analysis.path)), occurrence.span
+
+
+def member_markdown(member, here: str) -> str:
+    heading = f"**{member.name}**" + (f" ({member.description.strip('()')})" if member.description else "")
+    lines = [heading, "",
+             f"- {member.role}, {member.kind}: the prompt calls it **{member.identifier}**",
+             f"- media index {member.media_index} in the request",
+             f"- source: `{member.media.text}`"]
+    if member.voice is not None:
+        lines.append(f"- voice: `{member.voice.text}`")
+    if member.length is not None:
+        lines.append(f"- length: {member.length:g} s")
+    if os.path.abspath(member.path) != os.path.abspath(here):
+        lines.append(f"- declared in `{os.path.relpath(member.path, os.path.dirname(here))}`")
+    return "\n".join(lines)
+
+
+def _on_setting(analysis: Analysis, offset: int):
+    for setting in analysis.scene_file.settings:
+        if setting.span.start <= offset <= setting.span.end:
+            text = describe(setting.key.text)
+            return (text, setting.key.span) if text else None
+    for key, specs in (("FIRST FRAME", analysis.scene_file.first_frames),
+                       ("STORYBOARD", analysis.scene_file.storyboards)):
+        for spec in specs:
+            line = analysis.source.line_starts[spec.span.line - 1]
+            if line <= offset <= spec.span.end:
+                return describe(key), None
+    return None
+
+
+def _on_shot(analysis: Analysis, offset: int):
+    scene = analysis.scene
+    if scene is None or not scene.shots or not analysis.scene_file.paragraphs:
+        return None
+    if offset < analysis.scene_file.paragraphs[0].span.start:
+        return None
+    index = None
+    for number, shot in enumerate(scene.shots):
+        if shot.span is not None and shot.span.start <= offset:
+            index = number
+    if index is None:
+        return None
+    text = shot_prompt(scene, index)
+    return (f"**Shot {index + 1}** compiles to:\n\n> {text}", None) if text else None
+
+
+def shot_prompt(scene, index: int) -> str | None:
+    """The prompt text of one shot: the prompt of the shots up to it, less the prompt of those before it.
+
+    The templates write shots in order after the scene's opening, so the shorter prompt is a prefix of
+    the longer; when it is not (a template that ends with a summary), the hover says nothing."""
+    before = api.render_prompt(scene._replace(shots=scene.shots[:index]))
+    upto = api.render_prompt(scene._replace(shots=scene.shots[:index + 1]))
+    if not upto.startswith(before):
+        return None
+    return upto[len(before):].strip() or None
