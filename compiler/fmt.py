@@ -23,7 +23,7 @@ from .diagnostics import ERROR, Diagnostic
 from .parse import parse_text
 from .vocabulary import MEDIA_SETTINGS, SETTINGS
 
-__all__ = ["Formatted", "format_text", "syntax_shape", "document_edits"]
+__all__ = ["Formatted", "format_text", "syntax_shape"]
 
 # Spellings that resolve reads as another key; fmt writes the canonical one.
 from .resolve import SETTING_ALIASES  # noqa: E402  (a constant; resolve is imported anyway by compile)
@@ -71,19 +71,6 @@ def format_text(text: str, path: Path | None = None) -> Formatted:
             return Formatted(candidate, True, diagnostics)
     return Formatted(text, False, diagnostics, note="left as it is: formatting would change its syntax tree "
                                                      "(a scenec bug, please report it)")
-
-
-def document_edits(text: str, path: Path | None = None) -> list[dict]:
-    """The language server's answer to textDocument/formatting: LSP TextEdits (UTF-16 columns), none when the
-    text is canonical or has syntax errors (the editor then shows those as diagnostics)."""
-    from .source import utf16_column
-
-    result = format_text(text, path)
-    if not result.changed:
-        return []
-    last = text.split("\n")[-1]
-    end = {"line": text.count("\n"), "character": utf16_column(last, len(last) + 1)}
-    return [{"range": {"start": {"line": 0, "character": 0}, "end": end}, "newText": result.text}]
 
 
 def _same_tree(candidate: str, path: Path | None, shape: tuple) -> bool:

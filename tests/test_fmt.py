@@ -240,15 +240,6 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["fmt", str(tmp_path / "nothing.scene")]) == EXIT_USAGE
 
 
-def test_language_server_edit_replaces_the_whole_document_in_utf16_columns() -> None:
-    text = "CAST\nMAYA:   image a.jpg\n\nMAYA waits 🙂"
-    [edit] = fmt.document_edits(text)
-    assert edit["range"] == {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 13}}
-    assert edit["newText"] == "CAST\nMAYA: image a.jpg\n\nMAYA waits 🙂\n"
-    assert fmt.document_edits(edit["newText"]) == []
-    assert fmt.document_edits("CAST\nMAYA: picture a.jpg\n") == []
-
-
 def test_the_pre_commit_hooks_run_scenec_commands(tmp_path: Path, capsys) -> None:
     hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
     entries = re.findall(r"^\s*entry:\s*scenec (\w+)\s*$", hooks, re.MULTILINE)

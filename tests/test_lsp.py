@@ -323,3 +323,28 @@ async def test_symbols_and_folding(client) -> None:
     folds = await client.text_document_folding_range_async(lsp.FoldingRangeParams(text_document=doc(uri)))
     assert len(folds) >= 4 and all(f.end_line > f.start_line for f in folds)
     close(client, uri)
+
+
+# --- formatting ----------------------------------------------------------------------------------
+
+async def test_formatting_gives_fmt_layout_and_nothing_for_a_canonical_file(client, project) -> None:
+    from compiler.fmt import format_text
+
+    path = project / "scenes" / "messy.scene"
+    text = "duration:   5s\nCAST\nMAYA: image media/girl.jpg\nLEO:   image media/boy.jpg\n\nMAYA waves at LEO.\n"
+    path.write_text(text, encoding="utf-8")
+    expected = format_text(text, path)
+    assert expected.changed  # the test needs a file fmt would change
+    uri = open_text(client, path, text)
+    await published(client, uri, 1)
+    options = lsp.FormattingOptions(tab_size=4, insert_spaces=True)
+    edits = await client.text_document_formatting_async(lsp.DocumentFormattingParams(text_document=doc(uri),
+                                                                                      options=options))
+    formatted = apply(text, edits)
+    assert formatted == expected.text
+    replace_all(client, uri, formatted, 2)
+    await published(client, uri, 2)
+    again = await client.text_document_formatting_async(lsp.DocumentFormattingParams(text_document=doc(uri),
+                                                                                      options=options))
+    assert not again
+    close(client, uri)

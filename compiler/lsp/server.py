@@ -12,7 +12,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from . import actions, completion, hover, navigation, outline
+from . import actions, completion, formatting, hover, navigation, outline
 from .analysis import Analysis, analyse
 from .convert import to_lsp_diagnostics
 from .documents import CastFiles, source_of
@@ -208,6 +208,11 @@ def register(server: ScenecServer) -> None:
     async def on_folding(ls: ScenecServer, params: lsp.FoldingRangeParams):
         analysis = await ls.scheduler.current(params.text_document.uri)
         return guarded(outline.folding_ranges, analysis) if analysis else None
+
+    @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+    async def on_formatting(ls: ScenecServer, params: lsp.DocumentFormattingParams):
+        analysis = await ls.scheduler.current(params.text_document.uri)
+        return guarded(formatting.format_edits, analysis, ls.encoding) if analysis else None
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
