@@ -198,3 +198,13 @@ def test_a_name_over_255_bytes_is_a_message_for_every_command(args, tmp_path: Pa
     out, err = capsys.readouterr()
     said = out + err  # check and compile report it as a diagnostic (stdout), the others on stderr
     assert code in (EXIT_ERRORS, 2) and "too long" in said and "\x1b" not in said and "Traceback" not in said, said
+
+
+@pytest.mark.parametrize("target", ["/dev/stdout", "/dev/null", "{tmp}"])
+def test_render_refuses_an_output_with_no_place_for_its_video_before_paying(target, tmp_path: Path, monkeypatch,
+                                                                           capsys) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-test-not-a-key")
+    monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", "http://127.0.0.1:9/api/v1")  # nothing may be sent
+    code = main(["render", str(ALLEY), "-o", target.format(tmp=tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "nothing was submitted" in err, err

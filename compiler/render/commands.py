@@ -174,6 +174,10 @@ def run_render(args: argparse.Namespace) -> int:
     if args.output and len(files) != 1:
         print("scenec render: -o/--output takes one scene; a batch writes <project>/renders/", file=sys.stderr)
         return EXIT_USAGE
+    problem = _render_output_problem(args.output) if args.output else None
+    if problem:
+        print(f"scenec render: -o {visible(str(args.output))}: {problem}; nothing was submitted", file=sys.stderr)
+        return EXIT_USAGE
     if args.adopt is not None and (len(files) != 1 or args.force or not args.adopt.strip()):
         print("scenec render: --adopt takes one scene and a task id, without --force", file=sys.stderr)
         return EXIT_USAGE
@@ -285,6 +289,18 @@ def run_cost(args: argparse.Namespace) -> int:
     if over:
         print(f"scenec cost: over the budget of {args.budget:.2f} CNY", file=sys.stderr)
     return EXIT_ERRORS if failed or over else EXIT_OK
+
+
+def _render_output_problem(output: Path) -> str | None:
+    """Why a render's -o cannot take the video, decided before anything is paid for: the video is written
+    atomically (a new file renamed into place) with its sidecar beside it, so it must be a regular file
+    (or a new one); a device, FIFO or /dev/stdout has no place for the sidecar."""
+    try:
+        if output.exists() and not output.resolve().is_file():
+            return "not a regular file (a render writes a video file and its sidecar beside it)"
+    except OSError as error:
+        return (error.strerror or type(error).__name__).lower()
+    return None
 
 
 def _unusable_path(path: Path) -> str | None:
