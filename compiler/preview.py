@@ -141,12 +141,41 @@ def _local_media(view: View, path: Path, kind: str, base: Path) -> None:
     view.info = _describe(info)
     if info.kind != kind or not info.mime:
         view.note = f"not a {kind} file"
+    elif kind == "image" and (thumbnail := _thumbnail(path)) is not None:
+        view.src = thumbnail
     elif info.size <= EMBED_LIMITS[kind]:
         view.src = f"data:{info.mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
     else:
         # A relative file URL, every character quoted: a file name cannot become a scheme or markup.
         view.src = quote(os.path.relpath(path.absolute(), base).replace(os.sep, "/"), safe="/")
         view.note = "linked, not embedded (large file)"
+
+
+THUMBNAIL_SIDE = 320  # px: a card shows the picture at most this large
+
+
+def _thumbnail(path: Path) -> str | None:
+    """The image downscaled to a thumbnail, as a data URI; None without Pillow (the `preview` extra) or when the
+    image cannot be decoded (then it is embedded or linked as it is)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    import io
+
+    try:
+        with Image.open(path) as image:
+            image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            opaque = image.mode in ("RGB", "L")
+            out = io.BytesIO()
+            if opaque:
+                image.save(out, "JPEG", quality=85)
+            else:
+                image.convert("RGBA").save(out, "PNG", optimize=True)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    mime = "image/jpeg" if opaque else "image/png"
+    return f"data:{mime};base64,{base64.b64encode(out.getvalue()).decode('ascii')}"
 
 
 def _describe(info) -> str:

@@ -3,6 +3,7 @@ self-contained, and --watch serves it on loopback and announces each save."""
 
 import base64
 import hashlib
+import io
 import http.client
 import re
 import threading
@@ -222,3 +223,15 @@ def test_any_text_gets_a_page() -> None:
             assert elements(page.html).scripts == [SCRIPT]
 
     check()
+
+
+def test_a_large_image_is_downscaled_into_the_page(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (2400, 1200), (200, 80, 40)).save(tmp_path / "wide.jpg", quality=95)
+    (tmp_path / "s.scene").write_text("CAST\nMAYA: image wide.jpg\n\nMAYA waits.\n", encoding="utf-8")
+    src = page_model(tmp_path / "s.scene").cards[0].media.src
+    assert src.startswith("data:image/jpeg;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as thumb:
+        assert thumb.size == (320, 160)  # the aspect kept, the longer side at the card's size
+    assert len(src) < (tmp_path / "wide.jpg").stat().st_size
