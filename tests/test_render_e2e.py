@@ -384,8 +384,8 @@ def media_host(tmp_path):
 
 
 def test_remote_media_is_reached_before_submitting(server, media_host, tmp_path, capsys) -> None:
-    good = ALLEY.replace("LEO (the boy): image media/boy.jpg", f"LEO (the boy): image {media_host}/boy.jpg")
-    bad = ALLEY.replace("LEO (the boy): image media/boy.jpg", f"LEO (the boy): image {media_host}/gone.jpg")
+    good = ALLEY.replace("image media/boy.jpg", f"image {media_host}/boy.jpg")
+    bad = ALLEY.replace("image media/boy.jpg", f"image {media_host}/gone.jpg")
     assert good != ALLEY and bad != ALLEY
     root = project(tmp_path, {"good.scene": good, "bad.scene": bad})
     code, out, _ = scenec(capsys, "render", str(root / "good.scene"))
