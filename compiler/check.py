@@ -175,13 +175,19 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None) -> lis
 def _crossing_span(scene: ir.Scene, limit: int):
     """The line (beat, or shot opening) at which the rendered prompt first exceeds the limit.
 
-    The prompt of the scene cut after a line is the prompt up to that line, so a binary search over the
-    lines finds the crossing in about log2(lines) renders; it runs only when the prompt is too long.
+    The prompt of the scene cut after a line is the prompt up to that line, so the crossing is found by
+    galloping from the start (1, 2, 4, ... lines) and then a binary search: about 2·log2(k) renders of
+    scenes no longer than twice the k lines that fill the limit, however long the script goes on after
+    them.  It runs only when the prompt is too long.
     """
     from .prompt import render_prompt
 
     steps = [(index, count) for index, shot in enumerate(scene.shots) for count in range(len(shot.beats) + 1)]
     low, high = 0, len(steps) - 1
+    reach = 1
+    while reach < high and len(render_prompt(_cut(scene, *steps[reach]))) <= limit:
+        low, reach = reach + 1, reach * 2
+    high = min(high, reach)
     while low < high:
         middle = (low + high) // 2
         if len(render_prompt(_cut(scene, *steps[middle]))) > limit:
