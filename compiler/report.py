@@ -114,9 +114,13 @@ def read_line(path: str | None, line: int, cache: dict) -> str | None:
     if path is None:
         return None
     if path not in cache:
+        # The same guarded reader as parsing: a file swapped for a FIFO or device since then cannot block.
+        from .parse import MAX_FILE_BYTES
+        from .source import InputRefused, read_input
+
         try:
-            cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
-        except OSError:
+            cache[path] = read_input(Path(path), MAX_FILE_BYTES).decode("utf-8", errors="replace").split("\n")
+        except InputRefused:
             cache[path] = []
     lines = cache[path]
     return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else None

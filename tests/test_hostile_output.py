@@ -182,3 +182,13 @@ def test_the_live_table_takes_any_scene_name_and_message(scene: str, detail: str
     display.finish(SceneResult(scene, "failed", detail))
     display.close()
     assert not ACTIVE.search(data_characters(screen.getvalue()).replace("\n", ""))
+
+
+def test_the_caret_display_never_opens_a_fifo_swapped_in_after_parsing(tmp_path) -> None:
+    import os
+
+    from compiler.report import read_line
+
+    fifo = tmp_path / "x.scene"
+    os.mkfifo(fifo)  # nobody writes to it: opening it for a blocking read would hang
+    assert read_line(str(fifo), 1, {}) is None
