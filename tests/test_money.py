@@ -28,6 +28,7 @@ from compiler.render import runner as runner_module
 from compiler.render.commands import EXIT_JOURNAL
 from compiler.render.journal import Journal, JournalError
 from tests.fakescope import FakeDashScope
+from tests.test_render_e2e import project  # a copy of the example project's media and config
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENES = ROOT / "scenes"
@@ -54,15 +55,6 @@ def server(fake_servers, monkeypatch) -> FakeDashScope:
     monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", started.base_url)
     _fast(monkeypatch)
     return started
-
-
-def project(tmp_path: Path, scenes: dict[str, str] | None = None) -> Path:
-    root = tmp_path / "proj"
-    shutil.copytree(SCENES / "media", root / "media")
-    shutil.copy(SCENES / "scenec.toml", root / "scenec.toml")
-    for name, text in (scenes or {"alley.scene": ALLEY}).items():
-        (root / name).write_text(text, encoding="utf-8")
-    return root
 
 
 def render(capsys, root: Path, *extra: str, scene: str = "alley.scene") -> tuple[int, str]:

@@ -168,57 +168,56 @@ def register(server: ScenecServer) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: ScenecServer, params: lsp.HoverParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(hover.hover, analysis, params.position, ls.encoding) if analysis else None
+        return await answer(ls, params, hover.hover, params.position, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=[" ", ":", "/", ",", "."]))
     async def on_completion(ls: ScenecServer, params: lsp.CompletionParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(completion.complete, analysis, params.position, ls.encoding) if analysis else None
+        return await answer(ls, params, completion.complete, params.position, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     async def on_definition(ls: ScenecServer, params: lsp.DefinitionParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(navigation.definition, ls.workspace_view(), analysis, params.position) if analysis else None
+        return await answer(ls, params, navigation.definition, params.position, workspace=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     async def on_references(ls: ScenecServer, params: lsp.ReferenceParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(navigation.references, ls.workspace_view(), analysis, params.position,
-                       params.context.include_declaration) if analysis else None
+        return await answer(ls, params, navigation.references, params.position,
+                            params.context.include_declaration, workspace=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
     async def on_prepare_rename(ls: ScenecServer, params: lsp.PrepareRenameParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(navigation.prepare_rename, ls.workspace_view(), analysis, params.position) if analysis else None
+        return await answer(ls, params, navigation.prepare_rename, params.position, workspace=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_RENAME)
     async def on_rename(ls: ScenecServer, params: lsp.RenameParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(navigation.rename, ls.workspace_view(), analysis, params.position,
-                       params.new_name) if analysis else None
+        return await answer(ls, params, navigation.rename, params.position, params.new_name, workspace=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def on_symbols(ls: ScenecServer, params: lsp.DocumentSymbolParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(outline.symbols, analysis, ls.encoding) if analysis else None
+        return await answer(ls, params, outline.symbols, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
     async def on_folding(ls: ScenecServer, params: lsp.FoldingRangeParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(outline.folding_ranges, analysis) if analysis else None
+        return await answer(ls, params, outline.folding_ranges)
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
     async def on_formatting(ls: ScenecServer, params: lsp.DocumentFormattingParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(formatting.format_edits, analysis, ls.encoding) if analysis else None
+        return await answer(ls, params, formatting.format_edits, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
     async def on_code_action(ls: ScenecServer, params: lsp.CodeActionParams):
-        analysis = await ls.scheduler.current(params.text_document.uri)
-        return guarded(actions.code_actions, analysis, params, ls.encoding) if analysis else None
+        return await answer(ls, params, actions.code_actions, params, ls.encoding)
+
+
+async def answer(ls: ScenecServer, params, feature, *args, workspace: bool = False):
+    """A request about a document: the feature run on its current analysis (after the workspace view when
+    it reaches other files), guarded; none while the document has no analysis."""
+    analysis = await ls.scheduler.current(params.text_document.uri)
+    if analysis is None:
+        return None
+    lead = (ls.workspace_view(), analysis) if workspace else (analysis,)
+    return guarded(feature, *lead, *args)
 
 
 def guarded(feature, *args):
