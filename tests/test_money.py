@@ -144,6 +144,20 @@ def test_several_candidates_are_reported_and_the_writer_adopts_one(server, tmp_p
     assert (root / "renders" / "alley.mp4").read_bytes() == server.video_for(ours)
 
 
+def test_a_lone_task_of_another_prompt_is_not_adopted(server, tmp_path, capsys) -> None:
+    # Another project renders another scene with the same model in the same minute: its task is the only
+    # one the list shows, finished, with its own prompt.
+    neighbour = project(tmp_path / "neighbour", {"alley.scene": ALLEY.replace("MAYA walks in", "MAYA runs in")})
+    assert render(capsys, neighbour)[0] == EXIT_OK
+    root = project(tmp_path)
+    server.inject("submit", "internal")  # our submit created nothing
+    render(capsys, root)
+    code, out = render(capsys, root)
+    assert code == EXIT_ERRORS and "no matching task yet" in out, out
+    assert rows(root)[0]["task_id"] is None and not (root / "renders" / "alley.mp4").exists()
+    assert len(server.billed()) == 1  # the neighbour's, which this scene never took
+
+
 def test_adopt_refuses_an_unknown_task_or_one_another_render_owns(server, tmp_path, capsys) -> None:
     root = project(tmp_path)
     server.inject("submit", "drop_after")

@@ -131,6 +131,8 @@ def find_task(client: DashScopeClient, row: Render, *, model: str, known: Iterab
         if narrowed is None:
             return Lookup("several", tuple(found), f"{span}; not all have finished, so their prompts are unknown")
         found = narrowed
+    elif found and _shows_another_prompt(client, found[0], prompt):
+        found = []  # another tool's or project's task of the same model and minute: never adopted blind
     if not found:
         return Lookup("none", detail=f"no {model} task submitted {span} that another render does not own")
     return Lookup("found" if len(found) == 1 else "several", tuple(found), span)
@@ -142,6 +144,18 @@ def _prompt(row: Render) -> str | None:
     except (ValueError, AttributeError):
         return None
     return prompt if isinstance(prompt, str) else None
+
+
+def _shows_another_prompt(client: DashScopeClient, task_id: str, prompt: str | None) -> bool:
+    """Whether a finished task's answer shows a prompt that is not ours (False while it cannot tell)."""
+    if prompt is None:
+        return False
+    try:
+        output = client.query(task_id).raw.get("output")
+    except DashScopeError:
+        return False
+    shown = output.get("orig_prompt") if isinstance(output, dict) else None
+    return shown is not None and shown != prompt
 
 
 def _same_prompt(client: DashScopeClient, task_ids: list[str], prompt: str | None) -> list[str] | None:
