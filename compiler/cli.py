@@ -138,7 +138,8 @@ def _run(argv: list[str]) -> int:
     return args.handler(args)
 
 
-def collect(paths: list[Path], refused: list[tuple[Path, Path]] | None = None) -> tuple[list[Path], list[str]]:
+def collect(paths: list[Path], refused: list[tuple[Path, Path]] | None = None,
+            suffixes: tuple[str, ...] = (".scene",)) -> tuple[list[Path], list[str]]:
     """Files to check, in a stable order, and the paths that do not exist.
 
     A path that exists but cannot be looked at (a name too long, no permission) is kept: reading it
@@ -151,7 +152,7 @@ def collect(paths: list[Path], refused: list[tuple[Path, Path]] | None = None) -
     for path in paths:
         kind = _path_kind(path)
         if kind == "folder":
-            for found in _walk(path):
+            for found in _walk(path, suffixes):
                 target = _escapes(found, path)
                 if target is None:
                     files.append(found)
@@ -177,9 +178,9 @@ def _path_kind(path: Path) -> str:
         return "missing" if error.errno == errno.ENOENT else "other"
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, suffixes: tuple[str, ...] = (".scene",)) -> list[Path]:
     try:
-        found = folder.rglob("*.scene")
+        found = [p for suffix in suffixes for p in folder.rglob(f"*{suffix}")]
         return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(folder).parts))
     except OSError:
         return []

@@ -31,17 +31,21 @@ RELOAD_SCRIPT = 'new EventSource("/events").onmessage = function () { location.r
 
 
 class Page:
-    __slots__ = ("html", "errors", "warnings")
+    """The page, its diagnostic counts, and the relative URLs of the files it links instead of embedding."""
 
-    def __init__(self, html: str, errors: int, warnings: int) -> None:
-        self.html, self.errors, self.warnings = html, errors, warnings
+    __slots__ = ("html", "errors", "warnings", "links")
+
+    def __init__(self, html: str, errors: int, warnings: int, links: frozenset[str] = frozenset()) -> None:
+        self.html, self.errors, self.warnings, self.links = html, errors, warnings, links
 
 
 def build_page(path: Path, *, region: str | None = "beijing", live_reload: bool = False,
                output: Path | None = None) -> Page:
     """Compile the scene and render its page; `output` is where the page will live (relative media links)."""
     model = page_model(path, region=region, base=(output or path).absolute().parent)
-    return Page(render_page(model, live_reload=live_reload), model.errors, model.warnings)
+    links = frozenset(media.src for card in model.cards for media in (card.media, card.voice)
+                      if media is not None and media.src and not media.src.startswith("data:"))
+    return Page(render_page(model, live_reload=live_reload), model.errors, model.warnings, links)
 
 
 # --- the page model --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ class LivePreview:
         self.version = 0
         self.closed = False
         self.changed = threading.Condition()
-        self.html = self._build()
+        self.html, self.links = self._build()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         self.stop_event = threading.Event()
@@ -33,13 +33,14 @@ class LivePreview:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/"
 
-    def _build(self) -> str:
-        return build_page(self.scene, region=self.region, live_reload=True).html
+    def _build(self) -> tuple[str, frozenset[str]]:
+        page = build_page(self.scene, region=self.region, live_reload=True)
+        return page.html, page.links
 
     def rebuild(self) -> None:
-        html = self._build()
+        html, links = self._build()
         with self.changed:
-            self.html, self.version = html, self.version + 1
+            self.html, self.links, self.version = html, links, self.version + 1
             self.changed.notify_all()
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
@@ -77,7 +78,11 @@ def _interesting(change, path: str) -> bool:
 def _handler(live: LivePreview):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-            if self.path in ("/", "/index.html"):
+            port = live.server.server_address[1]
+            if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+                # A page of another site whose name was pointed at 127.0.0.1 (DNS rebinding) gets nothing.
+                self._send(403, "text/plain", b"forbidden")
+            elif self.path in ("/", "/index.html"):
                 self._send(200, "text/html; charset=utf-8", live.html.encode("utf-8"))
             elif self.path == "/events":
                 self._events()
@@ -108,11 +113,12 @@ def _handler(live: LivePreview):
                 return
 
         def _media(self) -> None:
-            """Large media the page links instead of embedding; only files under the scene's folder."""
+            """Large media the page links instead of embedding: only those, nothing else of the folder."""
             from urllib.parse import unquote
 
-            target = (live.root / unquote(self.path.split("?", 1)[0]).lstrip("/")).resolve()
-            if not target.is_relative_to(live.root.resolve()) or not target.is_file():
+            link = self.path.split("?", 1)[0].lstrip("/")
+            target = (live.root / unquote(link)).resolve()
+            if link not in live.links or not target.is_file():
                 self._send(404, "text/plain", b"not found")
                 return
             import mimetypes

@@ -9,12 +9,19 @@ from pathlib import Path
 __all__ = ["register", "COMMANDS"]
 
 COMMANDS = ("fmt", "preview")
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2  # the values of compiler.cli's constants (not imported: a cycle)
 SUFFIXES = (".scene", ".cast")
+
+
+def port_number(value: str) -> int:
+    """A TCP port, 0 (any free one) to 65535."""
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, not {value!r}")
+    return int(value)
 
 
 def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.HelpFormatter) -> None:
     """Add fmt and preview; each sets `handler`, and nothing heavy is imported until one runs."""
+    from .render.commands import REGION_CHOICES
     fmt = subparsers.add_parser(
         "fmt", help="rewrite .scene files in the canonical layout", formatter_class=formatter_class,
         description="Canonical layout: settings in order, aligned cast, one blank line between paragraphs. "
@@ -31,27 +38,13 @@ def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.He
     preview.add_argument("file", type=Path, metavar="FILE")
     preview.add_argument("-o", "--output", type=Path, metavar="FILE.html", help="where to write (default FILE.html beside it)")
     preview.add_argument("--watch", action="store_true", help="serve the page on loopback and reload it on every save")
-    preview.add_argument("--port", type=int, default=0, help="the port for --watch (default: any free one)")
-    preview.add_argument("--region", choices=("beijing", "singapore", "us"), default="beijing",
+    preview.add_argument("--port", type=port_number, default=0, help="the port for --watch (default: any free one)")
+    preview.add_argument("--region", choices=REGION_CHOICES, default="beijing",
                          help="the prices the bill uses (beijing)")
     preview.set_defaults(handler=run_preview)
 
 
 # --- fmt -------------------------------------------------------------------------------------
-
-def collect(paths: list[str]) -> tuple[list[Path], list[str]]:
-    files, missing = [], []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
-        elif path.exists():
-            files.append(path)
-        else:
-            missing.append(name)
-    return files, missing
-
 
 def print_errors(diagnostics, name: str) -> None:
     """Syntax errors as check prints them (source line and caret), on standard error."""
@@ -66,16 +59,23 @@ def print_errors(diagnostics, name: str) -> None:
 
 
 def run_fmt(args) -> int:
+    from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect
+    from .report import visible
+
     if "-" in args.paths:
         if len(args.paths) > 1:
             print("scenec fmt: - (standard input) cannot be mixed with files", file=sys.stderr)
             return EXIT_USAGE
         return _fmt_stdin(args)
-    files, missing = collect(args.paths)
+    refused: list[tuple[Path, Path]] = []
+    files, missing = collect([Path(name) for name in args.paths], refused, SUFFIXES)
     if missing:
-        print(f"scenec fmt: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"scenec fmt: no such file or folder: {visible(', '.join(missing))}", file=sys.stderr)
         return EXIT_USAGE
-    status = EXIT_OK
+    for link, target in refused:  # a scene from elsewhere is not ours to rewrite, as check does not read it
+        print(visible(f"scenec fmt: not following {link}: a symlink to {target}, outside the folder and its "
+                      "project"), file=sys.stderr)
+    status = EXIT_ERRORS if refused else EXIT_OK
     for path in files:
         outcome, diagnostics = _fmt_file(path, check=args.check, diff=args.diff)
         print_errors(diagnostics, str(path))
@@ -84,13 +84,20 @@ def run_fmt(args) -> int:
 
 
 def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
+    from .cli import EXIT_ERRORS, EXIT_OK
     from .fmt import format_text
     from .fs import write_atomic
+    from .parse import MAX_FILE_BYTES
+    from .source import InputRefused, read_input
 
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"scenec fmt: cannot read {path}: {error}", file=sys.stderr)
+    try:  # the parser's guarded reader: a FIFO, a device or a huge file is refused, never read
+        text = read_input(path, MAX_FILE_BYTES).decode("utf-8")
+    except InputRefused as refused:
+        print(f"scenec fmt: cannot read {path}: {refused.reason}", file=sys.stderr)
+        return EXIT_ERRORS, []
+    except UnicodeDecodeError as error:
+        print(f"scenec fmt: cannot read {path}: not UTF-8 text ({error.reason} at byte {error.start})",
+              file=sys.stderr)
         return EXIT_ERRORS, []
     result = format_text(text, path)
     errors = [d for d in result.diagnostics if d.severity == "error"]
@@ -112,9 +119,19 @@ def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
 
 
 def _fmt_stdin(args) -> int:
+    from .cli import EXIT_ERRORS, EXIT_OK
     from .fmt import format_text
+    from .parse import MAX_FILE_BYTES
 
-    text = sys.stdin.read()
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    try:
+        if len(data) > MAX_FILE_BYTES:
+            raise ValueError(f"over the {MAX_FILE_BYTES}-byte limit")
+        text = data.decode("utf-8")
+    except (UnicodeDecodeError, ValueError) as error:
+        why = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
+        print(f"scenec fmt: cannot read standard input: {why}", file=sys.stderr)
+        return EXIT_ERRORS
     result = format_text(text)
     errors = [d for d in result.diagnostics if d.severity == "error"]
     if errors:
@@ -138,8 +155,11 @@ def unified_diff(before: str, after: str, name: str) -> str:
 # --- preview ---------------------------------------------------------------------------------
 
 def run_preview(args) -> int:
-    if not args.file.is_file():
-        print(f"scenec preview: no such file: {args.file}", file=sys.stderr)
+    from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, _path_kind
+    from .report import visible
+
+    if _path_kind(args.file) == "missing":  # anything else (a FIFO, a folder) gets its diagnostic on the page
+        print(f"scenec preview: no such file: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE
     output = args.output or args.file.with_suffix(".html")
     if args.watch:
@@ -158,4 +178,4 @@ def run_preview(args) -> int:
     write_atomic(output, page.html)
     print(f"wrote {output} ({page.errors} error{'s' if page.errors != 1 else ''}, "
           f"{page.warnings} warning{'s' if page.warnings != 1 else ''})", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_ERRORS if page.errors else EXIT_OK

@@ -219,12 +219,45 @@ def test_fmt_rewrites_files_in_place_atomically(tmp_path: Path, monkeypatch) -> 
     assert [p.name for p in tmp_path.iterdir()] == ["messy.scene"]  # no temporary file left
 
 
+def stdin_of(data: bytes) -> io.TextIOWrapper:
+    """Standard input as a process has it: text over bytes (fmt reads the bytes)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+
+
 def test_standard_input_to_standard_output(monkeypatch, capsys) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO(MESSY))
+    monkeypatch.setattr("sys.stdin", stdin_of(MESSY.encode()))
     assert main(["fmt", "-"]) == EXIT_OK
     assert capsys.readouterr().out == TIDY
-    monkeypatch.setattr("sys.stdin", io.StringIO(MESSY))
+    monkeypatch.setattr("sys.stdin", stdin_of(MESSY.encode()))
     assert main(["fmt", "--check", "-"]) == EXIT_ERRORS
+
+
+def test_standard_input_that_is_not_utf8_is_refused_as_a_file_would_be(monkeypatch, capsys) -> None:
+    monkeypatch.setattr("sys.stdin", stdin_of(b"TITLE: x\xff\n"))
+    assert main(["fmt", "-"]) == EXIT_ERRORS
+    out, err = capsys.readouterr()
+    assert out == "" and "not UTF-8" in err
+
+
+def test_a_symlink_out_of_the_project_is_not_rewritten(tmp_path: Path, capsys) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "scenec.toml").write_text("")
+    outside = tmp_path / "elsewhere.scene"
+    outside.write_text(MESSY)
+    (tmp_path / "proj" / "x.scene").symlink_to(outside)
+    assert main(["fmt", str(tmp_path / "proj")]) == EXIT_ERRORS
+    assert outside.read_text() == MESSY and "not following" in capsys.readouterr().err
+
+
+def test_a_fifo_or_a_device_is_refused_not_read(tmp_path: Path, capsys) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.scene"
+    os.mkfifo(fifo)  # nobody writes: reading it would block for ever
+    assert main(["fmt", str(fifo)]) == EXIT_ERRORS
+    assert main(["fmt", "/dev/zero"]) == EXIT_ERRORS
+    err = capsys.readouterr().err
+    assert "FIFO" in err and "device" in err
 
 
 def test_syntax_errors_are_printed_and_the_file_kept(tmp_path: Path, capsys) -> None:

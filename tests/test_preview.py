@@ -205,6 +205,46 @@ def test_watch_serves_the_page_and_announces_each_save(tmp_path: Path) -> None:
         live.stop()
 
 
+def test_watch_serves_only_the_linked_media_and_only_to_its_own_host(tmp_path: Path, monkeypatch) -> None:
+    from compiler import preview
+    from compiler.preview_server import LivePreview
+
+    monkeypatch.setattr(preview, "EMBED_LIMITS", {"image": 0, "audio": 0, "video": 0})  # the voice is linked
+    (tmp_path / "boy.mp3").write_bytes((ROOT / "scenes" / "media" / "boy.mp3").read_bytes())
+    (tmp_path / ".env").write_text("DASHSCOPE_API_KEY=sk-secret\n")
+    (tmp_path / "notes.txt").write_text("private\n")
+    scene = tmp_path / "s.scene"
+    scene.write_text("CAST\nMAYA: image https://e.com/a.jpg, voice boy.mp3\n\nMAYA waits.\n")
+    live = LivePreview(scene)  # served, not watched: this test saves nothing
+    threading.Thread(target=live.server.serve_forever, daemon=True).start()
+    try:
+        port = live.server.server_address[1]
+
+        def get(path: str, host: str = f"127.0.0.1:{port}") -> int:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection.request("GET", path, headers={"Host": host})
+            response = connection.getresponse()
+            response.read()
+            return response.status
+
+        assert get("/boy.mp3") == 200 and get("/", f"localhost:{port}") == 200
+        assert get("/.env") == 404 and get("/notes.txt") == 404 and get("/s.scene") == 404
+        assert get("/", f"evil.example:{port}") == 403 and get("/boy.mp3", f"evil.example:{port}") == 403
+    finally:
+        live.server.shutdown()
+        live.server.server_close()
+
+
+def test_preview_exits_1_on_a_scene_with_errors_and_refuses_a_bad_port(tmp_path: Path, capsys) -> None:
+    from compiler.cli import EXIT_ERRORS, EXIT_USAGE, main
+
+    bad = tmp_path / "bad.scene"
+    bad.write_bytes(b"\x00\x01binary")
+    assert main(["preview", str(bad)]) == EXIT_ERRORS and (tmp_path / "bad.html").exists()
+    assert main(["preview", str(ROOT / "scenes" / "alley.scene"), "--watch", "--port", "99999"]) == EXIT_USAGE
+    assert "0 to 65535" in capsys.readouterr().err
+
+
 def test_any_text_gets_a_page() -> None:
     import tempfile
 

@@ -20,7 +20,7 @@ def register(commands) -> None:
 
 def tcp_address(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
-    if not port.isdigit():
+    if not port.isdigit() or int(port) > 65535:
         raise argparse.ArgumentTypeError(f"--tcp takes [HOST:]PORT, not {value!r}")
     return host or "127.0.0.1", int(port)
 
