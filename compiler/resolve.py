@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from . import ir
@@ -118,8 +119,7 @@ class _Resolver:
         self.name_suggestions: Suggestions | None = None
         # A CAST FROM file could not be read: a name not in the cast may be in it, so none is reported.
         self.names_unchecked = False
-        self.close_framings: dict[str, list[str]] = {}   # did_you_mean results, per word
-        self.close_names: dict[str, list[str]] = {}
+        self.longest_name = 0  # of the cast, for '@' mentions (set once the cast is resolved)
         self.folded: dict[str, str] | None = None      # casefolded cast name -> name, for other_case
         self.roles: dict[str, str] = {}
         self.case_pattern: re.Pattern | None = None
@@ -349,10 +349,15 @@ class _Resolver:
     def marked(self, mention: n.Mention, names: dict) -> list[ir.Piece]:
         """'@小李走进' -> the reference 小李, then the words '走进': the longest declared name the word starts with."""
         word = mention.name[1:]
-        found = max((name for name in names if word.startswith(name) and _ends_name(word, len(name))),
-                    key=len, default=None)
+        if not self.longest_name:
+            self.longest_name = max(map(len, names), default=0)
+        # Longest prefix first, looked up by hash: the cost is the word's length, not the cast's size.
+        found = next((word[:k] for k in range(min(len(word), self.longest_name), 0, -1)
+                      if word[:k] in names and _ends_name(word, k)), None)
         if found is None:
-            close = did_you_mean(word, names)
+            if self.names_unchecked:  # a CAST FROM file could not be read: the name may be in it
+                return [ir.Words(mention.name)]
+            close = self.suggest_name(word, names)
             self.report("unknown-name", f"{mention.name} is not in the cast", mention.span,
                         hint=f"did you mean @{close[0]}?" if close else "declare it under CAST, e.g. @名字: image path")
             return [ir.Words(mention.name)]
@@ -465,9 +470,8 @@ class _Resolver:
             return False
         if framing_entry(spec.framing.text) is not None:
             return False
-        close = self.close_framings.get(spec.framing.text)
-        if close is None:  # a sound effect repeats ("BOOM."): the edit distances are worked out once
-            close = self.close_framings[spec.framing.text] = did_you_mean(spec.framing.text, known_framings())
+        # A sound effect repeats ("BOOM."): the vocabulary's cached search works its distances out once.
+        close = did_you_mean(spec.framing.text, known_framings())
         if close:
             self.report("unknown-framing", f"{spec.framing.text} is not a framing scenec knows, so the line is "
                         f"action, written as it stands", spec.framing.span,
@@ -591,6 +595,7 @@ class _CastImports:
         self.too_deep: list[tuple[n.CastImport, str]] = []
         self.inside: dict[Path, bool] = {}
         self.first_loop: list[str] = []
+        self.suggestions: dict[str, Suggestions] = {}  # file key -> "did you mean" among the names it offers
         self.visit(self.root_key, scene_file.cast, scene_file.source.path, scene_file.source.name)
         self.report_once(self.loops, f"imports itself: {' -> '.join(self.first_loop)}", "close loops",
                          "remove the CAST FROM lines that lead back to a file")
@@ -730,7 +735,10 @@ class _CastImports:
                 member, member_path = found[word.text]
                 self.place(member, member_path, via or item, out, placed)
                 continue
-            close = did_you_mean(word.text, self.declared_names(key))
+            suggest = self.suggestions.get(key)
+            if suggest is None:  # one bounded, cached search per cast file, however many names miss
+                suggest = self.suggestions[key] = Suggestions(self.declared_names(key))
+            close = suggest(word.text)
             self.report("unknown-import-name", f"{word.text} is not in {item.path.text}", word.span, path=path,
                         hint=f"did you mean {close[0]}?" if close else None)
 
@@ -817,8 +825,6 @@ def _is_caps_name(name: str) -> bool:
 
 
 def _wide(char: str) -> bool:
-    import unicodedata
-
     return unicodedata.east_asian_width(char) in "WF"
 
 

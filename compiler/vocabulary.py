@@ -66,5 +66,9 @@ def framing_entry(framing: str) -> tuple[str, str] | None:
     return FRAMINGS.get(key)
 
 
-def known_framings() -> list[str]:
-    return sorted(set(FRAMINGS) | set(ALIASES))
+# A tuple: "did you mean" keeps one bounded, cached search per fixed vocabulary.
+KNOWN_FRAMINGS = tuple(sorted(set(FRAMINGS) | set(ALIASES)))
+
+
+def known_framings() -> tuple[str, ...]:
+    return KNOWN_FRAMINGS

@@ -370,7 +370,8 @@ def test_an_unreadable_cast_imported_twice_is_read_once(tmp_path) -> None:
 
 @pytest.mark.parametrize("broken", ["missing", "binary", "too many errors"])
 def test_names_from_a_cast_that_could_not_be_read_are_not_reported_unknown(tmp_path, broken) -> None:
-    folder = project(tmp_path, {"s.scene": "CAST FROM team.cast\n" + SCENE + "\nLEO\nHello.\n\nWIDE ON LEO\n"})
+    folder = project(tmp_path, {"s.scene": "CAST FROM team.cast\n" + SCENE
+                                + "\nLEO\nHello.\n\nWIDE ON LEO\n\n@小李 waves.\n"})
     if broken == "binary":
         (folder / "team.cast").write_bytes(b"\x00\x01")
     elif broken == "too many errors":
