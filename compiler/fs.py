@@ -10,7 +10,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic", "FILE_MODE"]
+__all__ = ["write_atomic", "temp_beside", "FILE_MODE"]
 
 # mkstemp creates files 0600; a finished output gets the mode any new file would (0666 less the umask).
 _UMASK = os.umask(0)
@@ -83,12 +83,19 @@ def _write_through(path: Path, payload: bytes) -> None:
         stream.write(payload)
 
 
+def temp_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """A new temporary file in path's folder (so os.replace is a rename), as mkstemp gives it.
+
+    The temporary name keeps at most 64 bytes of the target's: a 255-byte name plus the decoration
+    would be too long for the file system.
+    """
+    stem = os.fsdecode(os.fsencode(path.name)[:64])
+    return tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=path.parent)
+
+
 def _replace(path: Path, payload: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary name keeps at most 64 bytes of the target's: a 255-byte name plus the decoration
-    # would be too long for the file system.
-    stem = os.fsdecode(os.fsencode(path.name)[:64])
-    handle, temp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=path.parent)
+    handle, temp = temp_beside(path)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)

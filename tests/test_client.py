@@ -596,6 +596,14 @@ def test_download_atomic(tmp_path: Path) -> None:
     assert "Authorization" not in script.requests[0].headers  # the key never goes to the result host
 
 
+def test_download_to_a_name_near_the_file_system_limit(tmp_path: Path) -> None:
+    # A scene named with 249 bytes renders to a legal 253-byte video name; its temporary name must fit too.
+    script = Script(httpx.Response(200, content=VIDEO))
+    dest = tmp_path / ("a" * 249 + ".mp4")
+    assert make_client(script).download("https://oss.test/v.mp4?Signature=abc", dest) == len(VIDEO)
+    assert dest.read_bytes() == VIDEO and leftovers(tmp_path) == [dest.name]
+
+
 def test_download_broken_stream_leaves_nothing(tmp_path: Path) -> None:
     dest = tmp_path / "scene.mp4"
     dest.write_bytes(b"old render")

@@ -12,7 +12,6 @@ import os
 import random
 import re
 import socket
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +22,7 @@ from typing import Any, Protocol, Self, TypeVar
 import httpx
 
 from compiler import __version__
-from compiler.fs import FILE_MODE
+from compiler.fs import FILE_MODE, temp_beside
 from compiler.render.errors import (
     AuthError,
     ContentInspectionError,
@@ -801,7 +800,7 @@ class DashScopeClient:
               verify: Callable[[Path], str | None] | None = None) -> int:
         dest.parent.mkdir(parents=True, exist_ok=True)
         # Same folder as dest, so os.replace is a rename on one file system.
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        fd, tmp_name = temp_beside(dest, ".part")
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
