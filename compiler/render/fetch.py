@@ -21,14 +21,12 @@ from compiler.render.errors import DashScopeError
 from compiler.render.journal import Journal, Render
 
 __all__ = ["video_problem", "FreshUrl", "fresh_url", "download_verified", "DownloadPending", "TaskGone",
-           "FRESH_URL_ATTEMPTS", "URL_TTL_S", "TASK_LIFE_S"]
+           "FRESH_URL_ATTEMPTS"]
 
 # How many fresh URLs one run asks for before leaving the download to the next run.
 FRESH_URL_ATTEMPTS = 3
 # Before asking again, a lagging service gets this long times the attempt number (at most 5 s).
 FRESH_URL_PAUSE_S = 2.0
-URL_TTL_S = 24 * 3600.0
-TASK_LIFE_S = 24 * 3600.0
 _BOX_HEADER = struct.Struct(">I4s")
 _MAX_TOP_BOXES = 10_000
 
@@ -99,9 +97,9 @@ def fresh_url(client: DashScopeClient, journal: Journal, row: Render, now: float
     except DashScopeError as error:
         return FreshUrl(None, f"the task could not be read ({error})")
     if state.status == "SUCCEEDED" and state.video_url:
-        journal.mark_fresh_url(row.id, state.video_url, now + URL_TTL_S)
+        journal.mark_fresh_url(row.id, state.video_url, now + jr.URL_TTL_S)
         return FreshUrl(state.video_url, "")
-    if state.status == "UNKNOWN" and now - (row.submitted_at or row.created_at) > TASK_LIFE_S:
+    if state.status == "UNKNOWN" and row.past_task_life(now):
         if row.state == jr.SUCCEEDED:  # a DOWNLOADED row keeps its record of the video it once had
             journal.mark_failed(row.id, jr.EXPIRED, "TaskExpired", "the service no longer knows the task (kept 24 h)")
         raise TaskGone(f"task {row.task_id} is past its 24 h life: the service no longer knows it", code="TaskExpired")

@@ -108,6 +108,13 @@ class TaskHeld(Exception):
         self.rid = rid
 
 
+# The service keeps a task, and its result URL, 24 h.  A URL's life is counted from when scenec first
+# sees SUCCEEDED: that errs late on purpose (a stale guess costs one failed download, an early one
+# would re-render, and pay for, a video that could still be fetched).
+TASK_LIFE_S = 24 * 3600.0
+URL_TTL_S = 24 * 3600.0
+
+
 @dataclass(frozen=True)
 class Render:
     """One row of the journal: one submission attempt of one scene."""
@@ -142,6 +149,10 @@ class Render:
     @property
     def timings(self) -> dict[str, Any] | None:
         return None if self.timings_json is None else json.loads(self.timings_json)
+
+    def past_task_life(self, now: float) -> bool:
+        """Whether the service has forgotten the task by `now` (kept 24 h from the submit)."""
+        return now - (self.submitted_at or self.created_at) > TASK_LIFE_S
 
     def url_valid(self, now: float) -> bool:
         """Whether the result URL can still be downloaded at `now`."""

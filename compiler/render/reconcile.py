@@ -31,7 +31,7 @@ from compiler.render.client import DashScopeClient, TaskSummary
 from compiler.render.errors import DashScopeError
 from compiler.render.journal import PREPARED, UNRESOLVED, Journal, Render, TaskHeld
 
-__all__ = ["Lookup", "SERVICE_UTC_OFFSET_S", "LOOKUP_MARGIN_S", "TASK_LIFE_S", "lookup_window", "service_time",
+__all__ = ["Lookup", "SERVICE_UTC_OFFSET_S", "LOOKUP_MARGIN_S", "lookup_window", "service_time",
            "parse_service_time", "find_task", "matches", "overlaps", "NotSettled", "settle", "adopt_task", "LOOKED_UP"]
 
 SERVICE_UTC_OFFSET_S = 8 * 3600
@@ -40,8 +40,6 @@ LOOKUP_MARGIN_S = 120.0
 # A row left PREPARED (the process died around the send) may have waited out throttling first:
 # its submit went out at most this long after the intent was written (the default --timeout).
 PREPARED_SEND_WINDOW_S = 30 * 60.0
-# The service keeps tasks 24 h; past that the list cannot answer.
-TASK_LIFE_S = 24 * 3600.0
 # With several candidates, each is read (GET /tasks/{id}) to compare its prompt, up to this many.
 MAX_CANDIDATES_READ = 10
 
@@ -218,7 +216,7 @@ def settle(client: DashScopeClient, journal: Journal, row: Render, *, model: str
                          f"or choose now with `scenec render {scene} --adopt TASK_ID` (the DashScope console shows "
                          "each task)", "SeveralCandidates")
     after = (" It is over 24 h old: if a task was created it is billed and its video is gone; --force renders anew "
-             "(billed)." if now - row.created_at > TASK_LIFE_S else " The next run looks again (a new task can take "
+             "(billed)." if row.past_task_life(now) else " The next run looks again (a new task can take "
              "a while to appear in the list); if the DashScope console shows no task, --force submits anew.")
     what, code = ("no matching task yet", "NotFoundYet") if found.kind == "none" else ("the lookup failed",
                                                                                        "LookupFailed")

@@ -59,10 +59,6 @@ __all__ = [
 INLINE_IMAGE_MAX_BYTES = 2 * 1024 * 1024
 # Polling of one scene gives up after this long; the task stays journaled for a rerun.
 DEFAULT_TIMEOUT_S = 30 * 60.0
-# The result URL is valid 24 h after the task ends. Counting from when we first see
-# SUCCEEDED errs late on purpose: a stale guess costs one failed download, an early one
-# would re-render (and pay) a video we could still fetch.
-URL_TTL_S = 24 * 3600.0
 # A SUCCEEDED answer without a video URL is asked again after 1, 2, 3 times this long.
 NO_URL_PAUSE_S = 1.0
 JOURNAL_FILE = Path(".scenec") / "journal.sqlite3"
@@ -930,7 +926,7 @@ def _poll(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> None:
         state = client.wait(task_id, deadline=ctx.clock.monotonic() + ctx.options.timeout, on_update=on_update)
     except TaskFailedError as error:
         row = journal.get(rid)
-        if error.task_status == "UNKNOWN" and time.time() - (row.submitted_at or row.created_at) <= URL_TTL_S:
+        if error.task_status == "UNKNOWN" and not row.past_task_life(time.time()):
             # Inside the task's 24 h life an UNKNOWN answer is the service's hiccup, not the task's end.
             raise TaskUnknownForNow(str(error)) from None
         target = {"FAILED": jr.FAILED, "CANCELED": jr.CANCELED}.get(error.task_status, jr.EXPIRED)
@@ -942,7 +938,7 @@ def _poll(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> None:
     now = time.time()
     timings = {"submitted_at": row.submitted_at, "succeeded_seen_at": now, "submit_time": state.submit_time,
                "scheduled_time": state.scheduled_time, "end_time": state.end_time}
-    journal.mark_succeeded(rid, state.video_url, now + URL_TTL_S, state.usage, timings)
+    journal.mark_succeeded(rid, state.video_url, now + jr.URL_TTL_S, state.usage, timings)
 
 
 def _with_video_url(ctx: _Context, client: DashScopeClient, state: TaskState) -> TaskState:
@@ -973,18 +969,11 @@ def _fetch(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> Scen
 
     # The sidecar before the journal: a DOWNLOADED row promises both files.
     write_atomic(job.sidecar, _sidecar_text(ctx, job, row, nbytes, digest))
-    journal.mark_downloaded(row.id, _relative(job.output, job.project_root), nbytes, digest)
+    journal.mark_downloaded(row.id, sidecar.project_relative(job.output, job.project_root), nbytes, digest)
     billed = (row.usage or {}).get("duration")
     note = f", billed {_secs(billed)} s" if isinstance(billed, (int, float)) else ""
     return SceneResult(job.scene, "rendered", f"{_show(job.output)} (task {row.task_id}{note})",
                        output=str(job.output), sidecar=str(job.sidecar), request_id=row.request_id)
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _show(path: Path) -> str:

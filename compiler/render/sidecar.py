@@ -17,7 +17,7 @@ from compiler.render.client import encode_payload
 from compiler.render.journal import Journal, Render
 from compiler.render.upload import sha256_file
 
-__all__ = ["read_sidecar", "restore", "Target"]
+__all__ = ["read_sidecar", "restore", "Target", "project_relative"]
 
 
 class Target(Protocol):
@@ -68,11 +68,16 @@ def restore(journal: Journal, target: Target) -> Render | str | None:
     if task_id in known:
         task_id = None  # another row follows that task: this row only records the video
     payload = found.get("payload")
-    try:
-        where = target.output.relative_to(target.project_root).as_posix()
-    except ValueError:
-        where = str(target.output)
+    where = project_relative(target.output, target.project_root)
     rid = journal.restore_downloaded(target.key, ident.payload_sha256, ident.media_sha256,
                                      encode_payload(payload if isinstance(payload, dict) else {}).decode(), task_id,
                                      _text(found, "request_id"), (where, nbytes, str(found["video_sha256"])))
     return journal.get(rid)
+
+
+def project_relative(path: Path, root: Path) -> str:
+    """How the journal names an output: relative to the project root, absolute when outside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
