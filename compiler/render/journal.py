@@ -624,7 +624,11 @@ class Journal:
 
     def known_task_ids(self) -> set[str]:
         """Every task id the journal holds: a task one row owns is never adopted by another."""
-        return {r.task_id for r in self._rows("WHERE task_id IS NOT NULL") if r.task_id}
+        try:
+            return {task_id for (task_id,) in self._conn.execute(
+                "SELECT task_id FROM renders WHERE task_id IS NOT NULL AND task_id != ''")}
+        except sqlite3.Error as error:
+            raise _unusable(self.path, error) from None
 
     def all(self, scene: str | None = None) -> list[Render]:
         if scene is None:

@@ -198,8 +198,10 @@ def _stamp(ts: float) -> str:
 
 def settle(client: DashScopeClient, journal: Journal, row: Render, *, model: str, scene: str, now: float) -> str:
     """Adopt the one task the row's submit created and return its id; else NotSettled, the row re-recorded."""
-    rivals = [r for r in journal.all() if r.state in UNRESOLVED and r.id != row.id]
-    found = find_task(client, row, model=model, known=journal.known_task_ids(), now=now, rivals=rivals)
+    rows = journal.all()
+    rivals = [r for r in rows if r.state in UNRESOLVED and r.id != row.id]
+    known = {r.task_id for r in rows if r.task_id}
+    found = find_task(client, row, model=model, known=known, now=now, rivals=rivals)
     if found.kind == "found":
         try:
             journal.adopt(row.id, found.task_id, f"found in the task list ({found.detail})")
