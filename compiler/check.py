@@ -260,11 +260,12 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
     if not probe:
         return []
     from .media import probe_file
+    from .source import describe_os_error
 
     try:
         info = probe_file(source.local_path)
     except OSError as error:
-        return report("file-missing", f"cannot read {source.text}: {error.strerror or error}")
+        return report("file-missing", f"cannot read {source.text}: {describe_os_error(error)}")
     return check_info(role, source.text, info, report)
 
 

@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         from .report import visible
 
         where = f"{error.filename}: " if error.filename else ""
-        print(f"scenec: {visible(where + (error.strerror or str(error)))}", file=sys.stderr)
+        from .source import describe_os_error
+
+        print(f"scenec: {visible(where + describe_os_error(error))}", file=sys.stderr)
         return EXIT_ERRORS
 
 
@@ -269,7 +271,10 @@ def run_compile(args) -> int:
         sys.stdout.flush()  # --explain's text first, when -o is /dev/stdout
         write_atomic(args.output, text)
     except OSError as error:
-        print(f"scenec compile: cannot write {visible(str(args.output))}: {error.strerror or error}", file=sys.stderr)
+        from .source import describe_os_error
+
+        print(f"scenec compile: cannot write {visible(str(args.output))}: {describe_os_error(error)}",
+              file=sys.stderr)
         return EXIT_ERRORS
     return EXIT_OK
 

@@ -12,7 +12,7 @@ from .diagnostics import Diagnostic, Suggestions, did_you_mean, make
 from .limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from .project import Project, find_project
 from .source import Span
-from .vocabulary import MEDIA_SETTINGS, SETTINGS
+from .vocabulary import MEDIA_SETTINGS, SETTINGS, framing_entry, known_framings
 from .perf import gc_paused
 
 __all__ = ["resolve", "identifier_for", "holds_only_a_cast", "bare_name"]
@@ -463,8 +463,6 @@ class _Resolver:
         A line with ON subjects or a timing is a framing whatever its words; so is a cast name alone
         (lone-name-line).  When the words are close to a known framing, the writer is told which way it went.
         """
-        from .vocabulary import framing_entry, known_framings
-
         spec = line.spec
         if spec.framing is None or spec.subjects or spec.timing or spec.framing.text in names:
             return False

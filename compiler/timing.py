@@ -99,12 +99,16 @@ def _spoken_lines(shot: ir.Shot):
 
 
 def shot_speech(shot: ir.Shot, **rates: float) -> Speech:
-    return speech_of_text("\n".join(text for _, text in _spoken_lines(shot)), **rates)
+    return _speech((shot,), **rates)
 
 
 def scene_speech(scene: ir.Scene, **rates: float) -> Speech:
+    return _speech(scene.shots, **rates)
+
+
+def _speech(shots, **rates: float) -> Speech:
     # One pass of each pattern over all the lines: per-line calls were most of the cost on long scripts.
-    return speech_of_text("\n".join(text for shot in scene.shots for _, text in _spoken_lines(shot)), **rates)
+    return speech_of_text("\n".join(text for shot in shots for _, text in _spoken_lines(shot)), **rates)
 
 
 def describe(seconds: float) -> str:
