@@ -229,14 +229,6 @@ class _Resolver:
         return int(text)
 
     # --- media and cast ------------------------------------------------------------------
-    def media_source(self, word: n.Word, origin: Path | None, path: str) -> ir.MediaSource:
-        text = word.text[1:-1] if word.text.startswith('"') and word.text.endswith('"') and len(word.text) >= 2 else word.text
-        scheme_match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*):", text)
-        if scheme_match and len(scheme_match.group(1)) > 1:
-            return ir.MediaSource(text, word.span, path, scheme_match.group(1).lower())
-        base = origin.parent if origin else Path.cwd()
-        return ir.MediaSource(text, word.span, path, "local", (base / text) if text else base)
-
     def cast_members(self) -> list[ir.CastMember]:
         importer = _CastImports(self.file, self.project, self.loader, self.report)
         self.names_unchecked = importer.incomplete
@@ -264,11 +256,11 @@ class _Resolver:
 
     def member(self, node: n.Member, path: str) -> ir.CastMember:
         kind = node.kind.text if node.kind else "image"
-        voice = self.media_source(node.media.voice, node.origin, path) if node.media.voice else None
+        voice = media_source(node.media.voice, node.origin, path) if node.media.voice else None
         length = float(node.media.length.text.rstrip("s")) if node.media.length else None
         return ir.CastMember(
             name=bare_name(node.name.text), span=node.name.span, path=path, role=node.role.text if node.role else "character",
-            kind=kind, media=self.media_source(node.media.source, node.origin, path), voice=voice,
+            kind=kind, media=media_source(node.media.source, node.origin, path), voice=voice,
             description=node.description.text if node.description else None, length=length,
             media_index=0, ordinal=0, identifier="")
 
@@ -283,17 +275,17 @@ class _Resolver:
             self.report("storyboard-with-cast", "a STORYBOARD image works alone: remove the cast or the storyboard",
                         spec.source.span)
         origin = self.file.source.path
-        voice = self.media_source(spec.voice, origin, self.path) if spec.voice else None
+        voice = media_source(spec.voice, origin, self.path) if spec.voice else None
         return ir.CastMember("STORYBOARD", spec.source.span, self.path, "storyboard", "image",
-                             self.media_source(spec.source, origin, self.path), voice, None, None, 0, 0, "")
+                             media_source(spec.source, origin, self.path), voice, None, None, 0, 0, "")
 
     def first_frame(self) -> ir.FirstFrame | None:
         if not self.file.first_frames:
             return None
         spec = self.file.first_frames[0]
         origin = self.file.source.path
-        voice = self.media_source(spec.voice, origin, self.path) if spec.voice else None
-        return ir.FirstFrame(self.media_source(spec.source, origin, self.path), voice, spec.span)
+        voice = media_source(spec.voice, origin, self.path) if spec.voice else None
+        return ir.FirstFrame(media_source(spec.source, origin, self.path), voice, spec.span)
 
     def number(self, references: list[ir.CastMember], language: str) -> list[ir.CastMember]:
         """Media order is declaration order (after a first frame); images and videos are counted separately."""
@@ -566,6 +558,17 @@ class _Resolver:
                         part.span, hint="if it is action, put a blank line above it to end the dialogue")
 
 
+def media_source(word: n.Word, origin: Path | None, path: str) -> ir.MediaSource:
+    """A media path or URL as written: its scheme, and for a local path the file it names (relative to
+    the file that wrote it)."""
+    text = word.text[1:-1] if word.text.startswith('"') and word.text.endswith('"') and len(word.text) >= 2 else word.text
+    scheme_match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*):", text)
+    if scheme_match and len(scheme_match.group(1)) > 1:
+        return ir.MediaSource(text, word.span, path, scheme_match.group(1).lower())
+    base = origin.parent if origin else Path.cwd()
+    return ir.MediaSource(text, word.span, path, "local", (base / text) if text else base)
+
+
 class _CastImports:
     """The cast members a scene gets from its CAST blocks and CAST FROM lines, each file read once.
 
@@ -668,13 +671,11 @@ class _CastImports:
                     hint=diagnostic.hint, related=diagnostic.related, severity=diagnostic.severity)
 
     def target(self, item: n.CastImport, origin: Path | None, path: str) -> Path | None:
-        text = item.path.text
-        if len(text) >= 2 and text[0] == text[-1] == '"':
-            text = text[1:-1]
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]+:", text) or not text:
+        source = media_source(item.path, origin, path)
+        text, target = source.text, source.local_path
+        if source.scheme != "local" or target is None or not text:
             self.report("cast-import-failed", "CAST FROM takes a local path", item.path.span, path=path)
             return None
-        target = (origin.parent if origin else Path.cwd()) / text
         inside = self.inside.get(target)
         if inside is None:  # many files naming the same file resolve its path once
             inside = self.inside[target] = self.project is None or self.project.contains(target)
