@@ -258,7 +258,7 @@ class Batch:
 
 def scenec_batch(project: Path, jobs: int, base_url: str, server: ServerProcess | None = None) -> Batch:
     """What `scenec render PROJECT -j JOBS --json --base-url URL` does, timed: lock, plan, render."""
-    from compiler.cli import collect
+    from compiler.console import collect
     from compiler.render import runner
     from compiler.render.progress import make_display
 

@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .console import (EXIT_BROKEN_PIPE, EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, collect, path_kind,
+                      print_diagnostics)
+from .diagnostics import Diagnostic, has_errors, make
+from .report import json_safe, visible
+from .source import describe_os_error
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
-
-EXIT_OK = 0        # nothing wrong (warnings allowed)
-EXIT_ERRORS = 1    # the scenes have errors, a render failed, or an output could not be written
-EXIT_USAGE = 2     # the command line itself is wrong (unknown option, missing path)
-EXIT_INTERRUPTED = 130   # Ctrl-C (128 + SIGINT, as a shell reports it)
-EXIT_BROKEN_PIPE = 141   # standard output closed early, as by `| head` (128 + SIGPIPE)
 
 
 RENDER_COMMANDS = ("render", "status", "cancel", "cost")  # registered by compiler.render.commands
@@ -95,10 +94,8 @@ def add_compile(commands) -> None:
 
 
 def add_render_commands(commands) -> None:
-    try:
-        from .render.commands import register
-    except ImportError:  # rendering not built yet
-        return
+    from .render.commands import register  # argparse only: httpx and rich load when a command runs
+
     register(commands)
 
 
@@ -113,11 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         # A path the system cannot use (a name over 255 bytes, a loop of links, an I/O error) that no
         # command turned into a message of its own: still a message, not a traceback.
-        from .report import visible
-
         where = f"{error.filename}: " if error.filename else ""
-        from .source import describe_os_error
-
         print(f"scenec: {visible(where + describe_os_error(error))}", file=sys.stderr)
         return EXIT_ERRORS
 
@@ -140,88 +133,8 @@ def _run(argv: list[str]) -> int:
     return args.handler(args)
 
 
-def collect(paths: list[Path], refused: list[tuple[Path, Path]] | None = None,
-            suffixes: tuple[str, ...] = (".scene",)) -> tuple[list[Path], list[str]]:
-    """Files to check, in a stable order, and the paths that do not exist.
-
-    A path that exists but cannot be looked at (a name too long, no permission) is kept: reading it
-    gives the diagnostic.  In a folder, a .scene that is a symlink out of both the folder and its
-    project is not followed: it goes to `refused` as (link, target), or is named on stderr when the
-    caller gives no `refused` list.  Non-regular files found there
-    (a FIFO named x.scene) are kept too, and reading refuses them.
-    """
-    files, missing = [], []
-    for path in paths:
-        kind = _path_kind(path)
-        if kind == "folder":
-            for found in _walk(path, suffixes):
-                target = _escapes(found, path)
-                if target is None:
-                    files.append(found)
-                elif refused is not None:
-                    refused.append((found, target))
-                else:  # a caller without a place for them (render): said on stderr, never silently dropped
-                    print(f"scenec: not following {found}: a symlink to {target}, outside the folder and its "
-                          "project", file=sys.stderr)
-        elif kind == "missing":
-            missing.append(str(path))
-        else:
-            files.append(path)
-    return files, missing
-
-
-def _path_kind(path: Path) -> str:
-    """'folder', 'missing', or 'other' (a file, or something whose reading will say what is wrong)."""
-    import errno
-
-    try:
-        return "folder" if path.is_dir() else ("other" if os.path.lexists(path) else "missing")
-    except OSError as error:
-        return "missing" if error.errno == errno.ENOENT else "other"
-
-
-def _walk(folder: Path, suffixes: tuple[str, ...] = (".scene",)) -> list[Path]:
-    try:
-        found = [p for suffix in suffixes for p in folder.rglob(f"*{suffix}")]
-        return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    except OSError:
-        return []
-
-
-def _escapes(found: Path, folder: Path) -> Path | None:
-    """The real path of a walked file that leaves both the folder walked and its project, else None."""
-    from .project import find_project
-
-    try:
-        real = found.resolve()
-        if real.is_relative_to(folder.resolve()) or real.is_relative_to(find_project(found).root.resolve()):
-            return None
-        return real
-    except (OSError, RuntimeError):
-        return None  # unresolvable (a loop): reading it reports the error
-
-
-def print_diagnostics(diagnostics, fmt: str, files: list[str], stream) -> None:
-    from . import report
-
-    if fmt == "json":
-        print(report.as_json(files, diagnostics), file=stream)
-        return
-    cache: dict = {}
-    for diagnostic in diagnostics:
-        if fmt == "github":
-            print(report.github(diagnostic), file=stream)
-        else:
-            line = report.read_line(diagnostic.path, diagnostic.span.line, cache) if diagnostic.span else None
-            print(report.human(diagnostic, line), file=stream)
-    if fmt == "human":
-        print(report.summary(len(files), diagnostics), file=stream)
-
-
 def run_check(args) -> int:
-    from .api import check_file
-    from .diagnostics import has_errors
-    from .report import visible
+    from .api import check_file  # the stages: imported by the command that runs them
 
     refused: list[tuple[Path, Path]] = []
     files, missing = collect(args.paths, refused)
@@ -237,18 +150,15 @@ def run_check(args) -> int:
     return EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK
 
 
-def not_followed(link: Path, target: Path):
-    from .diagnostics import make
-
+def not_followed(link: Path, target: Path) -> Diagnostic:
     return make("path-outside-project", f"{link} is a symlink to {target}, outside the folder checked and its "
                 "project: not followed", None, path=str(link))
 
 
 def run_compile(args) -> int:
     from .api import compile_file
-    from .report import json_safe, visible
 
-    if _path_kind(args.file) == "missing":
+    if path_kind(args.file) == "missing":
         print(f"scenec compile: no such file: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE
     result = compile_file(args.file)
@@ -271,8 +181,6 @@ def run_compile(args) -> int:
         sys.stdout.flush()  # --explain's text first, when -o is /dev/stdout
         write_atomic(args.output, text)
     except OSError as error:
-        from .source import describe_os_error
-
         print(f"scenec compile: cannot write {visible(str(args.output))}: {describe_os_error(error)}",
               file=sys.stderr)
         return EXIT_ERRORS
@@ -283,7 +191,6 @@ def explain(result) -> str:
     """The cast table (name, kind, media index, identifier, voice) and the prompt."""
     from .emit import cast_table
     from .limits import LIMITS
-    from .report import visible
 
     rows = cast_table(result.scene)
     headers = ("NAME", "KIND", "INDEX", "IDENTIFIER", "SOURCE", "VOICE")

@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from .console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, path_kind, print_human
+from .report import visible
+
 __all__ = ["register", "COMMANDS"]
 
 COMMANDS = ("fmt", "preview")
@@ -46,22 +49,7 @@ def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.He
 
 # --- fmt -------------------------------------------------------------------------------------
 
-def print_errors(diagnostics, name: str) -> None:
-    """Syntax errors as check prints them (source line and caret), on standard error."""
-    from . import report
-
-    cache: dict = {}
-    for diagnostic in diagnostics:
-        line = report.read_line(diagnostic.path, diagnostic.span.line, cache) if diagnostic.span and \
-            diagnostic.path != "<text>" else None
-        print(report.human(diagnostic._replace(path=diagnostic.path if diagnostic.path != "<text>" else name), line),
-              file=sys.stderr)
-
-
 def run_fmt(args) -> int:
-    from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect
-    from .report import visible
-
     if "-" in args.paths:
         if len(args.paths) > 1:
             print("scenec fmt: - (standard input) cannot be mixed with files", file=sys.stderr)
@@ -78,13 +66,12 @@ def run_fmt(args) -> int:
     status = EXIT_ERRORS if refused else EXIT_OK
     for path in files:
         outcome, diagnostics = _fmt_file(path, check=args.check, diff=args.diff)
-        print_errors(diagnostics, str(path))
+        print_human(diagnostics, sys.stderr, text_name=str(path))
         status = max(status, outcome)
     return status
 
 
 def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
-    from .cli import EXIT_ERRORS, EXIT_OK
     from .fmt import format_text
     from .fs import write_atomic
     from .parse import MAX_FILE_BYTES
@@ -119,7 +106,6 @@ def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
 
 
 def _fmt_stdin(args) -> int:
-    from .cli import EXIT_ERRORS, EXIT_OK
     from .fmt import format_text
     from .parse import MAX_FILE_BYTES
 
@@ -135,7 +121,7 @@ def _fmt_stdin(args) -> int:
     result = format_text(text)
     errors = [d for d in result.diagnostics if d.severity == "error"]
     if errors:
-        print_errors(errors, "<stdin>")
+        print_human(errors, sys.stderr, text_name="<stdin>")
     if args.diff:
         sys.stdout.write(unified_diff(text, result.text, "<stdin>"))
     elif not args.check:
@@ -155,10 +141,7 @@ def unified_diff(before: str, after: str, name: str) -> str:
 # --- preview ---------------------------------------------------------------------------------
 
 def run_preview(args) -> int:
-    from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, _path_kind
-    from .report import visible
-
-    if _path_kind(args.file) == "missing":  # anything else (a FIFO, a folder) gets its diagnostic on the page
+    if path_kind(args.file) == "missing":  # anything else (a FIFO, a folder) gets its diagnostic on the page
         print(f"scenec preview: no such file: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE
     output = args.output or args.file.with_suffix(".html")

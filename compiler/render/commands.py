@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from compiler.console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, print_diagnostics
 from compiler.report import json_safe, visible  # text from scenes, journals and the service, shown as text
 
 __all__ = ["register", "COMMANDS"]
@@ -131,8 +132,6 @@ def _base_url(command: str, args: argparse.Namespace) -> str | None:
 
 
 def _scene_files(command: str, paths: list[Path]) -> list[Path] | None:
-    from compiler.cli import collect
-
     files, missing = collect(paths)
     if missing:
         print(f"scenec {command}: no such file or folder: {visible(', '.join(missing))}", file=sys.stderr)
@@ -164,8 +163,6 @@ def _quiet_logs(verbose: bool) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
-
     key = _api_key("render")
     base_url = _base_url("render", args) if key else None
     files = _scene_files("render", args.paths) if base_url else None
@@ -219,8 +216,6 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def _print_invalid(plans) -> None:
-    from compiler.cli import print_diagnostics
-
     for p in plans:
         if p.diagnostics:
             print_diagnostics(list(p.diagnostics), "human", [p.scene], sys.stderr)
@@ -260,7 +255,6 @@ def run_cost(args: argparse.Namespace) -> int:
     import json
 
     from compiler.api import compile_file
-    from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, print_diagnostics
     from compiler.render import runner
     from compiler.render.cost import check_budget
 
@@ -315,7 +309,6 @@ def _unusable_path(path: Path) -> str | None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from compiler.cli import EXIT_OK, EXIT_USAGE
     from compiler.render import runner
     from compiler.render.progress import status_json, status_lines
 
@@ -364,7 +357,6 @@ def unknown_lines(rows) -> list[str]:
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
     from compiler.render import runner
 
     problem = _unusable_path(args.file) or (None if os.path.isfile(args.file) else "not a file")

@@ -1,0 +1,116 @@
+"""What every command shares, below all the command modules: exit codes, the files a command is given,
+and diagnostics printed for people or tools.
+
+`cli.py`, `render/commands.py` and `writer_commands.py` import this module and never each other's
+internals, so no command module imports another to reach these.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from . import report
+from .diagnostics import Diagnostic
+from .project import find_project
+
+__all__ = ["EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "collect", "path_kind",
+           "print_diagnostics", "print_human"]
+
+EXIT_OK = 0        # nothing wrong (warnings allowed)
+EXIT_ERRORS = 1    # the scenes have errors, a render failed, or an output could not be written
+EXIT_USAGE = 2     # the command line itself is wrong (unknown option, missing path)
+EXIT_INTERRUPTED = 130   # Ctrl-C (128 + SIGINT, as a shell reports it)
+EXIT_BROKEN_PIPE = 141   # standard output closed early, as by `| head` (128 + SIGPIPE)
+
+TEXT_PATH = "<text>"  # the path of diagnostics about text that came from no file (standard input)
+
+
+def collect(paths: Iterable[Path], refused: list[tuple[Path, Path]] | None = None,
+            suffixes: tuple[str, ...] = (".scene",)) -> tuple[list[Path], list[str]]:
+    """Files to check, in a stable order, and the paths that do not exist.
+
+    A path that exists but cannot be looked at (a name too long, no permission) is kept: reading it
+    gives the diagnostic.  In a folder, a .scene that is a symlink out of both the folder and its
+    project is not followed: it goes to `refused` as (link, target), or is named on stderr when the
+    caller gives no `refused` list.  Non-regular files found there
+    (a FIFO named x.scene) are kept too, and reading refuses them.
+    """
+    files: list[Path] = []
+    missing: list[str] = []
+    for path in paths:
+        kind = path_kind(path)
+        if kind == "folder":
+            for found in _walk(path, suffixes):
+                target = _escapes(found, path)
+                if target is None:
+                    files.append(found)
+                elif refused is not None:
+                    refused.append((found, target))
+                else:  # a caller without a place for them (render): said on stderr, never silently dropped
+                    print(f"scenec: not following {found}: a symlink to {target}, outside the folder and its "
+                          "project", file=sys.stderr)
+        elif kind == "missing":
+            missing.append(str(path))
+        else:
+            files.append(path)
+    return files, missing
+
+
+def path_kind(path: Path) -> str:
+    """'folder', 'missing', or 'other' (a file, or something whose reading will say what is wrong)."""
+    try:
+        return "folder" if path.is_dir() else ("other" if os.path.lexists(path) else "missing")
+    except OSError as error:
+        return "missing" if error.errno == errno.ENOENT else "other"
+
+
+def _walk(folder: Path, suffixes: tuple[str, ...] = (".scene",)) -> list[Path]:
+    try:
+        found = [p for suffix in suffixes for p in folder.rglob(f"*{suffix}")]
+        return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    except OSError:
+        return []
+
+
+def _escapes(found: Path, folder: Path) -> Path | None:
+    """The real path of a walked file that leaves both the folder walked and its project, else None."""
+    try:
+        real = found.resolve()
+        if real.is_relative_to(folder.resolve()) or real.is_relative_to(find_project(found).root.resolve()):
+            return None
+        return real
+    except (OSError, RuntimeError):
+        return None  # unresolvable (a loop): reading it reports the error
+
+
+def print_diagnostics(diagnostics: list[Diagnostic], fmt: str, files: list[str], stream: TextIO) -> None:
+    """Diagnostics as `check --format` prints them: json, github annotations, or human lines and a summary."""
+    if fmt == "json":
+        print(report.as_json(files, diagnostics), file=stream)
+        return
+    if fmt == "github":
+        for diagnostic in diagnostics:
+            print(report.github(diagnostic), file=stream)
+        return
+    print_human(diagnostics, stream)
+    print(report.summary(len(files), diagnostics), file=stream)
+
+
+def print_human(diagnostics: Iterable[Diagnostic], stream: TextIO, *, text_name: str | None = None) -> None:
+    """Each diagnostic as `path:line:col: CODE message` with its source line and caret.
+
+    With `text_name`, diagnostics about text from no file (standard input) are named so and shown
+    without a source line: there is no file to read it from.
+    """
+    cache: dict[str, list[str] | None] = {}
+    for diagnostic in diagnostics:
+        if text_name is not None and diagnostic.path == TEXT_PATH:
+            print(report.human(diagnostic._replace(path=text_name), None), file=stream)
+            continue
+        line = report.read_line(diagnostic.path, diagnostic.span.line, cache) if diagnostic.span else None
+        print(report.human(diagnostic, line), file=stream)
