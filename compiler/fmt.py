@@ -26,7 +26,7 @@ from .vocabulary import MEDIA_SETTINGS, SETTINGS
 __all__ = ["Formatted", "format_text", "syntax_shape"]
 
 # Spellings that resolve reads as another key; fmt writes the canonical one.
-from .resolve import SETTING_ALIASES  # noqa: E402  (a constant; resolve is imported anyway by compile)
+from .resolve.settings import SETTING_ALIASES  # noqa: E402  (a constant; resolve is imported anyway by compile)
 
 # What the scene is, what the clip is, how the prompt is made, then media: the examples' order.
 CANONICAL_ORDER = ("TITLE", "LANGUAGE", "MODEL", "DURATION", "RESOLUTION", "RATIO", "SEED", "WATERMARK",

@@ -348,7 +348,7 @@ def test_a_megabyte_of_repeated_settings_is_one_error_per_repeat() -> None:
 
 
 def test_a_chain_of_cast_files_deeper_than_the_limit_is_one_error_not_a_recursion_error(tmp_path) -> None:
-    from compiler.resolve import MAX_IMPORT_DEPTH
+    from compiler.resolve.cast_import import MAX_IMPORT_DEPTH
 
     depth = 3 * MAX_IMPORT_DEPTH
     files = {f"c{i}.cast": f"CAST FROM c{i + 1}.cast\nCAST\nM{i}: image https://example.com/{i}.jpg\n"

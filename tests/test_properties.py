@@ -131,7 +131,7 @@ def test_utf16_columns_of_emoji_and_cjk() -> None:
 
 
 def test_parenthetical_classes() -> None:
-    from compiler.resolve import classify_parenthetical as kind
+    from compiler.resolve.parentheticals import classify_parenthetical as kind
 
     cases = {
         "after seeing LEO": "lead-in", "turning away": "lead-in", "beat": "lead-in", "without looking up": "lead-in",

@@ -1,0 +1,131 @@
+"""The settings block typed: each key read in any case and spelling the language allows, each value checked
+against its choices, ranges or form; the result is ir.Settings with the effective values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from .. import ir
+from .. import nodes as n
+from ..diagnostics import did_you_mean
+from ..limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
+from ..source import Span
+from ..vocabulary import MEDIA_SETTINGS, SETTINGS
+from .reporter import Reporter
+
+__all__ = ["read_settings", "prompt_form_settings", "SETTING_ALIASES", "TRUE_WORDS", "FALSE_WORDS", "LANGUAGES",
+           "STYLES", "DIALOGUE_STYLES", "QUOTE_STYLES", "OPENERS", "SHOT_LABELS"]
+
+SETTING_ALIASES = {"PROMPT EXTENSION": "PROMPT EXTEND", "NEGATIVE": "NEGATIVE PROMPT", "STYLE": "PROMPT STYLE",
+                   "ASPECT RATIO": "RATIO", "LANG": "LANGUAGE"}
+TRUE_WORDS = {"on", "yes", "true", "1"}
+FALSE_WORDS = {"off", "no", "false", "0"}
+LANGUAGES = {"en": "en", "english": "en", "zh": "zh", "chinese": "zh", "中文": "zh", "cn": "zh"}
+STYLES = {"prose": "prose", "shots": "shots", "shot list": "shots", "storyboard": "shots", "timed": "timed",
+          "time-coded": "timed", "time coded": "timed"}
+DIALOGUE_STYLES = {"separate": "separate", "joined": "joined"}
+QUOTE_STYLES = {"single": "single", "double": "double"}
+OPENERS = {"sentence": "sentence", "comma": "comma"}
+SHOT_LABELS = {"shot": "shot", "scene": "scene"}
+# Setting key -> ir.Settings field, for the prompt-form settings (absent ones keep the ir default).
+PROMPT_FORM_FIELDS = {"DIALOGUE STYLE": "dialogue_style", "QUOTES": "quotes", "STOP AFTER QUOTE": "stop_after_quote",
+                      "STORYBOARD OPENER": "storyboard_opener", "SHOT LABEL": "shot_label", "STYLE LINE": "style_line"}
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)?$", re.IGNORECASE)
+
+
+def read_settings(settings: Sequence[n.Setting], report: Reporter) -> ir.Settings:
+    """The settings the writer gave, typed; unknown keys, repeats and bad values reported and left out."""
+    values: dict[str, object] = {}
+    spans: dict[str, Span] = {}
+    reader = _ValueReader(report)
+    for setting in settings:
+        written = " ".join(setting.key.text.upper().split())  # keys are read in any case: "Duration: 10s"
+        key = SETTING_ALIASES.get(written, written)
+        if key not in SETTINGS:
+            close = did_you_mean(key, SETTINGS + MEDIA_SETTINGS)
+            report("unknown-setting", f"unknown setting {key}", setting.key.span,
+                   hint=f"did you mean {close[0]}?" if close else "see docs/language.md for the settings")
+            continue
+        if key in spans:
+            report("duplicate-setting", f"{key} is set twice", setting.key.span,
+                   related=[(f"{key} first set here", spans[key])])
+            continue
+        spans[key] = setting.key.span
+        value = reader.read(key, setting.value)
+        if value is not None:
+            values[key] = value
+    defaults = ir.Settings()
+    return ir.Settings(
+        title=values.get("TITLE"), model=values.get("MODEL", defaults.model),
+        resolution=values.get("RESOLUTION", defaults.resolution), ratio=values.get("RATIO", defaults.ratio),
+        duration=values.get("DURATION", defaults.duration), seed=values.get("SEED"),
+        watermark=values.get("WATERMARK", defaults.watermark),
+        prompt_extend=values.get("PROMPT EXTEND", defaults.prompt_extend), negative_prompt=values.get("NEGATIVE PROMPT"),
+        language=values.get("LANGUAGE", "en"), prompt_style=values.get("PROMPT STYLE", "prose"),
+        atmosphere=values.get("ATMOSPHERE"), given=frozenset(spans), spans=spans,
+        **prompt_form_settings(values))
+
+
+def prompt_form_settings(values: dict[str, object]) -> dict[str, object]:
+    """The ir.Settings fields of the prompt-form settings the writer gave."""
+    return {field: values[key] for key, field in PROMPT_FORM_FIELDS.items() if key in values}
+
+
+class _ValueReader:
+    """One setting's value, read by its key's rule; None (after a diagnostic) when it cannot be read."""
+
+    def __init__(self, report: Reporter) -> None:
+        self.report = report
+
+    def read(self, key: str, value: n.Word) -> object:
+        text = value.text.strip()
+        parsers: dict[str, Callable[[], object]] = {
+            "TITLE": lambda: text, "NEGATIVE PROMPT": lambda: text, "ATMOSPHERE": lambda: text,
+            "MODEL": lambda: self.choice(key, value, {m: m for m in MODELS}),
+            "RESOLUTION": lambda: self.choice(key, value, {r.lower(): r for r in RESOLUTIONS}),
+            "RATIO": lambda: self.choice(key, value, {r: r for r in RATIOS}),
+            "LANGUAGE": lambda: self.choice(key, value, LANGUAGES),
+            "PROMPT STYLE": lambda: self.choice(key, value, STYLES),
+            "WATERMARK": lambda: self.switch(key, value), "PROMPT EXTEND": lambda: self.switch(key, value),
+            "DURATION": lambda: self.duration(value), "SEED": lambda: self.seed(value),
+            # The prompt forms (docs/language.md, "Prompt forms").
+            "DIALOGUE STYLE": lambda: self.choice(key, value, DIALOGUE_STYLES),
+            "QUOTES": lambda: self.choice(key, value, QUOTE_STYLES),
+            "STOP AFTER QUOTE": lambda: self.switch(key, value),
+            "STORYBOARD OPENER": lambda: self.choice(key, value, OPENERS),
+            "SHOT LABEL": lambda: self.choice(key, value, SHOT_LABELS),
+            "STYLE LINE": lambda: text,
+        }
+        return parsers[key]()
+
+    def choice(self, key: str, value: n.Word, allowed: dict[str, str]) -> str | None:
+        found = allowed.get(value.text.strip().lower()) or allowed.get(value.text.strip())
+        if found is None:
+            options = sorted(set(allowed.values()))
+            close = did_you_mean(value.text.strip(), options)
+            self.report("bad-setting-value", f"{key} cannot be {value.text!r}; use one of {', '.join(options)}",
+                        value.span, hint=f"did you mean {close[0]}?" if close else None)
+        return found
+
+    def switch(self, key: str, value: n.Word) -> bool | None:
+        word = value.text.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        self.report("bad-setting-value", f"{key} is on or off, not {value.text!r}", value.span)
+        return None
+
+    def duration(self, value: n.Word) -> int | None:
+        match = DURATION.match(value.text.strip())
+        if not match or float(match.group(1)) != int(float(match.group(1))):
+            self.report("bad-setting-value", f"DURATION must be whole seconds like 10s, not {value.text!r}", value.span)
+            return None
+        return int(float(match.group(1)))
+
+    def seed(self, value: n.Word) -> int | None:
+        text = value.text.strip()
+        if not text.isdigit() or not 0 <= int(text) <= SEED_MAX:
+            self.report("bad-setting-value", f"SEED must be a whole number from 0 to {SEED_MAX}, not {text!r}",
+                        value.span)
+            return None
+        return int(text)
