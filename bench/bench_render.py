@@ -10,7 +10,7 @@ quick: 6 scenes, 1 s delay, -j 1,3,6: ~30 s)
 How it is measured:
 - The fake server (tests/fakescope) runs in its own process (`python -m tests.fakescope --port 0`), so its
   CPU is not the client's; its own CPU is read from /proc and printed apart.
-- scenec runs in-process through the runner's public functions, as `scenec render DIR -j N --json` does
+- scenec runs in-process through render.planning's and render.execute's public functions, as `scenec render DIR -j N --json` does
   (project lock, plan, render with the JSON display), so time.process_time() over plan + render is the
   client's CPU (all threads). Each -j N gets a fresh temp project, so every scene is submitted.
   One more batch runs `scenec render` as a real subprocess (interpreter start-up and imports included;
@@ -177,8 +177,8 @@ class Tracer:
         ("submit HTTP", "compiler.render.client", "DashScopeClient", "submit"),
         ("poll HTTP", "compiler.render.client", "DashScopeClient", "_query_once"),
         ("download+fsync", "compiler.render.client", "DashScopeClient", "download"),
-        ("sidecar write", "compiler.fs", None, "write_atomic"),
-        ("video sha256", "compiler.render.runner", None, "sha256_file"),
+        ("sidecar write", "compiler.render.execute", None, "write_atomic"),
+        ("video sha256", "compiler.render.execute", None, "sha256_file"),
     )
 
     def __init__(self) -> None:
@@ -259,23 +259,23 @@ class Batch:
 def scenec_batch(project: Path, jobs: int, base_url: str, server: ServerProcess | None = None) -> Batch:
     """What `scenec render PROJECT -j JOBS --json --base-url URL` does, timed: lock, plan, render."""
     from compiler.console import collect
-    from compiler.render import runner
+    from compiler.render import execute, planning
     from compiler.render.progress import make_display
 
     files, _missing = collect([project])
     # The example.com media of the benchmark cannot be fetched here (no network): skip the URL check.
-    options = runner.RenderOptions(base_url=base_url, jobs=jobs, check_urls=False)
+    options = planning.RenderOptions(base_url=base_url, jobs=jobs, check_urls=False)
     out, err = io.StringIO(), io.StringIO()
     server_before = server.cpu() if server else None
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
     epoch0, wall0, cpu0 = time.time(), time.perf_counter(), time.process_time()
-    with runner.project_locks([project]):
-        plans = runner.plan(files, options, secrets=(KEY,))
+    with execute.project_locks([project]):
+        plans = planning.plan(files, options, secrets=(KEY,))
         plan_wall, plan_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         display = make_display("json", out, err)
         try:
             with Tracer() as tracer:
-                results = runner.render(plans, api_key=KEY, options=options, display=display)
+                results = execute.render(plans, api_key=KEY, options=options, display=display)
         finally:
             display.close()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0

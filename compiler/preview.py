@@ -1,7 +1,7 @@
 """scenec preview: one self-contained HTML storyboard of a scene, a view over compiler.api (no compiler logic here).
 
 The page model is plain data built from the compiled scene (compiler.api.compile_file), its prompt
-(compiler.prompt), the speech estimate (compiler.timing) and the bill (compiler.render.runner.scene_cost);
+(compiler.prompt), the speech estimate (compiler.timing) and the bill (compiler.render.results.scene_cost);
 templates/preview/page.html.j2 renders it with jinja2's autoescape, so no scene text can become markup.
 Local media are embedded as data URIs up to a size (images are shown scaled by CSS, not downscaled:
 that would need an imaging library), larger ones are linked by a relative file URL; remote media are
@@ -361,7 +361,7 @@ def _percent(value: float, total: float) -> str:
 
 def _bill(scene: ir.Scene, region: str | None) -> View | None:
     try:
-        from .render.runner import scene_cost
+        from .render.results import scene_cost
     except ImportError:  # rendering not installed
         return None
     try:

@@ -24,7 +24,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from compiler.cli import EXIT_ERRORS, EXIT_OK, main
 from compiler.render import client as client_module
 from compiler.render import fetch as fetch_module
-from compiler.render import runner as runner_module
+from compiler.render import execute as execute_module
+from compiler.render import planning
 from compiler.render.commands import EXIT_JOURNAL
 from compiler.render.journal import Journal, JournalError
 from tests.fakescope import FakeDashScope
@@ -45,7 +46,7 @@ def _fast(monkeypatch) -> None:
     monkeypatch.setattr(client_module, "throttle_pause", lambda consecutive: 0.005)
     monkeypatch.setattr(client_module, "backoff", lambda attempt, rng: 0.01)
     monkeypatch.setattr(fetch_module, "FRESH_URL_PAUSE_S", 0.01)
-    monkeypatch.setattr(runner_module, "NO_URL_PAUSE_S", 0.01)
+    monkeypatch.setattr(execute_module, "NO_URL_PAUSE_S", 0.01)
 
 
 @pytest.fixture
@@ -399,11 +400,12 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @rule()
     def run(self) -> None:
-        options = runner_module.RenderOptions(base_url=self.server.base_url, timeout=3.0, check_urls=False)
+        options = planning.RenderOptions(base_url=self.server.base_url, timeout=3.0, check_urls=False)
         scene = self.root / "alley.scene"
-        with runner_module.project_locks([self.root]):
-            plans = runner_module.plan([scene], options, secrets=(KEY,))
-            [result] = runner_module.render(plans, api_key=KEY, options=options, display=runner_module.NullDisplay())
+        with execute_module.project_locks([self.root]):
+            plans = planning.plan([scene], options, secrets=(KEY,))
+            [result] = execute_module.render(plans, api_key=KEY, options=options,
+                                             display=execute_module.NullDisplay())
         self.rendered = result.ok
 
     @rule()

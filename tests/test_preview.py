@@ -90,7 +90,7 @@ def test_cards_follow_the_media_order_with_embedded_media() -> None:
 
 
 def test_the_bill_is_the_cost_command_s_estimate() -> None:
-    from compiler.render.runner import scene_cost
+    from compiler.render.results import scene_cost
 
     path = ROOT / "scenes" / "night-shift.scene"
     assert page_model(path, region="singapore").bill.text == scene_cost(compile_file(path).scene, "singapore").text()

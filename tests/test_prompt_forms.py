@@ -299,7 +299,7 @@ def test_ratio_is_not_sent_with_a_first_frame() -> None:
 
 
 def test_the_cost_knows_the_effective_defaults() -> None:
-    from compiler.render.runner import scene_cost
+    from compiler.render.results import scene_cost
 
     line = scene_cost(compiled(SCENE).scene, "beijing")
     assert (line.resolution, line.estimate.output_seconds) == (API_DEFAULTS.resolution, API_DEFAULTS.duration)

@@ -15,22 +15,19 @@ from compiler.api import compile_file
 from compiler.payload import Payload
 from compiler.render import journal as jr
 from compiler.render.journal import Journal
-from compiler.render.runner import (
+from compiler.render.identity import (
     INLINE_IMAGE_MAX_BYTES,
     LocalMedia,
     MediaError,
-    RenderOptions,
     goes_inline,
     identity,
-    load_job,
     local_media,
     materialize,
-    plan_job,
-    price_region,
-    scene_cost,
     shorten_data_uris,
     substitute,
 )
+from compiler.render.planning import RenderOptions, load_job, plan_job
+from compiler.render.results import price_region, scene_cost
 from compiler.render.upload import sha256_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,9 +208,9 @@ def test_a_task_the_service_forgot_is_blocked(proj: Path) -> None:
 
 
 def _message(planned) -> str:
-    from compiler.render.runner import _blocked_message
+    from compiler.render.results import blocked_message
 
-    return _blocked_message(planned.action, planned.previous)
+    return blocked_message(planned.previous)
 
 
 def test_identity_depends_on_the_endpoint(proj: Path) -> None:
@@ -232,7 +229,7 @@ def test_render_options_defaults() -> None:
 def test_check_does_not_load_the_render_machinery(tmp_path: Path) -> None:
     """A lint on every save: no HTTP, display, parser-generator, template or request-model imports."""
     code = ("import sys; from compiler.cli import main; main(['check', sys.argv[1]]); "
-            "print(sorted(m for m in ('httpx', 'rich', 'compiler.render.runner', 'compiler.render.commands', 'lark', "
+            "print(sorted(m for m in ('httpx', 'rich', 'compiler.render.planning', 'compiler.render.execute', 'compiler.render.commands', 'lark', "
             "'jinja2', 'pydantic') "
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code, str(SCENES / "alley.scene")], capture_output=True, text=True)
@@ -243,7 +240,8 @@ def test_display_is_rich_on_a_terminal_and_plain_lines_otherwise() -> None:
     import io
 
     from compiler.render.progress import JsonDisplay, PlainDisplay, RichDisplay, make_display
-    from compiler.render.runner import Plan, SceneResult
+    from compiler.render.planning import Plan
+    from compiler.render.results import SceneResult
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -433,7 +431,7 @@ def test_a_refused_download_waits_for_the_next_run_unless_the_task_is_past_its_l
 
 def test_a_parameter_left_to_its_default_is_the_same_render_as_one_sent_explicitly() -> None:
     # Scenes rendered when scenec still sent every default keep their identity: never paid for twice.
-    from compiler.render.runner import identity
+    from compiler.render.identity import identity
 
     media = [{"type": "reference_image", "url": "media/girl.jpg"}]
     sent_defaults = {"model": "wan2.7-r2v", "input": {"prompt": "Image 1 waits.", "media": media},

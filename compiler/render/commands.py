@@ -1,4 +1,4 @@
-"""The render, cost, status and cancel subcommands: argparse wiring and thin handlers over render.runner."""
+"""The render, cost, status and cancel subcommands: argparse wiring and thin handlers over render.planning, render.execute and render.cancel."""
 
 from __future__ import annotations
 
@@ -180,26 +180,27 @@ def run_render(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     _quiet_logs(args.verbose)
     from compiler.project import find_project
-    from compiler.render import runner
+    from compiler.render.execute import ProjectBusy, project_locks, render
     from compiler.render.journal import JournalError
+    from compiler.render.planning import RenderOptions, plan
     from compiler.render.progress import make_display
 
-    options = runner.RenderOptions(base_url=base_url, region=args.region, force=args.force, jobs=args.jobs,
+    options = RenderOptions(base_url=base_url, region=args.region, force=args.force, jobs=args.jobs,
                                    timeout=args.timeout, output=args.output.absolute() if args.output else None,
                                    check_urls=not args.no_url_check,
                                    adopt=args.adopt.strip() if args.adopt else None)
     try:
-        with runner.project_locks(find_project(f).root for f in files):
-            plans = runner.plan(files, options, secrets=(key,))
+        with project_locks(find_project(f).root for f in files):
+            plans = plan(files, options, secrets=(key,))
             _print_invalid(plans)
             if not _within_budget(plans, args.budget, sys.stderr if args.json else sys.stdout):
                 return EXIT_ERRORS
             display = make_display("json" if args.json else "auto")
             try:
-                results = runner.render(plans, api_key=key, options=options, display=display)
+                results = render(plans, api_key=key, options=options, display=display)
             finally:
                 display.close()
-    except runner.ProjectBusy as busy:
+    except ProjectBusy as busy:
         print(f"scenec render: {visible(str(busy))}", file=sys.stderr)
         return EXIT_ERRORS
     except JournalError as error:
@@ -255,14 +256,14 @@ def run_cost(args: argparse.Namespace) -> int:
     import json
 
     from compiler.api import compile_file
-    from compiler.render import runner
     from compiler.render.cost import check_budget
+    from compiler.render.results import price_region, scene_cost
 
     base_url = _base_url("cost", args)
     files = _scene_files("cost", args.paths) if base_url else None
     if not base_url or files is None:
         return EXIT_USAGE
-    region = runner.price_region(args.region, base_url)
+    region = price_region(args.region, base_url)
     lines, failed = [], False
     for path in files:
         compiled = compile_file(path)
@@ -270,7 +271,7 @@ def run_cost(args: argparse.Namespace) -> int:
             print_diagnostics(compiled.diagnostics, "human", [str(path)], sys.stderr)
             failed = True
             continue
-        lines.append((str(path), runner.scene_cost(compiled.scene, region)))
+        lines.append((str(path), scene_cost(compiled.scene, region)))
     for scene, line in lines:
         print(json_safe(json.dumps({"scene": scene, **line.to_dict()})) if args.json else visible(f"{scene}: {line.text()}"))
     fits, total = check_budget([line.estimate for _, line in lines], args.budget or 0.0)
@@ -309,7 +310,7 @@ def _unusable_path(path: Path) -> str | None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from compiler.render import runner
+    from compiler.render.planning import find_root, journal_rows, scene_key
     from compiler.render.progress import status_json, status_lines
 
     problem = _unusable_path(args.path)
@@ -318,10 +319,10 @@ def run_status(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from compiler.render.journal import JournalError
 
-    root = runner.find_root(args.path)
-    scene = runner.scene_key(args.path, root) if os.path.isfile(args.path) else None
+    root = find_root(args.path)
+    scene = scene_key(args.path, root) if os.path.isfile(args.path) else None
     try:
-        rows = runner.journal_rows(root, scene)
+        rows = journal_rows(root, scene)
     except JournalError as error:
         print(f"scenec status: {visible(str(error))}", file=sys.stderr)
         return EXIT_JOURNAL
@@ -357,7 +358,7 @@ def unknown_lines(rows) -> list[str]:
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    from compiler.render import runner
+    from compiler.render.cancel import cancel_scene
 
     problem = _unusable_path(args.file) or (None if os.path.isfile(args.file) else "not a file")
     if problem:
@@ -371,7 +372,7 @@ def run_cancel(args: argparse.Namespace) -> int:
     from compiler.render.journal import JournalError
 
     try:
-        results = runner.cancel_scene(args.file, api_key=key, base_url=base_url)
+        results = cancel_scene(args.file, api_key=key, base_url=base_url)
     except JournalError as error:
         print(f"scenec cancel: {error}", file=sys.stderr)
         return EXIT_JOURNAL

@@ -443,7 +443,7 @@ class Journal:
         except sqlite3.Error as error:
             raise _unusable(self.path, error) from None
 
-    def _output_intact(self, render: Render) -> bool:
+    def output_intact(self, render: Render) -> bool:
         """The recorded output file still exists with the recorded size."""
         if render.output_path is None or render.output_bytes is None:
             return False
@@ -606,9 +606,15 @@ class Journal:
                 return render
             if render.state == SUCCEEDED and render.url_valid(now):
                 return render
-            if render.state == DOWNLOADED and self._output_intact(render):
+            if render.state == DOWNLOADED and self.output_intact(render):
                 return render
         return None
+
+    def newest(self, payload_sha256: str, media_sha256: str | None) -> Render | None:
+        """The newest row of this exact payload and media, whatever its state (None matches only None)."""
+        rows = self._rows("WHERE payload_sha256 = ? AND media_sha256 IS ? ORDER BY id DESC LIMIT 1",
+                          (payload_sha256, media_sha256))
+        return rows[0] if rows else None
 
     def in_flight(self) -> list[Render]:
         """Rows holding a task id whose render has not reached a terminal state.
@@ -703,7 +709,7 @@ def decide(
       the video is paid for and fetching it is free; force re-renders once it is
       downloaded.
     - SUCCEEDED, URL expired                      -> "submit" (the caller first records
-      EXPIRED on the row; runner.plan_job then refuses without --force: that video was paid for).
+      EXPIRED on the row; planning.plan_job then refuses without --force: that video was paid for).
     - DOWNLOADED, output exists, not force        -> "skip"
     - DOWNLOADED, output missing, URL still valid,
       not force                                   -> "resume_download": fetching the

@@ -17,7 +17,8 @@ from typing import IO, TYPE_CHECKING, Any
 from compiler.report import json_safe, visible
 
 if TYPE_CHECKING:
-    from compiler.render.runner import Plan, SceneResult
+    from compiler.render.planning import Plan
+    from compiler.render.results import SceneResult
 
 __all__ = ["make_display", "PlainDisplay", "RichDisplay", "JsonDisplay", "status_lines", "status_json"]
 

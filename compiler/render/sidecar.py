@@ -21,7 +21,7 @@ __all__ = ["read_sidecar", "restore", "Target", "project_relative"]
 
 
 class Target(Protocol):
-    """What a sidecar is checked against (runner.Job is one)."""
+    """What a sidecar is checked against (planning.Job is one)."""
 
     key: str
     project_root: Path

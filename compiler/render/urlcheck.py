@@ -40,13 +40,14 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 Resolver = Callable[[str, int], list[str]]  # (host, port) -> IP addresses as text
 
 
-def remote_urls(payload: Mapping[str, Any]) -> list[str]:
-    """The http(s) media and voice URLs of a compiled payload, in media order."""
+def remote_urls(payload: Mapping[str, Any], schemes: tuple[str, ...] = ("http://", "https://")) -> list[str]:
+    """The media and voice URLs of a payload with one of these schemes (http(s) unless told), once each, in
+    media order."""
     found = []
     for entry in payload.get("input", {}).get("media", []):
         for key in ("url", "reference_voice"):
             value = entry.get(key)
-            if isinstance(value, str) and value.startswith(("http://", "https://")) and value not in found:
+            if isinstance(value, str) and value.startswith(schemes) and value not in found:
                 found.append(value)
     return found
 

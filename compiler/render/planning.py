@@ -1,0 +1,220 @@
+"""Planning a batch, before anything is sent: compile each scene into a Job (payload, media, identity, cost,
+output), then decide what to do with it from the project's journal and the video's sidecar (skip, resume a
+poll or a download, submit, reconcile or adopt an unknown submit, or refuse a paid video that is gone)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from compiler.api import compile_file
+from compiler.diagnostics import ERROR
+from compiler.project import find_project
+from compiler.render import journal as jr
+from compiler.render import sidecar
+from compiler.render.client import canonical_endpoint
+from compiler.render.identity import Identity, LocalMedia, identity, local_media
+from compiler.render.journal import Journal, Render, decide
+from compiler.render.results import CostLine, price_region, scene_cost
+
+__all__ = ["DEFAULT_TIMEOUT_S", "Action", "RenderOptions", "Job", "Plan", "load_job", "plan_job", "plan",
+           "journal_path", "scene_key", "journal_rows", "find_root"]
+
+
+# Polling of one scene gives up after this long; the task stays journaled for a rerun.
+DEFAULT_TIMEOUT_S = 30 * 60.0
+
+
+JOURNAL_FILE = Path(".scenec") / "journal.sqlite3"
+
+
+RENDERS_DIR = "renders"
+
+
+Action = Literal["skip", "resume_poll", "resume_download", "submit", "reconcile", "adopt", "blocked_lost", "invalid"]
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the command line decided for a whole batch."""
+
+    base_url: str
+    region: str | None = None          # prices only; the endpoint is base_url
+    force: bool = False
+    jobs: int = 1
+    timeout: float = DEFAULT_TIMEOUT_S
+    output: Path | None = None         # one scene only
+    check_urls: bool = True            # reach every remote medium (HEAD) before submitting
+    adopt: str | None = None           # one scene only: the task id an unknown submit created
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL as identities and the upload cache know it (aliases and spellings folded)."""
+        return canonical_endpoint(self.base_url)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scene ready to render: its compiled payload, local media, identity, cost and output."""
+
+    scene: str                   # as the user named it
+    key: str                     # the journal's name for it: the path relative to the project root
+    project_root: Path
+    output: Path
+    payload: dict[str, Any]      # compiled body; local files appear as project-relative paths
+    media: tuple[LocalMedia, ...]
+    identity: Identity
+    cost: CostLine
+
+    @property
+    def journal_path(self) -> Path:
+        return journal_path(self.project_root)
+
+    @property
+    def sidecar(self) -> Path:
+        return self.output.with_suffix(".json")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `render` will do with one scene, decided before anything is sent."""
+
+    scene: str
+    action: Action
+    job: Job | None = None
+    previous: Render | None = None
+    diagnostics: tuple[Any, ...] = ()
+    problem: str | None = None
+    adopt: str | None = None     # action "adopt": the task to follow (--adopt, or a sidecar's whose video went)
+
+
+# --- where a scene is journaled ------------------------------------------------------------------
+
+
+def journal_path(project_root: Path) -> Path:
+    return project_root / JOURNAL_FILE
+
+
+def scene_key(path: Path, project_root: Path) -> str:
+    """The journal's stable name for a scene: its path relative to the project root (absolute when outside)."""
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(project_root.absolute()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def journal_rows(root: Path, scene: str | None = None) -> list[Render]:
+    """The journal's rows (oldest first) without creating a journal where there is none."""
+    path = journal_path(root)
+    if not path.exists():
+        return []
+    with Journal.open(path) as journal:
+        return journal.all(scene)
+
+
+def find_root(path: Path) -> Path:
+    """The project a status or cancel path belongs to: the nearest folder upwards with a journal, or its project."""
+    start = path.absolute() if path.is_dir() else path.absolute().parent
+    for folder in (start, *start.parents):
+        if journal_path(folder).exists():
+            return folder
+    return find_project(start / "_").root.absolute()
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: str = "") -> Job | Plan:
+    """Compile a scene and gather what identifies it; a Plan with action "invalid" when it cannot render."""
+    name = str(path)
+    compiled = compile_file(path)
+    if compiled.scene is None or compiled.payload is None or not compiled.ok:
+        errors = sum(1 for d in compiled.diagnostics if d.severity == ERROR)
+        return Plan(name, "invalid", diagnostics=tuple(compiled.diagnostics),
+                    problem=f"the scene has {errors} error{'s' if errors != 1 else ''} (see above); nothing submitted")
+    scene = compiled.scene
+    root = (scene.project_root or path.absolute().parent).absolute()
+    try:
+        media = local_media(scene)
+    except OSError as error:
+        return Plan(name, "invalid", problem=f"cannot read media: {error.strerror or error}; nothing submitted")
+    payload = compiled.payload.model_dump(mode="json", exclude_none=True)  # type: ignore[attr-defined]
+    target = (output or root / RENDERS_DIR / f"{path.stem}.mp4").absolute()
+    return Job(name, scene_key(path, root), root, target, payload, media, identity(payload, media, endpoint),
+               scene_cost(scene, region))
+
+
+def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = None, adopt: str | None = None) -> Plan:
+    """Decide one scene from its journal (journal.decide on the reusable row), then its sidecar, then the paid-but-lost guard."""
+    at = time.time() if now is None else now
+    ident = job.identity
+    reusable = journal.find_reusable(ident.payload_sha256, ident.media_sha256)
+    if adopt is not None:
+        return _plan_adopt(job, reusable, adopt)
+    if reusable is not None:
+        action = decide(reusable, force=force, output_exists=journal.output_intact(reusable), now=at)
+        return Plan(job.scene, action, job, reusable)
+    restored = None if force else sidecar.restore(journal, job)
+    if isinstance(restored, Render):
+        return Plan(job.scene, "skip", job, restored)
+    if isinstance(restored, str):
+        return Plan(job.scene, "adopt", job, None, adopt=restored)
+    newest = journal.newest(ident.payload_sha256, ident.media_sha256)
+    if newest is not None and newest.state == jr.SUCCEEDED and not newest.url_valid(at):
+        # decide(): "the caller first records EXPIRED on the row".
+        journal.mark_failed(newest.id, jr.EXPIRED, "UrlExpired", "the result URL expired before the download")
+        newest = journal.get(newest.id)
+    if newest is not None and not force:
+        if newest.state == jr.DOWNLOADED and newest.url_valid(at):
+            return Plan(job.scene, "resume_download", job, newest)  # the video file went; fetching it is free
+        # Rendered and paid for, but the video is gone (URL expired, the file deleted, or the service has
+        # forgotten the task): rendering again pays again, so only on --force.
+        if newest.state == jr.DOWNLOADED or (newest.state == jr.EXPIRED and newest.task_id):
+            return Plan(job.scene, "blocked_lost", job, newest)
+    return Plan(job.scene, "submit", job, newest)
+
+
+def _plan_adopt(job: Job, reusable: Render | None, task_id: str) -> Plan:
+    """--adopt TASK_ID: only for a scene whose submit is unknown (or not journaled at all)."""
+    if reusable is None or reusable.state in jr.UNRESOLVED:
+        return Plan(job.scene, "adopt", job, reusable, adopt=task_id)
+    return Plan(job.scene, "invalid", job, reusable,
+                problem=f"--adopt {task_id}: render #{reusable.id} of this scene is {reusable.state}"
+                        f"{f' (task {reusable.task_id})' if reusable.task_id else ''}, not an unknown submit; "
+                        "nothing to adopt")
+
+
+def plan(paths: Sequence[Path], options: RenderOptions, *, secrets: tuple[str, ...] = ()) -> list[Plan]:
+    """Compile every scene and decide what to do with it; writes to the journal only to record expired URLs and
+    to rebuild rows from sidecars. JournalError when a project's journal cannot be used."""
+    region = price_region(options.region, options.base_url)
+    loaded = [load_job(path, output=options.output, region=region, endpoint=options.endpoint) for path in paths]
+    plans: list[Plan] = []
+    journals: dict[Path, Journal] = {}
+    try:
+        for item in loaded:
+            if isinstance(item, Plan):
+                plans.append(item)
+                continue
+            journal = journals.get(item.journal_path)
+            if journal is None:
+                journal = journals[item.journal_path] = Journal.open(item.journal_path, secrets=secrets)
+            plans.append(plan_job(journal, item, force=options.force, adopt=options.adopt))
+    finally:
+        for journal in journals.values():
+            journal.close()
+    return _refuse_collisions(plans)
+
+
+def _refuse_collisions(plans: list[Plan]) -> list[Plan]:
+    """Two scenes that would write the same video file (same name in two folders) both refuse to render."""
+    counts: dict[Path, int] = {}
+    for p in plans:
+        if p.job is not None:
+            counts[p.job.output] = counts.get(p.job.output, 0) + 1
+    return [Plan(p.scene, "invalid", p.job, problem=f"another scene also writes {p.job.output}; render them apart "
+                 "with -o, or rename one") if p.job is not None and counts[p.job.output] > 1 else p for p in plans]
