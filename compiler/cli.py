@@ -1,18 +1,34 @@
-"""The command line: a thin adapter over compiler.api (check, compile) and compiler.render.commands (render, cost, status, cancel)."""
+"""The command line: a thin adapter over compiler.api (check, compile), compiler.render.commands (render, cost,
+status, cancel), compiler.writer_commands (fmt, preview) and compiler.lsp.command (lsp)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .console import (EXIT_BROKEN_PIPE, EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, collect, path_kind,
-                      print_diagnostics)
+from .console import (
+    EXIT_BROKEN_PIPE,
+    EXIT_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    collect,
+    path_kind,
+    print_diagnostics,
+)
 from .diagnostics import Diagnostic, has_errors, make
 from .report import json_safe, visible
 from .source import describe_os_error
+
+if TYPE_CHECKING:
+    from .api import Compiled
+
+Commands = argparse._SubParsersAction  # the subcommands' registry argparse hands to each module
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
 
@@ -25,7 +41,7 @@ class Formatter(argparse.HelpFormatter):
     """argparse's formatter, told the terminal width up front: finding it itself imports shutil (~2 ms),
     and argparse builds a formatter for every argument added, even when no help is printed."""
 
-    def __init__(self, prog: str, **options) -> None:
+    def __init__(self, prog: str, **options: Any) -> None:
         options.setdefault("width", terminal_width() - 2)
         super().__init__(prog, **options)
 
@@ -38,8 +54,9 @@ def terminal_width() -> int:
     except (KeyError, ValueError):
         width = 0
     if width <= 0:
+        stdout = sys.__stdout__  # None when Python started without one
         try:
-            width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            width = os.get_terminal_size(stdout.fileno()).columns if stdout is not None else 0
         except (AttributeError, ValueError, OSError):
             width = 0
     return max(width, 20) if width > 0 else 80
@@ -48,7 +65,8 @@ def terminal_width() -> int:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with `only`, just that command's sub-parser (start-up: check runs on every save)."""
     parser = argparse.ArgumentParser(
-        prog="scenec", formatter_class=Formatter, description="Compile screenplay-style .scene files into Wan reference-to-video (wan2.7-r2v) requests.",
+        prog="scenec", formatter_class=Formatter,
+        description="Compile screenplay-style .scene files into Wan reference-to-video (wan2.7-r2v) requests.",
         epilog="exit codes: 0 clean, 1 errors found (or an output not written), 2 usage error, 130 interrupted, "
                "141 output closed early.  Docs: docs/language.md, docs/diagnostics.md")
     parser.add_argument("--version", action="version", version=f"scenec {__version__}")
@@ -61,16 +79,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if only is None or only in RENDER_COMMANDS:
         add_render_commands(commands)
     if only is None or only in WRITER_COMMANDS:
-        from .writer_commands import register
+        from .writer_commands import register as register_writer_commands
 
-        register(commands, Formatter)
+        register_writer_commands(commands, Formatter)
     if only in (None, "lsp"):
-        from .lsp.command import register  # argparse only: pygls loads when the server starts
-        register(commands)
+        from .lsp.command import register as register_lsp  # argparse only: pygls loads when the server starts
+
+        register_lsp(commands)
     return parser
 
 
-def add_check(commands) -> None:
+def add_check(commands: Commands[argparse.ArgumentParser]) -> None:
     check = commands.add_parser("check", help="report every mistake in .scene files (files or folders)",
                                 formatter_class=Formatter,
                                 description="Check .scene files against the language and the API's rules.")
@@ -80,7 +99,7 @@ def add_check(commands) -> None:
     check.add_argument("--no-probe", action="store_true", help="do not open local media files (faster)")
 
 
-def add_compile(commands) -> None:
+def add_compile(commands: Commands[argparse.ArgumentParser]) -> None:
     compile_ = commands.add_parser("compile", help="compile one .scene file into the request body (JSON)",
                                    formatter_class=Formatter,
                                    description="Compile a .scene file into the wan2.7-r2v request body.")
@@ -93,7 +112,7 @@ def add_compile(commands) -> None:
                           help="how to print diagnostics (on standard error)")
 
 
-def add_render_commands(commands) -> None:
+def add_render_commands(commands: Commands[argparse.ArgumentParser]) -> None:
     from .render.commands import register  # argparse only: httpx and rich load when a command runs
 
     register(commands)
@@ -130,10 +149,11 @@ def _run(argv: list[str]) -> int:
         return run_check(args)
     if args.command == "compile":
         return run_compile(args)
-    return args.handler(args)
+    handler: Callable[[argparse.Namespace], int] = args.handler  # set by the module that registered the command
+    return handler(args)
 
 
-def run_check(args) -> int:
+def run_check(args: argparse.Namespace) -> int:
     from .api import check_file  # the stages: imported by the command that runs them
 
     refused: list[tuple[Path, Path]] = []
@@ -155,7 +175,7 @@ def not_followed(link: Path, target: Path) -> Diagnostic:
                 "project: not followed", None, path=str(link))
 
 
-def run_compile(args) -> int:
+def run_compile(args: argparse.Namespace) -> int:
     from .api import compile_file
 
     if path_kind(args.file) == "missing":
@@ -187,17 +207,18 @@ def run_compile(args) -> int:
     return EXIT_OK
 
 
-def explain(result) -> str:
+def explain(result: Compiled) -> str:
     """The cast table (name, kind, media index, identifier, voice) and the prompt."""
     from .emit import cast_table
     from .limits import LIMITS
 
+    assert result.scene is not None and result.prompt is not None  # explained only once a payload is built
     rows = cast_table(result.scene)
     headers = ("NAME", "KIND", "INDEX", "IDENTIFIER", "SOURCE", "VOICE")
     table = [headers] + [tuple(visible(str(cell)) for cell in (r["name"], r["kind"], r["index"], r["identifier"],
                                                                  r["source"][:48], r["voice"] or "-")) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in table]
     length = f"PROMPT ({len(result.prompt)} of {LIMITS['prompt_chars']} characters)"
     prompt = [visible(line) for line in result.prompt.split("\n")]
     return "\n".join(lines + ["", length, *prompt, ""])

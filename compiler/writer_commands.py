@@ -1,10 +1,15 @@
-"""The writer's subcommands, fmt and preview: argparse wiring and thin handlers over compiler.fmt and compiler.preview."""
+"""The writer's subcommands, fmt and preview: argparse wiring and thin handlers over compiler.fmt and
+compiler.preview."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
 
 from .console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, path_kind, print_human
 from .report import visible
@@ -22,7 +27,8 @@ def port_number(value: str) -> int:
     return int(value)
 
 
-def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.HelpFormatter) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+             formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter) -> None:
     """Add fmt and preview; each sets `handler`, and nothing heavy is imported until one runs."""
     from .render.commands import REGION_CHOICES
     fmt = subparsers.add_parser(
@@ -30,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.He
         description="Canonical layout: settings in order, aligned cast, one blank line between paragraphs. "
                     "Every comment and every word of action and dialogue is kept; files with syntax errors "
                     "are left as they are and their errors printed.")
-    fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .scene or .cast file, a folder, or - for standard input")
+    fmt.add_argument("paths", nargs="+", metavar="PATH",
+                     help="a .scene or .cast file, a folder, or - for standard input")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 and name the files that would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print a unified diff of the changes")
     fmt.set_defaults(handler=run_fmt)
@@ -39,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.He
         description="Write one HTML page (no network needed): cast cards, shots with their compiled prompt, "
                     "diagnostics, a timeline with the estimated speech, and the bill.")
     preview.add_argument("file", type=Path, metavar="FILE")
-    preview.add_argument("-o", "--output", type=Path, metavar="FILE.html", help="where to write (default FILE.html beside it)")
+    preview.add_argument("-o", "--output", type=Path, metavar="FILE.html",
+                         help="where to write (default FILE.html beside it)")
     preview.add_argument("--watch", action="store_true", help="serve the page on loopback and reload it on every save")
     preview.add_argument("--port", type=port_number, default=0, help="the port for --watch (default: any free one)")
     preview.add_argument("--region", choices=REGION_CHOICES, default="beijing",
@@ -49,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.He
 
 # --- fmt -------------------------------------------------------------------------------------
 
-def run_fmt(args) -> int:
+def run_fmt(args: argparse.Namespace) -> int:
     if "-" in args.paths:
         if len(args.paths) > 1:
             print("scenec fmt: - (standard input) cannot be mixed with files", file=sys.stderr)
@@ -71,7 +79,7 @@ def run_fmt(args) -> int:
     return status
 
 
-def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
+def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list[Diagnostic]]:
     from .fmt import format_text
     from .fs import write_atomic
     from .parse import MAX_FILE_BYTES
@@ -105,7 +113,7 @@ def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
     return EXIT_OK, []
 
 
-def _fmt_stdin(args) -> int:
+def _fmt_stdin(args: argparse.Namespace) -> int:
     from .fmt import format_text
     from .parse import MAX_FILE_BYTES
 
@@ -140,7 +148,7 @@ def unified_diff(before: str, after: str, name: str) -> str:
 
 # --- preview ---------------------------------------------------------------------------------
 
-def run_preview(args) -> int:
+def run_preview(args: argparse.Namespace) -> int:
     if path_kind(args.file) == "missing":  # anything else (a FIFO, a folder) gets its diagnostic on the page
         print(f"scenec preview: no such file: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE

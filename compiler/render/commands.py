@@ -1,14 +1,22 @@
-"""The render, cost, status and cancel subcommands: argparse wiring and thin handlers over render.planning, render.execute and render.cancel."""
+"""The render, cost, status and cancel subcommands: argparse wiring and thin handlers over render.planning,
+render.execute, render.results and render.cancel."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from compiler.console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, print_diagnostics
 from compiler.report import json_safe, visible  # text from scenes, journals and the service, shown as text
+
+if TYPE_CHECKING:  # the render machinery loads when a command runs, not when it is registered
+    from compiler.render.journal import Render
+    from compiler.render.planning import Plan
+    from compiler.render.results import SceneResult
 
 __all__ = ["register", "COMMANDS"]
 
@@ -19,7 +27,7 @@ EXIT_JOURNAL = 3
 REGION_CHOICES = ("beijing", "singapore", "us")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the rendering subcommands; each sets `handler`, and nothing heavy is imported until one runs."""
     _render_parser(subparsers)
     _cost_parser(subparsers)
@@ -28,11 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _endpoint_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", metavar="URL", help="API base URL (default: $DASHSCOPE_HTTP_BASE_URL, else the region's)")
-    parser.add_argument("--region", choices=REGION_CHOICES, help="beijing (default), singapore or us: the prices, and the endpoint unless --base-url or $DASHSCOPE_HTTP_BASE_URL is set")
+    parser.add_argument("--base-url", metavar="URL",
+                        help="API base URL (default: $DASHSCOPE_HTTP_BASE_URL, else the region's)")
+    parser.add_argument("--region", choices=REGION_CHOICES,
+                        help="beijing (default), singapore or us: the prices, and the endpoint unless --base-url or "
+                             "$DASHSCOPE_HTTP_BASE_URL is set")
 
 
-def _render_parser(subparsers: argparse._SubParsersAction) -> None:
+def _render_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     render = subparsers.add_parser(
         "render", help="render scenes through the DashScope API (journaled, resumable)",
         description="Submit, poll and download videos. The key comes from $DASHSCOPE_API_KEY. Every submission is "
@@ -59,7 +70,7 @@ def _render_parser(subparsers: argparse._SubParsersAction) -> None:
     render.set_defaults(handler=run_render)
 
 
-def _cost_parser(subparsers: argparse._SubParsersAction) -> None:
+def _cost_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cost = subparsers.add_parser(
         "cost", help="estimate what rendering scenes would cost", description="Billable seconds by the guide's rule "
         "(reference video seconds, capped at 5 s / number of videos, plus output seconds) and their price.")
@@ -70,7 +81,7 @@ def _cost_parser(subparsers: argparse._SubParsersAction) -> None:
     cost.set_defaults(handler=run_cost)
 
 
-def _status_parser(subparsers: argparse._SubParsersAction) -> None:
+def _status_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status = subparsers.add_parser("status", help="list journaled renders and their state",
                                    description="Read the render journal of a project (no API call).")
     status.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH",
@@ -80,7 +91,7 @@ def _status_parser(subparsers: argparse._SubParsersAction) -> None:
     status.set_defaults(handler=run_status)
 
 
-def _cancel_parser(subparsers: argparse._SubParsersAction) -> None:
+def _cancel_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cancel = subparsers.add_parser("cancel", help="cancel a scene's task while it is still PENDING",
                                    description="Cancel the journaled in-flight task of a scene. The API cancels "
                                                "only PENDING tasks; a RUNNING one finishes (and bills).")
@@ -216,36 +227,37 @@ def run_render(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS
 
 
-def _print_invalid(plans) -> None:
+def _print_invalid(plans: Sequence[Plan]) -> None:
     for p in plans:
         if p.diagnostics:
             print_diagnostics(list(p.diagnostics), "human", [p.scene], sys.stderr)
 
 
-def _within_budget(plans, budget: float | None, stream) -> bool:
+def _within_budget(plans: Sequence[Plan], budget: float | None, stream: TextIO) -> bool:
     """Print the cost line of every scene to be submitted; False (after saying why) when over the budget."""
     from compiler.render.cost import check_budget
 
-    submitting = [p for p in plans if p.action == "submit" and p.job is not None]
-    for p in submitting:
-        print(visible(f"{p.scene}: {p.job.cost.text()}"), file=stream, flush=True)
+    submitting = [(p.scene, p.job) for p in plans if p.action == "submit" and p.job is not None]
+    for scene, job in submitting:
+        print(visible(f"{scene}: {job.cost.text()}"), file=stream, flush=True)
     # Identical scenes (same identity) are submitted once and copied: count each identity once.
-    paying = list({p.job.identity: p for p in submitting}.values())
+    paying = list({job.identity: job for _, job in submitting}.values())
     if budget is None or not paying:
         return True
-    fits, total = check_budget([p.job.cost.estimate for p in paying], budget)
+    fits, total = check_budget([job.cost.estimate for job in paying], budget)
     if fits:
         return True
-    if any(p.job.cost.estimate.amount is None for p in paying):
+    if any(job.cost.estimate.amount is None for job in paying):
         why = "some renders have no known price for this endpoint (pass --region)"
     else:
-        bound = "at most " if any(p.job.cost.at_most for p in paying) else ""
-        why = f"the estimate, {bound}{total:.2f} CNY for {len(paying)} render(s), exceeds the budget of {budget:.2f} CNY"
+        bound = "at most " if any(job.cost.at_most for job in paying) else ""
+        why = (f"the estimate, {bound}{total:.2f} CNY for {len(paying)} render(s), exceeds the budget of "
+               f"{budget:.2f} CNY")
     print(f"scenec render: refused: {why}; nothing was submitted", file=sys.stderr)
     return False
 
 
-def _summary(results, stream) -> None:
+def _summary(results: Sequence[SceneResult], stream: TextIO) -> None:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.outcome] = counts.get(r.outcome, 0) + 1
@@ -273,7 +285,8 @@ def run_cost(args: argparse.Namespace) -> int:
             continue
         lines.append((str(path), scene_cost(compiled.scene, region)))
     for scene, line in lines:
-        print(json_safe(json.dumps({"scene": scene, **line.to_dict()})) if args.json else visible(f"{scene}: {line.text()}"))
+        print(json_safe(json.dumps({"scene": scene, **line.to_dict()})) if args.json
+              else visible(f"{scene}: {line.text()}"))
     fits, total = check_budget([line.estimate for _, line in lines], args.budget or 0.0)
     if not args.json and len(lines) > 1:
         seconds = sum(line.estimate.billable_seconds for _, line in lines)
@@ -339,7 +352,7 @@ def run_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def unknown_lines(rows) -> list[str]:
+def unknown_lines(rows: Sequence[Render]) -> list[str]:
     """What is unknown and why: each submit with no task id that may have created (and bill) a task."""
     import time
 

@@ -21,13 +21,30 @@ from compiler.fs import write_atomic
 from compiler.render import journal as jr
 from compiler.render import reconcile, sidecar
 from compiler.render.client import DashScopeClient, Submitted, TaskState, encode_payload, throttle_pause
-from compiler.render.errors import DashScopeError, InvalidParameterError, NetworkError, TaskFailedError, ThrottledError, redact
+from compiler.render.errors import (
+    DashScopeError,
+    InvalidParameterError,
+    NetworkError,
+    TaskFailedError,
+    ThrottledError,
+    redact,
+)
 from compiler.render.fetch import download_verified
 from compiler.render.identity import LocalMedia, MediaError, materialize, shorten_data_uris
 from compiler.render.journal import Journal, JournalError, Render
 from compiler.render.planning import Job, Plan, RenderOptions, plan_job
-from compiler.render.results import (Interrupted, NoUrlYet, SceneResult, TaskNotJournaled, TaskUnknownForNow,
-                                     UnknownSubmit, UploadGone, blocked_message, failure, seconds_text)
+from compiler.render.results import (
+    Interrupted,
+    NoUrlYet,
+    SceneResult,
+    TaskNotJournaled,
+    TaskUnknownForNow,
+    UnknownSubmit,
+    UploadGone,
+    blocked_message,
+    failure,
+    seconds_text,
+)
 from compiler.render.upload import Uploader, sha256_file
 from compiler.render.urlcheck import check_remote, remote_urls
 
@@ -91,7 +108,7 @@ def project_locks(roots: Iterable[Path]) -> Iterator[None]:
         for root in sorted({Path(r).absolute() for r in roots}):
             lock = root / LOCK_FILE
             lock.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(lock, "a+b")
+            handle = open(lock, "a+b")  # noqa: SIM115  (held until the batch ends, closed in `finally`)
             handles.append(handle)
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -182,11 +199,11 @@ def render(plans: Sequence[Plan], *, api_key: str, options: RenderOptions, displ
     with httpx.Client(limits=limits) as http:
         ctx = _Context(api_key, options, display, http, stop, StoppableClock(stop))
         pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="scenec-render")
-        futures: dict[Future, list[int]] = {pool.submit(_run_unit, ctx, [plans[i] for i in unit]): unit
-                                            for unit in units}
+        futures: dict[Future[list[SceneResult]], list[int]] = {
+            pool.submit(_run_unit, ctx, [plans[i] for i in unit]): unit for unit in units}
         try:
             for future in as_completed(futures):
-                for index, result in zip(futures[future], future.result()):
+                for index, result in zip(futures[future], future.result(), strict=True):
                     results[index] = result
         except KeyboardInterrupt:
             stop.set()
@@ -222,7 +239,7 @@ def _run_unit(ctx: _Context, unit: list[Plan]) -> list[SceneResult]:
             result = _interrupted(p) if ctx.stop.is_set() else execute(ctx, _replan(ctx, p) if position else p)
         except JournalError as error:  # this scene cannot be journaled: it fails (nothing sent), the batch goes on
             result = SceneResult(p.scene, "failed", ctx.safe(str(error)), code="JournalError")
-        except Exception as error:  # noqa: BLE001 - this scene fails, the batch goes on
+        except Exception as error:
             result = SceneResult(p.scene, "failed", ctx.safe(f"{type(error).__name__}: {error}"))
         ctx.display.finish(result)
         results.append(result)
@@ -246,7 +263,7 @@ def execute(ctx: _Context, p: Plan) -> SceneResult:
     with Journal.open(p.job.journal_path, secrets=(ctx.api_key,)) as journal:
         try:
             result = _act(ctx, journal, p, attempt)
-        except Exception as error:  # noqa: BLE001 - every scene must end in a result, never kill the batch
+        except Exception as error:
             result = failure(p.scene, attempt.phase, attempt.task_id, error, safe=ctx.safe,
                              timeout=ctx.options.timeout)
         row = journal.get(attempt.rid) if attempt.rid is not None else None
@@ -343,7 +360,8 @@ def _materialize(ctx: _Context, journal: Journal, job: Job) -> dict[str, Any]:
 def _submit(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> None:
     attempt.phase = "media"
     if ctx.options.check_urls:
-        problem = check_remote(job.payload, job.project_root, lambda url: ctx.display.update(job.scene, "checking", url))
+        problem = check_remote(job.payload, job.project_root,
+                               lambda url: ctx.display.update(job.scene, "checking", url))
         if problem:
             raise MediaError(problem)
     try:
@@ -359,8 +377,8 @@ def _submit_once(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -
     attempt.phase = "submit"
     ctx.display.update(job.scene, "submitting")
     # Written (and fsynced) before the request: a crash from here on leaves a trace, never a lost task.
-    attempt.rid = journal.prepare(job.key, job.identity.payload_sha256, encode_payload(shorten_data_uris(body)).decode(),
-                                  job.identity.media_sha256)
+    attempt.rid = journal.prepare(job.key, job.identity.payload_sha256,
+                                  encode_payload(shorten_data_uris(body)).decode(), job.identity.media_sha256)
     try:
         submitted = _send(ctx, body)
     except NetworkError as error:
@@ -453,6 +471,7 @@ def _poll(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -> None:
             journal.mark_failed(rid, target, error.code, error.message)
         raise
     state = _with_video_url(ctx, client, state)
+    assert state.video_url is not None  # _with_video_url returns only an answer with one
     row = journal.get(rid)
     now = time.time()
     timings = {"submitted_at": row.submitted_at, "succeeded_seen_at": now, "submit_time": state.submit_time,

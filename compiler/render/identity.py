@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from compiler import ir
 from compiler.check import media_items
 from compiler.emit import media_url
 from compiler.limits import API_DEFAULTS, IMAGE_MIMES
@@ -62,7 +63,7 @@ class MediaError(Exception):
 # --- the identity --------------------------------------------------------------------------------
 
 
-def local_media(scene: Any) -> tuple[LocalMedia, ...]:
+def local_media(scene: ir.Scene) -> tuple[LocalMedia, ...]:
     """Every local file of a scene once, in media order, with its hash (OSError when one cannot be read)."""
     found: dict[str, LocalMedia] = {}
     for role, source, _owner, _path in media_items(scene):
@@ -138,7 +139,8 @@ def substitute(payload: Mapping[str, Any], urls: Mapping[str, str]) -> dict[str,
     return body
 
 
-def materialize(payload: Mapping[str, Any], media: Sequence[LocalMedia], upload: Callable[[LocalMedia], str]) -> dict[str, Any]:
+def materialize(payload: Mapping[str, Any], media: Sequence[LocalMedia],
+                upload: Callable[[LocalMedia], str]) -> dict[str, Any]:
     """The body to send: local files inlined or uploaded; it must validate as sent (no LOCAL_CONTEXT)."""
     urls = {}
     for item in media:

@@ -142,14 +142,15 @@ def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: s
         media = local_media(scene)
     except OSError as error:
         return Plan(name, "invalid", problem=f"cannot read media: {error.strerror or error}; nothing submitted")
-    payload = compiled.payload.model_dump(mode="json", exclude_none=True)  # type: ignore[attr-defined]
+    payload = compiled.payload.model_dump(mode="json", exclude_none=True)
     target = (output or root / RENDERS_DIR / f"{path.stem}.mp4").absolute()
     return Job(name, scene_key(path, root), root, target, payload, media, identity(payload, media, endpoint),
                scene_cost(scene, region))
 
 
 def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = None, adopt: str | None = None) -> Plan:
-    """Decide one scene from its journal (journal.decide on the reusable row), then its sidecar, then the paid-but-lost guard."""
+    """Decide one scene from its journal (journal.decide on the reusable row), then its sidecar, then the
+    paid-but-lost guard."""
     at = time.time() if now is None else now
     ident = job.identity
     reusable = journal.find_reusable(ident.payload_sha256, ident.media_sha256)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from compiler import ir
 from compiler.media import probe_file
 from compiler.render import journal as jr
 from compiler.render import reconcile
@@ -72,8 +73,9 @@ class CostLine:
     def text(self) -> str:
         e = self.estimate
         bound = "at most " if self.at_most else ""
-        seconds = f"{bound}{seconds_text(e.billable_seconds)} billable s ({seconds_text(e.input_video_seconds)} s reference video" \
-                  f" + {seconds_text(e.output_seconds)} s output)"
+        seconds = (f"{bound}{seconds_text(e.billable_seconds)} billable s "
+                   f"({seconds_text(e.input_video_seconds)} s reference video + "
+                   f"{seconds_text(e.output_seconds)} s output)")
         if e.amount is None:
             if self.region:
                 return f"{seconds}; no published price for wan2.7-r2v in region {self.region}"
@@ -89,7 +91,7 @@ class CostLine:
                 "prices_checked": PRICES_CHECKED}
 
 
-def scene_cost(scene: Any, region: str | None) -> CostLine:
+def scene_cost(scene: ir.Scene, region: str | None) -> CostLine:
     """The guide's billing rule for one scene; unknown video lengths count as the cap 5/n (an upper bound)."""
     videos = [m for m in scene.references if m.kind == "video"]
     lengths = [_video_length(m) for m in videos]
@@ -100,7 +102,7 @@ def scene_cost(scene: Any, region: str | None) -> CostLine:
                     resolution)
 
 
-def _video_length(member: Any) -> float | None:
+def _video_length(member: ir.CastMember) -> float | None:
     """A reference video's length: from the local file, else the scene's `, 6s long`, else unknown."""
     source = member.media
     if source.scheme == "local" and source.local_path is not None:
@@ -161,8 +163,9 @@ class NoUrlYet(Exception):
 def blocked_message(row: Render) -> str:
     """Why a paid render whose video is gone is not rendered again without --force."""
     if row.state == jr.DOWNLOADED:
-        return (f"render #{row.id} (task {row.task_id}) was rendered and downloaded to {row.output_path}, but that file "
-                "is gone and its URL has expired (URLs last 24 h); run with --force to render it again (billed again)")
+        return (f"render #{row.id} (task {row.task_id}) was rendered and downloaded to {row.output_path}, "
+                "but that file is gone and its URL has expired (URLs last 24 h); run with --force to render it again "
+                "(billed again)")
     if not row.video_url:
         return (f"render #{row.id} (task {row.task_id}) was submitted, but the service no longer knows the task "
                 "(task ids last 24 h), so it may have been billed; run with --force to render it again")
@@ -215,7 +218,8 @@ def failure(scene: str, phase: str, task: str | None, error: Exception, *, safe:
     if isinstance(error, TaskFailedError):
         # The message already says "task ... ended FAILED: <the service's words>".
         after = ("the service no longer knows the task (ids are kept 24 h); run with --force to render it again"
-                 if error.task_status == "UNKNOWN" else "failed and cancelled tasks are not billed; a rerun submits anew")
+                 if error.task_status == "UNKNOWN"
+                 else "failed and cancelled tasks are not billed; a rerun submits anew")
         return SceneResult(scene, "failed", safe(f"{error.message} (code {error.code}); {after}"), code=code)
     if isinstance(error, MediaError):
         return SceneResult(scene, "failed", safe(f"{error}; nothing submitted"), code="MediaError")

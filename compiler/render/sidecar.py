@@ -23,9 +23,14 @@ __all__ = ["read_sidecar", "restore", "Target", "project_relative"]
 class Target(Protocol):
     """What a sidecar is checked against (planning.Job is one)."""
 
-    key: str
-    project_root: Path
-    output: Path
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def project_root(self) -> Path: ...
+
+    @property
+    def output(self) -> Path: ...
 
     @property
     def identity(self) -> Any: ...

@@ -3,7 +3,6 @@ and the FIRST FRAME, as IR with their media sources (not yet numbered: numbering
 
 from __future__ import annotations
 
-
 from .. import ir
 from .. import nodes as n
 from ..project import Project
@@ -77,7 +76,8 @@ def _member(node: n.Member, path: str) -> ir.CastMember:
     voice = media_source(node.media.voice, node.origin, path) if node.media.voice else None
     length = float(node.media.length.text.rstrip("s")) if node.media.length else None
     return ir.CastMember(
-        name=bare_name(node.name.text), span=node.name.span, path=path, role=node.role.text if node.role else "character",
+        name=bare_name(node.name.text), span=node.name.span, path=path,
+        role=node.role.text if node.role else "character",
         kind=kind, media=media_source(node.media.source, node.origin, path), voice=voice,
         description=node.description.text if node.description else None, length=length,
         media_index=0, ordinal=0, identifier="")

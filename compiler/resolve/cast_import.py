@@ -19,6 +19,10 @@ NOT_PARSED = frozenset({"not-text", "file-too-large", "parse-stopped"})
 MAX_IMPORT_DEPTH = 64  # cast files importing cast files; deeper chains are refused (and recursion stays bounded)
 
 Loader = Callable[[Path], "tuple[n.SceneFile, list[Diagnostic]]"]  # reads and parses one cast file
+# A file's cast entry: a member, or an import line with the key of the file it names (None: not imported).
+Entry = n.Member | tuple[n.CastImport, str | None]
+# A member laid out: the member, the path of its file, the scene's import line that brought it (or None).
+Placed = tuple[n.Member, str, n.CastImport | None]
 
 
 def holds_only_a_cast(scene_file: n.SceneFile) -> bool:
@@ -31,10 +35,11 @@ class CastImports:
 
     Every imported file is loaded and walked once per scene (a diamond or a fan-out reads a shared file
     once, and its diagnostics are reported once); import lines that close a loop are dropped and reported
-    as one error, and imports nest at most MAX_IMPORT_DEPTH files deep.  Then the members are laid out in declaration order: a whole-file import includes a
-    file's members once, wherever else it is imported again; `CAST FROM f: A, B` picks A and B (in that
-    order) from f's cast and its imports.  Work is linear in the files and members, except a named import,
-    which searches that file's imports (and stops once every name is found).
+    as one error, and imports nest at most MAX_IMPORT_DEPTH files deep.  Then the members are laid out in
+    declaration order: a whole-file import includes a file's members once, wherever else it is imported
+    again; `CAST FROM f: A, B` picks A and B (in that order) from f's cast and its imports.  Work is linear
+    in the files and members, except a named import, which searches that file's imports (and stops once
+    every name is found).
     """
 
     def __init__(self, scene_file: n.SceneFile, project: Project | None, loader: Loader | None,
@@ -44,7 +49,7 @@ class CastImports:
         self.root_key = str(scene_file.source.path.absolute()) if scene_file.source.path else "<text>"
         # file key -> (its cast entries, the path its diagnostics name); an entry is a Member or
         # (import line, target key or None when it could not be imported).
-        self.files: dict[str, tuple[list, str]] = {}
+        self.files: dict[str, tuple[list[Entry], str]] = {}
         self.unreadable: dict[str, str] = {}  # file key -> why it could not be read (read once, too)
         self.incomplete = False  # a cast file could not be read: the script's names cannot all be checked
         self.walking: dict[str, None] = {}  # the files being walked, in order (a dict: O(1) membership)
@@ -71,8 +76,8 @@ class CastImports:
                     item.path.span, path=path, hint=hint)
 
     # --- reading: each file once ---------------------------------------------------------
-    def visit(self, key: str, items, origin: Path | None, path: str) -> None:
-        entries: list = []
+    def visit(self, key: str, items: tuple[n.Member | n.CastImport, ...], origin: Path | None, path: str) -> None:
+        entries: list[Entry] = []
         self.files[key] = (entries, path)
         self.walking[key] = None
         for item in items:
@@ -131,16 +136,16 @@ class CastImports:
         inside = self.inside.get(target)
         if inside is None:  # many files naming the same file resolve its path once
             inside = self.inside[target] = self.project is None or self.project.contains(target)
-        if not inside:
+        if not inside and self.project is not None:
             self.report("path-outside-project", f"{text} is outside the project folder {self.project.root}",
                         item.path.span, path=path)
             return None
         return target
 
     # --- laying out the members ----------------------------------------------------------
-    def members(self) -> list[tuple[n.Member, str, n.CastImport | None]]:
+    def members(self) -> list[Placed]:
         """(member, path of its file, the scene's import line that brought it or None), in media order."""
-        out: list = []
+        out: list[Placed] = []
         placed: set[int] = set()
         entries, path = self.files[self.root_key]
         for entry in entries:
@@ -157,12 +162,12 @@ class CastImports:
         return out
 
     @staticmethod
-    def place(member: n.Member, path: str, via, out: list, placed: set[int]) -> None:
+    def place(member: n.Member, path: str, via: n.CastImport | None, out: list[Placed], placed: set[int]) -> None:
         if id(member) not in placed:  # the same declaration reached twice (a diamond) counts once
             placed.add(id(member))
             out.append((member, path, via))
 
-    def whole(self, key: str, via: n.CastImport, out: list, placed: set[int], done: set[str]) -> None:
+    def whole(self, key: str, via: n.CastImport, out: list[Placed], placed: set[int], done: set[str]) -> None:
         if key in done:
             return
         done.add(key)
@@ -176,7 +181,8 @@ class CastImports:
                 else:
                     self.whole(entry[1], via, out, placed, done)
 
-    def pick(self, item: n.CastImport, key: str, path: str, out: list, placed: set[int], via=None) -> None:
+    def pick(self, item: n.CastImport, key: str, path: str, out: list[Placed], placed: set[int],
+             via: n.CastImport | None = None) -> None:
         """The members `CAST FROM f: A, B` names, found in f's cast and its imports; unknown names reported."""
         wanted = {word.text for word in item.names}
         found: dict[str, tuple[n.Member, str]] = {}
@@ -193,7 +199,8 @@ class CastImports:
             self.report("unknown-import-name", f"{word.text} is not in {item.path.text}", word.span, path=path,
                         hint=f"did you mean {close[0]}?" if close else None)
 
-    def search(self, key: str, wanted: set[str], found: dict, seen: set) -> None:
+    def search(self, key: str, wanted: set[str], found: dict[str, tuple[n.Member, str]],
+               seen: set[tuple[str, frozenset[str]]]) -> None:
         """Fill `found` with the wanted names declared in a file's cast or reached by its imports."""
         mark = (key, frozenset(wanted))
         if mark in seen or wanted <= found.keys():

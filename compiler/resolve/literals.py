@@ -10,8 +10,8 @@ from .reporter import Reporter
 
 __all__ = ["report_literal_identifiers", "LITERAL_IDENTIFIER"]
 
-LITERAL_IDENTIFIER = re.compile(r"\b(?:Image|Video)\s?\d+\b|图\d+|视频\d+|\breference (?:image|video)\b|参考(?:图片|视频)",
-                                re.IGNORECASE)
+LITERAL_IDENTIFIER = re.compile(
+    r"\b(?:Image|Video)\s?\d+\b|图\d+|视频\d+|\breference (?:image|video)\b|参考(?:图片|视频)", re.IGNORECASE)
 
 
 def report_literal_identifiers(text: n.Text, source: Source, report: Reporter) -> None:

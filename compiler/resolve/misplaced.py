@@ -17,7 +17,8 @@ from .reporter import Reporter
 __all__ = ["misplaced_header", "malformed_member", "caps_line_in_dialogue", "swallowed_action", "plain_text"]
 
 HEADER_KEYS = SETTINGS + MEDIA_SETTINGS + ("CAST", "CAST FROM")
-MEMBER_LINE = re.compile(r"^(?:[A-Z][A-Z0-9_]*|@\w(?:[\w\-]*\w)?)\s*(?:\([^()]*\)\s*)?:\s*(?:(?:character|object|background)\s+)?(?:image|video)\s+\S")
+MEMBER_LINE = re.compile(r"^(?:[A-Z][A-Z0-9_]*|@\w(?:[\w\-]*\w)?)\s*(?:\([^()]*\)\s*)?:\s*"
+                         r"(?:(?:character|object|background)\s+)?(?:image|video)\s+\S")
 SETTING_LIKE_VALUE = re.compile(r"^(?:\S*\d\S*|on|off|yes|no|true|false|en|zh|prose|shots)$", re.IGNORECASE)
 # A line shaped like a member ("NAME: image path") whose name the grammar did not take: lower case, "LEO-2",
 # "LEO LIN", "JOSÉ", "小李", nested parentheses, or "LEO - image ...".  The source must look like a path or

@@ -18,12 +18,13 @@ __all__ = ["NameBinder", "bare_name", "written_name", "is_caps_name", "COMMON_WO
 
 # Words a cast name should not be: in capitals they are ordinary words ("It MAY rain"), and a single letter
 # ("A", "I") is one too.  Names in this list are also left out of the other-case check.
-COMMON_WORDS = frozenset("""
-    AN THE AND OR BUT IF SO AS AT BY IN ON OF TO UP NO NOT YES OK ALL ANY ONE
-    ME MY WE US YOU HE SHE IT ITS HIS HER THEY THEM
-    AM IS ARE WAS BE DO GO CAN MAY MIGHT MUST WILL SHALL SHOULD WOULD
-    NOW THEN HERE THERE WHO WHAT WHY HOW
-""".split())
+COMMON_WORDS = frozenset({
+    "AN", "THE", "AND", "OR", "BUT", "IF", "SO", "AS", "AT", "BY", "IN", "ON", "OF", "TO", "UP",
+    "NO", "NOT", "YES", "OK", "ALL", "ANY", "ONE",
+    "ME", "MY", "WE", "US", "YOU", "HE", "SHE", "IT", "ITS", "HIS", "HER", "THEY", "THEM",
+    "AM", "IS", "ARE", "WAS", "BE", "DO", "GO", "CAN", "MAY", "MIGHT", "MUST", "WILL", "SHALL", "SHOULD", "WOULD",
+    "NOW", "THEN", "HERE", "THERE", "WHO", "WHAT", "WHY", "HOW",
+})
 CAPS_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
@@ -66,10 +67,11 @@ class NameBinder:
             else:
                 report_literal_identifiers(segment, self.source, self.report)
                 self.other_case(segment)
+            text = segment.name if isinstance(segment, n.Mention) else segment.text
             if out and isinstance(out[-1], ir.Words):
-                out[-1] = ir.Words(out[-1].text + segment.name if isinstance(segment, n.Mention) else out[-1].text + segment.text)
+                out[-1] = ir.Words(out[-1].text + text)
             else:
-                out.append(ir.Words(segment.name if isinstance(segment, n.Mention) else segment.text))
+                out.append(ir.Words(text))
         return tuple(out)
 
     def marked(self, mention: n.Mention) -> list[ir.Piece]:

@@ -39,7 +39,8 @@ def classify_parenthetical(text: str, language: str) -> str:
     first = words[0].lower()
     if first in LEAD_IN_WORDS or text.lower() in PAUSES or (first.endswith("ing") and len(first) > 4):
         return "lead-in"
-    if first.endswith("s") and not first.endswith(("ss", "us", "ous", "ly")) and first not in NOT_VERBS and len(first) > 2:
+    if (first.endswith("s") and not first.endswith(("ss", "us", "ous", "ly")) and first not in NOT_VERBS
+            and len(first) > 2):
         return "delivery"
     return "manner"
 

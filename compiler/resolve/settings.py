@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .. import ir
 from .. import nodes as n
@@ -36,7 +37,7 @@ DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)?$", re.IG
 
 def read_settings(settings: Sequence[n.Setting], report: Reporter) -> ir.Settings:
     """The settings the writer gave, typed; unknown keys, repeats and bad values reported and left out."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # each value has the type its key's reader gives
     spans: dict[str, Span] = {}
     reader = _ValueReader(report)
     for setting in settings:
@@ -61,13 +62,14 @@ def read_settings(settings: Sequence[n.Setting], report: Reporter) -> ir.Setting
         resolution=values.get("RESOLUTION", defaults.resolution), ratio=values.get("RATIO", defaults.ratio),
         duration=values.get("DURATION", defaults.duration), seed=values.get("SEED"),
         watermark=values.get("WATERMARK", defaults.watermark),
-        prompt_extend=values.get("PROMPT EXTEND", defaults.prompt_extend), negative_prompt=values.get("NEGATIVE PROMPT"),
+        prompt_extend=values.get("PROMPT EXTEND", defaults.prompt_extend),
+        negative_prompt=values.get("NEGATIVE PROMPT"),
         language=values.get("LANGUAGE", "en"), prompt_style=values.get("PROMPT STYLE", "prose"),
         atmosphere=values.get("ATMOSPHERE"), given=frozenset(spans), spans=spans,
         **prompt_form_settings(values))
 
 
-def prompt_form_settings(values: dict[str, object]) -> dict[str, object]:
+def prompt_form_settings(values: dict[str, Any]) -> dict[str, Any]:
     """The ir.Settings fields of the prompt-form settings the writer gave."""
     return {field: values[key] for key, field in PROMPT_FORM_FIELDS.items() if key in values}
 
