@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .console import (
@@ -25,7 +24,12 @@ from .diagnostics import Diagnostic, has_errors, make
 from .report import json_safe, visible
 from .source import describe_os_error
 
+# Spelled out rather than imported from typing: `scenec check` runs on every save and does not import
+# typing (records.py); checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import Compiled
 
 Commands = argparse._SubParsersAction  # the subcommands' registry argparse hands to each module

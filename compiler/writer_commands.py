@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .diagnostics import Diagnostic
 
 from .console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, path_kind, print_human
 from .report import visible
+from .source import InputRefused, read_input
+
+# Spelled out rather than imported from typing: `scenec check` runs on every save and does not import
+# typing (records.py); checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
 
 __all__ = ["register", "COMMANDS"]
 
@@ -83,7 +86,6 @@ def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list[Diagnos
     from .fmt import format_text
     from .fs import write_atomic
     from .parse import MAX_FILE_BYTES
-    from .source import InputRefused, read_input
 
     try:  # the parser's guarded reader: a FIFO, a device or a huge file is refused, never read
         text = read_input(path, MAX_FILE_BYTES).decode("utf-8")

@@ -6,14 +6,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
 from compiler.console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, print_diagnostics
+from compiler.project import find_project
+from compiler.render.cost import check_budget
 from compiler.report import json_safe, visible  # text from scenes, journals and the service, shown as text
 
+# Spelled out rather than imported from typing: `scenec check` runs on every save and does not import
+# typing (records.py); checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # the render machinery loads when a command runs, not when it is registered
+    from typing import TextIO
+
     from compiler.render.journal import Render
     from compiler.render.planning import Plan
     from compiler.render.results import SceneResult
@@ -190,7 +197,6 @@ def run_render(args: argparse.Namespace) -> int:
         print("scenec render: --adopt takes one scene and a task id, without --force", file=sys.stderr)
         return EXIT_USAGE
     _quiet_logs(args.verbose)
-    from compiler.project import find_project
     from compiler.render.execute import ProjectBusy, project_locks, render
     from compiler.render.journal import JournalError
     from compiler.render.planning import RenderOptions, plan
@@ -235,8 +241,6 @@ def _print_invalid(plans: Sequence[Plan]) -> None:
 
 def _within_budget(plans: Sequence[Plan], budget: float | None, stream: TextIO) -> bool:
     """Print the cost line of every scene to be submitted; False (after saying why) when over the budget."""
-    from compiler.render.cost import check_budget
-
     submitting = [(p.scene, p.job) for p in plans if p.action == "submit" and p.job is not None]
     for scene, job in submitting:
         print(visible(f"{scene}: {job.cost.text()}"), file=stream, flush=True)
@@ -268,7 +272,6 @@ def run_cost(args: argparse.Namespace) -> int:
     import json
 
     from compiler.api import compile_file
-    from compiler.render.cost import check_budget
     from compiler.render.results import price_region, scene_cost
 
     base_url = _base_url("cost", args)
@@ -354,8 +357,6 @@ def run_status(args: argparse.Namespace) -> int:
 
 def unknown_lines(rows: Sequence[Render]) -> list[str]:
     """What is unknown and why: each submit with no task id that may have created (and bill) a task."""
-    import time
-
     from compiler.render.journal import PREPARED, UNKNOWN_SUBMIT
 
     lines = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from .. import ir
 from .. import nodes as n
@@ -14,6 +13,12 @@ from ..limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from ..source import Span
 from ..vocabulary import MEDIA_SETTINGS, SETTINGS
 from .reporter import Reporter
+
+# Spelled out rather than imported from typing: `scenec check` runs on every save and does not import
+# typing (records.py); checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["read_settings", "prompt_form_settings", "SETTING_ALIASES", "TRUE_WORDS", "FALSE_WORDS", "LANGUAGES",
            "STYLES", "DIALOGUE_STYLES", "QUOTE_STYLES", "OPENERS", "SHOT_LABELS"]

@@ -4,7 +4,6 @@ lines become their beats, with names bound through the NameBinder and misplaced 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .. import ir
 from .. import nodes as n
@@ -15,6 +14,12 @@ from .misplaced import caps_line_in_dialogue, malformed_member, misplaced_header
 from .names import NameBinder
 from .parentheticals import classify_parenthetical, extension_manner, pause, strip_brackets_space
 from .reporter import Reporter
+
+# Spelled out rather than imported from typing: `scenec check` runs on every save and does not import
+# typing (records.py); checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["read_shots", "ShotBuilder"]
 
