@@ -122,7 +122,7 @@ class NameBinder:
                            if len(name) > 1 and name not in COMMON_WORDS}
             self.roles = {name: member.role for name, member in self.names.items()}
             words = sorted(self.folded, key=len, reverse=True)
-            self.case_pattern = re.compile("|".join(map(_name_pattern, words)), re.IGNORECASE) if words else None
+            self.case_pattern = _names_pattern(words) if words else None
         return self.case_pattern
 
     def near_miss(self, mention: n.Mention) -> None:
@@ -210,9 +210,20 @@ def _ends_name(word: str, length: int) -> bool:
     return not (after.isalnum() or after == "_") or _wide(after) or _wide(word[length - 1])
 
 
-def _name_pattern(folded: str) -> str:
-    """A name as a whole word, any case; a name in a script written without spaces needs no boundary."""
-    escaped = re.escape(folded)
-    if _wide(folded[0]):
-        return f"(?<!@){escaped}"
-    return f"(?<![\\w@]){escaped}(?!\\w)"
+def _names_pattern(words: list[str]) -> re.Pattern[str]:
+    """The names, longest first, each as a whole word in any case; a name in a script written without spaces
+    (it starts with a wide character) needs no word boundary.
+
+    The boundaries are tested once per position for each group, not once per name: with a lookbehind in
+    every alternative, 2,000 names made the search 2,000 tests at every character of the script.  The
+    groups keep the names' order, and no character matches a narrow and a wide one in any case, so the
+    first name to match at a position is the same one as with a boundary per name.
+    """
+    narrow = [re.escape(word) for word in words if not _wide(word[0])]
+    wide = [re.escape(word) for word in words if _wide(word[0])]
+    groups = []
+    if narrow:
+        groups.append(f"(?<![\\w@])(?:{'|'.join(narrow)})(?!\\w)")
+    if wide:
+        groups.append(f"(?<!@)(?:{'|'.join(wide)})")
+    return re.compile("|".join(groups), re.IGNORECASE)
