@@ -2,9 +2,9 @@
 
 The layout: file comments first; settings in the reference's order with canonical keys ("KEY: value");
 one blank line; the cast, its lines aligned after the colon; one blank line; the script, with one
-blank line between paragraphs; no trailing spaces; one final newline.  Action and dialogue text is
-never rewritten, and blank lines inside the script are only collapsed, never added or removed, since
-they end paragraphs and dialogue.
+blank line between paragraphs; no trailing spaces (but the one after a bare heading: "INT " is a heading,
+"INT" is action); one final newline.  Action and dialogue text is never rewritten, and blank lines inside
+the script are only collapsed, never added or removed, since they end paragraphs and dialogue.
 
 Conservative by construction: a line is rebuilt from its node only when the result differs from the
 original by whitespace alone, and the whole result is parsed again and must give the same syntax tree
