@@ -54,7 +54,31 @@ def _front(path: Path | None, text: str | None, *, data: bytes | None = None, lo
     if any(d.code in UNPARSEABLE for d in diagnostics):
         return scene_file, None, diagnostics
     scene, resolved = resolve(scene_file, loader=loader)
-    return scene_file, scene, diagnostics + resolved + config_diagnostics(scene.project)
+    return scene_file, scene, diagnostics + resolved + config_diagnostics(scene.project) + lint_config(scene.project)
+
+
+def lint_config(project) -> list[Diagnostic]:
+    """The configuration's unknown keys and lint values (compiler/config.py); none without a configuration."""
+    if project is None or project.config is None:
+        return []
+    from .config import config_diagnostics as lint_config_diagnostics
+
+    return lint_config_diagnostics(project)
+
+
+def lint_finish(scene_file, scene: ir.Scene | None, diagnostics: list[Diagnostic], lint=None) -> list[Diagnostic]:
+    """select/ignore and the suppression comments applied (compiler/suppress.py), sorted.  Without a
+    configuration, options or a `scenec:` comment in the files concerned, the diagnostics are unchanged."""
+    from .config import settings_of
+
+    project = scene.project if scene is not None else None
+    settings = settings_of(project, lint)
+    others = {d.path for d in diagnostics if d.path and d.path != scene_file.source.name}
+    if settings.filters or "scenec" in scene_file.source.text or others:
+        from .suppress import finish, read_sources
+
+        diagnostics = finish(scene_file.source, diagnostics, settings, read_sources(others))
+    return sorted(diagnostics, key=sort_key)
 
 
 def config_diagnostics(project) -> list[Diagnostic]:
@@ -87,15 +111,16 @@ class Checked:
         self.scene_file, self.scene, self.diagnostics = scene_file, scene, diagnostics
 
 
-def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
+def check_file(path: Path, *, probe: bool = True, lint=None) -> list[Diagnostic]:
     """parse, resolve, check: the linter's job (no request model, templates only near the prompt limit).
 
     A `.cast` file is checked as a cast: syntax, names, media, and that it holds nothing but a cast.
+    `lint`: the command line's config.LintOptions (select, ignore), over the project's configuration.
     """
-    return check_document(path, probe=probe).diagnostics
+    return check_document(path, probe=probe, lint=lint).diagnostics
 
 
-def check_document(path: Path, data: bytes | None = None, *, probe: bool = True, loader=None) -> Checked:
+def check_document(path: Path, data: bytes | None = None, *, probe: bool = True, loader=None, lint=None) -> Checked:
     """check_file's work, keeping the tree and scene (the language server's features read them).
 
     `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file.
@@ -108,7 +133,7 @@ def check_document(path: Path, data: bytes | None = None, *, probe: bool = True,
             if not holds_only_a_cast(scene_file):
                 diagnostics.append(make("cast-file-content", "a cast file holds only CAST blocks (and comments), "
                                         "not settings or script", None, path=str(path)))
-    return Checked(scene_file, scene, sorted(diagnostics, key=sort_key))
+    return Checked(scene_file, scene, lint_finish(scene_file, scene, diagnostics, lint))
 
 
 def compile_file(path: Path, *, probe: bool = True) -> Compiled:
@@ -121,14 +146,15 @@ def compile_text(text: str, path: Path | None = None, *, probe: bool = True) -> 
 
 def _compile(path: Path | None, text: str | None, *, probe: bool) -> Compiled:
     name = str(path) if path else "<text>"
-    _, scene, diagnostics = _front(path, text)
+    scene_file, scene, diagnostics = _front(path, text)
     if scene is None:
-        return Compiled(name, None, sorted(diagnostics, key=sort_key))
+        return Compiled(name, None, lint_finish(scene_file, scene, diagnostics))
     prompt = render_prompt(scene)
     diagnostics += check(scene, probe=probe, prompt_length=len(prompt))
     result = Compiled(name, scene, diagnostics, prompt)
     if not has_errors(diagnostics):
         result.payload, emitted = emit(scene, prompt)
         result.diagnostics += emitted
-    result.diagnostics.sort(key=sort_key)
+    # Only warnings can be silenced, so what decided the payload above is unchanged.
+    result.diagnostics = lint_finish(scene_file, scene, result.diagnostics)
     return result

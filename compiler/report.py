@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic
 
-__all__ = ["human", "github", "as_json", "summary", "visible", "json_safe"]
+__all__ = ["human", "github", "as_json", "summary", "visible", "json_safe", "JSON_SCHEMA_VERSION"]
 
 # Characters a terminal acts on instead of showing: C0 (with ESC, CR, BEL), DEL, C1 (0x9b is a CSI on
 # some terminals), the bidi embeddings, overrides and isolates, and Unicode's line separators.
@@ -97,11 +97,16 @@ def _github_property(text: str) -> str:
     return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def as_json(files: list[str], diagnostics: list[Diagnostic]) -> str:
+# The JSON report's shape (docs/ci.md): 1 = {"schema_version", "files", "diagnostics"[, "statistics"]}.
+# Raised when a key changes meaning or goes away; a new key does not raise it.
+JSON_SCHEMA_VERSION = 1
+
+
+def as_json(files: list[str], diagnostics: list[Diagnostic], extra: dict | None = None) -> str:
     import json
 
-    return json_safe(json.dumps({"files": files, "diagnostics": [d.to_dict() for d in diagnostics]},
-                                ensure_ascii=False, indent=2))
+    body = {"schema_version": JSON_SCHEMA_VERSION, "files": files, "diagnostics": [d.to_dict() for d in diagnostics]}
+    return json_safe(json.dumps({**body, **(extra or {})}, ensure_ascii=False, indent=2))
 
 
 def summary(files: int, diagnostics: list[Diagnostic]) -> str:
