@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from .diagnostics import CODES, GROUPS, Diagnostic, Suggestions, make
 from .project import Project
-from .records import record
+from .records import Record
 from .source import Source, Span
 
 __all__ = ["LintOptions", "LintSettings", "settings_of", "config_diagnostics", "show_settings", "unknown_names",
@@ -26,8 +26,7 @@ KNOWN_KEYS = ("select", "ignore", "warnings-as-errors", "media", "network")
 KNOWN_TABLE_KEYS = {"media": ("allow", "allow_anywhere"), "network": ("allow_hosts", "allow_private")}
 
 
-@record
-class LintOptions:
+class LintOptions(Record):
     """What the command line says (None: not given, the configuration decides)."""
 
     select: tuple[str, ...] | None = None
@@ -35,8 +34,7 @@ class LintOptions:
     warnings_as_errors: bool | None = None
 
 
-@record
-class LintSettings:
+class LintSettings(Record):
     """The merged settings: which codes are reported, and whether a warning fails the run.
 
     `select` None means every code; names are slugs or group names.  `origins` maps each key to where

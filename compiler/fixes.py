@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .diagnostics import Diagnostic, edit_distance
-from .records import record
+from .records import Record
 from .source import Source
 
 TYPE_CHECKING = False  # typing costs start-up time; only a type checker needs it
@@ -41,8 +41,7 @@ SAFE_DID_YOU_MEAN = {"unknown-speaker", "unknown-name", "unknown-setting", "unkn
 MAX_PASSES = 8  # a fix can reveal another (a speaker fixed, then its dialogue read); a fixpoint comes quickly
 
 
-@record
-class Edit:
+class Edit(Record):
     """Replace text[start:end] (code-point offsets) by `text`."""
 
     start: int
@@ -50,8 +49,7 @@ class Edit:
     text: str
 
 
-@record
-class Fix:
+class Fix(Record):
     """What to change for one diagnostic (code None: a layout fix no diagnostic asks for)."""
 
     title: str
@@ -186,8 +184,7 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> tuple[str, int]:
     return text, made
 
 
-@record
-class FixResult:
+class FixResult(Record):
     """A file's text after its safe fixes, how many were made, the diagnostics left, and the codes of those
     left with a fix that is not safe (the editor offers it)."""
 

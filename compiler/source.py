@@ -1,4 +1,5 @@
-"""Source text and positions: one convention inside (offsets, 1-based line and column in code points), LSP conversion in one place."""
+"""Source text and positions: one convention inside (offsets, 1-based line and column in code points), LSP
+conversion in one place."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ import os
 import stat
 from pathlib import Path
 
-from .records import record
+from .records import Record
 
 __all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16", "read_input", "InputRefused",
            "file_kind"]
 
 
-@record
-class Span:
+class Span(Record):
     """A half-open range of a source text: offsets in code points, lines and columns 1-based.
 
     A named tuple rather than a dataclass: long scripts create tens of thousands of spans.
@@ -47,7 +47,8 @@ class Source:
     __slots__ = ("text", "path", "_line_starts")
 
     def __init__(self, text: str, path: Path | None = None) -> None:
-        self.text, self.path, self._line_starts = text, path, None
+        self.text, self.path = text, path
+        self._line_starts: list[int] | None = None  # built on first use: most texts never need it
 
     @property
     def name(self) -> str:
@@ -161,7 +162,8 @@ def read_input(path: Path, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                      | getattr(os, "O_CLOEXEC", 0))
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
-        raise InputRefused(describe_os_error(error) if isinstance(error, OSError) else "the path holds a NUL byte")
+        raise InputRefused(describe_os_error(error) if isinstance(error, OSError)
+                           else "the path holds a NUL byte") from error
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -170,7 +172,7 @@ def read_input(path: Path, limit: int) -> bytes:
             raise InputRefused(f"it is {info.st_size} bytes, over the {limit}-byte limit", too_large=True)
         return _read_at_most(fd, limit + 1)
     except OSError as error:
-        raise InputRefused(describe_os_error(error))
+        raise InputRefused(describe_os_error(error)) from error
     finally:
         os.close(fd)
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from .config import LintSettings
 from .diagnostics import CODES, GROUPS, Diagnostic, Suggestions, make
-from .records import record
+from .records import Record
 from .source import Source
 
 __all__ = ["Directive", "read_directives", "apply_directives", "finish"]
@@ -28,8 +28,7 @@ _FORM = re.compile(r"(?P<kind>ignore-file|ignore)[ \t]*\[(?P<names>[^\]]*)\](?:[
 _TRAILING = re.compile(r"--[ \t]*scenec[ \t]*:")
 
 
-@record
-class Directive:
+class Directive(Record):
     """One name of one directive: where it is written (offsets into the text) and which line it covers
     (None: the whole file, 0: no line, as when the file ends after it)."""
 
