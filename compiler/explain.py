@@ -1,4 +1,5 @@
-"""A rule's documentation as text: one section of docs/diagnostics.md, shared by `scenec explain` and the doc generator."""
+"""A rule's documentation as text: one section of docs/diagnostics.md, shared by `scenec explain` and the
+doc generator."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from .diagnostics import CODES, GROUPS, Code
 
 TYPE_CHECKING = False  # typing costs start-up time; only a type checker needs it
 if TYPE_CHECKING:
+    from argparse import Namespace
     from typing import Any
 
 __all__ = ["section", "find_code", "explain_codes", "group_of", "register", "run_explain"]
@@ -45,7 +47,7 @@ def register(commands: Any, formatter: Any) -> None:
     explain.add_argument("codes", nargs="+", metavar="CODE", help="a code (unused-member) or a group (style)")
 
 
-def run_explain(args: Any) -> int:
+def run_explain(args: Namespace) -> int:
     """0 and the sections asked for; 2 and a suggestion when a name is neither a code nor a group."""
     import sys
 

@@ -26,7 +26,11 @@ from .source import Source
 
 TYPE_CHECKING = False  # typing costs start-up time; only a type checker needs it
 if TYPE_CHECKING:
-    from typing import Any
+    from argparse import Namespace
+
+    from . import ir, nodes
+    from .api import Checked
+    from .config import LintOptions
 
 __all__ = ["Edit", "Fix", "fix_for", "setting_key_fixes", "safe_fixes", "apply_edits", "fix_text", "FixResult",
            "run_fixes"]
@@ -59,7 +63,7 @@ class Fix(Record):
     preferred: bool = True
 
 
-def fix_for(d: Diagnostic, source: Source, scene: Any = None) -> Fix | None:
+def fix_for(d: Diagnostic, source: Source, scene: ir.Scene | None = None) -> Fix | None:
     """The fix for a diagnostic of this source's file, or None when there is none."""
     if d.span is None or d.path != source.name:
         return None
@@ -87,7 +91,7 @@ def _blank_line_before(d: Diagnostic, source: Source) -> Fix:
                d.code in SAFE_BLANK_LINE and alone)
 
 
-def _replace_typed(d: Diagnostic, source: Source, scene: Any, word: str) -> Fix | None:
+def _replace_typed(d: Diagnostic, source: Source, scene: ir.Scene | None, word: str) -> Fix | None:
     assert d.span is not None
     covered = source.text[d.span.start:d.span.end]
     start, typed = d.span.start, covered
@@ -109,7 +113,7 @@ def _only_candidate_at_one(typed: str, word: str, candidates: Iterable[str]) -> 
     return close == {word} and edit_distance(typed, word.upper(), 1) == 1
 
 
-def _candidates(code: str, scene: Any) -> tuple[str, ...]:
+def _candidates(code: str, scene: ir.Scene | None) -> tuple[str, ...]:
     """The words a did-you-mean of this code chose from, as its hint writes them."""
     from . import vocabulary
 
@@ -126,7 +130,7 @@ def _candidates(code: str, scene: Any) -> tuple[str, ...]:
     return tuple(written_name(member.name) for member in scene.references)
 
 
-def _named(d: Diagnostic, source: Source, scene: Any) -> Fix | None:
+def _named(d: Diagnostic, source: Source, scene: ir.Scene | None) -> Fix | None:
     assert d.span is not None
     typed = source.text[d.span.start:d.span.end]
     wanted = " ".join(typed.split()).lower()
@@ -148,14 +152,14 @@ def _remove_line(d: Diagnostic, source: Source) -> Fix:
     return Fix(f"Remove the unused member {name}", (Edit(begin, end, ""),), d.code, False, preferred=False)
 
 
-def setting_key_fixes(scene_file: Any) -> list[Fix]:
+def setting_key_fixes(scene_file: nodes.SceneFile) -> list[Fix]:
     """Settings keys not written in their canonical capitals ("Duration" for DURATION): keys are read in any
     case, so writing them as the language reference does changes nothing else."""
     from .vocabulary import MEDIA_SETTINGS, SETTINGS
 
     known = set(SETTINGS + MEDIA_SETTINGS)
     fixes = []
-    for setting in getattr(scene_file, "settings", ()):
+    for setting in scene_file.settings:
         key = setting.key
         canonical = " ".join(key.text.upper().split())
         if canonical in known and canonical != key.text and canonical.lower() == " ".join(key.text.lower().split()):
@@ -164,7 +168,7 @@ def setting_key_fixes(scene_file: Any) -> list[Fix]:
     return fixes
 
 
-def safe_fixes(checked: Any, path: str) -> list[Fix]:
+def safe_fixes(checked: Checked, path: str) -> list[Fix]:
     """The safe fixes for one check of a file (its own diagnostics only), edits not overlapping."""
     source = checked.scene_file.source
     found = [f for d in checked.diagnostics if d.path == path
@@ -195,7 +199,7 @@ class FixResult(Record):
     unsafe: tuple[str, ...] = ()
 
 
-def fix_text(path: Path, text: str, *, probe: bool = True, lint: Any = None) -> FixResult:
+def fix_text(path: Path, text: str, *, probe: bool = True, lint: LintOptions | None = None) -> FixResult:
     """Apply the safe fixes to `text` (the file at `path`) until none is left, re-checking after each pass.
 
     A fix can reveal a mistake another one hid (a speaker fixed, and now the names in its dialogue are
@@ -204,7 +208,7 @@ def fix_text(path: Path, text: str, *, probe: bool = True, lint: Any = None) -> 
     """
     from .api import check_document
 
-    def check(candidate: str) -> Any:
+    def check(candidate: str) -> Checked:
         return check_document(path, candidate.encode("utf-8"), probe=probe, lint=lint)
 
     checked = check(text)
@@ -245,12 +249,12 @@ def _key(fix: Fix, text: str) -> tuple[str | None, str, str]:
 
 # --- scenec check --fix / --diff --------------------------------------------------------------------------
 
-def run_fixes(files: Sequence[Path], args: Any, options: Any) -> bool:
+def run_fixes(files: Sequence[Path], args: Namespace, options: LintOptions) -> bool:
     """Fix each file in place (--fix) or print the unified diff (--diff); then report what is left.
     True when the run failed: errors left, a file not written, or (with --diff) something to change."""
     import sys
 
-    from .lint import finish_check, failed
+    from .lint import failed, finish_check
 
     left: list[Diagnostic] = []
     unsafe: set[str] = set()
@@ -275,7 +279,7 @@ def run_fixes(files: Sequence[Path], args: Any, options: Any) -> bool:
     return finish_check(args, [str(f) for f in files], left) or write_failed
 
 
-def _fix_file(path: Path, args: Any) -> FixResult | None:
+def _fix_file(path: Path, args: Namespace) -> FixResult | None:
     from .lint import lint_options
     from .parse import MAX_FILE_BYTES
     from .source import InputRefused, read_input
@@ -287,7 +291,7 @@ def _fix_file(path: Path, args: Any) -> FixResult | None:
     return fix_text(path, text, probe=not args.no_probe, lint=lint_options(args))
 
 
-def _unreadable(path: Path, args: Any, options: Any) -> list[Diagnostic]:
+def _unreadable(path: Path, args: Namespace, options: LintOptions) -> list[Diagnostic]:
     from .api import check_file
 
     return check_file(path, probe=not args.no_probe, lint=options)

@@ -15,13 +15,14 @@ from .diagnostics import ERROR, WARNING, Diagnostic
 
 TYPE_CHECKING = False  # typing costs ~2 ms of start-up; only a type checker needs these names
 if TYPE_CHECKING:
-    from typing import Any, TextIO
+    from argparse import Namespace
+    from typing import TextIO
 
 __all__ = ["lint_options", "finish_check", "statistics", "render_output", "show_settings_text", "failed",
            "usage_problem"]
 
 
-def lint_options(args: Any) -> LintOptions:
+def lint_options(args: Namespace) -> LintOptions:
     """The command line's select/ignore/warnings-as-errors (None where not given)."""
     strict = True if getattr(args, "warnings_as_errors", False) else None
     return LintOptions(_split(getattr(args, "select", None)), _split(getattr(args, "ignore", None)), strict)
@@ -64,8 +65,8 @@ def render_output(fmt: str, files: list[str], diagnostics: Sequence[Diagnostic],
 
     aside = statistics_text(diagnostics) if with_statistics and fmt in ("github", "sarif") else ""
     if fmt == "json":
-        extra = {"statistics": [{"code": c, "severity": s, "count": n} for c, s, n in statistics(diagnostics)]} \
-            if with_statistics else None
+        counts = [{"code": c, "severity": s, "count": n} for c, s, n in statistics(diagnostics)]
+        extra: dict[str, object] | None = {"statistics": counts} if with_statistics else None
         return report.as_json(files, list(diagnostics), extra) + "\n", aside
     if fmt == "sarif":
         import json
@@ -78,7 +79,7 @@ def render_output(fmt: str, files: list[str], diagnostics: Sequence[Diagnostic],
     if with_statistics:
         return (statistics_text(diagnostics) + "\n" if diagnostics else "") + \
             report.summary(len(files), list(diagnostics)) + "\n", aside
-    cache: dict[str, Any] = {}
+    cache: dict[str, list[str]] = {}
     lines = [report.human(d, report.read_line(d.path, d.span.line, cache) if d.span else None) for d in diagnostics]
     return "".join(line + "\n" for line in lines) + report.summary(len(files), list(diagnostics)) + "\n", aside
 
@@ -101,7 +102,7 @@ def _settings_for(path: str | None, options: LintOptions) -> LintSettings:
     return settings_of(find_project(Path(path)) if path else None, options)
 
 
-def finish_check(args: Any, files: list[str], diagnostics: list[Diagnostic], stdout: TextIO | None = None,
+def finish_check(args: Namespace, files: list[str], diagnostics: list[Diagnostic], stdout: TextIO | None = None,
                  stderr: TextIO | None = None) -> bool:
     """Print or write the report; True when the run failed (errors, or warnings made errors, or the output
     file could not be written)."""

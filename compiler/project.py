@@ -24,7 +24,7 @@ class Project:
         self._errors: list[ConfigError] | None = None
         self._allowed, self._anywhere = allowed, allow_anywhere
         self._real_root: Path | None = None
-        self._table: dict | None = None
+        self._table: dict[str, object] | None = None
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -72,7 +72,8 @@ class Project:
         return self._table or {}
 
     def section(self, name: str) -> dict[str, object]:
-        """The [name] table of the configuration; {} when there is none or the file cannot be read (reported elsewhere)."""
+        """The [name] table of the configuration; {} when there is none or the file cannot be read (reported
+        elsewhere)."""
         if self.config is None:
             return {}
         table = self.table().get(name, {})
@@ -202,7 +203,7 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, found.start()) + 1 if found else 0
 
 
-def _scenec_table(data: dict) -> dict:
+def _scenec_table(data: dict[str, object]) -> dict[str, object]:
     """pyproject.toml's [tool.scenec] table; {} when it has none (or `tool` is not a table)."""
     tool = data.get("tool")
     table = tool.get("scenec") if isinstance(tool, dict) else None

@@ -81,7 +81,8 @@ def github(diagnostic: Diagnostic) -> str:
     fields = [f"file={_github_property(str(diagnostic.path))}"]
     if diagnostic.span:
         span = diagnostic.span
-        fields += [f"line={span.line}", f"col={span.column}", f"endLine={span.end_line}", f"endColumn={span.end_column}"]
+        fields += [f"line={span.line}", f"col={span.column}", f"endLine={span.end_line}",
+                   f"endColumn={span.end_column}"]
     fields.append(f"title={_github_property(diagnostic.code)}")
     message = diagnostic.message + (f" (hint: {diagnostic.hint})" if diagnostic.hint else "")
     return f"::{level} {','.join(fields)}::{_github_data(message)}"
@@ -102,7 +103,7 @@ def _github_property(text: str) -> str:
 JSON_SCHEMA_VERSION = 1
 
 
-def as_json(files: list[str], diagnostics: list[Diagnostic], extra: dict | None = None) -> str:
+def as_json(files: list[str], diagnostics: list[Diagnostic], extra: dict[str, object] | None = None) -> str:
     import json
 
     body = {"schema_version": JSON_SCHEMA_VERSION, "files": files, "diagnostics": [d.to_dict() for d in diagnostics]}
@@ -112,10 +113,11 @@ def as_json(files: list[str], diagnostics: list[Diagnostic], extra: dict | None 
 def summary(files: int, diagnostics: list[Diagnostic]) -> str:
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
-    return f"{files} file{'s' * (files != 1)} checked: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    return (f"{files} file{'s' * (files != 1)} checked: {errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}")
 
 
-def read_line(path: str | None, line: int, cache: dict) -> str | None:
+def read_line(path: str | None, line: int, cache: dict[str, list[str]]) -> str | None:
     if path is None:
         return None
     if path not in cache:

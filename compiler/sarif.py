@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .diagnostics import CODES, Diagnostic
+from .source import Span
 
 __all__ = ["sarif_log", "repository_root", "SCHEMA_URI", "SRCROOT"]
 
@@ -91,7 +92,7 @@ def _physical(diagnostic: Diagnostic, root: Path) -> dict[str, Any]:
     return location
 
 
-def _region(span: Any) -> dict[str, int]:
+def _region(span: Span) -> dict[str, int]:
     return {"startLine": span.line, "startColumn": span.column, "endLine": span.end_line,
             "endColumn": max(span.end_column, span.column) if span.end_line == span.line else span.end_column}
 

@@ -14,7 +14,7 @@ from .positions import Encoding, to_offset, to_range
 __all__ = ["code_actions"]
 
 
-def code_actions(analysis: Analysis, params: lsp.CodeActionParams, encoding: Encoding):
+def code_actions(analysis: Analysis, params: lsp.CodeActionParams, encoding: Encoding) -> list[lsp.CodeAction]:
     start = to_offset(analysis.source, params.range.start, encoding)
     end = to_offset(analysis.source, params.range.end, encoding)
     own = str(analysis.path)
