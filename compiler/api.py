@@ -78,8 +78,9 @@ def _front(path: Path | None, text: str | None, *, data: bytes | None = None,
 
 
 def lint_config(project: Project | None) -> list[Diagnostic]:
-    """The configuration's unknown keys and lint values (compiler/config.py); none without a configuration."""
-    if project is None or project.config is None:
+    """The configuration's unknown keys and lint values (compiler/config.py); none without a configuration
+    or with only the usual [media] keys (then compiler/config.py is not even loaded: start-up)."""
+    if project is None or project.config is None or project.holds_only_media():
         return []
     from .config import config_diagnostics as lint_config_diagnostics
 
@@ -90,15 +91,15 @@ def lint_finish(scene_file: nodes.SceneFile, scene: ir.Scene | None, diagnostics
                 lint: LintOptions | None = None) -> list[Diagnostic]:
     """select/ignore and the suppression comments applied (compiler/suppress.py), sorted.  Without a
     configuration, options or a `scenec:` comment in the files concerned, the diagnostics are unchanged."""
-    from .config import settings_of
-
     project = scene.project if scene is not None else None
-    settings = settings_of(project, lint)
     others = {d.path for d in diagnostics if d.path and d.path != scene_file.source.name}
-    if settings.filters or "scenec" in scene_file.source.text or others:
+    configured = lint is not None or (project is not None and project.config is not None
+                                      and not project.holds_only_media())
+    if configured or "scenec" in scene_file.source.text or others:
+        from .config import settings_of
         from .suppress import finish, read_sources
 
-        diagnostics = finish(scene_file.source, diagnostics, settings, read_sources(others))
+        diagnostics = finish(scene_file.source, diagnostics, settings_of(project, lint), read_sources(others))
     return sorted(diagnostics, key=sort_key)
 
 

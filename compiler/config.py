@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from .diagnostics import CODES, GROUPS, Diagnostic, Suggestions, make
-from .project import Project
+from .project import MEDIA_KEYS, Project
 from .records import Record
 from .source import Source, Span
 
@@ -23,7 +23,7 @@ ALL = "all"  # in select (or ignore): every code
 
 # Keys of the configuration's table (scenec.toml's top level, pyproject.toml's [tool.scenec]).
 KNOWN_KEYS = ("select", "ignore", "warnings-as-errors", "media", "network")
-KNOWN_TABLE_KEYS = {"media": ("allow", "allow_anywhere"), "network": ("allow_hosts", "allow_private")}
+KNOWN_TABLE_KEYS = {"media": MEDIA_KEYS, "network": ("allow_hosts", "allow_private")}
 
 
 class LintOptions(Record):

@@ -249,7 +249,7 @@ def _key(fix: Fix, text: str) -> tuple[str | None, str, str]:
 
 # --- scenec check --fix / --diff --------------------------------------------------------------------------
 
-def run_fixes(files: Sequence[Path], args: Namespace, options: LintOptions) -> bool:
+def run_fixes(files: Sequence[Path], args: Namespace, options: LintOptions | None) -> bool:
     """Fix each file in place (--fix) or print the unified diff (--diff); then report what is left.
     True when the run failed: errors left, a file not written, or (with --diff) something to change."""
     import sys
@@ -291,7 +291,7 @@ def _fix_file(path: Path, args: Namespace) -> FixResult | None:
     return fix_text(path, text, probe=not args.no_probe, lint=lint_options(args))
 
 
-def _unreadable(path: Path, args: Namespace, options: LintOptions) -> list[Diagnostic]:
+def _unreadable(path: Path, args: Namespace, options: LintOptions | None) -> list[Diagnostic]:
     from .api import check_file
 
     return check_file(path, probe=not args.no_probe, lint=options)

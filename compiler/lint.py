@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import LintOptions, LintSettings, settings_of
 from .diagnostics import ERROR, WARNING, Diagnostic
 
 TYPE_CHECKING = False  # typing costs ~2 ms of start-up; only a type checker needs these names
@@ -18,14 +17,22 @@ if TYPE_CHECKING:
     from argparse import Namespace
     from typing import TextIO
 
+    from .config import LintOptions, LintSettings
+
 __all__ = ["lint_options", "finish_check", "statistics", "render_output", "show_settings_text", "failed",
            "usage_problem"]
 
 
-def lint_options(args: Namespace) -> LintOptions:
-    """The command line's select/ignore/warnings-as-errors (None where not given)."""
+def lint_options(args: Namespace) -> LintOptions | None:
+    """The command line's select/ignore/warnings-as-errors (None where not given); None when none is given,
+    so a plain `scenec check` does not load compiler/config.py (start-up)."""
     strict = True if getattr(args, "warnings_as_errors", False) else None
-    return LintOptions(_split(getattr(args, "select", None)), _split(getattr(args, "ignore", None)), strict)
+    select, ignore = _split(getattr(args, "select", None)), _split(getattr(args, "ignore", None))
+    if select is None and ignore is None and strict is None:
+        return None
+    from .config import LintOptions
+
+    return LintOptions(select, ignore, strict)
 
 
 def _split(values: list[str] | None) -> tuple[str, ...] | None:
@@ -35,8 +42,10 @@ def _split(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(name.strip().lower() for value in values for name in value.split(",") if name.strip())
 
 
-def usage_problem(options: LintOptions) -> str | None:
+def usage_problem(options: LintOptions | None) -> str | None:
     """A sentence naming the unknown codes given on the command line, else None (then the run goes on)."""
+    if options is None:
+        return None
     from .config import unknown_names
 
     unknown = unknown_names([*(options.select or ()), *(options.ignore or ())])
@@ -84,19 +93,20 @@ def render_output(fmt: str, files: list[str], diagnostics: Sequence[Diagnostic],
     return "".join(line + "\n" for line in lines) + report.summary(len(files), list(diagnostics)) + "\n", aside
 
 
-def failed(diagnostics: Sequence[Diagnostic], options: LintOptions) -> bool:
+def failed(diagnostics: Sequence[Diagnostic], options: LintOptions | None) -> bool:
     """True when an error was reported, or a warning in a project whose settings make warnings errors."""
     if any(d.severity == ERROR for d in diagnostics):
         return True
     warned = {d.path for d in diagnostics if d.severity == WARNING}
     if not warned:
         return False
-    if options.warnings_as_errors is not None:
+    if options is not None and options.warnings_as_errors is not None:
         return options.warnings_as_errors
     return any(_settings_for(path, options).warnings_as_errors for path in warned)
 
 
-def _settings_for(path: str | None, options: LintOptions) -> LintSettings:
+def _settings_for(path: str | None, options: LintOptions | None) -> LintSettings:
+    from .config import settings_of
     from .project import find_project
 
     return settings_of(find_project(Path(path)) if path else None, options)
@@ -142,9 +152,9 @@ def _write(path: Path, text: str, stderr: TextIO) -> bool:
     return True
 
 
-def show_settings_text(paths: list[Path], options: LintOptions) -> str:
+def show_settings_text(paths: list[Path], options: LintOptions | None) -> str:
     """The merged settings of each project the files belong to, once per project."""
-    from .config import show_settings
+    from .config import settings_of, show_settings
     from .project import find_project
 
     shown: dict[str, str] = {}

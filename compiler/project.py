@@ -11,6 +11,7 @@ __all__ = ["Project", "ConfigError", "find_project", "read_config", "CONFIG_NAME
 
 CONFIG_NAME = "scenec.toml"
 PYPROJECT_NAME = "pyproject.toml"  # its [tool.scenec] table, when it has one, is the same configuration
+MEDIA_KEYS = ("allow", "allow_anywhere")  # [media]; the other keys are compiler/config.py's
 
 
 class Project:
@@ -70,6 +71,13 @@ class Project:
         """The configuration's table: scenec.toml's top level, or pyproject.toml's [tool.scenec]; {} if unreadable."""
         self._load()
         return self._table or {}
+
+    def holds_only_media(self) -> bool:
+        """True when the configuration has no key but [media] allow / allow_anywhere (the usual scenec.toml):
+        nothing for compiler/config.py to read or report."""
+        table = self.table()
+        media = table.get("media", {})
+        return set(table) <= {"media"} and isinstance(media, dict) and set(media) <= set(MEDIA_KEYS)
 
     def section(self, name: str) -> dict[str, object]:
         """The [name] table of the configuration; {} when there is none or the file cannot be read (reported
