@@ -79,9 +79,11 @@ CODES: dict[str, Code] = _codes(
     ("syntax", "parse-stopped", ERROR, "Too many syntax errors: parsing stopped.",
      "After 25 syntax errors (or an error it cannot step over) the parser stops and says so once. "
      "The rest of the file is not checked, so no error is invented about it; fix the errors and check again."),
-    ("syntax", "config-error", ERROR, "scenec.toml cannot be read, is not valid TOML, or a key has the wrong type.",
-     "Reported at its line for every scene of the project. While scenec.toml is broken its allowances "
-     "([media] allow, allow_anywhere) are ignored, so media outside the project folder are refused."),
+    ("syntax", "config-error", ERROR,
+     "scenec.toml (or [tool.scenec] in pyproject.toml) cannot be read, is not valid TOML, or a key has the wrong type.",
+     "Reported at its line for every scene of the project. While the configuration is broken its allowances "
+     "([media] allow, allow_anywhere) are ignored, so media outside the project folder are refused. "
+     "select and ignore take a list of codes or groups, warnings-as-errors true or false (docs/ci.md)."),
     ("syntax", "unreadable-file", ERROR, "The file cannot be read.",
      "The operating system refused to read the file (missing, a folder, or no permission)."),
     # --- names: cast names, speakers, settings keys -----------------------------------

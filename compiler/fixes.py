@@ -43,6 +43,9 @@ BLANK_LINE_BEFORE = {"lone-name-line", "caps-line-in-dialogue", "dialogue-swallo
 SAFE_BLANK_LINE = {"caps-line-in-dialogue", "dialogue-swallows-action"}  # a lone name would become a cue
 SAFE_DID_YOU_MEAN = {"unknown-speaker", "unknown-name", "unknown-setting", "unknown-framing", "unknown-transition"}
 MAX_PASSES = 8  # a fix can reveal another (a speaker fixed, then its dialogue read); a fixpoint comes quickly
+# Fixes tried one by one (each a whole check) when a pass would add an error: bounded, so a long file with
+# many such fixes costs a fixed number of checks; the fixes past it are left for the writer.
+MAX_SINGLE_TRIES = 32
 
 
 class Edit(Record):
@@ -213,7 +216,7 @@ def fix_text(path: Path, text: str, *, probe: bool = True, lint: LintOptions | N
 
     checked = check(text)
     baseline = _errors(checked.diagnostics)
-    current, applied, refused = text, 0, set()
+    current, applied, refused, tries = text, 0, set(), 0
     for _ in range(MAX_PASSES):
         fixes = [f for f in safe_fixes(checked, str(path)) if _key(f, current) not in refused]
         if not fixes:
@@ -225,6 +228,10 @@ def fix_text(path: Path, text: str, *, probe: bool = True, lint: LintOptions | N
             continue
         # One by one from the end of the file backwards, so the offsets of those still to try stay right.
         for fix in sorted(fixes, key=lambda f: min(e.start for e in f.edits), reverse=True):
+            tries += 1
+            if tries > MAX_SINGLE_TRIES:
+                refused.add(_key(fix, current))
+                continue
             candidate, made = apply_edits(current, fix.edits)
             outcome = check(candidate)
             if _errors(outcome.diagnostics) - baseline:

@@ -287,6 +287,15 @@ def test_sarif_rules_come_from_the_registry_and_results_point_into_the_repositor
     assert run["columnKind"] == "unicodeCodePoints"
 
 
+def test_sarif_shows_hostile_text_as_text(tmp_path) -> None:
+    """Names and messages come from files other people write: no control or bidi character reaches the terminal."""
+    path = project(tmp_path, "CAST\nMAYA: image ok.jpg\n\nMAYA waves.\n\nMAYO\x1b[31m\u202e\nHi.\n", name="a\x1b.scene")
+    main(["check", "--format", "sarif", "--output-file", str(tmp_path / "out.sarif"), str(path)])
+    text = (tmp_path / "out.sarif").read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\u202e" not in text
+    assert any("MAYO" in r["message"]["text"] for r in json.loads(text)["runs"][0]["results"])
+
+
 def test_sarif_columns_are_code_points_and_uris_are_percent_encoded(tmp_path) -> None:
     from compiler.sarif import sarif_log
 
