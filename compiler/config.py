@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from .diagnostics import CODES, GROUPS, Diagnostic, Suggestions, make
-from .project import MEDIA_KEYS, Project
+from .project import MEDIA_KEYS, Project, line_of
 from .records import Record
 from .source import Source, Span
 
@@ -103,7 +103,7 @@ class _Where:
     def of(self, key: str, present: bool) -> str:
         if not present or self.project is None or self.project.config is None:
             return "default"
-        line = _line_of_key(self.project.config_text, key)
+        line = line_of(self.project.config_text, key)
         return f"{self.project.config}:{line}" if line else str(self.project.config)
 
 
@@ -177,7 +177,7 @@ class _Report:
         self.found.append(make(code, message, self.span(key, value), path=str(self.project.config)))
 
     def span(self, key: str, value: str | None) -> Span | None:
-        line = _line_of_key(self.text, key)
+        line = line_of(self.text, key)
         if not line:
             return None
         begin = self.source.line_starts[line - 1]
@@ -189,10 +189,6 @@ class _Report:
         return self.source.span(begin, end)
 
 
-def _line_of_key(text: str, key: str) -> int:
-    from .project import _line_of
-
-    return _line_of(text, key)
 
 
 # --- scenec check --show-settings -----------------------------------------------------------------
@@ -215,7 +211,7 @@ def show_settings(project: Project, settings: LintSettings) -> str:
 
 
 def _origin(project: Project, key: str) -> str:
-    line = _line_of_key(project.config_text, key)
+    line = line_of(project.config_text, key)
     return f"{project.config}:{line}" if line else str(project.config)
 
 

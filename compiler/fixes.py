@@ -250,7 +250,8 @@ def _errors(diagnostics: Iterable[Diagnostic]) -> Counter[str]:
 def _key(fix: Fix, text: str) -> tuple[str | None, str, str]:
     """A refused fix, recognised in the next pass although offsets moved: its code, title, and the line it edits."""
     start = fix.edits[0].start
-    line = text[text.rfind("\n", 0, start) + 1:text.find("\n", start) if text.find("\n", start) >= 0 else len(text)]
+    end = text.find("\n", start)
+    line = text[text.rfind("\n", 0, start) + 1:end if end >= 0 else len(text)]
     return fix.code, re.sub(r"line \d+", "line", fix.title), line
 
 

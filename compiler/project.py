@@ -7,7 +7,8 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["Project", "ConfigError", "find_project", "read_config", "CONFIG_NAME", "PYPROJECT_NAME"]
+__all__ = ["Project", "ConfigError", "find_project", "read_config", "line_of", "CONFIG_NAME", "PYPROJECT_NAME",
+           "MEDIA_KEYS"]
 
 CONFIG_NAME = "scenec.toml"
 PYPROJECT_NAME = "pyproject.toml"  # its [tool.scenec] table, when it has one, is the same configuration
@@ -103,18 +104,18 @@ class Project:
         self._table = _scenec_table(data) if self.in_pyproject else data
         media = self._table.get("media", {})
         if not isinstance(media, dict):
-            self._errors.append(ConfigError("[media] must be a table", _line_of(text, "media")))
+            self._errors.append(ConfigError("[media] must be a table", line_of(text, "media")))
             return
         allow = media.get("allow", [])
         if not isinstance(allow, list) or not all(isinstance(item, str) for item in allow):
             self._errors.append(ConfigError('[media] allow must be a list of folder paths, like ["../shared"]',
-                                          _line_of(text, "allow")))
+                                          line_of(text, "allow")))
         else:
             self._allowed = tuple((self.root / item).absolute() for item in allow)
         anywhere = media.get("allow_anywhere", False)
         if not isinstance(anywhere, bool):
             self._errors.append(ConfigError("[media] allow_anywhere must be true or false",
-                                          _line_of(text, "allow_anywhere")))
+                                          line_of(text, "allow_anywhere")))
         else:
             self._anywhere = anywhere
 
@@ -201,7 +202,7 @@ def _syntax_error(error: Exception) -> ConfigError:
     return ConfigError(f"TOML syntax error: {message}", line, column)
 
 
-def _line_of(text: str, key: str) -> int:
+def line_of(text: str, key: str) -> int:
     """The line of `key =` (or of [key], [tool.scenec.key]) in the text, for a type error tomllib cannot place;
     0 if not found.  In a pyproject.toml only the part from [tool.scenec] on is searched."""
     begin = text.find("[tool.scenec")
