@@ -24,6 +24,9 @@ ALL = "all"  # in select (or ignore): every code
 # Keys of the configuration's table (scenec.toml's top level, pyproject.toml's [tool.scenec]).
 KNOWN_KEYS = ("select", "ignore", "warnings-as-errors", "media", "network")
 KNOWN_TABLE_KEYS = {"media": MEDIA_KEYS, "network": ("allow_hosts", "allow_private")}
+# Defaults a team may expect here that scenec does not take from the configuration (yet): where to set them.
+NOT_CONFIGURATION = {"model": "write MODEL: in the scene's header", "language": "write LANGUAGE: in the scene's header",
+                     "region": "give render and cost --region, or set SCENEC_REGION"}
 
 
 class LintOptions(Record):
@@ -151,6 +154,8 @@ class _Report:
     def unknown_key(self, key: str, known: Sequence[str], table: str = "") -> None:
         if key == "network":
             why = "[network] is read from scenec.toml only (the render's URL check reads it there)"
+        elif not table and key.lower() in NOT_CONFIGURATION:
+            why = f"a default {key.lower()} is not configured here: {NOT_CONFIGURATION[key.lower()]}"
         elif table and key in KNOWN_KEYS:
             why = f"{key} belongs at the top, before the first [table] (TOML puts it in the table above it)"
         else:
