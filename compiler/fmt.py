@@ -2,9 +2,9 @@
 
 The layout: file comments first; settings in the reference's order with canonical keys ("KEY: value");
 one blank line; the cast, its lines aligned after the colon; one blank line; the script, with one
-blank line between paragraphs; no trailing spaces; one final newline.  Action and dialogue text is
-never rewritten, and blank lines inside the script are only collapsed, never added or removed, since
-they end paragraphs and dialogue.
+blank line between paragraphs; no trailing spaces (but the one after a bare heading: "INT " is a heading,
+"INT" is action); one final newline.  Action and dialogue text is never rewritten, and blank lines inside
+the script are only collapsed, never added or removed, since they end paragraphs and dialogue.
 
 Conservative by construction: a line is rebuilt from its node only when the result differs from the
 original by whitespace alone, and the whole result is parsed again and must give the same syntax tree
@@ -18,6 +18,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from . import _scene_tables as tables
 from . import nodes as n
 from .diagnostics import ERROR, Diagnostic
 from .parse import parse_text
@@ -58,6 +59,8 @@ CAST_IMPORT = re.compile(r"^[ \t]*CAST FROM[ \t]+(\S+)[ \t]*$")
 SPACES = re.compile(r"[ \t]+")
 # The parser reads a byte-order mark anywhere as a space, so at a line's start it is whitespace too.
 LEADING = re.compile(r"^[\s\ufeff]+")
+# A heading line as the grammar reads it: "INT " with nothing after is a heading only with its space.
+HEADING = re.compile(tables.TERMINALS["HEADING"][0])
 
 
 def _trim(line: str) -> str:
@@ -309,5 +312,7 @@ def _script_line(role: _Role, line: str) -> str:
         node = role[1]
         cue = node.cue.text + (f" {node.extension.text}" if node.extension else "")
         return _if_only_spacing(cue, line)
+    if role[0] == "text" and isinstance(role[1], n.Heading) and not HEADING.fullmatch(_trim(line)):
+        return _trim(line) + " "  # a bare "INT " keeps the one space that makes it a heading
     # Framing and transition lines keep their inner spacing: "CUT  TO" is a framing, "CUT TO" a transition.
     return _trim(line)

@@ -11,6 +11,13 @@ from pathlib import Path
 
 from .records import Record
 
+TYPE_CHECKING = False  # spelled out: importing typing is a start-up cost `scenec check` avoids (records.py)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    _SpanNew = Callable[[type["Span"], tuple[int, int, int, int, int, int]], "Span"]
+
 __all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16", "read_input", "InputRefused",
            "file_kind"]
 
@@ -38,7 +45,8 @@ def span_from(fields: tuple[int, int, int, int, int, int]) -> Span:
     return _tuple_new(Span, fields)
 
 
-_tuple_new = tuple.__new__
+# pyright reads the unbound tuple.__new__'s item type as unknown; the annotation says what it does here.
+_tuple_new: _SpanNew = tuple.__new__  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
 
 class Source:
@@ -178,7 +186,8 @@ def read_input(path: Path, limit: int) -> bytes:
 
 
 def _read_at_most(fd: int, size: int) -> bytes:
-    chunks, left = [], size
+    chunks: list[bytes] = []
+    left = size
     while left > 0:
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
