@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from . import nodes
+    from .config import LintOptions
     from .payload import Payload
     from .project import Project
 
@@ -73,7 +74,33 @@ def _front(path: Path | None, text: str | None, *, data: bytes | None = None,
     if any(d.code in UNPARSEABLE for d in diagnostics):
         return scene_file, None, diagnostics
     scene, resolved = resolve(scene_file, loader=loader)
-    return scene_file, scene, diagnostics + resolved + config_diagnostics(scene.project)
+    return scene_file, scene, diagnostics + resolved + config_diagnostics(scene.project) + lint_config(scene.project)
+
+
+def lint_config(project: Project | None) -> list[Diagnostic]:
+    """The configuration's unknown keys and lint values (compiler/config.py); none without a configuration
+    or with only the usual [media] keys (then compiler/config.py is not even loaded: start-up)."""
+    if project is None or project.config is None or project.holds_only_media():
+        return []
+    from .config import config_diagnostics as lint_config_diagnostics
+
+    return lint_config_diagnostics(project)
+
+
+def lint_finish(scene_file: nodes.SceneFile, scene: ir.Scene | None, diagnostics: list[Diagnostic],
+                lint: LintOptions | None = None) -> list[Diagnostic]:
+    """select/ignore and the suppression comments applied (compiler/suppress.py), sorted.  Without a
+    configuration, options or a `scenec:` comment in the files concerned, the diagnostics are unchanged."""
+    project = scene.project if scene is not None else None
+    others = {d.path for d in diagnostics if d.path and d.path != scene_file.source.name}
+    configured = lint is not None or (project is not None and project.config is not None
+                                      and not project.holds_only_media())
+    if configured or "scenec" in scene_file.source.text or others:
+        from .config import settings_of
+        from .suppress import finish, read_sources
+
+        diagnostics = finish(scene_file.source, diagnostics, settings_of(project, lint), read_sources(others))
+    return sorted(diagnostics, key=sort_key)
 
 
 def config_diagnostics(project: Project | None) -> list[Diagnostic]:
@@ -106,16 +133,17 @@ class Checked:
         self.scene_file, self.scene, self.diagnostics = scene_file, scene, diagnostics
 
 
-def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
+def check_file(path: Path, *, probe: bool = True, lint: LintOptions | None = None) -> list[Diagnostic]:
     """parse, resolve, check: the linter's job (no request model, templates only near the prompt limit).
 
     A `.cast` file is checked as a cast: syntax, names, media, and that it holds nothing but a cast.
+    `lint`: the command line's select/ignore (compiler/config.py), over the project's configuration.
     """
-    return check_document(path, probe=probe).diagnostics
+    return check_document(path, probe=probe, lint=lint).diagnostics
 
 
 def check_document(path: Path, data: bytes | None = None, *, probe: bool = True,
-                   loader: Loader | None = None) -> Checked:
+                   loader: Loader | None = None, lint: LintOptions | None = None) -> Checked:
     """check_file's work, keeping the tree and scene (the language server's features read them).
 
     `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file.
@@ -128,7 +156,7 @@ def check_document(path: Path, data: bytes | None = None, *, probe: bool = True,
             if not holds_only_a_cast(scene_file):
                 diagnostics.append(make("cast-file-content", "a cast file holds only CAST blocks (and comments), "
                                         "not settings or script", None, path=str(path)))
-    return Checked(scene_file, scene, sorted(diagnostics, key=sort_key))
+    return Checked(scene_file, scene, lint_finish(scene_file, scene, diagnostics, lint))
 
 
 def compile_file(path: Path, *, probe: bool = True) -> Compiled:
@@ -141,14 +169,15 @@ def compile_text(text: str, path: Path | None = None, *, probe: bool = True) -> 
 
 def _compile(path: Path | None, text: str | None, *, probe: bool) -> Compiled:
     name = str(path) if path else "<text>"
-    _, scene, diagnostics = _front(path, text)
+    scene_file, scene, diagnostics = _front(path, text)
     if scene is None:
-        return Compiled(name, None, sorted(diagnostics, key=sort_key))
+        return Compiled(name, None, lint_finish(scene_file, scene, diagnostics))
     prompt = render_prompt(scene)
     diagnostics += check(scene, probe=probe, prompt_length=len(prompt))
     result = Compiled(name, scene, diagnostics, prompt)
     if not has_errors(diagnostics):
         result.payload, emitted = emit(scene, prompt)
         result.diagnostics += emitted
-    result.diagnostics.sort(key=sort_key)
+    # Only warnings can be silenced, so what decided the payload above is unchanged.
+    result.diagnostics = lint_finish(scene_file, scene, result.diagnostics)
     return result

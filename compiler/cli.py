@@ -20,7 +20,7 @@ from .console import (
     path_kind,
     print_diagnostics,
 )
-from .diagnostics import Diagnostic, has_errors, make
+from .diagnostics import Diagnostic, make
 from .report import json_safe, visible
 from .source import describe_os_error
 
@@ -80,6 +80,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         add_check(commands)
     if only in (None, "compile"):
         add_compile(commands)
+    if only in (None, "explain"):
+        from .explain import register as register_explain
+
+        register_explain(commands, Formatter)
     if only is None or only in RENDER_COMMANDS:
         add_render_commands(commands)
     if only is None or only in WRITER_COMMANDS:
@@ -98,9 +102,31 @@ def add_check(commands: Commands[argparse.ArgumentParser]) -> None:
                                 formatter_class=Formatter,
                                 description="Check .scene files against the language and the API's rules.")
     check.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="a .scene file or a folder to search")
-    check.add_argument("--format", choices=("human", "json", "github"), default="human",
-                       help="human (default), json, or github (workflow annotations)")
+    check.add_argument("--format", choices=("human", "json", "github", "sarif"), default="human",
+                       help="human (default), json, github (workflow annotations)"
+                            " or sarif (SARIF 2.1.0, code scanning)")
     check.add_argument("--no-probe", action="store_true", help="do not open local media files (faster)")
+    add_lint_options(check)
+
+
+def add_lint_options(check: argparse.ArgumentParser) -> None:
+    """check's configuration, suppression, output and fix options (compiler/lint.py, docs/ci.md)."""
+    check.add_argument("--select", action="append", metavar="CODES",
+                       help="report only these codes or groups (comma-separated; over the configuration's select)")
+    check.add_argument("--ignore", action="append", metavar="CODES",
+                       help="do not report these warnings or groups (comma-separated; over the configuration's ignore)")
+    check.add_argument("--warnings-as-errors", "--strict", action="store_true", dest="warnings_as_errors",
+                       help="exit 1 when any warning is reported")
+    check.add_argument("--show-settings", action="store_true",
+                       help="print the merged configuration and where each value came from, and check nothing")
+    check.add_argument("--statistics", action="store_true", help="count the diagnostics per code, most frequent first")
+    check.add_argument("--explain-codes", action="store_true",
+                       help="after the report, the documentation of each code reported")
+    check.add_argument("--output-file", type=Path, metavar="FILE",
+                       help="write the report to FILE (atomically) instead of standard output")
+    fixing = check.add_mutually_exclusive_group()
+    fixing.add_argument("--fix", action="store_true", help="apply the safe fixes in place and list what is left")
+    fixing.add_argument("--diff", action="store_true", help="print the safe fixes as a unified diff; write nothing")
 
 
 def add_compile(commands: Commands[argparse.ArgumentParser]) -> None:
@@ -140,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str]) -> int:
     first = argv[0] if argv else None
-    known = ("check", "compile", "lsp") + RENDER_COMMANDS + WRITER_COMMANDS
+    known = ("check", "compile", "lsp", "explain") + RENDER_COMMANDS + WRITER_COMMANDS
     parser = build_parser(only=first if first in known else None)
     try:
         args = parser.parse_args(argv)
@@ -151,6 +177,10 @@ def _run(argv: list[str]) -> int:
         return EXIT_USAGE
     if args.command == "check":
         return run_check(args)
+    if args.command == "explain":
+        from .explain import run_explain
+
+        return run_explain(args)
     if args.command == "compile":
         return run_compile(args)
     handler: Callable[[argparse.Namespace], int] = args.handler  # set by the module that registered the command
@@ -158,20 +188,31 @@ def _run(argv: list[str]) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from . import lint
     from .api import check_file  # the stages: imported by the command that runs them
 
+    options = lint.lint_options(args)
+    if (problem := lint.usage_problem(options)) is not None:
+        print(f"scenec check: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     refused: list[tuple[Path, Path]] = []
     files, missing = collect(args.paths, refused)
     if missing:
         print(f"scenec check: no such file or folder: {visible(', '.join(missing))}", file=sys.stderr)
         return EXIT_USAGE
+    if args.show_settings:
+        sys.stdout.write(lint.show_settings_text(args.paths, options))
+        return EXIT_OK
+    if args.fix or args.diff:
+        from .fixes import run_fixes
+
+        return EXIT_ERRORS if run_fixes(files, args, options) else EXIT_OK
     diagnostics = [not_followed(link, target) for link, target in refused]
     for path in files:
-        diagnostics += check_file(path, probe=not args.no_probe)
+        diagnostics += check_file(path, probe=not args.no_probe, lint=options)
     # A cast file or scenec.toml shared by several scenes is reported once, not once per scene.
     diagnostics = list(dict.fromkeys(diagnostics))
-    print_diagnostics(diagnostics, args.format, [str(f) for f in files], sys.stdout)
-    return EXIT_ERRORS if has_errors(diagnostics) else EXIT_OK
+    return EXIT_ERRORS if lint.finish_check(args, [str(f) for f in files], diagnostics) else EXIT_OK
 
 
 def not_followed(link: Path, target: Path) -> Diagnostic:

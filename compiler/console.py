@@ -112,7 +112,7 @@ def print_human(diagnostics: Iterable[Diagnostic], stream: TextIO, *, text_name:
     With `text_name`, diagnostics about text from no file (standard input) are named so and shown
     without a source line: there is no file to read it from.
     """
-    cache: dict[str, list[str] | None] = {}
+    cache: dict[str, list[str]] = {}
     for diagnostic in diagnostics:
         if text_name is not None and diagnostic.path == TEXT_PATH:
             print(report.human(diagnostic._replace(path=text_name), None), file=stream)

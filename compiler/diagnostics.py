@@ -7,11 +7,21 @@ from collections.abc import Iterable
 from .records import Record
 from .source import Span
 
-__all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "make", "did_you_mean", "Suggestions", "has_errors",
-           "sort_key"]
+__all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "GROUPS", "make", "did_you_mean", "Suggestions",
+           "has_errors", "sort_key"]
 
 ERROR = "error"
 WARNING = "warning"
+
+# The stage groups, in the order docs/diagnostics.md lists them; select/ignore accept a group's name.
+GROUPS = {
+    "syntax": "the text does not follow the grammar",
+    "names": "cast names, speakers, settings keys and cast files",
+    "constraints": "the API's rules: counts, media, values, lengths, timings, paths",
+    "style": "probably not what the writer meant",
+    "config": "project settings and suppression comments",
+    "payload": "the emitted request",
+}
 
 
 class Code(Record):
@@ -22,6 +32,10 @@ class Code(Record):
     severity: str
     summary: str
     explanation: str
+    # False for every error: an error makes compile refuse to build the request (the API would reject it,
+    # or scenec could not read the scene whole), so silencing it in check would let CI pass a scene that
+    # cannot be sent.  Warnings can be silenced by a directive or by [tool.scenec] ignore.
+    suppressible: bool = True
 
 
 class Diagnostic(Record):
@@ -46,7 +60,8 @@ class Diagnostic(Record):
 
 
 def _codes(*rows: tuple[str, str, str, str, str]) -> dict[str, Code]:
-    return {slug: Code(slug, group, severity, summary, text) for group, slug, severity, summary, text in rows}
+    return {slug: Code(slug, group, severity, summary, text, severity == WARNING)
+            for group, slug, severity, summary, text in rows}
 
 
 # The registry.  Slugs are stable: tools and CI configurations refer to them.
@@ -64,9 +79,11 @@ CODES: dict[str, Code] = _codes(
     ("syntax", "parse-stopped", ERROR, "Too many syntax errors: parsing stopped.",
      "After 25 syntax errors (or an error it cannot step over) the parser stops and says so once. "
      "The rest of the file is not checked, so no error is invented about it; fix the errors and check again."),
-    ("syntax", "config-error", ERROR, "scenec.toml cannot be read, is not valid TOML, or a key has the wrong type.",
-     "Reported at its line for every scene of the project. While scenec.toml is broken its allowances "
-     "([media] allow, allow_anywhere) are ignored, so media outside the project folder are refused."),
+    ("syntax", "config-error", ERROR,
+     "scenec.toml (or [tool.scenec] in pyproject.toml) cannot be read, is not valid TOML, or a key has the wrong type.",
+     "Reported at its line for every scene of the project. While the configuration is broken its allowances "
+     "([media] allow, allow_anywhere) are ignored, so media outside the project folder are refused. "
+     "select and ignore take a list of codes or groups, warnings-as-errors true or false (docs/ci.md)."),
     ("syntax", "unreadable-file", ERROR, "The file cannot be read.",
      "The operating system refused to read the file (missing, a folder, or no permission)."),
     # --- names: cast names, speakers, settings keys -----------------------------------
@@ -195,6 +212,27 @@ CODES: dict[str, Code] = _codes(
      "above it if it is action."),
     ("style", "caps-line-in-dialogue", WARNING, "A line in capitals inside dialogue.",
      "Dialogue runs until a blank line; a transition or framing line right under it is read as spoken words."),
+    # --- config: project settings and suppression comments (docs/ci.md) ---------------
+    ("config", "config-unknown-key", WARNING, "scenec.toml or [tool.scenec] holds a key scenec does not read.",
+     "A misspelt key would otherwise be silently ignored. The keys are select, ignore, warnings-as-errors "
+     "and the tables [media] (allow, allow_anywhere) and, in scenec.toml, [network] (allow_hosts, "
+     "allow_private). The message suggests the nearest key."),
+    ("config", "unused-suppression", WARNING, "A suppression comment that silenced nothing.",
+     "`-- scenec: ignore[CODE]` silences CODE on the next line that is not a comment, and "
+     "`-- scenec: ignore-file[CODE]` in the whole file. When nothing it names was reported there, the "
+     "comment is stale (the mistake was fixed, or it sits on the wrong line): remove it."),
+    ("config", "unknown-suppression-code", WARNING, "A suppression comment or select/ignore names no code.",
+     "Name a diagnostic by its slug (`unused-member`) or a group (`style`); the codes are listed on this page. "
+     "A misspelt code silences nothing, so it is reported with the nearest known code."),
+    ("config", "unsuppressible-code", WARNING, "A suppression comment or ignore names an error.",
+     "Errors cannot be silenced: each one makes `scenec compile` refuse to build the request (the service "
+     "would reject it, or scenec could not read the scene whole), so hiding it in `check` would let CI pass "
+     "a scene that cannot be sent. Only warnings can be suppressed; the error is still reported."),
+    ("config", "malformed-suppression", WARNING, "A `-- scenec:` comment scenec cannot read, or one at a line's end.",
+     "A directive is a whole comment line: `-- scenec: ignore[code, ...]` (for the next line that is not a "
+     "comment) or `-- scenec: ignore-file[code, ...]`. In a .scene file `--` starts a comment only at the start "
+     "of a line: `MAYA sits. -- scenec: ignore[...]` is prompt text that would be sent to the service, "
+     "so it is reported on that line and silences nothing."),
     # --- payload: the emitted request ------------------------------------------------
     ("payload", "invalid-payload", ERROR, "The emitted request failed validation.",
      "A bug in scenec: the request model rejected what the compiler produced. Please report it."),

@@ -1,4 +1,5 @@
-"""The project a scene belongs to: its root folder and scenec.toml, which says where media may come from."""
+"""The project a scene belongs to: its root folder and its configuration (scenec.toml, or [tool.scenec] in
+pyproject.toml), which says where media may come from and which diagnostics are reported (compiler/config.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["Project", "ConfigError", "find_project", "read_config", "CONFIG_NAME"]
+__all__ = ["Project", "ConfigError", "find_project", "read_config", "line_of", "CONFIG_NAME", "PYPROJECT_NAME",
+           "MEDIA_KEYS"]
 
 CONFIG_NAME = "scenec.toml"
+PYPROJECT_NAME = "pyproject.toml"  # its [tool.scenec] table, when it has one, is the same configuration
+MEDIA_KEYS = ("allow", "allow_anywhere")  # [media]; the other keys are compiler/config.py's
 
 
 class Project:
     """A project root and its scenec.toml: the extra folders media may come from, and what is wrong with it."""
 
-    __slots__ = ("root", "config", "config_text", "_allowed", "_anywhere", "_errors", "_real_root")
+    __slots__ = ("root", "config", "config_text", "_allowed", "_anywhere", "_errors", "_real_root", "_table")
 
     def __init__(self, root: Path, config: Path | None = None, allowed: tuple[Path, ...] | None = None,
                  allow_anywhere: bool = False) -> None:
@@ -22,6 +26,7 @@ class Project:
         self._errors: list[ConfigError] | None = None
         self._allowed, self._anywhere = allowed, allow_anywhere
         self._real_root: Path | None = None
+        self._table: dict[str, object] | None = None
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -58,12 +63,29 @@ class Project:
         self._load()
         return self._errors or []
 
+    @property
+    def in_pyproject(self) -> bool:
+        """True when the configuration is pyproject.toml's [tool.scenec] table."""
+        return self.config is not None and self.config.name == PYPROJECT_NAME
+
+    def table(self) -> dict[str, object]:
+        """The configuration's table: scenec.toml's top level, or pyproject.toml's [tool.scenec]; {} if unreadable."""
+        self._load()
+        return self._table or {}
+
+    def holds_only_media(self) -> bool:
+        """True when the configuration has no key but [media] allow / allow_anywhere (the usual scenec.toml):
+        nothing for compiler/config.py to read or report."""
+        table = self.table()
+        media = table.get("media", {})
+        return set(table) <= {"media"} and isinstance(media, dict) and set(media) <= set(MEDIA_KEYS)
+
     def section(self, name: str) -> dict[str, object]:
-        """The [name] table of scenec.toml; {} when there is none or the file cannot be read (reported elsewhere)."""
+        """The [name] table of the configuration; {} when there is none or the file cannot be read (reported
+        elsewhere)."""
         if self.config is None:
             return {}
-        data = read_config(self.config)[0] or {}
-        table = data.get(name, {})
+        table = self.table().get(name, {})
         return table if isinstance(table, dict) else {}
 
     def _load(self) -> tuple[Path, ...]:
@@ -79,20 +101,21 @@ class Project:
         self.config_text = text
         if data is None:
             return
-        media = data.get("media", {})
+        self._table = _scenec_table(data) if self.in_pyproject else data
+        media = self._table.get("media", {})
         if not isinstance(media, dict):
-            self._errors.append(ConfigError("[media] must be a table", _line_of(text, "media")))
+            self._errors.append(ConfigError("[media] must be a table", line_of(text, "media")))
             return
         allow = media.get("allow", [])
         if not isinstance(allow, list) or not all(isinstance(item, str) for item in allow):
             self._errors.append(ConfigError('[media] allow must be a list of folder paths, like ["../shared"]',
-                                          _line_of(text, "allow")))
+                                          line_of(text, "allow")))
         else:
             self._allowed = tuple((self.root / item).absolute() for item in allow)
         anywhere = media.get("allow_anywhere", False)
         if not isinstance(anywhere, bool):
             self._errors.append(ConfigError("[media] allow_anywhere must be true or false",
-                                          _line_of(text, "allow_anywhere")))
+                                          line_of(text, "allow_anywhere")))
         else:
             self._anywhere = anywhere
 
@@ -113,7 +136,7 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def read_config(config: Path) -> tuple[dict[str, object] | None, str, list[ConfigError]]:
-    """scenec.toml parsed: (data or None, its text, errors).  Never raises."""
+    """scenec.toml (or pyproject.toml) parsed: (data or None, its text, errors).  Never raises."""
     from .source import InputRefused, read_input
 
     try:
@@ -179,17 +202,68 @@ def _syntax_error(error: Exception) -> ConfigError:
     return ConfigError(f"TOML syntax error: {message}", line, column)
 
 
-def _line_of(text: str, key: str) -> int:
-    """The line of `key =` (or of [key]) in the text, for a type error tomllib cannot place; 0 if not found."""
-    found = re.search(rf"^[ \t]*(?:{re.escape(key)}[ \t]*=|\[[ \t]*{re.escape(key)}[ \t]*\])", text, re.MULTILINE)
+def line_of(text: str, key: str) -> int:
+    """The line of `key =` (or of [key], [tool.scenec.key]) in the text, for a type error tomllib cannot place;
+    0 if not found.  In a pyproject.toml only the part from [tool.scenec] on is searched."""
+    begin = text.find("[tool.scenec")
+    begin = text.rfind("\n", 0, begin) + 1 if begin >= 0 else 0
+    pattern = rf"^[ \t]*(?:{re.escape(key)}[ \t]*=|\[[ \t]*(?:tool\.scenec\.)?{re.escape(key)}[ \t]*\])"
+    found = re.compile(pattern, re.MULTILINE).search(text, begin)
     return text.count("\n", 0, found.start()) + 1 if found else 0
 
 
+def _scenec_table(data: dict[str, object]) -> dict[str, object]:
+    """pyproject.toml's [tool.scenec] table; {} when it has none (or `tool` is not a table)."""
+    tool = data.get("tool")
+    table = tool.get("scenec") if isinstance(tool, dict) else None
+    return table if isinstance(table, dict) else {}
+
+
+_declares: dict[tuple[str, int, int], bool] = {}
+
+
+def _pyproject_declares_scenec(path: Path) -> bool:
+    """True when pyproject.toml has a [tool.scenec] table.  Its text is searched for "scenec" first, so a
+    pyproject.toml that never names it is not parsed (start-up: tomllib costs ~5 ms); answers are cached
+    by the file's size and modification time."""
+    try:
+        status = path.stat()
+    except (OSError, ValueError):
+        return False
+    key = (str(path), status.st_mtime_ns, status.st_size)
+    if key not in _declares:
+        _declares[key] = _names_scenec_table(path)
+    return _declares[key]
+
+
+def _names_scenec_table(path: Path) -> bool:
+    from .source import InputRefused, read_input
+
+    try:
+        text = read_input(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except (InputRefused, UnicodeDecodeError):
+        return False  # not this project's configuration: a broken pyproject.toml is another tool's to report
+    if "scenec" not in text:
+        return False
+    import tomllib
+
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        # Its mistake is reported when it is the configuration; here it counts as one if it names the table.
+        return "[tool.scenec" in text
+    return isinstance(tool, dict) and "scenec" in tool
+
+
 def find_project(scene_path: Path) -> Project:
-    """Walk up from the scene to the nearest scenec.toml; without one the scene's folder is the project."""
+    """Walk up from the scene to the nearest configuration: a scenec.toml, or a pyproject.toml with a
+    [tool.scenec] table (in one folder with both, scenec.toml wins); without one the scene's folder is the project."""
     start = scene_path.absolute().parent
     for folder in (start, *start.parents):
         config = folder / CONFIG_NAME
         if os.path.isfile(config):  # os.path: a path too long or unreadable is "no config", not a traceback
             return Project(folder, config)
+        pyproject = folder / PYPROJECT_NAME
+        if os.path.isfile(pyproject) and _pyproject_declares_scenec(pyproject):
+            return Project(folder, pyproject)
     return Project(start)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic
 
-__all__ = ["human", "github", "as_json", "summary", "visible", "json_safe"]
+__all__ = ["human", "github", "as_json", "summary", "visible", "json_safe", "JSON_SCHEMA_VERSION"]
 
 # Characters a terminal acts on instead of showing: C0 (with ESC, CR, BEL), DEL, C1 (0x9b is a CSI on
 # some terminals), the bidi embeddings, overrides and isolates, and Unicode's line separators.
@@ -81,7 +81,8 @@ def github(diagnostic: Diagnostic) -> str:
     fields = [f"file={_github_property(str(diagnostic.path))}"]
     if diagnostic.span:
         span = diagnostic.span
-        fields += [f"line={span.line}", f"col={span.column}", f"endLine={span.end_line}", f"endColumn={span.end_column}"]
+        fields += [f"line={span.line}", f"col={span.column}", f"endLine={span.end_line}",
+                   f"endColumn={span.end_column}"]
     fields.append(f"title={_github_property(diagnostic.code)}")
     message = diagnostic.message + (f" (hint: {diagnostic.hint})" if diagnostic.hint else "")
     return f"::{level} {','.join(fields)}::{_github_data(message)}"
@@ -97,20 +98,26 @@ def _github_property(text: str) -> str:
     return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def as_json(files: list[str], diagnostics: list[Diagnostic]) -> str:
+# The JSON report's shape (docs/ci.md): 1 = {"schema_version", "files", "diagnostics"[, "statistics"]}.
+# Raised when a key changes meaning or goes away; a new key does not raise it.
+JSON_SCHEMA_VERSION = 1
+
+
+def as_json(files: list[str], diagnostics: list[Diagnostic], extra: dict[str, object] | None = None) -> str:
     import json
 
-    return json_safe(json.dumps({"files": files, "diagnostics": [d.to_dict() for d in diagnostics]},
-                                ensure_ascii=False, indent=2))
+    body = {"schema_version": JSON_SCHEMA_VERSION, "files": files, "diagnostics": [d.to_dict() for d in diagnostics]}
+    return json_safe(json.dumps({**body, **(extra or {})}, ensure_ascii=False, indent=2))
 
 
 def summary(files: int, diagnostics: list[Diagnostic]) -> str:
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
-    return f"{files} file{'s' * (files != 1)} checked: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    return (f"{files} file{'s' * (files != 1)} checked: {errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}")
 
 
-def read_line(path: str | None, line: int, cache: dict) -> str | None:
+def read_line(path: str | None, line: int, cache: dict[str, list[str]]) -> str | None:
     if path is None:
         return None
     if path not in cache:

@@ -115,7 +115,7 @@ def test_json_report_is_the_same_data_with_nothing_a_terminal_acts_on() -> None:
     d = diagnostic(f"{ESCAPES}.scene", f"msg {ESCAPES}{MARKUP}")
     text = as_json([f"{ESCAPES}.scene"], [d])
     assert not ACTIVE.search(text.replace("\n", ""))
-    assert json.loads(text) == {"files": [f"{ESCAPES}.scene"], "diagnostics": [d.to_dict()]}
+    assert json.loads(text) == {"schema_version": 1, "files": [f"{ESCAPES}.scene"], "diagnostics": [d.to_dict()]}
 
 
 def test_visible_and_json_safe_cover_c0_del_c1_and_bidi() -> None:
@@ -169,7 +169,7 @@ def test_every_format_of_any_diagnostic_is_inert(path: str, message: str, line: 
     assert "\n" not in annotation and "\r" not in annotation and annotation.count("::") == 2
     assert not ACTIVE.search(annotation)
     text = as_json([path], [d])
-    assert json.loads(text) == {"files": [path], "diagnostics": [d.to_dict()]}
+    assert json.loads(text) == {"schema_version": 1, "files": [path], "diagnostics": [d.to_dict()]}
     assert not ACTIVE.search(text.replace("\n", ""))
 
 

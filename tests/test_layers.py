@@ -14,7 +14,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "compiler"
 
-# Earliest first.  A name stands for that module and, unless a longer name matches, everything under it.
+# Earliest first.  A dotted name stands for that module and, unless a longer name matches, everything under
+# it; the package itself ("compiler") stands only for its __init__, so a new module must be placed here.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("compiler", "compiler.records", "compiler.perf", "compiler.source", "compiler.limits",
                     "compiler.vocabulary", "compiler.fs", "compiler._scene_tables", "compiler.lalr")),
@@ -26,7 +27,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("prompt", ("compiler.prompt",)),
     ("check", ("compiler.check",)),
     ("emit", ("compiler.payload", "compiler.emit")),
+    ("lint rules", ("compiler.config", "compiler.suppress", "compiler.explain", "compiler.sarif")),
     ("api and printing", ("compiler.api", "compiler.report", "compiler.console")),
+    ("lint runs and fixes", ("compiler.lint", "compiler.fixes")),
     ("render: service and journal", ("compiler.render", "compiler.render.errors", "compiler.render.cost",
                                      "compiler.render.journal", "compiler.render.client")),
     ("render: service steps", ("compiler.render.upload", "compiler.render.fetch", "compiler.render.reconcile",
@@ -83,7 +86,8 @@ def layer_of(name: str, layers: tuple[tuple[str, tuple[str, ...]], ...] = LAYERS
     best: tuple[int, int] | None = None  # (length of the matching name, layer)
     for index, (_, names) in enumerate(layers):
         for prefix in names:
-            if (name == prefix or name.startswith(prefix + ".")) and (best is None or len(prefix) > best[0]):
+            covers = name == prefix or ("." in prefix and name.startswith(prefix + "."))
+            if covers and (best is None or len(prefix) > best[0]):
                 best = (len(prefix), index)
     return best[1] if best else None
 

@@ -1,0 +1,228 @@
+"""The lint settings of a project: `select`, `ignore` and `warnings-as-errors` from its configuration
+(scenec.toml, or [tool.scenec] in pyproject.toml; compiler/project.py finds it), merged with the
+command line, with where each value came from; and the configuration's own mistakes as diagnostics.
+
+Precedence (docs/ci.md): the command line, then the nearest configuration file, then the defaults.
+Only one file is read per project: the nearest folder holding a scenec.toml or a pyproject.toml with
+a [tool.scenec] table; in a folder with both, scenec.toml wins and the pyproject.toml table is not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from .diagnostics import CODES, GROUPS, Diagnostic, Suggestions, make
+from .project import MEDIA_KEYS, Project, line_of
+from .records import Record
+from .source import Source, Span
+
+__all__ = ["LintOptions", "LintSettings", "settings_of", "config_diagnostics", "show_settings", "unknown_names",
+           "KNOWN_KEYS", "DEFAULT_SETTINGS"]
+
+ALL = "all"  # in select (or ignore): every code
+
+# Keys of the configuration's table (scenec.toml's top level, pyproject.toml's [tool.scenec]).
+KNOWN_KEYS = ("select", "ignore", "warnings-as-errors", "media", "network")
+KNOWN_TABLE_KEYS = {"media": MEDIA_KEYS, "network": ("allow_hosts", "allow_private")}
+# Defaults a team may expect here that scenec does not take from the configuration (yet): where to set them.
+NOT_CONFIGURATION = {"model": "write MODEL: in the scene's header", "language": "write LANGUAGE: in the scene's header",
+                     "region": "give render and cost --region, or set SCENEC_REGION"}
+
+
+class LintOptions(Record):
+    """What the command line says (None: not given, the configuration decides)."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    warnings_as_errors: bool | None = None
+
+
+class LintSettings(Record):
+    """The merged settings: which codes are reported, and whether a warning fails the run.
+
+    `select` None means every code; names are slugs or group names.  `origins` maps each key to where
+    its value came from ("default", "command line", or "path:line").
+    """
+
+    select: tuple[str, ...] | None
+    ignore: tuple[str, ...]
+    warnings_as_errors: bool
+    origins: tuple[tuple[str, str], ...] = ()
+
+    def reports(self, code: str) -> bool:
+        """True when a diagnostic of this code is shown; an error always is (it cannot be suppressed)."""
+        registered = CODES.get(code)
+        if registered is None or not registered.suppressible:
+            return True
+        names = (code, registered.group, ALL)
+        if self.select is not None and not any(name in self.select for name in names):
+            return False
+        return not any(name in self.ignore for name in names)
+
+    @property
+    def filters(self) -> bool:
+        """True when some code may be filtered out (the defaults report everything)."""
+        return self.select is not None or bool(self.ignore)
+
+
+DEFAULT_SETTINGS = LintSettings(None, (), False, (("select", "default"), ("ignore", "default"),
+                                                  ("warnings-as-errors", "default")))
+
+
+def settings_of(project: Project | None, options: LintOptions | None = None) -> LintSettings:
+    """The project's configuration merged with the command line's options (which win)."""
+    options = options or LintOptions()
+    table = project.table() if project is not None and project.config is not None else {}
+    if not table and options == LintOptions():
+        return DEFAULT_SETTINGS  # the usual case: no lint keys, nothing on the command line
+    where = _Where(project)
+    select = _names(table.get("select")) if "select" in table else None
+    ignore = _names(table.get("ignore")) or ()
+    strict = table.get("warnings-as-errors")
+    origins = {"select": where.of("select", select is not None), "ignore": where.of("ignore", bool(ignore)),
+               "warnings-as-errors": where.of("warnings-as-errors", isinstance(strict, bool))}
+    if options.select is not None:
+        select, origins["select"] = options.select, "command line"
+    if options.ignore is not None:
+        ignore, origins["ignore"] = options.ignore, "command line"
+    if options.warnings_as_errors is not None:
+        strict, origins["warnings-as-errors"] = options.warnings_as_errors, "command line"
+    return LintSettings(select, ignore, strict if isinstance(strict, bool) else False, tuple(origins.items()))
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    """A list of code or group names, lower-cased; None when the value is not a list of strings (reported)."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return None
+    return tuple(item.strip().lower() for item in value)
+
+
+class _Where:
+    """Where a key of the configuration is written: "path:line", or "default" when it is not there."""
+
+    def __init__(self, project: Project | None) -> None:
+        self.project = project
+
+    def of(self, key: str, present: bool) -> str:
+        if not present or self.project is None or self.project.config is None:
+            return "default"
+        line = line_of(self.project.config_text, key)
+        return f"{self.project.config}:{line}" if line else str(self.project.config)
+
+
+def unknown_names(names: Iterable[str]) -> list[str]:
+    """The names that are neither a registered code nor a group."""
+    return [name for name in names if name not in CODES and name not in GROUPS and name != ALL]
+
+
+# --- the configuration's mistakes --------------------------------------------------------------------
+
+def config_diagnostics(project: Project | None) -> list[Diagnostic]:
+    """Unknown keys, lint values of the wrong type, unknown or unsuppressible codes: at their line."""
+    if project is None or project.config is None:
+        return []
+    table = project.table()
+    if not table:
+        return []
+    report = _Report(project)
+    for key, value in table.items():
+        report.key(key, value)
+    return report.found
+
+
+class _Report:
+    """Collects one configuration's diagnostics, each placed at the line that holds it."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.text = project.config_text
+        self.source = Source(self.text)
+        self.found: list[Diagnostic] = []
+
+    def key(self, key: str, value: object) -> None:
+        if key not in KNOWN_KEYS or (key == "network" and self.project.in_pyproject):
+            self.unknown_key(key, KNOWN_KEYS)
+        elif key in ("select", "ignore"):
+            self.names(key, value)
+        elif key == "warnings-as-errors" and not isinstance(value, bool):
+            self.add("config-error", f"warnings-as-errors must be true or false, not {value!r}", key)
+        elif key in KNOWN_TABLE_KEYS and isinstance(value, dict):
+            for inner in value:
+                if inner not in KNOWN_TABLE_KEYS[key]:
+                    self.unknown_key(inner, KNOWN_TABLE_KEYS[key], f"[{key}] ")
+
+    def unknown_key(self, key: str, known: Sequence[str], table: str = "") -> None:
+        if key == "network":
+            why = "[network] is read from scenec.toml only (the render's URL check reads it there)"
+        elif not table and key.lower() in NOT_CONFIGURATION:
+            why = f"a default {key.lower()} is not configured here: {NOT_CONFIGURATION[key.lower()]}"
+        elif table and key in KNOWN_KEYS:
+            why = f"{key} belongs at the top, before the first [table] (TOML puts it in the table above it)"
+        else:
+            nearest = Suggestions(known)(key, 1)
+            why = f"did you mean {nearest[0]}?" if nearest else f"known keys: {', '.join(known)}"
+        self.add("config-unknown-key", f"{table}{key} is not a key scenec reads: {why}", key)
+
+    def names(self, key: str, value: object) -> None:
+        names = _names(value)
+        if names is None:
+            self.add("config-error", f'{key} must be a list of codes or groups, like ["unused-member", "style"]', key)
+            return
+        for name in unknown_names(names):
+            nearest = Suggestions([*CODES, *GROUPS])(name, 1)
+            hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+            self.add("unknown-suppression-code", f"{key}: {name} is not a diagnostic code or group{hint}", key, name)
+        if key == "ignore":
+            for name in names:
+                if name in CODES and not CODES[name].suppressible:
+                    self.add("unsuppressible-code", f"ignore: {name} is an error and cannot be ignored; "
+                             "it is still reported", key, name)
+
+    def add(self, code: str, message: str, key: str, value: str | None = None) -> None:
+        self.found.append(make(code, message, self.span(key, value), path=str(self.project.config)))
+
+    def span(self, key: str, value: str | None) -> Span | None:
+        line = line_of(self.text, key)
+        if not line:
+            return None
+        begin = self.source.line_starts[line - 1]
+        end = self.text.find("\n", begin)
+        end = len(self.text) if end < 0 else end
+        found = self.text.find(value, begin) if value else -1  # a list's item: usually on the key's line
+        if found >= 0:
+            return self.source.span(found, found + len(value or ""))
+        return self.source.span(begin, end)
+
+
+
+
+# --- scenec check --show-settings -----------------------------------------------------------------
+
+def show_settings(project: Project, settings: LintSettings) -> str:
+    """The merged settings, one `key = value  # from where` per line (TOML a user can copy)."""
+    origins = dict(settings.origins)
+    config = str(project.config) if project.config else "none (defaults)"
+    lines = [f"# project: {project.root}", f"# configuration: {config}"]
+    values: list[tuple[str, object]] = [
+        ("select", list(settings.select) if settings.select is not None else [ALL]),
+        ("ignore", list(settings.ignore)), ("warnings-as-errors", settings.warnings_as_errors)]
+    for key, value in values:
+        lines.append(f"{key} = {_toml(value)}  # {origins.get(key, 'default')}")
+    media_origin = _origin(project, "allow") if project.allowed else "default"
+    lines.append(f"media.allow = {_toml([str(p) for p in project.allowed])}  # {media_origin}")
+    anywhere_origin = _origin(project, "allow_anywhere") if project.allow_anywhere else "default"
+    lines.append(f"media.allow_anywhere = {_toml(project.allow_anywhere)}  # {anywhere_origin}")
+    return "\n".join(lines)
+
+
+def _origin(project: Project, key: str) -> str:
+    line = line_of(project.config_text, key)
+    return f"{project.config}:{line}" if line else str(project.config)
+
+
+def _toml(value: object) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
