@@ -12,7 +12,7 @@ from .source import InputRefused, Source, Span, read_input, span_from
 from .vocabulary import MEDIA_SETTINGS, SETTINGS
 from .perf import gc_paused
 
-__all__ = ["parse_text", "parse_file", "parse_bytes", "MAX_FILE_BYTES"]
+__all__ = ["parse_text", "reparse_text", "parse_file", "parse_bytes", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_SYNTAX_ERRORS = 25
@@ -104,6 +104,120 @@ def parse_text(text: str, path: Path | None = None) -> tuple[n.SceneFile, list[D
             working = _silence_line(working, source, line)
             continue
         return scene, diagnostics
+
+
+# --- incremental parse -----------------------------------------------------------------------
+#
+# An editor sends one small change at a time.  Script paragraphs are separated by blank lines, and a
+# blank line is never inside a token (only the line-end terminals span lines), so the parser is in the
+# same state after every paragraph's _BLANK: the paragraphs before an edit keep their nodes, the ones
+# after it keep theirs with spans shifted, and only the paragraphs between the blank lines around the
+# edit are parsed again, after a one-paragraph prelude that puts the parser in that state.
+
+BLANK_LINE = re.compile(r"^[ \t]*\r?\n", re.MULTILINE)
+PRELUDE = "x\n\n"  # an action paragraph: the region after it starts on line 3 of the working text
+
+
+@gc_paused
+def reparse_text(previous: n.SceneFile, previous_diagnostics: list[Diagnostic], text: str,
+                 path: Path | None = None) -> tuple[n.SceneFile, list[Diagnostic]]:
+    """Exactly parse_text(text, path), reusing the paragraphs of `previous` (the parse of an earlier text
+    of the same path) that the change did not touch.  Falls back to a whole parse whenever reuse is not
+    known to be exact: syntax errors before or after, a change in the header or cast or first paragraph."""
+    reused = _reuse(previous, previous_diagnostics, text, path)
+    return reused if reused is not None else parse_text(text, path)
+
+
+def _reuse(previous: n.SceneFile, previous_diagnostics: list[Diagnostic], text: str,
+           path: Path | None) -> tuple[n.SceneFile, list[Diagnostic]] | None:
+    old = previous.source.text
+    if previous_diagnostics or previous.source.path != path or "\x00" in text:
+        return None
+    start, old_end, new_end = _changed(old, text)
+    region_start = _after_blank_before(text, start)
+    if region_start is None:
+        return None
+    before = [p for p in previous.paragraphs if p.span.end < region_start]
+    if not before:
+        return None  # the change is in the header, the cast or the first paragraph (whose state follows them)
+    shift = len(text) - len(old)
+    region_end = _after_blank_from(text, new_end)
+    after = [p for p in previous.paragraphs if p.span.start >= region_end - shift] if region_end else []
+    middle = _parse_region(text, region_start, region_end or len(text))
+    if middle is None:
+        return None
+    line_shift = text.count("\n", start, new_end) - old.count("\n", start, old_end)
+    moved = [_shifted(p, shift, line_shift) for p in after] if shift or line_shift else after
+    scene = previous._replace(source=Source(text, path), paragraphs=tuple(before) + middle + tuple(moved))
+    return scene, []
+
+
+def _changed(old: str, new: str) -> tuple[int, int, int]:
+    """Where two texts differ: the common prefix's length, and the ends of the differing parts in each."""
+    limit = min(len(old), len(new))
+    start = _common_length(lambda k: old[:k] == new[:k], limit)
+    rest = limit - start
+    suffix = _common_length(lambda k: old[len(old) - k:] == new[len(new) - k:], rest)
+    return start, len(old) - suffix, len(new) - suffix
+
+
+def _common_length(agree, limit: int) -> int:
+    """The largest k <= limit with agree(k), agree being monotone: a binary search of slice comparisons,
+    each done in C, rather than a Python loop over every character of a long text."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if agree(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _after_blank_before(text: str, offset: int) -> int | None:
+    """The end of the last blank line that ends before `offset` (and follows a line end), if any."""
+    found = None
+    for match in BLANK_LINE.finditer(text, 0, offset):
+        if match.end() <= offset and match.start() > 0:
+            found = match.end()
+    return found
+
+
+def _after_blank_from(text: str, offset: int) -> int | None:
+    """The end of the first blank line that starts at or after `offset`'s line end, None at the end of the text."""
+    line_end = text.find("\n", offset)
+    if line_end == -1:
+        return None
+    match = BLANK_LINE.search(text, line_end + 1)
+    return match.end() if match else None
+
+
+def _parse_region(text: str, start: int, end: int) -> tuple[n.Paragraph, ...] | None:
+    """The paragraphs of text[start:end] as the whole text's parse makes them; None if it holds a syntax error."""
+    region = PRELUDE + text[start:end]
+    if end == len(text):
+        region += ("" if region.endswith("\n") else "\n") + "\n"
+    try:  # as parse_text: the builder reads the text as written, the lexer a BOM as a space
+        scene = lalr.parse(region.replace("\ufeff", " "), _Builder(Source(region)).callbacks())
+    except (lalr.UnexpectedToken, lalr.UnexpectedCharacters):
+        return None
+    line = text.count("\n", 0, start) + 1
+    return tuple(_shifted(p, start - len(PRELUDE), line - 3) for p in scene.paragraphs[1:])
+
+
+def _shifted(node, by: int, lines: int):
+    """A node with every span moved `by` characters and `lines` lines (columns stay: paragraphs start lines)."""
+    kind = type(node)
+    if kind is Span:
+        start, end, line, column, end_line, end_column = node
+        return span_from((start + by, end + by, line + lines, column, end_line + lines, end_column))
+    # Strings, flags and None are kept as they are, without a call each (this runs over half a long file).
+    return tuple.__new__(kind, [_shifted(item, by, lines) if type(item) in _SHIFTED else item for item in node])
+
+
+_NODE_TYPES = frozenset({n.Word, n.Text, n.Mention, n.Action, n.Heading, n.ShotSpec, n.Transition, n.Framing,
+                         n.Parenthetical, n.Speech, n.Dialogue, n.Paragraph})
+_SHIFTED = _NODE_TYPES | {Span, tuple}
 
 
 def _silence_line(working: str, source: Source, line: int) -> str:
