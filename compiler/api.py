@@ -43,11 +43,14 @@ class Compiled:
         return not has_errors(self.diagnostics)
 
 
-def _front(path: Path | None, text: str | None, *, data: bytes | None = None, loader=None):
+def _front(path: Path | None, text: str | None, *, data: bytes | None = None, loader=None, parsed=None):
     """parse and resolve: (syntax tree, scene or None when the file could not be parsed at all, diagnostics).
 
-    `data` stands for the file's bytes (an editor's unsaved text); `loader` parses imported cast files."""
-    if data is not None:
+    `data` stands for the file's bytes (an editor's unsaved text); `loader` parses imported cast files;
+    `parsed` is the parse of those bytes when the caller has it already (the language server's incremental one)."""
+    if parsed is not None:
+        scene_file, diagnostics = parsed[0], list(parsed[1])
+    elif data is not None:
         scene_file, diagnostics = parse_bytes(data, path)
     else:
         scene_file, diagnostics = parse_file(path) if text is None else parse_text(text, path)
@@ -95,12 +98,14 @@ def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
     return check_document(path, probe=probe).diagnostics
 
 
-def check_document(path: Path, data: bytes | None = None, *, probe: bool = True, loader=None) -> Checked:
+def check_document(path: Path, data: bytes | None = None, *, probe: bool = True, loader=None,
+                   parsed=None) -> Checked:
     """check_file's work, keeping the tree and scene (the language server's features read them).
 
-    `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file.
+    `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file;
+    `parsed`: parse_bytes(data, path)'s result, when the caller already has it.
     """
-    scene_file, scene, diagnostics = _front(path, None, data=data, loader=loader)
+    scene_file, scene, diagnostics = _front(path, None, data=data, loader=loader, parsed=parsed)
     if scene is not None:
         diagnostics += check(scene, probe=probe)
         if path.suffix == ".cast":

@@ -95,3 +95,30 @@ def test_a_syntax_error_in_the_edit_gives_the_whole_parse_diagnostics() -> None:
     result = reparse_text(*parse_text(text, PATH), edited, PATH)
     assert [d.code for d in result[1]] == ["unexpected-token"]
     assert same(result, parse_text(edited, PATH))
+
+
+def resolved(text: str):
+    from compiler import api
+
+    scene, _ = api.resolve(parse_text(text, PATH)[0])
+    return scene
+
+
+def test_the_crossing_line_is_remembered_only_while_the_lines_before_it_are_unchanged() -> None:
+    """The server's remembered crossing equals check's search for every version; it is reused for an edit
+    below the crossing line, and searched again after an edit above it or in the cast."""
+    from compiler.lsp import crossing
+
+    limit = 5000
+    text = long_scene(120)
+    below = text.index("shot 100")
+    above = text.index("shot 2")
+    versions = [text, text[:below] + "x" + text[below:], text[:above] + "a long aside " * 20 + text[above:],
+                text.replace("MAYA (the girl)", "MAYA (the tall girl)"), text]
+    reused = []
+    for version in versions:
+        scene = resolved(version)
+        hits = crossing.stats["hits"]
+        assert crossing.remembered_crossing(scene, limit) == crossing._plain_crossing(scene, limit) is not None
+        reused.append(crossing.stats["hits"] > hits)
+    assert reused == [False, True, False, False, False]

@@ -16,6 +16,7 @@ from . import actions, completion, formatting, hover, navigation, outline
 from .analysis import Analysis, analyse
 from .convert import to_lsp_diagnostics
 from .documents import CastFiles, source_of
+from .crossing import install as remember_prompt_crossings
 from .media_cache import install as cache_media_probes
 from .positions import SUPPORTED, Encoding
 from .scheduler import Scheduler
@@ -64,7 +65,7 @@ class ScenecServer(LanguageServer):
         if document is None or path is None:
             return None
         version, text = document.version or 0, document.source
-        return analyse(uri, path, version, text, self.cast_files)
+        return analyse(uri, path, version, text, self.cast_files, self.scheduler.latest.get(uri))
 
     async def publish(self, analysis: Analysis) -> None:
         try:
@@ -132,6 +133,7 @@ class ScenecServer(LanguageServer):
 
 def build_server() -> ScenecServer:
     cache_media_probes()
+    remember_prompt_crossings()
     server = ScenecServer()
     register(server)
     return server
