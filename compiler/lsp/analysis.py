@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from .. import api
+from .. import api, ir
 from ..diagnostics import Diagnostic
 from ..nodes import SceneFile
 from ..parse import MAX_FILE_BYTES, reparse_text
@@ -31,11 +31,13 @@ class Analysis:
 
     @property
     def scene_file(self) -> SceneFile:
-        return self.checked.scene_file  # type: ignore[no-any-return]
+        tree: SceneFile = self.checked.scene_file
+        return tree
 
     @property
-    def scene(self):
-        return self.checked.scene
+    def scene(self) -> ir.Scene | None:
+        scene: ir.Scene | None = self.checked.scene
+        return scene
 
     @property
     def diagnostics(self) -> list[Diagnostic]:

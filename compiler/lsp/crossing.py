@@ -32,9 +32,10 @@ def remembered_crossing(scene: ir.Scene, limit: int) -> Span | None:
         stats["hits"] += 1
         return memo[5]
     stats["misses"] += 1
-    span = _plain_crossing(scene, limit)
+    span: Span | None = _plain_crossing(scene, limit)
     step = _step_of(scene, span)
-    if step is not None and project_templates(scene) is None:  # a project's templates may change on disk
+    # Not remembered with a project's own templates: they may change on disk between two versions.
+    if step is not None and span is not None and project_templates(scene) is None:
         index, count = step
         with _lock:
             _last[scene.path] = (frame, limit, index, count, _cut(scene, index, count), span)
