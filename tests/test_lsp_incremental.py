@@ -17,7 +17,7 @@ PATH = Path("edited.scene")
 # cues, framings, transitions, headers and cast lines typed into the script, Chinese text, CRLF, a BOM.
 PIECES = ["x", " ", "\n", "\n\n", "\n \n", "\r\n", "-- ", "-- note\n", "CUT TO ", "CLOSE-UP ON ", "MAYA", "LEO\n",
           "@小李", "走进茶馆", "（轻声）", "(quietly)", "[0-3s]", ".", ":", "!", "INT. ROOM", "FADE IN", "CAST\n",
-          "TITLE: x\n", "RIO: image a.jpg\n", "\ufeff", "\t", "😀", "e\u0301"]
+          "TITLE: x\n", "RIO: image a.jpg\n", "\ufeff", "\t", "😀", "e\u0301", "\r", "\x00", "\n\n\n"]
 
 
 def same(left, right) -> bool:
