@@ -17,7 +17,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..nodes import SceneFile
 from ..source import Source
-from . import actions, completion, formatting, hover, navigation, outline
+from . import actions, completion, formatting, hover, navigation, outline, tokens
 from .analysis import Analysis, analyse
 from .convert import to_lsp_diagnostics
 from .crossing import install as remember_prompt_crossings
@@ -210,6 +210,10 @@ def register(server: ScenecServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
     async def on_folding(ls: ScenecServer, params: lsp.FoldingRangeParams) -> list[lsp.FoldingRange] | None:
         return await answer(ls, params, outline.folding_ranges)
+
+    @server.feature(lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, tokens.LEGEND)
+    async def on_semantic_tokens(ls: ScenecServer, params: lsp.SemanticTokensParams) -> lsp.SemanticTokens | None:
+        return await answer(ls, params, tokens.semantic_tokens, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
     async def on_formatting(ls: ScenecServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:
