@@ -26,7 +26,9 @@ class Analysis:
     def __init__(self, uri: str, path: Path, version: int, text: str, parsed: Parsed, checked: api.Checked,
                  imports: set[str]) -> None:
         self.uri, self.path, self.version = uri, path, version
-        self.source = Source(text, path)
+        # The parse's own Source when it read this text (its line index is then built once, not twice).
+        same = parsed[0].source.text == text and parsed[0].source.path == path
+        self.source = parsed[0].source if same else Source(text, path)
         self.parsed, self.checked, self.imports = parsed, checked, imports
 
     @property
