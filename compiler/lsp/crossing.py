@@ -13,12 +13,26 @@ import threading
 
 from .. import check, ir
 from ..prompt import project_templates
+from ..records import Record
 from ..source import Span
 
 __all__ = ["install", "remembered_crossing", "stats"]
 
+
+
+class Remembered(Record):
+    """The crossing found for a scene: at the cut of shot number `shot` (0-based) with its first `beats` beats."""
+
+    frame: tuple[object, ...]       # _frame(scene) then
+    limit: int
+    shot: int
+    beats: int
+    cut: tuple[ir.Shot, ...]        # the shots of that cut, compared with the next version's
+    span: Span
+
+
 _plain_crossing = check._crossing_span
-_last: dict[str, tuple[tuple[object, ...], int, int, int, tuple[ir.Shot, ...], Span]] = {}
+_last: dict[str, Remembered] = {}  # by scene path: the last version's
 _lock = threading.Lock()
 stats = {"hits": 0, "misses": 0}
 
@@ -28,9 +42,10 @@ def remembered_crossing(scene: ir.Scene, limit: int) -> Span | None:
     frame = _frame(scene)
     with _lock:
         memo = _last.get(scene.path)
-    if memo is not None and memo[0] == frame and memo[1] == limit and _cut_unchanged(scene, *memo[2:5]):
+    if memo is not None and memo.frame == frame and memo.limit == limit and \
+            _cut_unchanged(scene, memo.shot, memo.beats, memo.cut):
         stats["hits"] += 1
-        return memo[5]
+        return memo.span
     stats["misses"] += 1
     span: Span | None = _plain_crossing(scene, limit)
     step = _step_of(scene, span)
@@ -38,7 +53,7 @@ def remembered_crossing(scene: ir.Scene, limit: int) -> Span | None:
     if step is not None and span is not None and project_templates(scene) is None:
         index, count = step
         with _lock:
-            _last[scene.path] = (frame, limit, index, count, _cut(scene, index, count), span)
+            _last[scene.path] = Remembered(frame, limit, index, count, _cut(scene, index, count), span)
     return span
 
 
