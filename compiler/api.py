@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from .payload import Payload
     from .project import Project
 
+    # A parse result: the syntax tree and the syntax diagnostics.
+    Parsed = tuple[nodes.SceneFile, list[Diagnostic]]
     # Parses an imported cast file (the language server's reads its open documents first).
-    Loader = Callable[[Path], tuple[nodes.SceneFile, list[Diagnostic]]]
+    Loader = Callable[[Path], Parsed]
 
 __all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "render_prompt", "emit",
            "check_file", "check_document", "Checked", "compile_file", "compile_text", "Compiled"]
@@ -57,13 +59,16 @@ class Compiled:
         return not has_errors(self.diagnostics)
 
 
-def _front(path: Path | None, text: str | None, *, data: bytes | None = None,
-           loader: Loader | None = None) -> tuple[nodes.SceneFile, ir.Scene | None, list[Diagnostic]]:
+def _front(path: Path | None, text: str | None, *, data: bytes | None = None, loader: Loader | None = None,
+           parsed: Parsed | None = None) -> tuple[nodes.SceneFile, ir.Scene | None, list[Diagnostic]]:
     """parse and resolve: (syntax tree, scene or None when the file could not be parsed at all, diagnostics).
 
     Reads `text`, else `data`, the file's bytes as an editor holds them (unsaved), else the file at `path`;
-    `loader` parses imported cast files."""
-    if text is not None:
+    `loader` parses imported cast files; `parsed` is the parse of `data` when the caller has it already (the
+    language server's incremental one)."""
+    if parsed is not None:
+        scene_file, diagnostics = parsed[0], list(parsed[1])
+    elif text is not None:
         scene_file, diagnostics = parse_text(text, path)
     elif data is not None:
         scene_file, diagnostics = parse_bytes(data, path)
@@ -143,12 +148,14 @@ def check_file(path: Path, *, probe: bool = True, lint: LintOptions | None = Non
 
 
 def check_document(path: Path, data: bytes | None = None, *, probe: bool = True,
-                   loader: Loader | None = None, lint: LintOptions | None = None) -> Checked:
+                   loader: Loader | None = None, lint: LintOptions | None = None,
+                   parsed: Parsed | None = None) -> Checked:
     """check_file's work, keeping the tree and scene (the language server's features read them).
 
-    `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file.
+    `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file;
+    `parsed`: parse_bytes(data, path)'s result, when the caller already has it.
     """
-    scene_file, scene, diagnostics = _front(path, None, data=data, loader=loader)
+    scene_file, scene, diagnostics = _front(path, None, data=data, loader=loader, parsed=parsed)
     if scene is not None:
         diagnostics += check(scene, probe=probe)
         if path.suffix == ".cast":

@@ -52,6 +52,9 @@ async def test_hostile_document_is_answered_and_the_server_lives_on(client: Lang
     await client.text_document_folding_range_async(lsp.FoldingRangeParams(text_document=ident))
     replace_all(client, uri, "CAST\nMAYA: image a.jpg\n\nMAYA waits.\n", 2)
     assert {d.code for d in (await published(client, uri, 2)).diagnostics} == {"file-missing"}
+    # The same text typed below a clean version: parsed from that version's parse (paragraphs reused).
+    replace_all(client, uri, "CAST\nMAYA: image a.jpg\n\nMAYA waits.\n\n" + HOSTILE[name], 3)
+    assert all(d.source == "scenec" for d in (await published(client, uri, 3)).diagnostics)
     close(client, uri)
 
 

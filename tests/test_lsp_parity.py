@@ -14,7 +14,7 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
-from tests.lsp_client import CONFIG, ROOT, open_text, published, start
+from tests.lsp_client import CONFIG, ROOT, open_text, published, replace_all, start
 
 ASYNC = pytest.mark.asyncio(loop_scope="module")
 
@@ -63,7 +63,10 @@ async def test_diagnostics_match_the_command_line(client: LanguageClient, cli_di
     text = path.read_text(encoding="utf-8")
     uri = open_text(client, path, text)
     got = (await published(client, uri, 1)).diagnostics
-    expected = cli_diagnostics[str(path)]
+    assert_same(got, cli_diagnostics[str(path)], text, path)
+
+
+def assert_same(got: list[lsp.Diagnostic], expected: list[dict], text: str, path: Path) -> None:
     own = [d for d in expected if d["path"] == str(path)]
     theirs = [d for d in expected if d["path"] != str(path)]
     mine = [d for d in got if not (d.related_information and d.message.endswith(d.related_information[0].message)
@@ -78,6 +81,54 @@ async def test_diagnostics_match_the_command_line(client: LanguageClient, cli_di
                  and d.related_information[0].location.uri == Path(want["path"]).resolve().as_uri()
                  and as_tuple(d.related_information[0].location.range) == expected_range(other, want["span"])]
         assert match, want
+
+
+def long_scene(shots: int) -> str:
+    """A scene whose prompt is over the limit (so check searches the line that crosses it)."""
+    head = "TITLE: Long\nCAST\nMAYA (the girl): image media/girl.jpg\nLEO: image media/boy.jpg\n\n"
+    return head + "".join(f"CUT TO CLOSE-UP ON MAYA.\nMAYA looks at LEO across the street, shot {i}.\n\n"
+                          f"LEO\n(after a pause)\nWe should go now, before it rains.\n\n" for i in range(shots))
+
+
+def edit_sequence(text: str) -> list[str]:
+    """Versions a writer could type: in the middle (after the crossing line) and near the top (before it),
+    a blank line that splits a paragraph and its removal, a misspelt name, a syntax error and its repair."""
+    middle = text.index("shot 60")
+    top = text.index("shot 3")
+    versions = [text[:middle] + "x" + text[middle:]]
+    versions.append(text)
+    versions.append(text[:middle] + "\n\n" + text[middle:])
+    versions.append(text[:middle] + "MAYAA " + text[middle:])
+    versions.append(versions[-1][:top] + "and a long, long aside " * 8 + versions[-1][top:])
+    versions.append(versions[-1].replace("CUT TO CLOSE-UP ON MAYA.\nMAYA looks at LEO across the street, shot 70",
+                                         "WIDE ON MAYA AND\nMAYA looks at LEO across the street, shot 70"))
+    versions.append(versions[-2])
+    return versions
+
+
+@ASYNC
+async def test_diagnostics_after_each_edit_match_the_command_line(client: LanguageClient, tmp_path: Path) -> None:
+    """The incremental path (parse reusing untouched paragraphs, the remembered crossing line) says what a
+    fresh `scenec check` of each version says."""
+    (tmp_path / "scenec.toml").write_text("")
+    (tmp_path / "media").mkdir()
+    for name in ("girl.jpg", "boy.jpg"):
+        (tmp_path / "media" / name).write_bytes((ROOT / "scenes" / "media" / "xiaoli.jpg").read_bytes())
+    path = tmp_path / "long.scene"
+    text = long_scene(90)
+    uri = open_text(client, path, text)
+    await published(client, uri, 1)
+    codes: set[str] = set()
+    for version, edited in enumerate(edit_sequence(text), start=2):
+        replace_all(client, uri, edited, version)
+        got = (await published(client, uri, version)).diagnostics
+        path.write_text(edited, encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "compiler", "check", "--format", "json", str(path)],
+                              capture_output=True, text=True, cwd=ROOT)
+        expected = json.loads(done.stdout)["diagnostics"]
+        assert_same(got, expected, edited, path)
+        codes |= {d["code"] for d in expected}
+    assert {"prompt-too-long", "possible-misspelt-name", "unexpected-token"} <= codes, codes
 
 
 def test_every_example_and_negative_case_is_compared() -> None:

@@ -7,7 +7,7 @@ import argparse
 __all__ = ["register", "run"]
 
 
-def register(commands) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lsp = commands.add_parser("lsp", help="run the language server (editors start it; see docs/editors.md)",
                               description="The scenec language server: diagnostics, hover, completion, rename "
                                           "and quick fixes over stdio (or TCP for debugging).")
@@ -25,7 +25,7 @@ def tcp_address(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import logging
 
     if args.log:

@@ -18,6 +18,8 @@ from .settings_help import MEANINGS, canonical, values_for
 
 __all__ = ["complete", "media_files"]
 
+Item = tuple[str, lsp.CompletionItemKind, str, str]  # label, kind, detail, the typed text the label replaces
+
 SETTING_LINE = re.compile(r"^(?P<key>[A-Z][A-Z ]*[A-Z])[ \t]*:[ \t]*(?P<value>[^\r\n]*)$")
 MEMBER_LINE = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]*)[ \t]*(?:\([^()]*\)[ \t]*)?:[ \t]*(?P<rest>[^\r\n]*)$")
 CAST_FROM = re.compile(r"^CAST FROM[ \t]+(?P<path>\S*)$")
@@ -47,7 +49,7 @@ def _script_line(analysis: Analysis) -> int:
     return paragraphs[0].span.line if paragraphs else 10**9
 
 
-def _items(analysis: Analysis, prefix: str, in_script: bool) -> list[tuple[str, lsp.CompletionItemKind, str, str]]:
+def _items(analysis: Analysis, prefix: str, in_script: bool) -> list[Item]:
     """(label, kind, detail, the text typed so far that the label replaces)."""
     names = sorted(member.name for member in analysis.scene.members) if analysis.scene else []
     if not in_script:
@@ -61,13 +63,19 @@ def _items(analysis: Analysis, prefix: str, in_script: bool) -> list[tuple[str, 
         if " TO " in typed:  # "CUT TO CLO": the shot the transition goes to
             return _framing_items(typed.split(" TO ", 1)[1])
         return (_name_items(names, typed) + _framing_items(typed) + _transition_items(typed))
-    word = PARTIAL_WORD.search(prefix).group("word")
+    word = _tail(PARTIAL_WORD, prefix, "word")
     if word and word[0].isupper():
         return _name_items(names, word)
     return []
 
 
-def _header_items(analysis: Analysis, prefix: str):
+def _tail(pattern: re.Pattern[str], text: str, group: str) -> str:
+    """The group of a pattern anchored at the end that can match nothing (so it always matches)."""
+    found = pattern.search(text)
+    return found.group(group) if found else ""
+
+
+def _header_items(analysis: Analysis, prefix: str) -> list[Item]:
     cast_from = CAST_FROM.match(prefix)
     if cast_from:
         return _path_items(analysis, "cast", cast_from.group("path"))
@@ -78,19 +86,20 @@ def _header_items(analysis: Analysis, prefix: str):
     if member:
         return _member_items(analysis, member.group("rest"))
     if re.fullmatch(r"[A-Z ]*", prefix):
-        keys = [(key + ": ", lsp.CompletionItemKind.Property, MEANINGS[key], prefix) for key in SETTINGS + MEDIA_SETTINGS]
+        keys = [(key + ": ", lsp.CompletionItemKind.Property, MEANINGS[key], prefix)
+                for key in SETTINGS + MEDIA_SETTINGS]
         return keys + [("CAST", lsp.CompletionItemKind.Keyword, "the cast block", prefix),
                        ("CAST FROM ", lsp.CompletionItemKind.Keyword, "import a .cast file", prefix)]
     return []
 
 
-def _value_items(analysis: Analysis, key: str, typed: str):
+def _value_items(analysis: Analysis, key: str, typed: str) -> list[Item]:
     if key in MEDIA_SETTINGS:
         return _member_items(analysis, typed)
     return [(value, lsp.CompletionItemKind.Value, key, typed) for value in values_for(key)]
 
 
-def _member_items(analysis: Analysis, rest: str):
+def _member_items(analysis: Analysis, rest: str) -> list[Item]:
     """After 'NAME (description):' — [role] kind source[, voice SOURCE][, 6s long]."""
     words = rest.split(" ")
     voice = re.search(r",[ \t]*voice[ \t]+(?P<path>[^\s,]*)$", rest)
@@ -101,29 +110,29 @@ def _member_items(analysis: Analysis, rest: str):
         return [("voice ", lsp.CompletionItemKind.Keyword, "a voice sample", option.group("word"))]
     kinds = [w for w in words[:-1] if w in ("image", "video")]
     if kinds:
-        return _path_items(analysis, kinds[0], PARTIAL_PATH.search(rest).group("path"))
+        return _path_items(analysis, kinds[0], _tail(PARTIAL_PATH, rest, "path"))
     typed = words[-1]
-    roles = [] if any(w in ("character", "object", "background") for w in words[:-1]) else \
+    roles: list[str] = [] if any(w in ("character", "object", "background") for w in words[:-1]) else \
         ["character ", "object ", "background "]
     return [(word, lsp.CompletionItemKind.Keyword, "role" if word.strip() in ("character", "object", "background")
              else "kind", typed) for word in roles + ["image ", "video "]]
 
 
-def _name_items(names: list[str], typed: str):
+def _name_items(names: list[str], typed: str) -> list[Item]:
     return [(name, lsp.CompletionItemKind.Variable, "cast member", typed) for name in names if name.startswith(typed)]
 
 
-def _framing_items(typed: str):
+def _framing_items(typed: str) -> list[Item]:
     return [(framing + " ON ", lsp.CompletionItemKind.EnumMember, "framing", typed)
             for framing in known_framings() if framing.startswith(typed)]
 
 
-def _transition_items(typed: str):
+def _transition_items(typed: str) -> list[Item]:
     labels = [f"{verb} TO " if verb not in ("FADE IN", "FADE OUT") else f"{verb}." for verb in TRANSITIONS]
     return [(label, lsp.CompletionItemKind.Event, "transition", typed) for label in labels if label.startswith(typed)]
 
 
-def _path_items(analysis: Analysis, kind: str, typed: str):
+def _path_items(analysis: Analysis, kind: str, typed: str) -> list[Item]:
     return [(path, lsp.CompletionItemKind.File, kind, typed) for path in media_files(analysis.path, kind)
             if path.startswith(typed) or typed in path]
 
@@ -145,7 +154,7 @@ def media_files(document: Path, kind: str) -> list[str]:
     return found
 
 
-def _with_range(item, position: lsp.Position, prefix: str, encoding: Encoding) -> lsp.CompletionItem:
+def _with_range(item: Item, position: lsp.Position, prefix: str, encoding: Encoding) -> lsp.CompletionItem:
     """The item replaces what was typed of it (the range is in the client's encoding)."""
     label, kind, detail, typed = item
     end = encoding.character(prefix, len(prefix) + 1)

@@ -14,10 +14,17 @@ from lsprotocol import types as lsp
 
 from .. import nodes as n
 from ..diagnostics import Diagnostic
+from ..source import Source, Span
 from .analysis import Analysis
 from .positions import Encoding, to_range
 
 __all__ = ["to_lsp_diagnostics", "uri_of"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    SourceOf = Callable[[str], Source | None]  # the text a path's spans point into, if it can be read
 
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
 # "MAYA first declared here (cast/leads.cast)": the related span lies in the file named at the end.
@@ -28,21 +35,22 @@ def uri_of(path: str) -> str:
     return Path(os.path.abspath(path)).as_uri()
 
 
-def to_lsp_diagnostics(analysis: Analysis, encoding: Encoding, source_of) -> list[lsp.Diagnostic]:
+def to_lsp_diagnostics(analysis: Analysis, encoding: Encoding, source_of: SourceOf) -> list[lsp.Diagnostic]:
     own = str(analysis.path)
     return [convert(d, analysis, encoding, source_of) if d.path in (own, None)
             else foreign(d, analysis, encoding, source_of) for d in analysis.diagnostics]
 
 
-def convert(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of) -> lsp.Diagnostic:
+def convert(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of: SourceOf) -> lsp.Diagnostic:
     where = to_range(analysis.source, d.span, encoding)
     return lsp.Diagnostic(range=where, message=d.message, severity=SEVERITY.get(d.severity), code=d.code,
                           source="scenec", related_information=related(d, analysis, encoding, source_of) or None,
                           data=data_of(d))
 
 
-def foreign(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of) -> lsp.Diagnostic:
+def foreign(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of: SourceOf) -> lsp.Diagnostic:
     """A diagnostic of an imported file, placed on the CAST FROM line that brings that file in."""
+    assert d.path is not None  # to_lsp_diagnostics sends here only diagnostics of another path
     where = to_range(analysis.source, import_span(analysis, d.path), encoding)
     source = source_of(d.path)
     place = f"{Path(d.path).name}:{d.span.line}" if d.span else Path(d.path).name
@@ -54,7 +62,8 @@ def foreign(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of) ->
                           data=data_of(d))
 
 
-def related(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of) -> list:
+def related(d: Diagnostic, analysis: Analysis, encoding: Encoding,
+            source_of: SourceOf) -> list[lsp.DiagnosticRelatedInformation]:
     out = []
     for message, span in d.related:
         named = IN_FILE.search(message)
@@ -72,12 +81,12 @@ def related(d: Diagnostic, analysis: Analysis, encoding: Encoding, source_of) ->
     return out
 
 
-def data_of(d: Diagnostic) -> dict:
+def data_of(d: Diagnostic) -> dict[str, object]:
     """What a quick fix needs, carried back by the client in codeAction requests."""
     return {"path": d.path, "hint": d.hint, "span": d.span.to_dict() if d.span else None}
 
 
-def import_span(analysis: Analysis, path: str | None):
+def import_span(analysis: Analysis, path: str | None) -> Span | None:
     imports = [item for item in analysis.scene_file.cast if isinstance(item, n.CastImport)]
     if not imports:
         return None

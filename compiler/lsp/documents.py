@@ -8,8 +8,17 @@ import threading
 from pathlib import Path
 
 from .. import api
+from ..diagnostics import Diagnostic
+from ..nodes import SceneFile
+from ..source import Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["CastFiles"]
+
+Parsed = tuple[SceneFile, list[Diagnostic]]
 
 
 class CastFiles:
@@ -21,7 +30,7 @@ class CastFiles:
 
     def __init__(self) -> None:
         self._open: dict[str, tuple[int, str]] = {}          # path -> (version, text)
-        self._parsed: dict[str, tuple[object, tuple]] = {}   # path -> (stamp, parse result)
+        self._parsed: dict[str, tuple[object, Parsed]] = {}  # path -> (stamp, parse result)
         self._lock = threading.Lock()
 
     def set_open(self, path: str, version: int, text: str) -> None:
@@ -37,14 +46,14 @@ class CastFiles:
             entry = self._open.get(path)
         return entry[1] if entry else None
 
-    def loader(self, read: set[str]):
-        def load(target: Path):
+    def loader(self, read: set[str]) -> Callable[[Path], Parsed]:
+        def load(target: Path) -> Parsed:
             key = os.path.abspath(target)
             read.add(key)
             return self.parse(target, key)
         return load
 
-    def parse(self, target: Path, key: str):
+    def parse(self, target: Path, key: str) -> Parsed:
         with self._lock:
             opened = self._open.get(key)
         if opened is not None:
@@ -60,10 +69,7 @@ class CastFiles:
         cached = self._parsed.get(spelled)
         if stamp is not None and cached is not None and cached[0] == stamp:
             return cached[1]
-        if opened is not None:
-            result = api.parse_bytes(encode(opened[1]), target)
-        else:
-            result = api.parse_file(target)
+        result = api.parse_bytes(encode(opened[1]), target) if opened is not None else api.parse_file(target)
         if stamp is not None:
             self._parsed[spelled] = (stamp, result)
         return result
@@ -74,10 +80,8 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def source_of(cast_files: CastFiles, path: str):
+def source_of(cast_files: CastFiles, path: str) -> Source | None:
     """The text a span of `path` points into: the open document, the parsed cast file, else the file on disk."""
-    from ..source import Source
-
     text = cast_files.open_text(os.path.abspath(path))
     if text is not None:
         return Source(text, Path(path))

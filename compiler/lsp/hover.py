@@ -7,13 +7,16 @@ import os
 
 from lsprotocol import types as lsp
 
-from .. import api
+from .. import api, ir
+from ..source import Span
 from .analysis import Analysis
 from .occurrences import at_offset, member_names
 from .positions import Encoding, to_offset, to_range
 from .settings_help import describe
 
 __all__ = ["hover", "member_markdown", "shot_prompt"]
+
+Found = tuple[str, Span | None]  # the hover's markdown, and the range it is about (None: the cursor's)
 
 
 def hover(analysis: Analysis, position: lsp.Position, encoding: Encoding) -> lsp.Hover | None:
@@ -27,17 +30,17 @@ def hover(analysis: Analysis, position: lsp.Position, encoding: Encoding) -> lsp
     return None
 
 
-def _on_name(analysis: Analysis, offset: int):
+def _on_name(analysis: Analysis, offset: int) -> Found | None:
     if analysis.scene is None:
         return None
     occurrence = at_offset(analysis.scene_file, member_names(analysis.scene), offset)
     member = analysis.scene.member(occurrence.name) if occurrence else None
-    if member is None:
+    if member is None or occurrence is None:
         return None
     return member_markdown(member, str(analysis.path)), occurrence.span
 
 
-def member_markdown(member, here: str) -> str:
+def member_markdown(member: ir.CastMember, here: str) -> str:
     heading = f"**{member.name}**" + (f" ({member.description.strip('()')})" if member.description else "")
     lines = [heading, "",
              f"- {member.role}, {member.kind}: the prompt calls it **{member.identifier}**",
@@ -52,7 +55,7 @@ def member_markdown(member, here: str) -> str:
     return "\n".join(lines)
 
 
-def _on_setting(analysis: Analysis, offset: int):
+def _on_setting(analysis: Analysis, offset: int) -> Found | None:
     for setting in analysis.scene_file.settings:
         if setting.span.start <= offset <= setting.span.end:
             text = describe(setting.key.text)
@@ -62,11 +65,12 @@ def _on_setting(analysis: Analysis, offset: int):
         for spec in specs:
             line = analysis.source.line_starts[spec.span.line - 1]
             if line <= offset <= spec.span.end:
-                return describe(key), None
+                text = describe(key)
+                return (text, None) if text else None
     return None
 
 
-def _on_shot(analysis: Analysis, offset: int):
+def _on_shot(analysis: Analysis, offset: int) -> Found | None:
     scene = analysis.scene
     if scene is None or not scene.shots or not analysis.scene_file.paragraphs:
         return None
@@ -82,7 +86,7 @@ def _on_shot(analysis: Analysis, offset: int):
     return (f"**Shot {index + 1}** compiles to:\n\n> {text}", None) if text else None
 
 
-def shot_prompt(scene, index: int) -> str | None:
+def shot_prompt(scene: ir.Scene, index: int) -> str | None:
     """The prompt text of one shot: the prompt of the shots up to it, less the prompt of those before it.
 
     The templates write shots in order after the scene's opening, so the shorter prompt is a prefix of

@@ -16,7 +16,7 @@ from .. import media
 __all__ = ["install", "cached_probe", "stats"]
 
 MAX_ENTRIES = 4096
-_cache: OrderedDict[tuple, media.MediaInfo] = OrderedDict()
+_cache: OrderedDict[tuple[str, int, int, int], media.MediaInfo] = OrderedDict()
 _lock = threading.Lock()
 _plain_probe = media.probe_file
 stats = {"hits": 0, "misses": 0}

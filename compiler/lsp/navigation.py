@@ -9,10 +9,19 @@ import re
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 
+from .. import ir
+from ..nodes import SceneFile
+from ..source import Source, Span
 from .analysis import Analysis
 from .convert import uri_of
-from .occurrences import at_offset, member_names, occurrences
+from .occurrences import Occurrence, at_offset, member_names, occurrences
 from .positions import Encoding, to_offset, to_range
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .convert import SourceOf
 
 __all__ = ["View", "definition", "references", "prepare_rename", "rename"]
 
@@ -22,11 +31,12 @@ NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")  # what the grammar takes as a cast name
 class View:
     """What navigation reads of the server: open analyses, the encoding, and texts of other files."""
 
-    def __init__(self, analyses: list[Analysis], encoding: Encoding, source_of, parse_cast) -> None:
+    def __init__(self, analyses: list[Analysis], encoding: Encoding, source_of: SourceOf,
+                 parse_cast: Callable[[str], SceneFile | None]) -> None:
         self.analyses, self.encoding, self.source_of, self.parse_cast = analyses, encoding, source_of, parse_cast
 
 
-def _member_at(analysis: Analysis, position: lsp.Position, view: View):
+def _member_at(analysis: Analysis, position: lsp.Position, view: View) -> tuple[Occurrence, ir.CastMember] | None:
     """(occurrence, member) under the cursor, when it is a cast name."""
     if analysis.scene is None:
         return None
@@ -38,7 +48,7 @@ def _member_at(analysis: Analysis, position: lsp.Position, view: View):
     return (occurrence, member) if member is not None else None
 
 
-def definition(view: View, analysis: Analysis, position: lsp.Position):
+def definition(view: View, analysis: Analysis, position: lsp.Position) -> lsp.Location | None:
     found = _member_at(analysis, position, view)
     if found is None:
         return None
@@ -49,19 +59,24 @@ def definition(view: View, analysis: Analysis, position: lsp.Position):
     return lsp.Location(uri=uri_of(member.path), range=to_range(source, member.span, view.encoding))
 
 
-def _locations(view: View, analysis: Analysis, name: str, declared_in: str, include_declaration: bool):
+def _locations(view: View, analysis: Analysis, name: str, declared_in: str,
+               include_declaration: bool) -> list[tuple[str, Source, Span]]:
     """(path, source, span) of every occurrence of the member `name` declared in file `declared_in`."""
     home = os.path.abspath(declared_in)
-    seen, out = set(), []
+    seen: set[tuple[str, int]] = set()
+    out: list[tuple[str, Source, Occurrence]] = []
     readers = [a for a in view.analyses if a.scene is not None and
                (os.path.abspath(a.path) == home or home in a.imports)]
     if analysis not in readers and analysis.scene is not None:
         readers.append(analysis)
     for reader in readers:
-        if os.path.abspath(reader.path) != home and reader.scene.member(name) is None:
+        scene = reader.scene
+        if scene is None:
             continue
-        if os.path.abspath(reader.path) != home and os.path.abspath(reader.scene.member(name).path) != home:
-            continue  # this scene's NAME is another member, declared elsewhere
+        if os.path.abspath(reader.path) != home:
+            member = scene.member(name)
+            if member is None or os.path.abspath(member.path) != home:
+                continue  # no NAME in this scene, or its NAME is another member, declared elsewhere
         for occurrence in occurrences(reader.scene_file, {name}):
             key = (os.path.abspath(reader.path), occurrence.span.start)
             if key not in seen:
@@ -75,16 +90,18 @@ def _locations(view: View, analysis: Analysis, name: str, declared_in: str, incl
             if include_declaration or occurrence.role != "declaration"]
 
 
-def references(view: View, analysis: Analysis, position: lsp.Position, include_declaration: bool = True):
+def references(view: View, analysis: Analysis, position: lsp.Position,
+               include_declaration: bool = True) -> list[lsp.Location] | None:
     found = _member_at(analysis, position, view)
     if found is None:
         return None
-    occurrence, member = found
+    member = found[1]
     return [lsp.Location(uri=uri_of(path), range=to_range(source, span, view.encoding))
             for path, source, span in _locations(view, analysis, member.name, member.path, include_declaration)]
 
 
-def prepare_rename(view: View, analysis: Analysis, position: lsp.Position):
+def prepare_rename(view: View, analysis: Analysis,
+                   position: lsp.Position) -> lsp.PrepareRenamePlaceholder | None:
     found = _member_at(analysis, position, view)
     if found is None:
         return None
@@ -92,7 +109,7 @@ def prepare_rename(view: View, analysis: Analysis, position: lsp.Position):
                                         placeholder=found[1].name)
 
 
-def rename(view: View, analysis: Analysis, position: lsp.Position, new_name: str):
+def rename(view: View, analysis: Analysis, position: lsp.Position, new_name: str) -> lsp.WorkspaceEdit | None:
     found = _member_at(analysis, position, view)
     if found is None:
         return None

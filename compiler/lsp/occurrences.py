@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .. import ir
 from .. import nodes as n
 from ..source import Span
 
@@ -17,7 +18,7 @@ class Occurrence:
         self.name, self.span, self.role = name, span, role  # role: declaration, mention, cue, subject
 
 
-def member_names(scene) -> set[str]:
+def member_names(scene: ir.Scene | None) -> set[str]:
     return {member.name for member in scene.members} if scene is not None else set()
 
 
@@ -31,7 +32,7 @@ def occurrences(scene_file: n.SceneFile, names: set[str]) -> Iterator[Occurrence
             yield from _in_line(line, names)
 
 
-def _in_line(line, names: set[str]) -> Iterator[Occurrence]:
+def _in_line(line: n.Line, names: set[str]) -> Iterator[Occurrence]:
     if isinstance(line, (n.Action, n.Heading)):
         yield from _mentions(line.segments, names)
     elif isinstance(line, n.Dialogue):
@@ -51,7 +52,7 @@ def _in_line(line, names: set[str]) -> Iterator[Occurrence]:
                 yield Occurrence(word.text, word.span, "subject")
 
 
-def _mentions(segments, names: set[str]) -> Iterator[Occurrence]:
+def _mentions(segments: tuple[n.Segment, ...], names: set[str]) -> Iterator[Occurrence]:
     for segment in segments:
         if isinstance(segment, n.Mention) and segment.name in names:
             yield Occurrence(segment.name, segment.span, "mention")

@@ -5,13 +5,15 @@ from __future__ import annotations
 from lsprotocol import types as lsp
 
 from .. import nodes as n
+from ..source import Span
 from .analysis import Analysis
 from .positions import Encoding, to_range
 
 __all__ = ["symbols", "folding_ranges"]
 
 
-def _symbol(analysis: Analysis, name: str, detail: str | None, kind, span, selection, encoding, children=None):
+def _symbol(analysis: Analysis, name: str, detail: str | None, kind: lsp.SymbolKind, span: Span, selection: Span,
+            encoding: Encoding, children: list[lsp.DocumentSymbol] | None = None) -> lsp.DocumentSymbol:
     whole = to_range(analysis.source, span, encoding)
     return lsp.DocumentSymbol(name=name or "?", detail=detail, kind=kind, range=whole,
                               selection_range=to_range(analysis.source, selection, encoding),
@@ -61,7 +63,7 @@ def _shots(analysis: Analysis, encoding: Encoding) -> list[lsp.DocumentSymbol]:
     return out
 
 
-def _trim(analysis: Analysis, span):
+def _trim(analysis: Analysis, span: Span) -> Span:
     """Without the blank lines that end it."""
     text = analysis.source.text[span.start:span.end]
     return analysis.source.span(span.start, span.start + len(text.rstrip()))

@@ -24,7 +24,7 @@ class Scheduler:
                  version_of: Callable[[str], int | None]) -> None:
         self._run, self._publish, self._version_of = run, publish, version_of
         self._dirty: dict[str, None] = {}
-        self._worker: asyncio.Task | None = None
+        self._worker: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scenec-analysis")
         self._analysed: asyncio.Condition | None = None
         self.latest: dict[str, Analysis] = {}
@@ -82,7 +82,7 @@ class Scheduler:
             try:
                 async with condition:
                     await asyncio.wait_for(condition.wait_for(lambda: self._settled(uri)), FRESH_WAIT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return self.latest.get(uri)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any, TypeVar
+from typing import Protocol as Structural
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -12,9 +15,12 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from . import actions, completion, formatting, hover, navigation, outline
+from ..nodes import SceneFile
+from ..source import Source
+from . import actions, completion, formatting, hover, navigation, outline, tokens
 from .analysis import Analysis, analyse
 from .convert import to_lsp_diagnostics
+from .crossing import install as remember_prompt_crossings
 from .documents import CastFiles, source_of
 from .media_cache import install as cache_media_probes
 from .positions import SUPPORTED, Encoding
@@ -23,6 +29,7 @@ from .scheduler import Scheduler
 __all__ = ["build_server", "ScenecServer"]
 
 log = logging.getLogger(__name__)
+Answer = TypeVar("Answer")
 # Files whose change on disk can change a scene's diagnostics: cast files, images, videos, voices, config.
 WATCHED = ("cast", "scene", "toml", "jpg", "jpeg", "png", "bmp", "webp", "gif", "mp4", "mov", "wav", "mp3")
 
@@ -31,12 +38,14 @@ class Protocol(LanguageServerProtocol):
     """pygls' protocol, offering only the position encodings the compiler converts to (UTF-16, UTF-32)."""
 
     @lsp_method(lsp.INITIALIZE)
-    def lsp_initialize(self, params: lsp.InitializeParams):
+    def lsp_initialize(self, params: lsp.InitializeParams) -> Generator[Any, Any, lsp.InitializeResult]:
         general = params.capabilities.general
         if general is not None and general.position_encodings is not None:
             general.position_encodings = [e for e in general.position_encodings if e in SUPPORTED]
-        result = yield from super().lsp_initialize(params)
-        self._server.encoding = Encoding(self._server.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+        result: lsp.InitializeResult = yield from super().lsp_initialize(params)
+        if isinstance(self._server, ScenecServer):
+            encoding = self._server.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+            self._server.encoding = Encoding(encoding)
         return result
 
 
@@ -64,7 +73,7 @@ class ScenecServer(LanguageServer):
         if document is None or path is None:
             return None
         version, text = document.version or 0, document.source
-        return analyse(uri, path, version, text, self.cast_files)
+        return analyse(uri, path, version, text, self.cast_files, self.scheduler.latest.get(uri))
 
     async def publish(self, analysis: Analysis) -> None:
         try:
@@ -75,7 +84,7 @@ class ScenecServer(LanguageServer):
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=analysis.uri, diagnostics=diagnostics, version=analysis.version))
 
-    def source_of(self, path: str):
+    def source_of(self, path: str) -> Source | None:
         return source_of(self.cast_files, path)
 
     def changed(self, uri: str) -> None:
@@ -125,13 +134,14 @@ class ScenecServer(LanguageServer):
     def workspace_view(self) -> navigation.View:
         return navigation.View(self.open_analyses(), self.encoding, self.source_of, self.parse_cast)
 
-    def parse_cast(self, path: str):
+    def parse_cast(self, path: str) -> SceneFile:
         scene_file, _ = self.cast_files.parse(Path(path), os.path.abspath(path))
         return scene_file
 
 
 def build_server() -> ScenecServer:
     cache_media_probes()
+    remember_prompt_crossings()
     server = ScenecServer()
     register(server)
     return server
@@ -163,64 +173,77 @@ def register(server: ScenecServer) -> None:
         ls.files_changed()
 
     @server.feature(lsp.SHUTDOWN)
-    def shutdown(ls: ScenecServer, *_) -> None:
+    def shutdown(ls: ScenecServer, *_: object) -> None:
         ls.scheduler.shutdown()
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    async def on_hover(ls: ScenecServer, params: lsp.HoverParams):
+    async def on_hover(ls: ScenecServer, params: lsp.HoverParams) -> lsp.Hover | None:
         return await answer(ls, params, hover.hover, params.position, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=[" ", ":", "/", ",", "."]))
-    async def on_completion(ls: ScenecServer, params: lsp.CompletionParams):
+    async def on_completion(ls: ScenecServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
         return await answer(ls, params, completion.complete, params.position, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
-    async def on_definition(ls: ScenecServer, params: lsp.DefinitionParams):
+    async def on_definition(ls: ScenecServer, params: lsp.DefinitionParams) -> lsp.Location | None:
         return await answer(ls, params, navigation.definition, params.position, workspace=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
-    async def on_references(ls: ScenecServer, params: lsp.ReferenceParams):
+    async def on_references(ls: ScenecServer, params: lsp.ReferenceParams) -> list[lsp.Location] | None:
         return await answer(ls, params, navigation.references, params.position,
                             params.context.include_declaration, workspace=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
-    async def on_prepare_rename(ls: ScenecServer, params: lsp.PrepareRenameParams):
+    async def on_prepare_rename(ls: ScenecServer,
+                                params: lsp.PrepareRenameParams) -> lsp.PrepareRenamePlaceholder | None:
         return await answer(ls, params, navigation.prepare_rename, params.position, workspace=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_RENAME)
-    async def on_rename(ls: ScenecServer, params: lsp.RenameParams):
+    async def on_rename(ls: ScenecServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
         return await answer(ls, params, navigation.rename, params.position, params.new_name, workspace=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    async def on_symbols(ls: ScenecServer, params: lsp.DocumentSymbolParams):
+    async def on_symbols(ls: ScenecServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol] | None:
         return await answer(ls, params, outline.symbols, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
-    async def on_folding(ls: ScenecServer, params: lsp.FoldingRangeParams):
+    async def on_folding(ls: ScenecServer, params: lsp.FoldingRangeParams) -> list[lsp.FoldingRange] | None:
         return await answer(ls, params, outline.folding_ranges)
 
+    @server.feature(lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, tokens.LEGEND)
+    async def on_semantic_tokens(ls: ScenecServer, params: lsp.SemanticTokensParams) -> lsp.SemanticTokens | None:
+        return await answer(ls, params, tokens.semantic_tokens, ls.encoding)
+
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
-    async def on_formatting(ls: ScenecServer, params: lsp.DocumentFormattingParams):
+    async def on_formatting(ls: ScenecServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:
         return await answer(ls, params, formatting.format_edits, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
-    async def on_code_action(ls: ScenecServer, params: lsp.CodeActionParams):
+    async def on_code_action(ls: ScenecServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
         return await answer(ls, params, actions.code_actions, params, ls.encoding)
 
 
-async def answer(ls: ScenecServer, params, feature, *args, workspace: bool = False):
+class AboutDocument(Structural):
+    """Request parameters that name a document (hover, completion, definition ...)."""
+
+    @property
+    def text_document(self) -> lsp.TextDocumentIdentifier: ...
+
+
+async def answer(ls: ScenecServer, params: AboutDocument, feature: Callable[..., Answer], *args: object,
+                 workspace: bool = False) -> Answer | None:
     """A request about a document: the feature run on its current analysis (after the workspace view when
     it reaches other files), guarded; none while the document has no analysis."""
     analysis = await ls.scheduler.current(params.text_document.uri)
     if analysis is None:
         return None
-    lead = (ls.workspace_view(), analysis) if workspace else (analysis,)
+    lead: tuple[object, ...] = (ls.workspace_view(), analysis) if workspace else (analysis,)
     return guarded(feature, *lead, *args)
 
 
-def guarded(feature, *args):
+def guarded(feature: Callable[..., Answer], *args: object) -> Answer | None:
     """A feature's answer, or none when it fails: one odd document must not take the server down."""
     try:
         return feature(*args)

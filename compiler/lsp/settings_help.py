@@ -7,8 +7,17 @@ and a test fails when the vocabulary gains a key without one.
 from __future__ import annotations
 
 from ..limits import DURATION_RANGE, MODELS, RATIOS, RESOLUTIONS, SEED_MAX
-from ..resolve.settings import (DIALOGUE_STYLES, FALSE_WORDS, LANGUAGES, OPENERS, QUOTE_STYLES, SETTING_ALIASES,
-                                SHOT_LABELS, STYLES, TRUE_WORDS)
+from ..resolve.settings import (
+    DIALOGUE_STYLES,
+    FALSE_WORDS,
+    LANGUAGES,
+    OPENERS,
+    QUOTE_STYLES,
+    SETTING_ALIASES,
+    SHOT_LABELS,
+    STYLES,
+    TRUE_WORDS,
+)
 
 __all__ = ["MEANINGS", "values_for", "describe", "canonical"]
 
