@@ -6,7 +6,7 @@ import re
 
 from . import ir
 from .diagnostics import Diagnostic, make
-from .limits import DURATION_RANGE, IMAGE_MIMES, LIMITS
+from .limits import IMAGE_MIMES, LIMITS
 from .project import Project
 from .timing import check_speech
 from .perf import gc_paused
@@ -43,7 +43,7 @@ def _at(scene: ir.Scene, code: str, message: str, span, *, path: str | None = No
 def check_counts(scene: ir.Scene) -> list[Diagnostic]:
     out = []
     references = scene.references
-    limit = LIMITS["max_references"]
+    limit = LIMITS.max_references
     if len(references) > limit:
         extra = references[limit]
         out.append(_at(scene, "too-many-references",
@@ -68,14 +68,14 @@ def check_settings(scene: ir.Scene) -> list[Diagnostic]:
         out.append(_at(scene, "ratio-with-first-frame", "RATIO is ignored with a first frame: the video takes its aspect",
                        settings.spans["RATIO"], hint="remove RATIO or the FIRST FRAME"))
     has_video = any(member.kind == "video" for member in scene.references)
-    low, high = DURATION_RANGE["with_video" if has_video else "without_video"]
+    low, high = LIMITS.duration_range(has_video)
     if not low <= settings.duration <= high:
         reason = " with a reference video" if has_video else ""
         out.append(_at(scene, "duration-out-of-range",
                        f"DURATION {settings.duration}s is outside {low}-{high}s{reason}",
                        settings.spans.get("DURATION"), hint=f"choose {low} to {high} seconds"))
     negative = settings.negative_prompt or ""
-    limit = LIMITS["negative_prompt_chars"]
+    limit = LIMITS.negative_prompt_chars
     if len(negative) > limit:
         out.append(_at(scene, "negative-prompt-too-long",
                        f"the negative prompt has {len(negative)} characters, {len(negative) - limit} over the limit of {limit}",
@@ -158,7 +158,7 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None) -> lis
     if not any(shot.beats or shot.framing or shot.transition for shot in scene.shots):
         return [_at(scene, "empty-prompt", "the script is empty: nothing to compile into a prompt", None,
                     hint="write at least one action line under the cast")]
-    limit = LIMITS["prompt_chars"]
+    limit = LIMITS.prompt_chars
     length = known_length
     if length is None:
         if length_bound(scene) <= limit:
@@ -317,25 +317,24 @@ def _a(noun: str) -> str:
 def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
     """Content against the limits of its role: type, size, dimensions, duration, transparency."""
     kind = "audio" if role == "voice" else ("image" if role == "first frame" else role)
-    limit_key = {"image": "image", "video": "video", "audio": "voice"}[kind]
-    formats = LIMITS[f"{limit_key}_formats"]
+    limits = LIMITS.file({"image": "image", "video": "video", "audio": "voice"}[kind])
+    formats = limits.formats
     if info.kind != kind or info.format not in formats:
         what = info.format or "not a recognised media file"
         return report("file-wrong-type", f"{label} is {what}, not {_a(MEDIA_NOUN.get(role, role))} "
                       f"({'/'.join(formats)})")
     out = []
-    max_bytes = LIMITS[f"{limit_key}_bytes"]
-    if info.size > max_bytes:
-        out += report("file-too-large", f"{label} is {info.size / 1e6:.1f} MB, over the {max_bytes // (1024 * 1024)} MB limit")
-    if kind in ("image", "video") and info.width and info.height:
-        low, high = LIMITS[f"{limit_key}_side"]
+    if info.size > limits.max_bytes:
+        out += report("file-too-large", f"{label} is {info.size / 1e6:.1f} MB, over the {limits.max_megabytes} MB limit")
+    if limits.sides and info.width and info.height:
+        low, high = limits.sides
         ratio = max(info.width, info.height) / min(info.width, info.height)
         if not (low <= info.width <= high and low <= info.height <= high):
             out += report("media-dimensions", f"{label} is {info.width}x{info.height}; each side must be {low}-{high} px")
-        elif ratio > LIMITS["aspect"]:
-            out += report("media-dimensions", f"{label} is {info.width}x{info.height}, more elongated than 1:8")
-    if kind in ("video", "audio") and info.duration is not None:
-        low, high = LIMITS[f"{limit_key}_seconds"]
+        elif ratio > LIMITS.aspect:
+            out += report("media-dimensions", f"{label} is {info.width}x{info.height}, more elongated than 1:{LIMITS.aspect:g}")
+    if limits.seconds and info.duration is not None:
+        low, high = limits.seconds
         if not low <= info.duration <= high:
             out += report("media-duration", f"{label} lasts {info.duration:.1f}s; {_a(MEDIA_NOUN.get(role, role))} must last {low:g}-{high:g}s")
     if kind == "image" and info.has_alpha:

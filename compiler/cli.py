@@ -291,6 +291,6 @@ def explain(result) -> str:
                                                                  r["source"][:48], r["voice"] or "-")) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
-    length = f"PROMPT ({len(result.prompt)} of {LIMITS['prompt_chars']} characters)"
+    length = f"PROMPT ({len(result.prompt)} of {LIMITS.prompt_chars} characters)"
     prompt = [visible(line) for line in result.prompt.split("\n")]
     return "\n".join(lines + ["", length, *prompt, ""])

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from . import ir
 from .diagnostics import make
+from .limits import PARAMETERS
+from .vocabulary import SETTING_FIELDS
 
 __all__ = ["emit", "payload_dict", "sent_parameters", "cast_table", "media_url", "PARAMETER_SETTINGS"]
 
@@ -38,19 +40,16 @@ def payload_dict(scene: ir.Scene, prompt: str) -> dict:
     return {"model": settings.model, "input": inputs, "parameters": sent_parameters(scene)}
 
 
-# Parameter -> the setting that gives it.  The API requires none of them (each has a service default,
-# limits.API_DEFAULTS), so the policy is: send what the writer set, nothing else.
-PARAMETER_SETTINGS = {"resolution": "RESOLUTION", "ratio": "RATIO", "duration": "DURATION",
-                      "prompt_extend": "PROMPT EXTEND", "watermark": "WATERMARK", "seed": "SEED"}
+# Parameter -> the setting that gives it, in the API's order.  The API requires none of them (each has a
+# service default, limits.API_DEFAULTS), so the policy is: send what the writer set, nothing else.
+PARAMETER_SETTINGS = {name: key for name in PARAMETERS for key, field in SETTING_FIELDS.items() if field == name}
 
 
 def sent_parameters(scene: ir.Scene) -> dict:
     """The parameters the writer set, in the API's order; RATIO is left out with a first frame (the API ignores it,
     check warns ratio-with-first-frame)."""
     settings = scene.settings
-    values = {"resolution": settings.resolution, "ratio": settings.ratio, "duration": settings.duration,
-              "prompt_extend": settings.prompt_extend, "watermark": settings.watermark, "seed": settings.seed}
-    given = {name: value for name, value in values.items() if PARAMETER_SETTINGS[name] in settings.given}
+    given = {name: getattr(settings, name) for name, key in PARAMETER_SETTINGS.items() if key in settings.given}
     if scene.first_frame:
         given.pop("ratio", None)
     return given

@@ -12,7 +12,7 @@ from .diagnostics import Diagnostic, Suggestions, did_you_mean, make
 from .limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from .project import Project, find_project
 from .source import Span
-from .vocabulary import MEDIA_SETTINGS, SETTINGS, framing_entry, known_framings
+from .vocabulary import MEDIA_SETTINGS, SETTING_FIELDS, SETTINGS, framing_entry, known_framings
 from .perf import gc_paused
 
 __all__ = ["resolve", "identifier_for", "holds_only_a_cast", "bare_name"]
@@ -28,9 +28,6 @@ DIALOGUE_STYLES = {"separate": "separate", "joined": "joined"}
 QUOTE_STYLES = {"single": "single", "double": "double"}
 OPENERS = {"sentence": "sentence", "comma": "comma"}
 SHOT_LABELS = {"shot": "shot", "scene": "scene"}
-# Setting key -> ir.Settings field, for the prompt-form settings (absent ones keep the ir default).
-PROMPT_FORM_FIELDS = {"DIALOGUE STYLE": "dialogue_style", "QUOTES": "quotes", "STOP AFTER QUOTE": "stop_after_quote",
-                      "STORYBOARD OPENER": "storyboard_opener", "SHOT LABEL": "shot_label", "STYLE LINE": "style_line"}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)?$", re.IGNORECASE)
 TIMING = re.compile(r"^\[\s*(\d+(?:\.\d+)?)\s*s?\s*[-–—~]\s*(\d+(?:\.\d+)?)\s*s?\s*\]$")
 LITERAL_IDENTIFIER = re.compile(r"\b(?:Image|Video)\s?\d+\b|图\d+|视频\d+|\breference (?:image|video)\b|参考(?:图片|视频)",
@@ -61,11 +58,6 @@ def resolve(scene_file: n.SceneFile, *, project: Project | None = None, loader=N
         project = find_project(path) if path else None
     state = _Resolver(scene_file, project, loader)
     return state.run(), state.diagnostics
-
-
-def prompt_form_settings(values: dict[str, object]) -> dict[str, object]:
-    """The ir.Settings fields of the prompt-form settings the writer gave."""
-    return {field: values[key] for key, field in PROMPT_FORM_FIELDS.items() if key in values}
 
 
 def identifier_for(kind: str, ordinal: int, single: bool, language: str) -> str:
@@ -166,16 +158,9 @@ class _Resolver:
             value = self.setting_value(key, setting.value)
             if value is not None:
                 values[key] = value
-        defaults = ir.Settings()
-        return ir.Settings(
-            title=values.get("TITLE"), model=values.get("MODEL", defaults.model),
-            resolution=values.get("RESOLUTION", defaults.resolution), ratio=values.get("RATIO", defaults.ratio),
-            duration=values.get("DURATION", defaults.duration), seed=values.get("SEED"),
-            watermark=values.get("WATERMARK", defaults.watermark),
-            prompt_extend=values.get("PROMPT EXTEND", defaults.prompt_extend), negative_prompt=values.get("NEGATIVE PROMPT"),
-            language=values.get("LANGUAGE", "en"), prompt_style=values.get("PROMPT STYLE", "prose"),
-            atmosphere=values.get("ATMOSPHERE"), given=frozenset(spans), spans=spans,
-            **prompt_form_settings(values))
+        # Absent settings keep ir.Settings' defaults (the API's, from limits.API_DEFAULTS).
+        fields = {SETTING_FIELDS[key]: value for key, value in values.items()}
+        return ir.Settings(given=frozenset(spans), spans=spans, **fields)
 
     def setting_value(self, key: str, value: n.Word):
         text = value.text.strip()
