@@ -5,11 +5,18 @@ ends with exit 130 and no traceback; a standard output closed early (`| head`) e
 Only Python's own start-up, before this module runs, is out of reach.
 """
 
-# _signal, not signal: the public module imports enum (about 9 ms on a busy machine), and every
-# millisecond before the handler below is a moment when Ctrl-C would still print a traceback.
-import _signal as signal
 import os
 import sys
+
+# Spelled out rather than imported from typing, which is not imported at all on this path.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    import signal  # the same functions, as typeshed types them (it has no stub for _signal)
+else:
+    # _signal, not signal: the public module imports enum (about 9 ms on a busy machine), and every
+    # millisecond before the handler below is a moment when Ctrl-C would still print a traceback.
+    import _signal as signal
 
 EXIT_INTERRUPTED = 130  # the same numbers as compiler.cli's, which is not imported yet
 EXIT_BROKEN_PIPE = 141

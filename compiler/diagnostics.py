@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .limits import IMAGE_MIMES, LIMITS
-from .records import record
+from .records import Record
 from .source import Span
 
 __all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "make", "did_you_mean", "Suggestions", "has_errors", "sort_key"]
@@ -14,8 +14,7 @@ ERROR = "error"
 WARNING = "warning"
 
 
-@record
-class Code:
+class Code(Record):
     """A registered diagnostic code: a stable slug, its stage group, default severity and documentation."""
 
     slug: str
@@ -25,8 +24,7 @@ class Code:
     explanation: str
 
 
-@record
-class Diagnostic:
+class Diagnostic(Record):
     code: str
     severity: str
     message: str

@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .limits import API_DEFAULTS
-from .records import record
+from .records import Record
 from .source import Span
 
 __all__ = ["MediaSource", "CastMember", "FirstFrame", "Settings", "Ref", "Words", "Piece", "ActionBeat",
            "DialoguePart", "DialogueBeat", "Beat", "Shot", "Scene"]
 
 
-@record
-class MediaSource:
+class MediaSource(Record):
     """Where a medium comes from, as written and as understood."""
 
     text: str               # as the writer wrote it (quotes removed)
@@ -23,8 +22,7 @@ class MediaSource:
     local_path: Path | None = None  # absolute, not symlink-resolved, for local files
 
 
-@record
-class CastMember:
+class CastMember(Record):
     name: str
     span: Span              # the name in its declaration
     path: str               # the file that declares it
@@ -39,15 +37,13 @@ class CastMember:
     identifier: str         # what the prompt calls it: "Image 1", "视频1", "reference image"
 
 
-@record
-class FirstFrame:
+class FirstFrame(Record):
     media: MediaSource
     voice: MediaSource | None
     span: Span
 
 
-@record
-class Settings:
+class Settings(Record):
     title: str | None = None
     # Effective values (the API's defaults unless given): cost and render read these; emit sends only `given` ones.
     model: str = API_DEFAULTS.model
@@ -72,46 +68,40 @@ class Settings:
     spans: dict[str, Span] = {}  # never mutated after resolve builds it
 
 
-@record
-class Ref:
+class Ref(Record):
     """A cast name used in prose: renders as the member's identifier."""
 
     name: str
     span: Span
 
 
-@record
-class Words:
+class Words(Record):
     text: str
 
 
-Piece = "Words | Ref"  # type alias
+Piece = Words | Ref  # type alias
 
 
-@record
-class ActionBeat:
+class ActionBeat(Record):
     pieces: tuple[Piece, ...]
     span: Span
 
 
-@record
-class DialoguePart:
+class DialoguePart(Record):
     kind: str                       # "lead-in" | "delivery" | "manner" | "speech"
     pieces: tuple[Piece, ...]       # for speech: one Words, never rewritten
 
 
-@record
-class DialogueBeat:
+class DialogueBeat(Record):
     speaker: str
     span: Span
     parts: tuple[DialoguePart, ...]
 
 
-Beat = "ActionBeat | DialogueBeat"  # type alias
+Beat = ActionBeat | DialogueBeat  # type alias
 
 
-@record
-class Shot:
+class Shot(Record):
     number: int
     transition: str | None = None           # "CUT", "DISSOLVE", "FADE IN", "FADE OUT", ...
     framing: str | None = None              # "CLOSE-UP", "WIDE SHOT", ...
@@ -123,8 +113,7 @@ class Shot:
     span: Span | None = None
 
 
-@record
-class Scene:
+class Scene(Record):
     path: str
     project_root: Path | None
     settings: Settings

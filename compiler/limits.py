@@ -7,7 +7,7 @@ Only the loopback test server (tests/fakescope) keeps its own reading, on purpos
 
 from __future__ import annotations
 
-from .records import record
+from .records import Record
 
 __all__ = ["MODELS", "RESOLUTIONS", "RATIOS", "SEED_MAX", "IMAGE_MIMES", "FileLimits", "Limits", "LIMITS",
            "ApiDefaults", "API_DEFAULTS", "PARAMETERS"]
@@ -24,8 +24,7 @@ IMAGE_MIMES: tuple[str, ...] = ("image/jpeg", "image/png", "image/bmp", "image/w
 _MB = 1024 * 1024
 
 
-@record
-class FileLimits:
+class FileLimits(Record):
     """What the service accepts for one kind of media file: formats (by content), size, sides, length."""
 
     formats: tuple[str, ...]
@@ -38,8 +37,7 @@ class FileLimits:
         return self.max_bytes // _MB
 
 
-@record
-class Limits:
+class Limits(Record):
     """The request's limits.  [guide] the vendor's guide, [docs] the official API reference."""
 
     max_references: int = 5            # reference images + videos together [guide][docs]
@@ -67,8 +65,7 @@ class Limits:
 LIMITS = Limits()
 
 
-@record
-class ApiDefaults:
+class ApiDefaults(Record):
     """What the service uses for a parameter the request leaves out.  [docs] official."""
 
     model: str = "wan2.7-r2v"

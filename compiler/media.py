@@ -1,13 +1,15 @@
 """Media probing: what a local file really is (format, size, dimensions, duration), read from its bytes."""
+
+from __future__ import annotations
+
 import os
 import struct
 from pathlib import Path
 
-from .records import record
+from .records import Record
 
 
-@record
-class MediaInfo:
+class MediaInfo(Record):
     format: str | None      # 'jpeg','png','bmp','webp','gif','tiff','mp4','mov','wav','mp3','ogg','flac','webm','mkv','avi', ... or None when unrecognised
     kind: str | None        # 'image' | 'video' | 'audio' | None
     mime: str | None        # e.g. 'image/jpeg', 'video/mp4', 'audio/mpeg'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .records import record
+from .records import Record
 from .source import Source, Span
 
 __all__ = [
@@ -13,48 +13,42 @@ __all__ = [
 ]
 
 
-@record
-class Word:
+class Word(Record):
     """One token as typed: its text and where it is."""
 
     text: str
     span: Span
 
 
-@record
-class Text:
+class Text(Record):
     text: str
     span: Span
 
 
-@record
-class Mention:
+class Mention(Record):
     """A word in capitals inside prose: a reference if it names a cast member, plain text otherwise."""
 
     name: str
     span: Span
 
 
-Segment = "Text | Mention"  # type alias, as a string: no typing.Union at import
+Segment = Text | Mention  # a type alias (types.UnionType at run time: no typing import)
 
 
-@record
-class Setting:
+class Setting(Record):
     key: Word
     value: Word
     span: Span
 
 
-@record
-class MediaSpec:
+class MediaSpec(Record):
     source: Word
     voice: Word | None
     length: Word | None  # e.g. "6s", for reference videos given by URL
     span: Span
 
 
-@record
-class Member:
+class Member(Record):
     name: Word
     description: Word | None
     role: Word | None
@@ -64,8 +58,7 @@ class Member:
     origin: Path | None = None  # the file that declares it (a cast file for imported members)
 
 
-@record
-class CastImport:
+class CastImport(Record):
     """CAST FROM path, optionally ': NAME, NAME' (only those members; empty: the whole cast)."""
 
     path: Word
@@ -73,74 +66,64 @@ class CastImport:
     names: tuple[Word, ...] = ()
 
 
-@record
-class Action:
+class Action(Record):
     segments: tuple[Segment, ...]
     span: Span
     forced: bool = False
 
 
-@record
-class Heading:
+class Heading(Record):
     text: str
     segments: tuple[Segment, ...]
     span: Span
 
 
-@record
-class ShotSpec:
+class ShotSpec(Record):
     framing: Word | None
     subjects: tuple[Word, ...]
     timing: Word | None
     span: Span
 
 
-@record
-class Transition:
+class Transition(Record):
     kind: Word          # "CUT TO", "DISSOLVE TO", "FADE IN", "FADE OUT"
     spec: ShotSpec | None
     span: Span
 
 
-@record
-class Framing:
+class Framing(Record):
     spec: ShotSpec
     span: Span
     segments: tuple[Segment, ...] = ()  # the line as prose: resolve reads "BOOM." as action when no framing is known
 
 
-@record
-class Parenthetical:
+class Parenthetical(Record):
     text: str
     segments: tuple[Segment, ...]
     span: Span
 
 
-@record
-class Speech:
+class Speech(Record):
     text: str
     span: Span
 
 
-@record
-class Dialogue:
+class Dialogue(Record):
     cue: Word
     extension: Word | None
     parts: tuple[Parenthetical | Speech, ...]
     span: Span
 
 
-Line = "Action | Heading | Transition | Framing | Dialogue"  # type alias
+Line = Action | Heading | Transition | Framing | Dialogue  # type alias
 
 
-@record
-class Paragraph:
+class Paragraph(Record):
     lines: tuple[Line, ...]
     span: Span
 
 
-@record
-class SceneFile:
+class SceneFile(Record):
     source: Source
     settings: tuple[Setting, ...] = ()
     first_frames: tuple[MediaSpec, ...] = ()

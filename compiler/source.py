@@ -8,14 +8,13 @@ import os
 import stat
 from pathlib import Path
 
-from .records import record
+from .records import Record
 
 __all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16", "read_input", "InputRefused",
            "file_kind"]
 
 
-@record
-class Span:
+class Span(Record):
     """A half-open range of a source text: offsets in code points, lines and columns 1-based.
 
     A named tuple rather than a dataclass: long scripts create tens of thousands of spans.

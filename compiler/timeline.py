@@ -7,7 +7,7 @@ neighbours (or the scene's start and end) evenly.
 
 from __future__ import annotations
 
-from .records import record
+from .records import Record
 
 __all__ = ["Gap", "plan", "segment_text"]
 
@@ -15,8 +15,7 @@ __all__ = ["Gap", "plan", "segment_text"]
 _DIGITS = 2
 
 
-@record
-class Gap:
+class Gap(Record):
     """Seconds of the scene that no shot covers (start < end), or untimed shots left with no time (start == end)."""
 
     start: float
