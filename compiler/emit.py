@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import ir
-from .diagnostics import make
+from .diagnostics import Diagnostic, make
 from .limits import PARAMETERS
 from .vocabulary import SETTING_FIELDS
+
+# Spelled out rather than imported from typing (see records.py); the request model loads only in emit().
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .payload import Payload
 
 __all__ = ["emit", "payload_dict", "sent_parameters", "cast_table", "media_url", "PARAMETER_SETTINGS"]
 
@@ -27,7 +32,7 @@ def media_url(source: ir.MediaSource, root: Path | None) -> str:
         return absolute.as_posix()
 
 
-def payload_dict(scene: ir.Scene, prompt: str) -> dict:
+def payload_dict(scene: ir.Scene, prompt: str) -> dict[str, object]:
     """The request body as plain data, in the API's field order."""
     root = scene.project_root
     media = []
@@ -45,7 +50,7 @@ def payload_dict(scene: ir.Scene, prompt: str) -> dict:
 PARAMETER_SETTINGS = {name: key for name in PARAMETERS for key, field in SETTING_FIELDS.items() if field == name}
 
 
-def sent_parameters(scene: ir.Scene) -> dict:
+def sent_parameters(scene: ir.Scene) -> dict[str, object]:
     """The parameters the writer set, in the API's order; RATIO is left out with a first frame (the API ignores it,
     check warns ratio-with-first-frame)."""
     settings = scene.settings
@@ -55,14 +60,14 @@ def sent_parameters(scene: ir.Scene) -> dict:
     return given
 
 
-def _entry(kind: str, media: ir.MediaSource, voice: ir.MediaSource | None, root: Path | None) -> dict:
+def _entry(kind: str, media: ir.MediaSource, voice: ir.MediaSource | None, root: Path | None) -> dict[str, str]:
     entry = {"type": kind, "url": media_url(media, root)}
     if voice:
         entry["reference_voice"] = media_url(voice, root)
     return entry
 
 
-def emit(scene: ir.Scene, prompt: str):
+def emit(scene: ir.Scene, prompt: str) -> tuple[Payload | None, list[Diagnostic]]:
     """Validate the body with the request model; a failure is a compiler bug, reported as a diagnostic."""
     from pydantic import ValidationError
 
@@ -75,7 +80,7 @@ def emit(scene: ir.Scene, prompt: str):
         return None, [make("invalid-payload", f"the request failed validation: {details}", None, path=scene.path)]
 
 
-def cast_table(scene: ir.Scene) -> list[dict]:
+def cast_table(scene: ir.Scene) -> list[dict[str, object]]:
     """One row per media entry: name, kind, media index, identifier, voice (what --explain prints)."""
     root = scene.project_root
     rows = []

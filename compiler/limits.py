@@ -1,4 +1,6 @@
-"""The API's limits and defaults in one typed table, easy to change (source: shared/reference/dashscope-r2v-api.md, checked 2026-11-24).
+"""The API's limits and defaults in one typed table, easy to change.
+
+Source: shared/reference/dashscope-r2v-api.md, checked 2026-11-24.
 
 Every reader takes its numbers from here: the checks and their messages, the diagnostics registry's
 documentation, the request model (payload.py), the cost estimate, the renderer and the language server.

@@ -69,7 +69,7 @@ class Input(_Strict):
     media: list[MediaEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _counts(self) -> "Input":
+    def _counts(self) -> Input:
         references = [m for m in self.media if m.type != "first_frame"]
         if not LIMITS.min_references <= len(references) <= LIMITS.max_references:
             raise ValueError(f"{LIMITS.min_references} to {LIMITS.max_references} reference images and videos, "
@@ -96,7 +96,7 @@ class Payload(_Strict):
     parameters: Parameters
 
     @model_validator(mode="after")
-    def _video_duration(self) -> "Payload":
+    def _video_duration(self) -> Payload:
         duration = self.parameters.duration if self.parameters.duration is not None else API_DEFAULTS.duration
         longest = LIMITS.duration_with_video[1]
         if any(m.type == "reference_video" for m in self.input.media) and duration > longest:
