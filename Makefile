@@ -1,12 +1,13 @@
 # scenec: `make demo` sets everything up and runs the main job on the example scenes (check, compile,
 # cost, and a render against the loopback test server); `make test` runs the tests.
 # `make bench` prints the figures recorded in docs/performance.md (about 5 minutes).
+# Another interpreter in its own venv: `make test PY=/root/.pyenv/versions/3.13.0/bin/python VENV=.venv-3.13`.
 PY ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test parser golden docs bench clean
+.PHONY: demo lint test parser golden docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,7 +27,12 @@ demo: $(STAMP)
 	$(BIN)/scenec cost scenes/ --region beijing
 	$(BIN)/python tools/demo_render.py alley.scene
 
-test: $(STAMP)
+# The linter and the type checker, configured in pyproject.toml ([tool.ruff], [tool.mypy]: compiler/).
+lint: $(STAMP)
+	$(BIN)/python -m ruff check
+	$(BIN)/python -m mypy
+
+test: $(STAMP) lint
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -q
 
 parser: $(STAMP)
@@ -45,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_writer.py
 
 clean:
-	rm -rf build dist .pytest_cache .hypothesis
+	rm -rf build dist .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -2,7 +2,9 @@
 # grammar sha256: acad17346471c3632bce9117dd5093601bb66f94d82047e1dee2664f53256a8c
 """LALR tables of grammar/scene.lark (data only)."""
 
-TERMINALS = {'BACKGROUND': ('background', 'b'),
+from __future__ import annotations
+
+TERMINALS: dict[str, tuple[str, str | None]] = {'BACKGROUND': ('background', 'b'),
  'CAST': ('CAST(?=[ \t]*:?[ \t]*\r?\n)', 'C'),
  'CAST_FROM': ('CAST FROM(?=[ \t])', 'C'),
  'CHARACTER': ('character', 'c'),
@@ -51,9 +53,9 @@ TERMINALS = {'BACKGROUND': ('background', 'b'),
  '_ON': ('ON', 'O'),
  '__IGNORE_0': ('[ \t]+', '\t ')}
 
-IGNORE = ('__IGNORE_0',)
+IGNORE: tuple[str, ...] = ('__IGNORE_0',)
 
-NEWLINE_TYPES = ('CAST',
+NEWLINE_TYPES: tuple[str, ...] = ('CAST',
  'CUE',
  'CUE_EXTENSION',
  'DESCRIPTION',
@@ -72,7 +74,7 @@ NEWLINE_TYPES = ('CAST',
  '_LEAD',
  '_NL')
 
-LEXER_SETS = [('_BLANK', '_NL', '__IGNORE_0', '_COMMA'),
+LEXER_SETS: list[tuple[str, ...]] = [('_BLANK', '_NL', '__IGNORE_0', '_COMMA'),
  ('__IGNORE_0',),
  ('__IGNORE_0', 'LONG'),
  ('__IGNORE_0', '_COLON'),
@@ -152,7 +154,7 @@ LEXER_SETS = [('_BLANK', '_NL', '__IGNORE_0', '_COMMA'),
   'TEXT',
   '__IGNORE_0')]
 
-STATE_LEXER = {0: 0,
+STATE_LEXER: dict[int, int] = {0: 0,
  1: 1,
  2: 2,
  3: 3,
@@ -321,7 +323,7 @@ STATE_LEXER = {0: 0,
  166: 0,
  167: 16}
 
-ROOT_LEXER = ('HEADING',
+ROOT_LEXER: tuple[str, ...] = ('HEADING',
  'FADE',
  'TRANSITION',
  'FIRST_FRAME',
@@ -359,7 +361,7 @@ ROOT_LEXER = ('HEADING',
  '_COMMA',
  '_DOT')
 
-UNLESS = {0: {},
+UNLESS: dict[int, dict[str, dict[str, str]]] = {0: {},
  1: {},
  2: {},
  3: {},
@@ -391,7 +393,7 @@ UNLESS = {0: {},
  29: {},
  30: {}}
 
-ROOT_UNLESS = {'NAME': {'AND': '_AND', 'ON': '_ON'},
+ROOT_UNLESS: dict[str, dict[str, str]] = {'NAME': {'AND': '_AND', 'ON': '_ON'},
  'SOURCE': {'.': '_DOT',
             ':': '_COLON',
             'AND': '_AND',
@@ -428,7 +430,7 @@ ROOT_UNLESS = {'NAME': {'AND': '_AND', 'ON': '_ON'},
            'video': 'VIDEO',
            'voice': 'VOICE'}}
 
-RULES = [('start', 4, None, True),
+RULES: list[tuple[str, int, str | None, bool]] = [('start', 4, None, True),
  ('start', 3, None, True),
  ('start', 3, None, False),
  ('start', 2, None, False),
@@ -540,7 +542,7 @@ RULES = [('start', 4, None, True),
  ('__dialogue_plus_8', 3, None, True),
  ('__dialogue_plus_8', 3, None, True)]
 
-ACTIONS = {0: {'_BLANK': (0, 98), '_COMMA': (0, 98), '_NL': (0, 98)},
+ACTIONS: dict[int, dict[str, tuple[int, int]]] = {0: {'_BLANK': (0, 98), '_COMMA': (0, 98), '_NL': (0, 98)},
  1: {'$END': (0, 3)},
  2: {'LONG': (1, 88)},
  3: {'_COLON': (1, 17)},
@@ -1488,7 +1490,7 @@ ACTIONS = {0: {'_BLANK': (0, 98), '_COMMA': (0, 98), '_NL': (0, 98)},
        'shot_spec': (1, 86),
        'transition': (1, 31)}}
 
-START_STATE = 165
+START_STATE: int = 165
 
-END_STATE = 119
+END_STATE: int = 119
 

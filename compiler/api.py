@@ -10,6 +10,18 @@ from .diagnostics import Diagnostic, has_errors, make, sort_key
 from .parse import parse_bytes, parse_file, parse_text
 from .resolve import holds_only_a_cast, resolve
 
+TYPE_CHECKING = False  # spelled out: importing typing is a start-up cost `scenec check` avoids (records.py)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from . import nodes
+    from .payload import Payload
+    from .project import Project
+
+    # Parses an imported cast file (the language server's reads its open documents first).
+    Loader = Callable[[Path], tuple[nodes.SceneFile, list[Diagnostic]]]
+
 __all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "render_prompt", "emit",
            "check_file", "check_document", "Checked", "compile_file", "compile_text", "Compiled"]
 
@@ -24,17 +36,18 @@ def render_prompt(scene: ir.Scene) -> str:
     return render(scene)
 
 
-def emit(scene: ir.Scene, prompt: str):
+def emit(scene: ir.Scene, prompt: str) -> tuple[Payload | None, list[Diagnostic]]:
     from .emit import emit as emit_payload
 
-    return emit_payload(scene, prompt)
+    payload, diagnostics = emit_payload(scene, prompt)
+    return payload, diagnostics
 
 
 class Compiled:
     """Everything one compile produced; payload is None when there were errors."""
 
     def __init__(self, path: str, scene: ir.Scene | None, diagnostics: list[Diagnostic] | None = None,
-                 prompt: str | None = None, payload: object | None = None) -> None:
+                 prompt: str | None = None, payload: Payload | None = None) -> None:
         self.path, self.scene, self.prompt, self.payload = path, scene, prompt, payload
         self.diagnostics = diagnostics if diagnostics is not None else []
 
@@ -43,28 +56,34 @@ class Compiled:
         return not has_errors(self.diagnostics)
 
 
-def _front(path: Path | None, text: str | None, *, data: bytes | None = None, loader=None):
+def _front(path: Path | None, text: str | None, *, data: bytes | None = None,
+           loader: Loader | None = None) -> tuple[nodes.SceneFile, ir.Scene | None, list[Diagnostic]]:
     """parse and resolve: (syntax tree, scene or None when the file could not be parsed at all, diagnostics).
 
-    `data` stands for the file's bytes (an editor's unsaved text); `loader` parses imported cast files."""
-    if data is not None:
+    Reads `text`, else `data`, the file's bytes as an editor holds them (unsaved), else the file at `path`;
+    `loader` parses imported cast files."""
+    if text is not None:
+        scene_file, diagnostics = parse_text(text, path)
+    elif data is not None:
         scene_file, diagnostics = parse_bytes(data, path)
+    elif path is not None:
+        scene_file, diagnostics = parse_file(path)
     else:
-        scene_file, diagnostics = parse_file(path) if text is None else parse_text(text, path)
+        raise ValueError("nothing to parse: give a path, data or text")
     if any(d.code in UNPARSEABLE for d in diagnostics):
         return scene_file, None, diagnostics
     scene, resolved = resolve(scene_file, loader=loader)
     return scene_file, scene, diagnostics + resolved + config_diagnostics(scene.project)
 
 
-def config_diagnostics(project) -> list[Diagnostic]:
+def config_diagnostics(project: Project | None) -> list[Diagnostic]:
     """scenec.toml's mistakes, at their line in it: reported with every scene of the project."""
     if project is None or project.config is None or not project.broken:
         return []
     from .source import Source
 
     source = Source(project.config_text, project.config)
-    out = []
+    out: list[Diagnostic] = []
     for error in project.config_errors():
         span = None
         if error.line and error.line <= len(source.line_starts):
@@ -83,7 +102,7 @@ class Checked:
 
     __slots__ = ("scene_file", "scene", "diagnostics")
 
-    def __init__(self, scene_file, scene: ir.Scene | None, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, scene_file: nodes.SceneFile, scene: ir.Scene | None, diagnostics: list[Diagnostic]) -> None:
         self.scene_file, self.scene, self.diagnostics = scene_file, scene, diagnostics
 
 
@@ -95,7 +114,8 @@ def check_file(path: Path, *, probe: bool = True) -> list[Diagnostic]:
     return check_document(path, probe=probe).diagnostics
 
 
-def check_document(path: Path, data: bytes | None = None, *, probe: bool = True, loader=None) -> Checked:
+def check_document(path: Path, data: bytes | None = None, *, probe: bool = True,
+                   loader: Loader | None = None) -> Checked:
     """check_file's work, keeping the tree and scene (the language server's features read them).
 
     `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file.

@@ -8,7 +8,8 @@ from .limits import IMAGE_MIMES, LIMITS
 from .records import Record
 from .source import Span
 
-__all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "make", "did_you_mean", "Suggestions", "has_errors", "sort_key"]
+__all__ = ["Diagnostic", "Code", "CODES", "ERROR", "WARNING", "make", "did_you_mean", "Suggestions", "has_errors",
+           "sort_key"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -33,7 +34,7 @@ class Diagnostic(Record):
     hint: str | None = None
     related: tuple[tuple[str, Span], ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "code": self.code,
             "severity": self.severity,
@@ -203,7 +204,8 @@ CODES: dict[str, Code] = _codes(
      "framing and an unknown one is passed through in lower case; a capitals line alone ('BOOM.', 'LATER') is "
      "action, and this warning says so when its words are close to a known framing."),
     ("style", "unknown-transition", WARNING, "A transition scenec does not know.",
-     "Known transitions: CUT TO, SMASH CUT TO, MATCH CUT TO, JUMP CUT TO, DISSOLVE TO, FADE TO, WIPE TO, FADE IN, FADE OUT."),
+     "Known transitions: CUT TO, SMASH CUT TO, MATCH CUT TO, JUMP CUT TO, DISSOLVE TO, FADE TO, WIPE TO, FADE IN, "
+     "FADE OUT."),
     ("style", "lone-name-line", WARNING, "A cast name alone on a line, not read as a cue.",
      "A character cue needs its dialogue on the very next line and a blank line before it."),
 
@@ -229,7 +231,7 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity == ERROR for d in diagnostics)
 
 
-def sort_key(diagnostic: Diagnostic) -> tuple:
+def sort_key(diagnostic: Diagnostic) -> tuple[str, int, str]:
     span = diagnostic.span
     return (diagnostic.path or "", span.start if span else -1, diagnostic.code)
 
@@ -276,7 +278,8 @@ class Suggestions:
         if len(word) > MAX_WORD:
             return []
         threshold = max(1, (len(word) + 1) // 3)
-        upper, scored, compared = word.upper(), [], 0
+        upper, compared = word.upper(), 0
+        scored: list[tuple[int, str]] = []
         for delta in sorted(range(-threshold, threshold + 1), key=abs):
             for candidate_upper, candidate in self.by_length.get(len(word) + delta, ()):
                 if compared == MAX_COMPARED:

@@ -2,9 +2,9 @@
 
 The layout: file comments first; settings in the reference's order with canonical keys ("KEY: value");
 one blank line; the cast, its lines aligned after the colon; one blank line; the script, with one
-blank line between paragraphs; no trailing spaces; one final newline.  Action and dialogue text is
-never rewritten, and blank lines inside the script are only collapsed, never added or removed, since
-they end paragraphs and dialogue.
+blank line between paragraphs; no trailing spaces (but the one after a bare heading: "INT " is a heading,
+"INT" is action); one final newline.  Action and dialogue text is never rewritten, and blank lines inside
+the script are only collapsed, never added or removed, since they end paragraphs and dialogue.
 
 Conservative by construction: a line is rebuilt from its node only when the result differs from the
 original by whitespace alone, and the whole result is parsed again and must give the same syntax tree
@@ -18,12 +18,31 @@ import re
 import unicodedata
 from pathlib import Path
 
+from . import _scene_tables as tables
 from . import nodes as n
 from .diagnostics import ERROR, Diagnostic
 from .parse import parse_text
 from .vocabulary import MEDIA_SETTINGS, SETTINGS
 
 __all__ = ["Formatted", "format_text", "syntax_shape"]
+
+# Spelled out rather than imported from typing, which `scenec fmt` does not otherwise import (records.py).
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
+    # What a line of the file holds: a kind, and the node of that kind that starts on the line.
+    _HeaderRole: TypeAlias = (tuple[Literal["setting"], n.Setting]
+                              | tuple[Literal["first_frame", "storyboard"], n.MediaSpec])
+    _CastRole: TypeAlias = tuple[Literal["member"], n.Member] | tuple[Literal["import"], n.CastImport]
+    _ScriptRole: TypeAlias = (tuple[Literal["cue"], n.Dialogue]
+                              | tuple[Literal["part"], n.Parenthetical | n.Speech]
+                              | tuple[Literal["shot"], n.Transition | n.Framing]
+                              | tuple[Literal["text"], n.Action | n.Heading])
+    _Role: TypeAlias = _HeaderRole | _CastRole | _ScriptRole
+    # The tree without positions: tuples of names, texts and flags (Shape, as _shape builds it).
+    Shape: TypeAlias = tuple[object, ...]
 
 # Spellings that resolve reads as another key; fmt writes the canonical one.
 from .resolve import SETTING_ALIASES  # noqa: E402  (a constant; resolve is imported anyway by compile)
@@ -40,6 +59,8 @@ CAST_IMPORT = re.compile(r"^[ \t]*CAST FROM[ \t]+(\S+)[ \t]*$")
 SPACES = re.compile(r"[ \t]+")
 # The parser reads a byte-order mark anywhere as a space, so at a line's start it is whitespace too.
 LEADING = re.compile(r"^[\s\ufeff]+")
+# A heading line as the grammar reads it: "INT " with nothing after is a heading only with its space.
+HEADING = re.compile(tables.TERMINALS["HEADING"][0])
 
 
 def _trim(line: str) -> str:
@@ -73,14 +94,14 @@ def format_text(text: str, path: Path | None = None) -> Formatted:
                                                      "(a scenec bug, please report it)")
 
 
-def _same_tree(candidate: str, path: Path | None, shape: tuple) -> bool:
+def _same_tree(candidate: str, path: Path | None, shape: Shape) -> bool:
     reparsed, diagnostics = parse_text(candidate, path)
     return not any(d.severity == ERROR for d in diagnostics) and syntax_shape(reparsed) == shape
 
 
 # --- the syntax tree without positions: what formatting must keep ----------------------------
 
-def syntax_shape(scene_file: n.SceneFile) -> tuple:
+def syntax_shape(scene_file: n.SceneFile) -> Shape:
     """The tree as nested tuples without spans, settings in canonical order with canonical keys."""
     settings = sorted(scene_file.settings, key=lambda s: _order(s.key.text))
     return (tuple((_canonical_key(s.key.text), s.value.text) for s in settings),
@@ -88,8 +109,9 @@ def syntax_shape(scene_file: n.SceneFile) -> tuple:
             _shape(scene_file.paragraphs))
 
 
-def _shape(value):
-    fields = getattr(value, "_fields", None)
+def _shape(value: object) -> object:
+    """A record as (its type's name, its fields' shapes...), spans and paths left out; tuples item by item."""
+    fields: tuple[str, ...] | None = getattr(value, "_fields", None)
     if fields is not None:
         return (type(value).__name__,) + tuple(_shape(getattr(value, f)) for f in fields
                                                if f not in ("span", "origin", "source"))
@@ -159,7 +181,7 @@ def _canonical(text: str, scene_file: n.SceneFile) -> str:
             pending.append(line)
             continue
         role = roles.get(number)
-        if role is not None and role[0] in ("setting", "first_frame", "storyboard"):
+        if role is not None and (role[0] == "setting" or role[0] == "first_frame" or role[0] == "storyboard"):
             header.append(_Item(pending, _header_line(role, line), _order(_setting_key(role))))
         else:
             cast.append(_Item(pending, _cast_line(role, line)))
@@ -187,9 +209,9 @@ def _items(items: list[_Item]) -> list[str]:
     return [line for item in items for line in item.comments + [item.text]]
 
 
-def _line_roles(scene_file: n.SceneFile) -> dict[int, tuple[str, object]]:
+def _line_roles(scene_file: n.SceneFile) -> dict[int, _Role]:
     """What each line of the file holds, by the nodes that start on it."""
-    roles: dict[int, tuple[str, object]] = {}
+    roles: dict[int, _Role] = {}
     for setting in scene_file.settings:
         roles[setting.span.line] = ("setting", setting)
     for spec in scene_file.first_frames:
@@ -197,7 +219,7 @@ def _line_roles(scene_file: n.SceneFile) -> dict[int, tuple[str, object]]:
     for spec in scene_file.storyboards:
         roles[spec.span.line] = ("storyboard", spec)
     for item in scene_file.cast:
-        roles[item.span.line] = ("member" if isinstance(item, n.Member) else "import", item)
+        roles[item.span.line] = ("member", item) if isinstance(item, n.Member) else ("import", item)
     for paragraph in scene_file.paragraphs:
         for line in paragraph.lines:
             if isinstance(line, n.Dialogue):
@@ -218,19 +240,19 @@ def _if_only_spacing(rebuilt: str, original: str) -> str:
     return _trim(original)
 
 
-def _setting_key(role: tuple[str, object]) -> str:
-    kind, node = role
-    return node.key.text if kind == "setting" else ("FIRST FRAME" if kind == "first_frame" else "STORYBOARD")
+def _setting_key(role: _HeaderRole) -> str:
+    if role[0] == "setting":
+        return role[1].key.text
+    return "FIRST FRAME" if role[0] == "first_frame" else "STORYBOARD"
 
 
-def _header_line(role: tuple[str, object], original: str) -> str:
-    kind, node = role
-    if kind == "setting":
-        key = node.key.text
-        rebuilt = _if_only_spacing(f"{key}: {node.value.text}", original)
+def _header_line(role: _HeaderRole, original: str) -> str:
+    if role[0] == "setting":
+        key = role[1].key.text
+        rebuilt = _if_only_spacing(f"{key}: {role[1].value.text}", original)
         canonical = _canonical_key(key)
         return canonical + rebuilt[len(key):] if rebuilt.startswith(key + ":") and canonical != key else rebuilt
-    return _if_only_spacing(f"{_setting_key(role)}: {_media(node)}", original)
+    return _if_only_spacing(f"{_setting_key(role)}: {_media(role[1])}", original)
 
 
 def _media(spec: n.MediaSpec) -> str:
@@ -242,13 +264,13 @@ def _media(spec: n.MediaSpec) -> str:
     return text
 
 
-def _cast_line(role: tuple[str, object] | None, original: str) -> str:
+def _cast_line(role: _CastRole | _ScriptRole | None, original: str) -> str:
     if role is None:
         return "CAST" if CAST_KEYWORD.match(original) else _trim(original)
-    kind, node = role
-    if kind == "import":
+    if role[0] != "member":  # a CAST FROM line (the script's lines start after the cast)
         match = CAST_IMPORT.match(original)
         return f"CAST FROM {match.group(1)}" if match else _trim(original)
+    node = role[1]
     head = node.name.text + (f" ({node.description.text})" if node.description else "") + ":"
     body = (f"{node.role.text} " if node.role else "") + f"{node.kind.text} {_media(node.media)}"
     rebuilt = _if_only_spacing(f"{head} {body}", original)
@@ -259,7 +281,7 @@ def _align(cast: list[_Item]) -> None:
     """Members of the cast start their kind in one column (width in terminal cells: CJK counts two)."""
     heads = [_member_head(item.text) for item in cast]
     width = max((_cells(head) for head in heads if head), default=0)
-    for item, head in zip(cast, heads):
+    for item, head in zip(cast, heads, strict=True):
         if head:
             item.text = head + " " * (width - _cells(head) + 1) + item.text[len(head):].lstrip()
 
@@ -274,7 +296,7 @@ def _cells(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def _script_lines(lines: list[str], roles: dict[int, tuple[str, object]], first: int) -> list[str]:
+def _script_lines(lines: list[str], roles: dict[int, _Role], first: int) -> list[str]:
     out = []
     for number, line in enumerate(lines, first):
         role = roles.get(number)
@@ -285,10 +307,12 @@ def _script_lines(lines: list[str], roles: dict[int, tuple[str, object]], first:
     return _collapse_blanks(out)
 
 
-def _script_line(role: tuple[str, object], line: str) -> str:
-    kind, node = role
-    if kind == "cue":
+def _script_line(role: _Role, line: str) -> str:
+    if role[0] == "cue":
+        node = role[1]
         cue = node.cue.text + (f" {node.extension.text}" if node.extension else "")
         return _if_only_spacing(cue, line)
+    if role[0] == "text" and isinstance(role[1], n.Heading) and not HEADING.fullmatch(_trim(line)):
+        return _trim(line) + " "  # a bare "INT " keeps the one space that makes it a heading
     # Framing and transition lines keep their inner spacing: "CUT  TO" is a framing, "CUT TO" a transition.
     return _trim(line)

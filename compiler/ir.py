@@ -1,4 +1,5 @@
-"""The resolved scene (output of resolve, input of check, prompt and emit): names bound to media entries and identifiers."""
+"""The resolved scene (output of resolve, input of check, prompt and emit): names bound to media entries and
+identifiers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from pathlib import Path
 from .limits import API_DEFAULTS
 from .records import Record
 from .source import Span
+
+TYPE_CHECKING = False  # spelled out: importing typing is a start-up cost `scenec check` avoids (records.py)
+
+if TYPE_CHECKING:
+    from .project import Project
 
 __all__ = ["MediaSource", "CastMember", "FirstFrame", "Settings", "Ref", "Words", "Piece", "ActionBeat",
            "DialoguePart", "DialogueBeat", "Beat", "Shot", "Scene"]
@@ -65,7 +71,8 @@ class Settings(Record):
     shot_label: str = "shot"                    # timed style: "Shot 1 [0-3s]:" or "Scene 1 [0-3s]:"
     style_line: str | None = None               # a sentence that opens the prompt (any style)
     given: frozenset[str] = frozenset()          # settings the writer wrote (the rest are API defaults)
-    spans: dict[str, Span] = {}  # never mutated after resolve builds it
+    # never mutated after resolve builds it (ruff takes a record's field default for a shared class attribute)
+    spans: dict[str, Span] = {}  # noqa: RUF012
 
 
 class Ref(Record):
@@ -122,7 +129,7 @@ class Scene(Record):
     storyboard: CastMember | None           # the multi-panel image, numbered like a reference image
     shots: tuple[Shot, ...]
     extra_first_frames: tuple[Span, ...] = ()
-    project: object | None = None           # project.Project: where media may come from
+    project: Project | None = None          # where media may come from
 
     @property
     def references(self) -> tuple[CastMember, ...]:

@@ -14,6 +14,13 @@ import re
 
 from . import _scene_tables as T
 
+# Spelled out rather than imported from typing, which `scenec check` does not otherwise import (records.py).
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
 __all__ = ["Token", "Tree", "UnexpectedToken", "UnexpectedCharacters", "parse"]
 
 
@@ -21,9 +28,16 @@ class Token(str):
     """A terminal as matched: its text (the str value), type and position, like lark's Token."""
 
     __slots__ = ("type", "start_pos", "end_pos", "line", "column", "end_line", "end_column")
+    type: str
+    start_pos: int
+    end_pos: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
 
     def __new__(cls, type_: str, value: str, start_pos: int, line: int, column: int,
-                end_pos: int, end_line: int, end_column: int) -> "Token":
+                end_pos: int, end_line: int, end_column: int) -> Token:
         token = super().__new__(cls, value)
         token.type, token.start_pos, token.line, token.column = type_, start_pos, line, column
         token.end_pos, token.end_line, token.end_column = end_pos, end_line, end_column
@@ -36,7 +50,7 @@ class Token(str):
 class Tree:
     __slots__ = ("data", "children")
 
-    def __init__(self, data: str, children: list) -> None:
+    def __init__(self, data: str, children: list[object]) -> None:
         self.data, self.children = data, children
 
     def __repr__(self) -> str:
@@ -58,8 +72,8 @@ class UnexpectedCharacters(Exception):
 _IGNORE = frozenset(T.IGNORE)
 _NEWLINE_TYPES = frozenset(T.NEWLINE_TYPES)
 assert not _IGNORE & _NEWLINE_TYPES, "an ignored terminal that spans lines would break line counting"
-_patterns: dict[str, re.Pattern] = {}
-_scanners: dict[object, "_Scanner"] = {}
+_patterns: dict[str, re.Pattern[str]] = {}
+_scanners: dict[int | str, _Scanner] = {}
 COMBINE_AFTER = 64  # tokens: a set used this often gets one compiled alternation
 
 
@@ -73,14 +87,16 @@ class _Scanner:
 
     __slots__ = ("names", "unless", "combined", "uses")
 
-    def __init__(self, names, unless: dict) -> None:
-        self.names, self.unless, self.combined, self.uses = names, unless, None, 0
+    def __init__(self, names: tuple[str, ...], unless: dict[str, dict[str, str]]) -> None:
+        self.names, self.unless, self.uses = names, unless, 0
+        self.combined: re.Pattern[str] | None = None
 
     def match(self, text: str, pos: int) -> tuple[str, str] | None:
         combined = self.combined
         if combined is not None:
             found = combined.match(text, pos)
-            return (found.lastgroup, found.group()) if found else None
+            # every alternative is a named group, so the one that matched has a name
+            return (found.lastgroup or "", found.group()) if found else None
         self.uses += 1
         if self.uses > COMBINE_AFTER:
             self.combined = re.compile("|".join(f"(?P<{n}>{T.TERMINALS[n][0]})" for n in self.names))
@@ -98,11 +114,15 @@ class _Scanner:
         return None
 
 
-def _scanner(key) -> _Scanner:
+def _scanner(key: int | str) -> _Scanner:
+    """The scanner of a lexer set: its index in T.LEXER_SETS, or "root" for the root lexer's terminals."""
     found = _scanners.get(key)
     if found is None:
-        names = T.ROOT_LEXER if key == "root" else T.LEXER_SETS[key]
-        found = _scanners[key] = _Scanner(names, T.ROOT_UNLESS if key == "root" else T.UNLESS[key])
+        if isinstance(key, int):
+            found = _Scanner(T.LEXER_SETS[key], T.UNLESS[key])
+        else:
+            found = _Scanner(T.ROOT_LEXER, T.ROOT_UNLESS)
+        _scanners[key] = found
     return found
 
 
@@ -124,7 +144,7 @@ class _Lexer:
             return self._token(match[0], match[1], scanner.unless)
         return None
 
-    def _token(self, kind: str, value: str, unless: dict) -> Token:
+    def _token(self, kind: str, value: str, unless: dict[str, dict[str, str]]) -> Token:
         if unless and kind in unless:
             kind = unless[kind].get(value, kind)
         start = self.pos
@@ -159,14 +179,14 @@ def _terminals(state: int) -> set[str]:
     return {name for name in T.ACTIONS[state] if name.isupper()}
 
 
-def _kept(children: list) -> list:
+def _kept(children: list[object]) -> list[object]:
     """lark's tree shaping: drop tokens named _X, splice in subtrees of rules named _x.
 
     As lark does (ChildFilterLALR), an inlined subtree that comes first lends its own list, which is
     then extended in place: left-recursive repetition (`a*`, `_x: _x item`) appends one child per
     reduction instead of copying every earlier child again (the list belongs to a tree being dropped).
     """
-    kept: list | None = None
+    kept: list[object] | None = None
     for child in children:
         if type(child) is Tree:
             if child.data[0] == "_":
@@ -184,17 +204,19 @@ def _kept(children: list) -> list:
     return [] if kept is None else kept
 
 
-def parse(text: str, callbacks: dict | None = None):
+def parse(text: str, callbacks: Mapping[str, Callable[[list[Any]], object]] | None = None) -> Any:
     """Parse a whole text from the start rule; raises UnexpectedToken or UnexpectedCharacters.
 
     Without callbacks the result is a Tree shaped as lark shapes it.  With them, a rule whose name
-    (or alias) has a callback is reduced to callback(children) instead of a Tree, bottom-up.
+    (or alias) has a callback is reduced to callback(children) instead of a Tree, bottom-up.  The result
+    (and the children a callback is given) are typed Any: what they are is set by the caller's callbacks,
+    rule by rule, which no signature here can follow.
     """
     callbacks = callbacks or {}
     actions, rules = T.ACTIONS, T.RULES
     lexer = _Lexer(text)
     states = [T.START_STATE]
-    values: list = []
+    values: list[object] = []
     while True:
         token = lexer.next(states[-1])
         if token is None:

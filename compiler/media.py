@@ -8,16 +8,37 @@ from pathlib import Path
 
 from .records import Record
 
+# Spelled out rather than imported from typing, which `scenec check` does not otherwise import (records.py).
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import BinaryIO, TypedDict
+
+    class _Fields(TypedDict, total=False):
+        """What a format's parser read: MediaInfo's optional fields."""
+
+        width: int | None
+        height: int | None
+        duration: float | None
+        has_alpha: bool | None
+
 
 class MediaInfo(Record):
-    format: str | None      # 'jpeg','png','bmp','webp','gif','tiff','mp4','mov','wav','mp3','ogg','flac','webm','mkv','avi', ... or None when unrecognised
+    # 'jpeg', 'png', 'bmp', 'webp', 'gif', 'tiff', 'mp4', 'mov', 'wav', 'mp3', 'ogg', 'flac', 'webm', 'mkv',
+    # 'avi', ... or None when unrecognised
+    format: str | None
     kind: str | None        # 'image' | 'video' | 'audio' | None
     mime: str | None        # e.g. 'image/jpeg', 'video/mp4', 'audio/mpeg'
     size: int               # bytes
     width: int | None = None
     height: int | None = None
     duration: float | None = None   # seconds, video and audio, when readable
-    has_alpha: bool | None = None   # images: True when a pixel may be transparent (PNG: a pixel whose alpha is below the maximum, found in the data, or alpha that cannot be read; a colour-key tRNS or a palette tRNS below 255; WEBP: the VP8X alpha flag or the VP8L alpha bit, not pixels); False when every pixel is opaque or the format has no alpha; None when unknown
+    # Images: True when a pixel may be transparent (PNG: a pixel whose alpha is below the maximum, found in
+    # the data, or alpha that cannot be read; a colour-key tRNS or a palette tRNS below 255; WEBP: the VP8X
+    # alpha flag or the VP8L alpha bit, not pixels); False when every pixel is opaque or the format has no
+    # alpha; None when unknown.
+    has_alpha: bool | None = None
 
 
 _FORMATS = {
@@ -54,16 +75,21 @@ _U16LE, _U32LE, _I32LE = struct.Struct('<H'), struct.Struct('<I'), struct.Struct
 _I32BE = struct.Struct('>i')
 
 
-def _get(st: struct.Struct, data: bytes, off: int):
-    """One value of `st` at `off`, or None when the data is too short (instead of struct.error)."""
+def _get(st: struct.Struct, data: bytes, off: int) -> int | None:
+    """One value of `st` (an integer format) at `off`, or None when the data is too short (not struct.error)."""
     if off < 0 or off + st.size > len(data):
         return None
-    return st.unpack_from(data, off)[0]
+    return _at(st, data, off)
 
 
-def _u24le(data: bytes, off: int) -> int | None:
-    if off < 0 or off + 3 > len(data):
-        return None
+def _at(st: struct.Struct, data: bytes, off: int) -> int:
+    """One value of `st` (an integer format) at `off`, where the caller has checked that the data is long enough."""
+    value: int = st.unpack_from(data, off)[0]
+    return value
+
+
+def _u24le(data: bytes, off: int) -> int:
+    """A 3-byte little-endian value at `off`, where the caller has checked that the data is long enough."""
     return int.from_bytes(data[off:off + 3], 'little')
 
 
@@ -100,7 +126,7 @@ class _BytesSource(_Source):
 class _FileSource(_Source):
     """Seeks instead of slurping: an MP4's moov box may sit behind gigabytes of mdat."""
 
-    def __init__(self, f, size: int) -> None:
+    def __init__(self, f: BinaryIO, size: int) -> None:
         super().__init__(size)
         self._f = f
         self._base = 0
@@ -108,7 +134,7 @@ class _FileSource(_Source):
 
     def _fetch(self, off: int, n: int) -> bytes:
         rel = off - self._base
-        if 0 <= rel and rel + n <= len(self._buf):
+        if rel >= 0 and rel + n <= len(self._buf):
             return self._buf[rel:rel + n]
         want = min(max(n, _WINDOW), self.size - off, self.left)
         if want <= 0:
@@ -205,15 +231,20 @@ def probe_bytes(data: bytes) -> MediaInfo:
 
 
 def probe_file(path: Path) -> MediaInfo:
-    """Probe a file on disk. Reads only what it needs (headers; for MP4/MOV it walks the box tree with seeks, the moov box may be at the end of the file). Raises OSError only for I/O failures; a malformed or truncated file never raises — fields it cannot read are None."""
+    """Probe a file on disk.
+
+    Reads only what it needs (headers; for MP4/MOV it walks the box tree with seeks, the moov box may be at
+    the end of the file). Raises OSError only for I/O failures; a malformed or truncated file never raises:
+    fields it cannot read are None.
+    """
     with open(path, 'rb') as f:
         return _probe(_FileSource(f, os.fstat(f.fileno()).st_size))
 
 
 def _probe(src: _Source) -> MediaInfo:
     fmt, kind, mime = sniff(src.read(0, _HEAD))
-    fields = {}
-    parser = _PARSERS.get(fmt)
+    fields: _Fields = {}
+    parser = _PARSERS.get(fmt) if fmt is not None else None
     if parser is not None:
         try:
             fields = parser(src)
@@ -232,7 +263,7 @@ _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_STANDALONE = frozenset([0x01, *range(0xD0, 0xD9)])
 
 
-def _jpeg(src: _Source) -> dict:
+def _jpeg(src: _Source) -> _Fields:
     # JPEG cannot carry an alpha channel, whatever else the file says.
     pos = 2
     for _ in range(_MAX_STEPS):
@@ -256,17 +287,17 @@ def _jpeg(src: _Source) -> dict:
     return {'has_alpha': False}
 
 
-def _jpeg_sof(h: bytes) -> dict:
+def _jpeg_sof(h: bytes) -> _Fields:
     height, width = _get(_U16BE, h, 5), _get(_U16BE, h, 7)
     # Height 0 means "defined later by a DNL marker"; not worth chasing.
     return {'width': width, 'height': height or None, 'has_alpha': False}
 
 
-def _png(src: _Source) -> dict:
+def _png(src: _Source) -> _Fields:
     h = src.read(8, 21)
     if h[4:8] != b'IHDR' or len(h) < 21:
         return {}
-    width, height, depth, ctype, interlace = _get(_U32BE, h, 8), _get(_U32BE, h, 12), h[16], h[17], h[20]
+    width, height, depth, ctype, interlace = _at(_U32BE, h, 8), _at(_U32BE, h, 12), h[16], h[17], h[20]
     if ctype in (4, 6):
         # Exported PNGs are often RGBA and fully opaque: judge by the pixels.  When they cannot be read
         # (interlaced, truncated, over the pixel budget) the image may be transparent: say so.
@@ -277,14 +308,14 @@ def _png(src: _Source) -> dict:
     return {'width': width, 'height': height, 'has_alpha': alpha}
 
 
-def _png_chunks(src: _Source):
+def _png_chunks(src: _Source) -> Iterator[tuple[bytes, int, int]]:
     """(type, data offset, length) of each chunk, bounded; stops at IEND or the end of the file."""
     pos = 8
     for _ in range(_MAX_STEPS * 4):
         h = src.read(pos, 8)
         if len(h) < 8:
             return
-        length = _U32BE.unpack_from(h)[0]
+        length = _at(_U32BE, h, 0)
         yield h[4:8], pos + 8, length
         if h[4:8] == b'IEND':
             return
@@ -360,7 +391,7 @@ def _png_alpha_opaque(src: _Source, width: int, height: int, depth: int, ctype: 
 class _AlphaRows:
     """Cuts decompressed PNG data into rows and compares each row's alpha lanes with the opaque pattern."""
 
-    def __init__(self, width: int, height: int, pixel: int, lanes) -> None:
+    def __init__(self, width: int, height: int, pixel: int, lanes: range) -> None:
         self.width, self.height, self.pixel, self.lanes = width, height, pixel, lanes
         self.row_size = 1 + width * pixel
         self.pending, self.row = b'', 0
@@ -400,7 +431,7 @@ def _opaque_row(kind: int, first: bool, width: int) -> bytes | None:
     return None
 
 
-def _gif(src: _Source) -> dict:
+def _gif(src: _Source) -> _Fields:
     h = src.read(0, 13)
     if len(h) < 13:
         return {}
@@ -427,9 +458,10 @@ def _gif_transparency(src: _Source, pos: int) -> bool | None:
             pos += 10 + (3 << ((h[9] & 7) + 1) if h[9] & 0x80 else 0) + 1
         else:
             return None
-        pos, used = _gif_skip_subblocks(src, pos, _MAX_GIF_STEPS - steps)
-        if pos is None:
+        after, used = _gif_skip_subblocks(src, pos, _MAX_GIF_STEPS - steps)
+        if after is None:
             return None
+        pos = after
         steps += used
     return None
 
@@ -445,15 +477,15 @@ def _gif_skip_subblocks(src: _Source, pos: int, steps: int) -> tuple[int | None,
     return None, steps
 
 
-def _bmp(src: _Source) -> dict:
+def _bmp(src: _Source) -> _Fields:
     h = src.read(0, 70)
     dib = _get(_U32LE, h, 14)
     if dib == 12:                         # OS/2 BITMAPCOREHEADER: 16-bit sizes, no alpha
         return {'width': _get(_U16LE, h, 18), 'height': _get(_U16LE, h, 20), 'has_alpha': False}
     if dib is None or dib < 40 or len(h) < 34:
         return {}
-    width, height = _get(_I32LE, h, 18), _get(_I32LE, h, 22)
-    bpp, comp = _get(_U16LE, h, 28), _get(_U32LE, h, 30)
+    width, height = _at(_I32LE, h, 18), _at(_I32LE, h, 22)
+    bpp, comp = _at(_U16LE, h, 28), _at(_U32LE, h, 30)
     return {
         'width': width if width > 0 else None,
         'height': abs(height) or None,    # negative height just means top-down rows
@@ -478,34 +510,33 @@ def _bmp_alpha(h: bytes, dib: int, bpp: int, comp: int) -> bool | None:
     return False
 
 
-def _webp(src: _Source) -> dict:
+def _webp(src: _Source) -> _Fields:
     h = src.read(12, 18)
     chunk = h[:4]
     if chunk == b'VP8X' and len(h) >= 18:
         return {'width': 1 + _u24le(h, 12), 'height': 1 + _u24le(h, 15), 'has_alpha': bool(h[8] & 0x10)}
     if chunk == b'VP8L' and len(h) >= 13 and h[8] == 0x2F:
-        bits = _U32LE.unpack_from(h, 9)[0]
+        bits = _at(_U32LE, h, 9)
         return {'width': (bits & 0x3FFF) + 1, 'height': ((bits >> 14) & 0x3FFF) + 1,
                 'has_alpha': bool(bits >> 28 & 1)}
     if chunk == b'VP8 ' and len(h) >= 18 and h[11:14] == b'\x9d\x01\x2a':
         # Plain lossy WEBP has no alpha; alpha needs the VP8X container with an ALPH chunk.
-        return {'width': _U16LE.unpack_from(h, 14)[0] & 0x3FFF,
-                'height': _U16LE.unpack_from(h, 16)[0] & 0x3FFF, 'has_alpha': False}
+        return {'width': _at(_U16LE, h, 14) & 0x3FFF, 'height': _at(_U16LE, h, 16) & 0x3FFF, 'has_alpha': False}
     return {}
 
 
-def _tiff(src: _Source) -> dict:
+def _tiff(src: _Source) -> _Fields:
     h = src.read(0, 8)
     order = '<' if h[:2] == b'II' else '>'
     u16, u32 = struct.Struct(order + 'H'), struct.Struct(order + 'I')
     ifd = _get(u32, h, 4)
     count = _get(u16, src.read(ifd, 2), 0) if ifd else None
-    if not count:
+    if not ifd or not count:
         return {}
     entries = src.read(ifd + 2, min(count, 1024) * 12)
-    tags = {}
+    tags: dict[int, int | None] = {}
     for off in range(0, len(entries) - 11, 12):
-        tag, typ = _get(u16, entries, off), _get(u16, entries, off + 2)
+        tag, typ = _at(u16, entries, off), _at(u16, entries, off + 2)
         # SHORT values sit left-justified in the 4-byte value field, LONG fill it.
         tags.setdefault(tag, _get(u16 if typ == 3 else u32, entries, off + 8))
     extra = tags.get(338)                 # ExtraSamples: 1 associated, 2 unassociated alpha
@@ -514,7 +545,7 @@ def _tiff(src: _Source) -> dict:
 
 # ---------------------------------------------------------------- ISO BMFF (MP4, MOV)
 
-def _boxes(src: _Source, start: int, end: int):
+def _boxes(src: _Source, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
     """Yield (type, payload_start, box_end) for the boxes in [start, end); stop at the first bad header."""
     pos = start
     for _ in range(_MAX_STEPS):
@@ -523,11 +554,12 @@ def _boxes(src: _Source, start: int, end: int):
         h = src.read(pos, 16)
         if len(h) < 8:
             return
-        size, hdr = _U32BE.unpack_from(h)[0], 8
+        size, hdr = _at(_U32BE, h, 0), 8
         if size == 1:                     # 64-bit size follows the type
-            size, hdr = _get(_U64BE, h, 8), 16
-            if size is None:
+            wide, hdr = _get(_U64BE, h, 8), 16
+            if wide is None:
                 return
+            size = wide
         elif size == 0:                   # box runs to the end of its container
             size = end - pos
         if size < hdr:                    # a box smaller than its header would never advance
@@ -540,18 +572,20 @@ def _find_box(src: _Source, start: int, end: int, path: tuple[bytes, ...]) -> tu
     """(payload_start, end) of the first box at `path` below [start, end), or None."""
     box = (start, end)
     for name in path:
-        box = next((b[1:] for b in _boxes(src, *box) if b[0] == name), None)
-        if box is None:
+        found = next(((b[1], b[2]) for b in _boxes(src, *box) if b[0] == name), None)
+        if found is None:
             return None
+        box = found
     return box
 
 
-def _isobmff(src: _Source) -> dict:
+def _isobmff(src: _Source) -> _Fields:
     moov = _find_box(src, 0, src.size, (b'moov',))
     if moov is None:
         return {}
-    fields: dict = {}
-    timing = fragmented = None
+    fields: _Fields = {}
+    timing: tuple[int, int] | None = None
+    fragmented: int | None = None
     for typ, start, end in _boxes(src, *moov):
         if typ == b'mvhd':
             timing = _mvhd(src.read(start, 32))
@@ -562,9 +596,9 @@ def _isobmff(src: _Source) -> dict:
             if dims is not None:
                 fields['width'], fields['height'] = dims
     if timing is not None:
-        timescale, duration = timing
+        timescale, stated = timing
         # Fragmented files leave mvhd's duration 0 and put the real one in mvex/mehd.
-        duration = duration or fragmented
+        duration = stated or fragmented
         if duration:
             fields['duration'] = duration / timescale
     return fields
@@ -572,6 +606,8 @@ def _isobmff(src: _Source) -> dict:
 
 def _mvhd(h: bytes) -> tuple[int, int] | None:
     """(timescale, duration) from a version 0 or 1 mvhd payload; None when unreadable."""
+    timescale: int | None
+    duration: int | None
     if h[:1] == b'\x01':
         timescale, duration, unknown = _get(_U32BE, h, 20), _get(_U64BE, h, 24), 2**64 - 1
     else:
@@ -592,7 +628,9 @@ def _mehd(src: _Source, start: int, end: int) -> int | None:
 def _video_track_dims(src: _Source, start: int, end: int) -> tuple[int, int] | None:
     """(width, height) of a trak whose mdia/hdlr says 'vide'; None for other tracks."""
     mdia = _find_box(src, start, end, (b'mdia',))
-    hdlr = _find_box(src, *mdia, (b'hdlr',)) if mdia else None
+    if mdia is None:
+        return None
+    hdlr = _find_box(src, *mdia, (b'hdlr',))
     # hdlr payload: version/flags, pre_defined (QuickTime: component type), handler type.
     if hdlr is None or src.read(hdlr[0] + 8, 4) != b'vide':
         return None
@@ -626,14 +664,15 @@ def _stsd_dims(h: bytes) -> tuple[int, int] | None:
 
 # ---------------------------------------------------------------- audio
 
-def _wav(src: _Source) -> dict:
-    byte_rate = data_size = None
+def _wav(src: _Source) -> _Fields:
+    byte_rate: int | None = None
+    data_size: int | None = None
     pos = 12
     for _ in range(_MAX_STEPS):
         h = src.read(pos, 20)
         if len(h) < 8:
             break
-        size = _U32LE.unpack_from(h, 4)[0]
+        size = _at(_U32LE, h, 4)
         if h[:4] == b'fmt ':
             byte_rate = _get(_U32LE, h, 16)
         elif h[:4] == b'data':
@@ -647,13 +686,13 @@ def _wav(src: _Source) -> dict:
     return {'duration': data_size / byte_rate}
 
 
-def _flac(src: _Source) -> dict:
+def _flac(src: _Source) -> _Fields:
     h = src.read(4, 22)
     # The first metadata block must be STREAMINFO; sample rate (20 bits) and total samples (36 bits)
     # share one 64-bit field at offset 10 of it.
     if len(h) < 22 or h[0] & 0x7F != 0:
         return {}
-    packed = _U64BE.unpack_from(h, 14)[0]
+    packed = _at(_U64BE, h, 14)
     rate, samples = packed >> 44, packed & (2**36 - 1)
     return {'duration': samples / rate} if rate and samples else {}
 
@@ -662,7 +701,8 @@ class _Frame:
     """An MPEG audio frame header."""
     __slots__ = ('mpeg1', 'layer', 'bitrate', 'rate', 'samples', 'length', 'mono')
 
-    def __init__(self, mpeg1, layer, bitrate, rate, samples, length, mono):
+    def __init__(self, mpeg1: bool, layer: int, bitrate: int, rate: int, samples: int, length: int,
+                 mono: bool) -> None:
         self.mpeg1, self.layer, self.bitrate, self.rate = mpeg1, layer, bitrate, rate
         self.samples, self.length, self.mono = samples, length, mono
 
@@ -698,7 +738,7 @@ def _mpeg_frame(h: bytes, off: int) -> _Frame | None:
     return _Frame(mpeg1, layer, bitrate, rate, samples, length, h[off + 3] >> 6 == 3)
 
 
-def _mp3(src: _Source) -> dict:
+def _mp3(src: _Source) -> _Fields:
     start = _skip_id3(src)
     found = _first_frame(src, start)
     if found is None:
@@ -758,7 +798,7 @@ def _vbr_duration(src: _Source, pos: int, frame: _Frame) -> float | None:
     return frames * frame.samples / frame.rate
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[_Source], _Fields]] = {
     'jpeg': _jpeg, 'png': _png, 'gif': _gif, 'bmp': _bmp, 'webp': _webp, 'tiff': _tiff,
     'mp4': _isobmff, 'mov': _isobmff, 'm4a': _isobmff,
     'wav': _wav, 'flac': _flac, 'mp3': _mp3,

@@ -21,6 +21,19 @@ from urllib.parse import quote
 from . import ir
 from .diagnostics import ERROR, WARNING
 
+# Spelled out rather than imported from typing, which nothing on `scenec preview`'s own path needs.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from .diagnostics import Diagnostic
+    from .media import MediaInfo
+    from .timing import Speech
+
+    # The pattern of every identifier in the prompt, and each identifier's card number.
+    _Links = tuple[re.Pattern[str] | None, dict[str, int]]
+
 __all__ = ["Page", "build_page", "page_model", "render_page", "shot_prompts", "SCRIPT"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "preview"
@@ -71,7 +84,8 @@ def page_model(path: Path, *, region: str | None = "beijing", base: Path | None 
     model.cards = cards
     prompts = shot_prompts(scene, compiled.prompt) if compiled.prompt is not None else [None] * len(scene.shots)
     links = _identifier_links(cards)
-    model.shots = [_shot(shot, prompt, card_of, links, scene) for shot, prompt in zip(scene.shots, prompts)]
+    model.shots = [_shot(shot, prompt, card_of, links, scene)
+                   for shot, prompt in zip(scene.shots, prompts, strict=True)]
     model.prompt = _link_identifiers(compiled.prompt or "", links)
     _place_diagnostics(model, diagnostics, scene, claimed)
     model.diagnostics = [_diagnostic(d) for i, d in enumerate(diagnostics) if i not in claimed]
@@ -80,7 +94,7 @@ def page_model(path: Path, *, region: str | None = "beijing", base: Path | None 
     return model
 
 
-def _diagnostic(d) -> View:
+def _diagnostic(d: Diagnostic) -> View:
     return View(code=d.code, severity=d.severity, message=d.message, hint=d.hint,
                 where=f"{d.path}:{d.span.line}:{d.span.column}" if d.span else (d.path or ""))
 
@@ -98,7 +112,7 @@ def _settings(settings: ir.Settings) -> list[View]:
 
 def _cards(scene: ir.Scene, base: Path) -> list[View]:
     """One card per media entry, in the request's media order: the first frame, then the references."""
-    cards = []
+    cards: list[View] = []
     if scene.first_frame:
         frame = scene.first_frame
         cards.append(_card(len(cards), None, "first frame", "(not named in the prompt)", None, "image", frame.media,
@@ -109,7 +123,8 @@ def _cards(scene: ir.Scene, base: Path) -> list[View]:
     return cards
 
 
-def _card(number: int, name, label, identifier, role, kind, media: ir.MediaSource, voice, description, declared,
+def _card(number: int, name: str | None, label: str, identifier: str, role: str | None, kind: str,
+          media: ir.MediaSource, voice: ir.MediaSource | None, description: str | None, declared: str,
           base: Path) -> View:
     shown = _media_view(media, kind, base)
     return View(number=number, anchor=f"card-{number}", name=name, label=label, identifier=identifier, role=role,
@@ -182,7 +197,7 @@ def _thumbnail(path: Path) -> str | None:
     return f"data:{mime};base64,{base64.b64encode(out.getvalue()).decode('ascii')}"
 
 
-def _describe(info) -> str:
+def _describe(info: MediaInfo) -> str:
     parts = [info.format or "unknown"]
     if info.width and info.height:
         parts.append(f"{info.width}x{info.height}")
@@ -194,8 +209,8 @@ def _describe(info) -> str:
 
 # --- identifiers in the prompt ---------------------------------------------------------------
 
-def _identifier_links(cards: list[View]) -> tuple[re.Pattern | None, dict[str, int]]:
-    ids = {card.identifier: card.number for card in cards if card.name}
+def _identifier_links(cards: list[View]) -> _Links:
+    ids: dict[str, int] = {card.identifier: card.number for card in cards if card.name}
     if not ids:
         return None, ids
     alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
@@ -203,11 +218,12 @@ def _identifier_links(cards: list[View]) -> tuple[re.Pattern | None, dict[str, i
     return re.compile(rf"(?<![A-Za-z])(?:{alternatives})(?![0-9])", re.IGNORECASE), ids
 
 
-def _link_identifiers(text: str, links) -> list[View]:
+def _link_identifiers(text: str, links: _Links) -> list[View]:
     """The text as segments; each identifier carries the number of its card."""
     pattern, ids = links
     lowered = {key.lower(): value for key, value in ids.items()}
-    segments, cursor = [], 0
+    segments: list[View] = []
+    cursor = 0
     for match in pattern.finditer(text) if pattern else ():
         if match.start() > cursor:
             segments.append(View(text=text[cursor:match.start()], card=None))
@@ -228,18 +244,19 @@ def shot_prompts(scene: ir.Scene, prompt: str) -> list[str | None]:
     joiner = "" if language == "zh" else " "
     common = template_context(scene)
 
-    def alone(shots) -> str:
+    def alone(shots: list[View]) -> str:
         text = template.render(shots=shots, **common)
         return joiner.join(line.strip() for line in text.splitlines() if line.strip())
 
     preamble = alone([])
-    found, cursor = [], len(preamble) if prompt.startswith(preamble) else 0
+    found: list[str | None] = []
+    cursor = len(preamble) if prompt.startswith(preamble) else 0
     for number, view in enumerate(shot_views(scene), 1):
         part = alone([view])
         part = part[len(preamble):].strip() if part.startswith(preamble) else part
         # A shot rendered alone is shot 1 ("1.", "Shot 1 [0-3s]:", "镜头1 ["); in the scene it has its own
         # number.  After a comma opener the prompt lowers the first word of the first shot.
-        renumbered = re.sub(r"^(\D{0,8}?)1(?=[\s.\[])", lambda m: f"{m.group(1)}{number}", part, count=1)
+        renumbered = re.sub(r"^(\D{0,8}?)1(?=[\s.\[])", rf"\g<1>{number}", part, count=1)
         candidates = list(dict.fromkeys([part, renumbered, lower_first_word(part), lower_first_word(renumbered)]))
         position, match = _find_first(prompt, candidates, cursor)
         found.append(match)
@@ -258,16 +275,16 @@ def _find_first(text: str, candidates: list[str], start: int) -> tuple[int, str 
 
 # --- shots, diagnostics, timeline, bill ------------------------------------------------------
 
-def _pieces(pieces, card_of: dict[str, int]) -> list[View]:
+def _pieces(pieces: tuple[ir.Piece, ...], card_of: dict[str, int]) -> list[View]:
     return [View(text=piece.name, card=card_of.get(piece.name)) if isinstance(piece, ir.Ref)
             else View(text=piece.text, card=None) for piece in pieces]
 
 
-def _shot(shot: ir.Shot, prompt: str | None, card_of: dict[str, int], links, scene: ir.Scene) -> View:
+def _shot(shot: ir.Shot, prompt: str | None, card_of: dict[str, int], links: _Links, scene: ir.Scene) -> View:
     from .timing import shot_speech
 
     speech = shot_speech(shot)
-    beats = []
+    beats: list[View] = []
     for beat in shot.beats:
         if isinstance(beat, ir.ActionBeat):
             beats.append(View(kind="action", text=_pieces(beat.pieces, card_of)))
@@ -283,7 +300,7 @@ def _shot(shot: ir.Shot, prompt: str | None, card_of: dict[str, int], links, sce
                 speech_text=_speech_text(speech), diagnostics=[], span=shot.span)
 
 
-def _speech_text(speech) -> str | None:
+def _speech_text(speech: Speech) -> str | None:
     from .timing import describe
 
     if not speech.words + speech.chars:
@@ -291,11 +308,11 @@ def _speech_text(speech) -> str | None:
     return f"about {describe(speech.seconds)} s of speech at {speech.rates()}"
 
 
-def _place_diagnostics(model: View, diagnostics, scene: ir.Scene, claimed: set[int]) -> None:
+def _place_diagnostics(model: View, diagnostics: list[Diagnostic], scene: ir.Scene, claimed: set[int]) -> None:
     """Diagnostics go to the shot whose lines hold them, or to the cast card of their line; the rest stay on top."""
     starts = [(shot.span.start, shot) for shot in model.shots if shot.span is not None]
-    cards_by_line = {}
-    for card, member in zip(model.cards[1:] if scene.first_frame else model.cards, scene.references):
+    cards_by_line: dict[tuple[str | None, int], View] = {}
+    for card, member in zip(model.cards[1:] if scene.first_frame else model.cards, scene.references, strict=True):
         cards_by_line[(member.path, member.span.line)] = card
     for index, d in enumerate(diagnostics):
         if d.span is None:
@@ -307,8 +324,8 @@ def _place_diagnostics(model: View, diagnostics, scene: ir.Scene, claimed: set[i
             claimed.add(index)
 
 
-def _shot_at(starts, d, path: str):
-    if d.path != path or not starts or d.span.start < starts[0][0]:
+def _shot_at(starts: list[tuple[int, View]], d: Diagnostic, path: str) -> View | None:
+    if d.span is None or d.path != path or not starts or d.span.start < starts[0][0]:
         return None
     chosen = None
     for start, shot in starts:
@@ -324,8 +341,8 @@ def _timeline(scene: ir.Scene, shots: list[View]) -> View:
 
     duration = float(scene.settings.duration) or 1.0
     spans = _shot_spans([shot.timing for shot in scene.shots], duration)
-    items = []
-    for view, (start, end, written) in zip(shots, spans):
+    items: list[View] = []
+    for view, (start, end, written) in zip(shots, spans, strict=True):
         length = max(end - start, 0.0)
         items.append(View(number=view.number, anchor=view.anchor, start=start, end=end, written=written,
                           left=_percent(start, duration), width=_percent(length, duration),
@@ -337,9 +354,11 @@ def _timeline(scene: ir.Scene, shots: list[View]) -> View:
                 rates=total.rates(), over=total.seconds > scene.settings.duration)
 
 
-def _shot_spans(timings: list, duration: float) -> list[tuple[float, float, bool]]:
-    spans: list = [None] * len(timings)
-    cursor, pending = 0.0, []
+def _shot_spans(timings: list[tuple[float, float] | None], duration: float) -> list[tuple[float, float, bool]]:
+    """Each shot's (start, end, written): every shot gets one, untimed shots when the next timed one is reached."""
+    spans: list[tuple[float, float, bool]] = [(0.0, 0.0, False)] * len(timings)
+    cursor = 0.0
+    pending: list[int] = []
     for index, timing in enumerate(timings + [(duration, duration)]):
         if timing is None:
             pending.append(index)
@@ -373,10 +392,10 @@ def _bill(scene: ir.Scene, region: str | None) -> View | None:
 
 # --- rendering -------------------------------------------------------------------------------
 
-_environment = None
+_environment: jinja2.Environment | None = None
 
 
-def _env():
+def _env() -> jinja2.Environment:
     global _environment
     if _environment is None:
         import jinja2
@@ -387,7 +406,7 @@ def _env():
     return _environment
 
 
-def linked(segments) -> str:
+def linked(segments: list[View]) -> str:
     """Segments as HTML: plain text escaped, names and identifiers as links to their card.
 
     The same escaping as autoescape (markupsafe), in a filter: a template macro called per segment made the

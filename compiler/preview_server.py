@@ -10,6 +10,11 @@ from pathlib import Path
 
 from .preview import build_page
 
+TYPE_CHECKING = False  # spelled out, as in records.py
+
+if TYPE_CHECKING:
+    from watchfiles import Change
+
 __all__ = ["LivePreview", "serve"]
 
 KEEPALIVE_SECONDS = 15.0
@@ -68,16 +73,16 @@ class LivePreview:
         self.server.server_close()
 
 
-def _interesting(change, path: str) -> bool:
+def _interesting(change: Change, path: str) -> bool:
     """Saves of scenes, cast files and media; not editor swap files, hidden folders or our own outputs."""
     parts = Path(path).parts
     name = parts[-1]
     return not any(part.startswith(".") for part in parts) and not name.endswith(("~", ".swp", ".tmp", ".html"))
 
 
-def _handler(live: LivePreview):
+def _handler(live: LivePreview) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_GET(self) -> None:  # the standard library's name for it
             port = live.server.server_address[1]
             if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
                 # A page of another site whose name was pointed at 127.0.0.1 (DNS rebinding) gets nothing.
@@ -126,7 +131,7 @@ def _handler(live: LivePreview):
             kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             self._send(200, kind, target.read_bytes())
 
-        def log_message(self, format: str, *args) -> None:  # quiet: the terminal shows the URL only
+        def log_message(self, format: str, *args: object) -> None:  # quiet: the terminal shows the URL only
             return
 
     return Handler

@@ -36,13 +36,12 @@ class Project:
             self._real_root = self.root.resolve()
         if real.is_relative_to(self._real_root):
             return True
-        self._load()
-        return self._anywhere or any(real.is_relative_to(folder.resolve()) for folder in self._allowed)
+        allowed = self._load()
+        return self._anywhere or any(real.is_relative_to(folder.resolve()) for folder in allowed)
 
     @property
     def allowed(self) -> tuple[Path, ...]:
-        self._load()
-        return self._allowed
+        return self._load()
 
     @property
     def allow_anywhere(self) -> bool:
@@ -59,7 +58,7 @@ class Project:
         self._load()
         return self._errors or []
 
-    def section(self, name: str) -> dict:
+    def section(self, name: str) -> dict[str, object]:
         """The [name] table of scenec.toml; {} when there is none or the file cannot be read (reported elsewhere)."""
         if self.config is None:
             return {}
@@ -67,14 +66,16 @@ class Project:
         table = data.get(name, {})
         return table if isinstance(table, dict) else {}
 
-    def _load(self) -> None:
-        """Read [media] allow / allow_anywhere from scenec.toml (once per project)."""
-        if self._allowed is not None:
-            return
-        self._allowed, self._errors = (), []
-        if self.config is None:
-            return
-        data, text, self._errors = read_config(self.config)
+    def _load(self) -> tuple[Path, ...]:
+        """Read [media] allow / allow_anywhere from scenec.toml (once per project); the allowed folders."""
+        if self._allowed is None:
+            self._allowed, self._errors = (), []
+            if self.config is not None:
+                self._read_media(self.config)
+        return self._allowed
+
+    def _read_media(self, config: Path) -> None:
+        data, text, self._errors = read_config(config)
         self.config_text = text
         if data is None:
             return
@@ -111,7 +112,7 @@ class ConfigError:
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
-def read_config(config: Path) -> tuple[dict | None, str, list[ConfigError]]:
+def read_config(config: Path) -> tuple[dict[str, object] | None, str, list[ConfigError]]:
     """scenec.toml parsed: (data or None, its text, errors).  Never raises."""
     from .source import InputRefused, read_input
 
@@ -135,11 +136,12 @@ def read_config(config: Path) -> tuple[dict | None, str, list[ConfigError]]:
 # The usual scenec.toml, comments aside (scenes/ and tests/cases/ hold it): known without importing
 # tomllib, which would add ~5 ms to every `scenec check` (a start-up budget of ~30 ms).  String methods,
 # not regular expressions: compiling a pattern costs more than this whole check.
-_TRIVIAL = {(): {}, ("[media]",): {"media": {}}, ("[media]", "allow=[]"): {"media": {"allow": []}}}
+_TRIVIAL: dict[tuple[str, ...], dict[str, dict[str, object]]] = {
+    (): {}, ("[media]",): {"media": {}}, ("[media]", "allow=[]"): {"media": {"allow": []}}}
 _BLANKS = " \t"
 
 
-def _trivial_config(text: str) -> dict | None:
+def _trivial_config(text: str) -> dict[str, object] | None:
     """The parsed form of a config made only of comments, blank lines, `[media]` and `allow = []`, else None
     (then tomllib decides).  Anything else, a stray carriage return included, is left to tomllib."""
     if "\r" in text:

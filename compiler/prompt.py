@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from types import SimpleNamespace as View  # attribute access is jinja's fast path; dict keys are not
@@ -13,6 +14,8 @@ from .vocabulary import TRANSITIONS, framing_entry
 
 TYPE_CHECKING = False  # typing itself is not imported: check loads this module and starts in ~30 ms
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import jinja2
 
 _IDENTIFIER_START = re.compile(r"(?:Image|Video) \d")
@@ -23,10 +26,10 @@ __all__ = ["render_prompt", "length_bound", "shot_views", "form_view", "project_
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # A project overrides a shipped template by putting a file of the same name here, next to its scenec.toml.
 PROJECT_TEMPLATE_DIR = "templates"
-_environments: dict[Path | None, "jinja2.Environment"] = {}
+_environments: dict[Path | None, jinja2.Environment] = {}
 
 
-def _env(overrides: Path | None = None) -> "jinja2.Environment":
+def _env(overrides: Path | None = None) -> jinja2.Environment:
     """The jinja2 environment: the project's templates folder first (when it has one), then the shipped ones."""
     environment = _environments.get(overrides)
     if environment is None:
@@ -42,12 +45,14 @@ def _env(overrides: Path | None = None) -> "jinja2.Environment":
     return environment
 
 
-def _project_loader(folder: Path) -> "jinja2.BaseLoader":
-    """A loader of the project's templates that refuses a file whose real path (symlinks resolved) leaves the folder."""
+def _project_loader(folder: Path) -> jinja2.BaseLoader:
+    """A loader of the project's templates that refuses a file whose real path (symlinks resolved) leaves the
+    folder."""
     import jinja2
 
     class ProjectLoader(jinja2.FileSystemLoader):
-        def get_source(self, environment: jinja2.Environment, template: str):
+        def get_source(self, environment: jinja2.Environment,
+                       template: str) -> tuple[str, str, Callable[[], bool]]:
             found = super().get_source(environment, template)
             if not Path(found[1]).resolve().is_relative_to(folder.resolve()):
                 raise jinja2.TemplateNotFound(template)  # the shipped template is used instead
@@ -81,17 +86,17 @@ def render_prompt(scene: ir.Scene) -> str:
     return join_lines(lines, language)
 
 
-def prompt_template(scene: ir.Scene) -> "jinja2.Template":
+def prompt_template(scene: ir.Scene) -> jinja2.Template:
     """The template of the scene's style and language (the project's own when it overrides it)."""
     settings = scene.settings
     return _env(project_templates(scene)).get_template(f"{settings.prompt_style}.{settings.language}.j2")
 
 
-def template_context(scene: ir.Scene) -> dict:
+def template_context(scene: ir.Scene) -> dict[str, object]:
     """What every prompt template reads besides the shots (the preview renders shots alone with it)."""
     settings = scene.settings
-    return dict(scene=scene, members=member_views(scene), atmosphere=settings.atmosphere,
-                storyboard=scene.storyboard is not None, form=form_view(settings), style_line=settings.style_line)
+    return {"scene": scene, "members": member_views(scene), "atmosphere": settings.atmosphere,
+            "storyboard": scene.storyboard is not None, "form": form_view(settings), "style_line": settings.style_line}
 
 
 def join_lines(lines: list[str], language: str) -> str:
@@ -128,9 +133,9 @@ def identifiers(scene: ir.Scene) -> dict[str, str]:
     return {member.name: member.identifier for member in scene.references}
 
 
-def pieces_text(pieces, ids: dict[str, str]) -> str:
+def pieces_text(pieces: tuple[ir.Piece, ...], ids: dict[str, str]) -> str:
     """Prose with every cast name replaced by its identifier; a name opening the text is capitalised."""
-    parts = []
+    parts: list[str] = []
     for piece in pieces:
         if isinstance(piece, ir.Ref):
             parts.append(ids.get(piece.name, piece.name))
@@ -153,7 +158,7 @@ def shot_views(scene: ir.Scene) -> list[View]:
     zh = scene.settings.language == "zh"
     segments, _ = plan([shot.timing for shot in scene.shots], scene.settings.duration)
     unit = "秒" if zh else "s"
-    views = []
+    views: list[View] = []
     for index, shot in enumerate(scene.shots):
         view = shot_view(shot, index, ids, zh)
         view.segment = segment_text(segments[index], unit)
@@ -197,7 +202,7 @@ def join_speech_to_action(beats: list[View]) -> None:
     """DIALOGUE STYLE: joined.  A speech whose speaker opens the action line just before it joins that line
     ("Image 1 walks in, and says, '...'"), so the speaker is not restated.  A speech with a lead-in, and an
     action line that ends in other punctuation than a full stop, stay as they are."""
-    for action, dialogue in zip(beats, beats[1:]):
+    for action, dialogue in itertools.pairwise(beats):
         if action.kind != "action" or dialogue.kind != "dialogue" or not dialogue.utterances:
             continue
         first = dialogue.utterances[0]
@@ -213,23 +218,28 @@ def beat_view(beat: ir.Beat, ids: dict[str, str], zh: bool = False) -> View:
         opener = beat.pieces[0] if beat.pieces else None
         return View(kind="action", text=pieces_text(beat.pieces, ids), said=None, clause=None,
                     opener=ids.get(opener.name, opener.name) if isinstance(opener, ir.Ref) else None)
-    utterances = []
-    current = {"lead_in": None, "delivery": None, "manner": None, "speech": []}
+    utterances: list[View] = []
+    said: dict[str, str | None] = {"lead_in": None, "delivery": None, "manner": None}  # how the speech is said
+    speech: list[str] = []
     for part in beat.parts:
         if part.kind == "speech":
-            current["speech"].append(part.pieces[0].text)
+            speech.append(_spoken(part))
             continue
-        if current["speech"]:
-            utterances.append(current)
-            current = {"lead_in": None, "delivery": None, "manner": None, "speech": []}
+        if speech:
+            utterances.append(View(**said, speech=speech))
+            said, speech = {"lead_in": None, "delivery": None, "manner": None}, []
         key = part.kind.replace("-", "_")
         text = pieces_text(part.pieces, ids)
         # Two manners ("(V.O.)" and "(quietly)") are both kept: "says in voice-over, quietly".
-        current[key] = f"{current[key]}{'' if zh else ', '}{text}" if key == "manner" and current[key] else text
-    if current["speech"] or not utterances:
-        utterances.append(current)
-    return View(kind="dialogue", speaker=ids.get(beat.speaker, beat.speaker),
-                utterances=[View(**u) for u in utterances])
+        said[key] = f"{said[key]}{'' if zh else ', '}{text}" if key == "manner" and said[key] else text
+    if speech or not utterances:
+        utterances.append(View(**said, speech=speech))
+    return View(kind="dialogue", speaker=ids.get(beat.speaker, beat.speaker), utterances=utterances)
+
+
+def _spoken(part: ir.DialoguePart) -> str:
+    """A speech as written: resolve makes it one Words, never rewritten."""
+    return "".join(piece.text for piece in part.pieces if isinstance(piece, ir.Words))
 
 
 # Fixed text the templates may add, generously counted: a test renders generated scenes and checks
@@ -260,5 +270,5 @@ def length_bound(scene: ir.Scene) -> int:
     return total
 
 
-def _pieces_bound(pieces) -> int:
+def _pieces_bound(pieces: tuple[ir.Piece, ...]) -> int:
     return sum(_BOUND_PER_REF if isinstance(p, ir.Ref) else len(p.text) for p in pieces)

@@ -47,7 +47,7 @@ else:
         def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, object]) -> type:
             if not bases:  # Record itself
                 return super().__new__(mcls, name, bases, namespace)
-            if len(bases) != 1:
+            if bases != (Record,):  # as with typing.NamedTuple: no other base class
                 raise TypeError(f"record {name}: Record must be its only base class")
             return _build(name, namespace)
 

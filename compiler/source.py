@@ -1,4 +1,5 @@
-"""Source text and positions: one convention inside (offsets, 1-based line and column in code points), LSP conversion in one place."""
+"""Source text and positions: one convention inside (offsets, 1-based line and column in code points), LSP
+conversion in one place."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ import stat
 from pathlib import Path
 
 from .records import Record
+
+TYPE_CHECKING = False  # spelled out: importing typing is a start-up cost `scenec check` avoids (records.py)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    _SpanNew = Callable[[type["Span"], tuple[int, int, int, int, int, int]], "Span"]
 
 __all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16", "read_input", "InputRefused",
            "file_kind"]
@@ -37,7 +45,8 @@ def span_from(fields: tuple[int, int, int, int, int, int]) -> Span:
     return _tuple_new(Span, fields)
 
 
-_tuple_new = tuple.__new__
+# pyright reads the unbound tuple.__new__'s item type as unknown; the annotation says what it does here.
+_tuple_new: _SpanNew = tuple.__new__  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
 
 class Source:
@@ -46,7 +55,8 @@ class Source:
     __slots__ = ("text", "path", "_line_starts")
 
     def __init__(self, text: str, path: Path | None = None) -> None:
-        self.text, self.path, self._line_starts = text, path, None
+        self.text, self.path = text, path
+        self._line_starts: list[int] | None = None  # built on first use: most texts never need it
 
     @property
     def name(self) -> str:
@@ -160,7 +170,8 @@ def read_input(path: Path, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                      | getattr(os, "O_CLOEXEC", 0))
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
-        raise InputRefused(describe_os_error(error) if isinstance(error, OSError) else "the path holds a NUL byte")
+        raise InputRefused(describe_os_error(error) if isinstance(error, OSError)
+                           else "the path holds a NUL byte") from error
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -169,13 +180,14 @@ def read_input(path: Path, limit: int) -> bytes:
             raise InputRefused(f"it is {info.st_size} bytes, over the {limit}-byte limit", too_large=True)
         return _read_at_most(fd, limit + 1)
     except OSError as error:
-        raise InputRefused(describe_os_error(error))
+        raise InputRefused(describe_os_error(error)) from error
     finally:
         os.close(fd)
 
 
 def _read_at_most(fd: int, size: int) -> bytes:
-    chunks, left = [], size
+    chunks: list[bytes] = []
+    left = size
     while left > 0:
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:

@@ -21,6 +21,13 @@ import re
 from . import ir
 from .diagnostics import Diagnostic, make
 
+TYPE_CHECKING = False  # spelled out: importing typing is a start-up cost `scenec check` avoids (records.py)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from .source import Span
+
 __all__ = ["WORDS_PER_SECOND", "CHARS_PER_SECOND", "Speech", "speech_of_text", "shot_speech", "scene_speech",
            "check_speech", "describe"]
 
@@ -90,7 +97,7 @@ def _count_any(text: str) -> tuple[int, int]:
     return words, chars
 
 
-def _spoken_lines(shot: ir.Shot):
+def _spoken_lines(shot: ir.Shot) -> Iterator[tuple[ir.DialogueBeat, str]]:
     for beat in shot.beats:
         if type(beat) is ir.DialogueBeat:
             for part in beat.parts:
@@ -106,7 +113,7 @@ def scene_speech(scene: ir.Scene, **rates: float) -> Speech:
     return _speech(scene.shots, **rates)
 
 
-def _speech(shots, **rates: float) -> Speech:
+def _speech(shots: Iterable[ir.Shot], **rates: float) -> Speech:
     # One pass of each pattern over all the lines: per-line calls were most of the cost on long scripts.
     return speech_of_text("\n".join(text for shot in shots for _, text in _spoken_lines(shot)), **rates)
 
@@ -121,7 +128,7 @@ def check_speech(scene: ir.Scene, **rates: float) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for shot in scene.shots:
         if shot.timing:
-            found += _shot_too_short(scene, shot, shot_speech(shot, **rates))
+            found += _shot_too_short(scene, shot, shot.timing, shot_speech(shot, **rates))
     total = scene_speech(scene, **rates)
     duration = scene.settings.duration
     if total.seconds > duration:
@@ -133,8 +140,9 @@ def check_speech(scene: ir.Scene, **rates: float) -> list[Diagnostic]:
     return found
 
 
-def _shot_too_short(scene: ir.Scene, shot: ir.Shot, speech: Speech) -> list[Diagnostic]:
-    start, end = shot.timing
+def _shot_too_short(scene: ir.Scene, shot: ir.Shot, timing: tuple[float, float],
+                    speech: Speech) -> list[Diagnostic]:
+    start, end = timing
     length = end - start
     if length <= 0 or not speech.words + speech.chars or speech.seconds <= length:
         return []  # a backwards timing is timing-overlap's to report
@@ -144,7 +152,7 @@ def _shot_too_short(scene: ir.Scene, shot: ir.Shot, speech: Speech) -> list[Diag
                  shot.timing_span, path=scene.path, hint="cut the lines, or give the shot more time")]
 
 
-def _first_cue(scene: ir.Scene):
+def _first_cue(scene: ir.Scene) -> Span | None:
     for shot in scene.shots:
         for beat, _ in _spoken_lines(shot):
             return beat.span

@@ -1,10 +1,18 @@
-"""The writer's subcommands, fmt and preview: argparse wiring and thin handlers over compiler.fmt and compiler.preview."""
+"""The writer's subcommands, fmt and preview: argparse wiring and thin handlers over compiler.fmt and
+compiler.preview."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+TYPE_CHECKING = False  # spelled out, as in records.py
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .diagnostics import Diagnostic
 
 __all__ = ["register", "COMMANDS"]
 
@@ -19,7 +27,8 @@ def port_number(value: str) -> int:
     return int(value)
 
 
-def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.HelpFormatter) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+             formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter) -> None:
     """Add fmt and preview; each sets `handler`, and nothing heavy is imported until one runs."""
     from .render.commands import REGION_CHOICES
     fmt = subparsers.add_parser(
@@ -27,8 +36,10 @@ def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.He
         description="Canonical layout: settings in order, aligned cast, one blank line between paragraphs. "
                     "Every comment and every word of action and dialogue is kept; files with syntax errors "
                     "are left as they are and their errors printed.")
-    fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .scene or .cast file, a folder, or - for standard input")
-    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 and name the files that would change")
+    fmt.add_argument("paths", nargs="+", metavar="PATH",
+                     help="a .scene or .cast file, a folder, or - for standard input")
+    fmt.add_argument("--check", action="store_true",
+                     help="change nothing; exit 1 and name the files that would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print a unified diff of the changes")
     fmt.set_defaults(handler=run_fmt)
     preview = subparsers.add_parser(
@@ -36,8 +47,10 @@ def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.He
         description="Write one HTML page (no network needed): cast cards, shots with their compiled prompt, "
                     "diagnostics, a timeline with the estimated speech, and the bill.")
     preview.add_argument("file", type=Path, metavar="FILE")
-    preview.add_argument("-o", "--output", type=Path, metavar="FILE.html", help="where to write (default FILE.html beside it)")
-    preview.add_argument("--watch", action="store_true", help="serve the page on loopback and reload it on every save")
+    preview.add_argument("-o", "--output", type=Path, metavar="FILE.html",
+                         help="where to write (default FILE.html beside it)")
+    preview.add_argument("--watch", action="store_true",
+                         help="serve the page on loopback and reload it on every save")
     preview.add_argument("--port", type=port_number, default=0, help="the port for --watch (default: any free one)")
     preview.add_argument("--region", choices=REGION_CHOICES, default="beijing",
                          help="the prices the bill uses (beijing)")
@@ -46,11 +59,11 @@ def register(subparsers: argparse._SubParsersAction, formatter_class=argparse.He
 
 # --- fmt -------------------------------------------------------------------------------------
 
-def print_errors(diagnostics, name: str) -> None:
+def print_errors(diagnostics: Iterable[Diagnostic], name: str) -> None:
     """Syntax errors as check prints them (source line and caret), on standard error."""
     from . import report
 
-    cache: dict = {}
+    cache: dict[str, list[str]] = {}
     for diagnostic in diagnostics:
         line = report.read_line(diagnostic.path, diagnostic.span.line, cache) if diagnostic.span and \
             diagnostic.path != "<text>" else None
@@ -58,7 +71,7 @@ def print_errors(diagnostics, name: str) -> None:
               file=sys.stderr)
 
 
-def run_fmt(args) -> int:
+def run_fmt(args: argparse.Namespace) -> int:
     from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect
     from .report import visible
 
@@ -83,7 +96,7 @@ def run_fmt(args) -> int:
     return status
 
 
-def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
+def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list[Diagnostic]]:
     from .cli import EXIT_ERRORS, EXIT_OK
     from .fmt import format_text
     from .fs import write_atomic
@@ -118,7 +131,7 @@ def _fmt_file(path: Path, *, check: bool, diff: bool) -> tuple[int, list]:
     return EXIT_OK, []
 
 
-def _fmt_stdin(args) -> int:
+def _fmt_stdin(args: argparse.Namespace) -> int:
     from .cli import EXIT_ERRORS, EXIT_OK
     from .fmt import format_text
     from .parse import MAX_FILE_BYTES
@@ -154,7 +167,7 @@ def unified_diff(before: str, after: str, name: str) -> str:
 
 # --- preview ---------------------------------------------------------------------------------
 
-def run_preview(args) -> int:
+def run_preview(args: argparse.Namespace) -> int:
     from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, _path_kind
     from .report import visible
 

@@ -13,6 +13,7 @@ from compiler import fmt
 from compiler.api import compile_text, parse_text
 from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, main
 from compiler.fmt import format_text, syntax_shape
+from compiler.nodes import Heading
 from tests.grammar_parser import grammar_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +105,15 @@ def test_unknown_lines_are_kept_verbatim() -> None:
     # A member line the formatter does not rebuild exactly (two voices: the node keeps the last) stays as written.
     text = "CAST\nMAYA: image a.jpg,  voice b.mp3, voice c.mp3\n\nMAYA waits.\n"
     assert format_text(text).text == "CAST\nMAYA: image a.jpg,  voice b.mp3, voice c.mp3\n\nMAYA waits.\n"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("0\nI/E \n\n", "0\nI/E \n"),
+                                              ("INT \n\nA walks.\n", "INT \n\nA walks.\n"),
+                                              ("  ext  \n", "ext \n")])
+def test_a_heading_with_nothing_after_it_keeps_the_space_that_makes_it_one(text: str, expected: str) -> None:
+    """"INT " is a heading and "INT" is action: a bare heading keeps one space (a case found on Python 3.13)."""
+    assert assert_formatting_keeps_meaning(text) == expected
+    assert isinstance(parse_text(expected)[0].paragraphs[0].lines[-1], Heading)
 
 
 def test_windows_line_ends_and_bom() -> None:

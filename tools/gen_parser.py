@@ -153,10 +153,28 @@ def tables() -> dict:
     }
 
 
+# Each table's type, written into the generated file for compiler/lalr.py's type checking.
+TYPES = {
+    "TERMINALS": "dict[str, tuple[str, str | None]]",  # name: (regex, the characters it can start with, or None)
+    "IGNORE": "tuple[str, ...]",
+    "NEWLINE_TYPES": "tuple[str, ...]",
+    "LEXER_SETS": "list[tuple[str, ...]]",
+    "STATE_LEXER": "dict[int, int]",
+    "ROOT_LEXER": "tuple[str, ...]",
+    "UNLESS": "dict[int, dict[str, dict[str, str]]]",
+    "ROOT_UNLESS": "dict[str, dict[str, str]]",
+    "RULES": "list[tuple[str, int, str | None, bool]]",
+    "ACTIONS": "dict[int, dict[str, tuple[int, int]]]",
+    "START_STATE": "int",
+    "END_STATE": "int",
+}
+
+
 def generate() -> str:
-    parts = [HEADER, f"# grammar sha256: {grammar_digest()}\n", '"""LALR tables of grammar/scene.lark (data only)."""\n\n']
+    parts = [HEADER, f"# grammar sha256: {grammar_digest()}\n", '"""LALR tables of grammar/scene.lark (data only)."""\n\n',
+             "from __future__ import annotations\n\n"]
     for name, value in tables().items():
-        parts.append(f"{name} = {pprint.pformat(value, width=120, sort_dicts=True)}\n\n")
+        parts.append(f"{name}: {TYPES[name]} = {pprint.pformat(value, width=120, sort_dicts=True)}\n\n")
     return "".join(parts)
 
 

@@ -1,14 +1,17 @@
 """The errors a DashScope call can end in, as one tree whose messages never carry the API key.
 
 ```
-DashScopeError(Exception)            code, message, request_id, status (HTTP status or None); str() never contains the API key
+DashScopeError(Exception)            code, message, request_id, status (HTTP status or None);
+│                                    str() never contains the API key
 ├── AuthError                        401/403: InvalidApiKey, AccessDenied
-├── ThrottledError                   429: Throttling, Throttling.RateQuota, Throttling.AllocationQuota   (retry_after: float | None)
+├── ThrottledError                   429: Throttling, Throttling.RateQuota, Throttling.AllocationQuota
+│                                    (retry_after: float | None)
 ├── InvalidParameterError            400 InvalidParameter (and other 4xx not listed)
 ├── ContentInspectionError           400 DataInspectionFailed
 ├── ServerError                      5xx
 ├── TaskFailedError                  task ended FAILED / CANCELED / UNKNOWN (task_id, task_status)
-├── NetworkError                     connection problems; attribute `sent: bool` = whether the request may have reached the server
+├── NetworkError                     connection problems; attribute `sent: bool` = whether the request may
+│                                    have reached the server
 └── DeadlineExceeded                 polling passed its deadline (task_id, last_status)
 ```
 """

@@ -225,7 +225,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise JournalError(
                     f"journal schema version {version} is newer than this scenec "

@@ -26,7 +26,8 @@ _DONE_STYLE = {"rendered": "green", "unchanged": "dim", "blocked": "yellow", "pe
                "failed": "red", "invalid": "red", "interrupted": "yellow"}
 
 
-def make_display(mode: str, stream: IO[str] | None = None, err: IO[str] | None = None):
+def make_display(mode: str, stream: IO[str] | None = None,
+                 err: IO[str] | None = None) -> JsonDisplay | RichDisplay | PlainDisplay:
     """"json", or "auto": rich when `stream` is a terminal, plain lines when it is not."""
     out = stream or sys.stdout
     if mode == "json":
@@ -222,13 +223,13 @@ def _age(seconds: float) -> str:
 def status_lines(rows: Sequence[Any], now: float | None = None) -> list[str]:
     """A plain table of journal rows: id, scene, state, task, age, and the output or the error."""
     at = time.time() if now is None else now
-    table = [("ID", "SCENE", "STATE", "TASK", "UPDATED", "OUTPUT / DETAIL")]
+    table: list[tuple[str, ...]] = [("ID", "SCENE", "STATE", "TASK", "UPDATED", "OUTPUT / DETAIL")]
     for r in rows:
         detail = r.output_path if r.state == "DOWNLOADED" else " ".join(x for x in (r.code, r.message) if x)
         cells = (str(r.id), r.scene, r.state, r.task_id or "-", _age(max(0.0, at - r.updated_at)), (detail or "")[:100])
         table.append(tuple(visible(str(cell)) for cell in cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
 
 
 def status_json(rows: Sequence[Any]) -> list[str]:

@@ -81,7 +81,7 @@ def parse_service_time(text: str | None) -> float | None:
         return None
     try:
         parts = tuple(int(g) for g in match.groups())
-        return calendar.timegm((*parts, 0, 0, 0)) - SERVICE_UTC_OFFSET_S  # type: ignore[arg-type]
+        return calendar.timegm((*parts, 0, 0, 0)) - SERVICE_UTC_OFFSET_S
     except (ValueError, OverflowError):
         return None
 

@@ -105,13 +105,14 @@ _POLICY_FIELDS = (
 )
 
 
-def _policy_fields(body: object) -> dict:
+def _policy_fields(body: object) -> dict[str, object]:
     """The policy object: the SDK reads `output`, and the live service answers it under `data`."""
     if not isinstance(body, dict):
         return {}
     for name in ("output", "data"):
-        if isinstance(body.get(name), dict):
-            return body[name]
+        found = body.get(name)
+        if isinstance(found, dict):
+            return found
     return {}
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -158,7 +159,7 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context, server_hostname: str | None = None,
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
         inner = self._inner.start_tls(ssl_context, server_hostname, self._deadline.left(timeout))
         return _DeadlineStream(inner, self._deadline)
@@ -205,7 +206,7 @@ def _entry(host: str, port: int) -> str:
 
 def _resolve_within(resolver: Resolver, host: str, port: int, deadline: _Deadline) -> list[str]:
     """Resolve on a helper thread, so a resolver that does not answer cannot outlast the deadline."""
-    answer: list[Any] = []
+    answer: list[list[str] | OSError | UnicodeError] = []
 
     def run() -> None:
         try:
@@ -218,9 +219,10 @@ def _resolve_within(resolver: Resolver, host: str, port: int, deadline: _Deadlin
     worker.join(deadline.left())
     if not answer:
         raise httpcore.ConnectTimeout(f"resolving {host} took too long")
-    if isinstance(answer[0], Exception):
+    found = answer[0]
+    if isinstance(found, Exception):
         raise httpcore.ConnectError(f"{host} does not resolve")
-    return answer[0]
+    return found
 
 
 # --- the check -----------------------------------------------------------------------------------------
