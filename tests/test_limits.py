@@ -52,6 +52,14 @@ def test_the_settings_defaults_are_the_apis() -> None:
     assert {name: getattr(defaults, name) for name in API_DEFAULTS._fields} == API_DEFAULTS._asdict()
 
 
+def test_the_defaults_are_values_the_api_accepts() -> None:
+    assert API_DEFAULTS.model in MODELS
+    assert API_DEFAULTS.resolution in RESOLUTIONS
+    assert API_DEFAULTS.ratio in RATIOS
+    low, high = LIMITS.duration_range(has_video=True)  # the default holds with a reference video too
+    assert low <= API_DEFAULTS.duration <= high
+
+
 def test_every_resolution_has_a_price_in_every_priced_region() -> None:
     assert all(tuple(prices) == RESOLUTIONS for prices in PRICES_CNY_PER_SECOND.values())
 
