@@ -1,15 +1,31 @@
-"""Stage 3, check: the API's rules on a resolved scene, as diagnostics (counts, media, values, lengths, timings, paths)."""
+"""Stage 3, check: the API's rules on a resolved scene, as diagnostics (counts, media, values, lengths, timings,
+paths)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 from . import ir
 from .diagnostics import Diagnostic, make
-from .limits import DURATION_RANGE, IMAGE_MIMES, LIMITS
-from .project import Project
-from .timing import check_speech
+from .limits import IMAGE_MIMES, LIMITS
 from .perf import gc_paused
+from .project import Project
+from .source import Span
+from .timing import check_speech
+
+# Spelled out rather than imported from typing, which `check` does not load at start-up (see records.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from .media import MediaInfo
+
+    class Report(Protocol):
+        """Reports one finding about a medium, at the medium's span."""
+
+        def __call__(self, code: str, message: str, *, hint: str | None = None) -> list[Diagnostic]: ...
 
 __all__ = ["check", "check_media", "check_prompt_length"]
 
@@ -22,7 +38,7 @@ MEDIA_NOUN = {"image": "image", "video": "video", "voice": "voice", "first frame
 def check(scene: ir.Scene, *, project: Project | None = None, probe: bool = True,
           prompt_length: int | None = None) -> list[Diagnostic]:
     """Every API rule that can be checked before paying.  `prompt_length` skips measuring when already known."""
-    if project is None:
+    if project is None and isinstance(scene.project, Project):
         project = scene.project
     found: list[Diagnostic] = []
     found += check_counts(scene)
@@ -36,19 +52,21 @@ def check(scene: ir.Scene, *, project: Project | None = None, probe: bool = True
     return found
 
 
-def _at(scene: ir.Scene, code: str, message: str, span, *, path: str | None = None, **extra) -> Diagnostic:
-    return make(code, message, span, path=path or scene.path, **extra)
+def _at(scene: ir.Scene, code: str, message: str, span: Span | None, *, path: str | None = None,
+        hint: str | None = None) -> Diagnostic:
+    return make(code, message, span, path=path or scene.path, hint=hint)
 
 
 def check_counts(scene: ir.Scene) -> list[Diagnostic]:
-    out = []
+    out: list[Diagnostic] = []
     references = scene.references
-    limit = LIMITS["max_references"]
+    limit = LIMITS.max_references
     if len(references) > limit:
         extra = references[limit]
         out.append(_at(scene, "too-many-references",
                        f"{len(references)} reference images and videos; wan2.7-r2v takes at most {limit}",
-                       extra.span, path=extra.path, hint=f"{extra.name} is number {limit + 1}: drop or merge references"))
+                       extra.span, path=extra.path,
+                       hint=f"{extra.name} is number {limit + 1}: drop or merge references"))
     if not references:
         span = scene.first_frame.span if scene.first_frame else None
         out.append(_at(scene, "no-reference", "no reference image or video: declare at least one cast member",
@@ -62,29 +80,31 @@ def check_counts(scene: ir.Scene) -> list[Diagnostic]:
 
 
 def check_settings(scene: ir.Scene) -> list[Diagnostic]:
-    out = []
+    out: list[Diagnostic] = []
     settings = scene.settings
     if scene.first_frame and "RATIO" in settings.given:
-        out.append(_at(scene, "ratio-with-first-frame", "RATIO is ignored with a first frame: the video takes its aspect",
+        out.append(_at(scene, "ratio-with-first-frame",
+                       "RATIO is ignored with a first frame: the video takes its aspect",
                        settings.spans["RATIO"], hint="remove RATIO or the FIRST FRAME"))
     has_video = any(member.kind == "video" for member in scene.references)
-    low, high = DURATION_RANGE["with_video" if has_video else "without_video"]
+    low, high = LIMITS.duration_range(has_video)
     if not low <= settings.duration <= high:
         reason = " with a reference video" if has_video else ""
         out.append(_at(scene, "duration-out-of-range",
                        f"DURATION {settings.duration}s is outside {low}-{high}s{reason}",
                        settings.spans.get("DURATION"), hint=f"choose {low} to {high} seconds"))
     negative = settings.negative_prompt or ""
-    limit = LIMITS["negative_prompt_chars"]
+    limit = LIMITS.negative_prompt_chars
     if len(negative) > limit:
         out.append(_at(scene, "negative-prompt-too-long",
-                       f"the negative prompt has {len(negative)} characters, {len(negative) - limit} over the limit of {limit}",
+                       f"the negative prompt has {len(negative)} characters, {len(negative) - limit} over the limit "
+                       f"of {limit}",
                        settings.spans.get("NEGATIVE PROMPT")))
     return out
 
 
 def check_timings(scene: ir.Scene) -> list[Diagnostic]:
-    out = []
+    out: list[Diagnostic] = []
     previous_end = 0.0
     duration = scene.settings.duration
     for shot in scene.shots:
@@ -96,7 +116,8 @@ def check_timings(scene: ir.Scene) -> list[Diagnostic]:
                            shot.timing_span))
         elif start < previous_end:
             out.append(_at(scene, "timing-overlap",
-                           f"shot {shot.number} starts at {start:g}s, before the previous shot ends at {previous_end:g}s",
+                           f"shot {shot.number} starts at {start:g}s, before the previous shot ends at "
+                           f"{previous_end:g}s",
                            shot.timing_span))
         if end > duration:
             out.append(_at(scene, "timing-exceeds-duration",
@@ -114,7 +135,7 @@ def check_timed_plan(scene: ir.Scene) -> list[Diagnostic]:
 
     duration = scene.settings.duration
     _, gaps = plan([shot.timing for shot in scene.shots], duration)
-    out = []
+    out: list[Diagnostic] = []
     for gap in gaps:
         shot = scene.shots[gap.shot_index] if gap.shot_index < len(scene.shots) else None
         span = (shot.timing_span or shot.span) if shot else scene.shots[-1].timing_span or scene.shots[-1].span
@@ -138,7 +159,7 @@ def check_vocabulary(scene: ir.Scene) -> list[Diagnostic]:
     from .diagnostics import did_you_mean
     from .vocabulary import TRANSITIONS, framing_entry, known_framings
 
-    out = []
+    out: list[Diagnostic] = []
     for shot in scene.shots:
         if shot.framing and framing_entry(shot.framing) is None and scene.member(shot.framing) is None:
             close = did_you_mean(shot.framing, known_framings())
@@ -158,7 +179,7 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None) -> lis
     if not any(shot.beats or shot.framing or shot.transition for shot in scene.shots):
         return [_at(scene, "empty-prompt", "the script is empty: nothing to compile into a prompt", None,
                     hint="write at least one action line under the cast")]
-    limit = LIMITS["prompt_chars"]
+    limit = LIMITS.prompt_chars
     length = known_length
     if length is None:
         if length_bound(scene) <= limit:
@@ -172,7 +193,7 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None) -> lis
                 hint="shorten action or dialogue; the service would silently cut the end")]
 
 
-def _crossing_span(scene: ir.Scene, limit: int):
+def _crossing_span(scene: ir.Scene, limit: int) -> Span | None:
     """The line (beat, or shot opening) at which the rendered prompt first exceeds the limit.
 
     The prompt of the scene cut after a line is the prompt up to that line, so the crossing is found by
@@ -209,7 +230,7 @@ def _cut(scene: ir.Scene, index: int, count: int) -> ir.Scene:
 
 # --- media ---------------------------------------------------------------------------------
 
-def media_items(scene: ir.Scene):
+def media_items(scene: ir.Scene) -> Iterator[tuple[str, ir.MediaSource, str, str]]:
     """(role, source, owner name, declaring path) for every medium of the scene."""
     if scene.first_frame:
         yield "first frame", scene.first_frame.media, "FIRST FRAME", scene.path
@@ -230,8 +251,8 @@ def check_media(scene: ir.Scene, project: Project | None, *, probe: bool = True)
 
 def check_source(role: str, source: ir.MediaSource, owner: str, path: str, project: Project | None,
                  probe: bool) -> list[Diagnostic]:
-    def report(code: str, message: str, **extra) -> list[Diagnostic]:
-        return [make(code, f"{owner}: {message}", source.span, path=path, **extra)]
+    def report(code: str, message: str, *, hint: str | None = None) -> list[Diagnostic]:
+        return [make(code, f"{owner}: {message}", source.span, path=path, hint=hint)]
 
     if source.scheme in ("http", "https"):
         authority = URL_AUTHORITY.match(source.text)
@@ -269,7 +290,7 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
     return check_info(role, source.text, info, report)
 
 
-def _not_a_file(path) -> str | None:
+def _not_a_file(path: Path) -> str | None:
     """Why a local media path is not a regular file (symlinks followed), or None when it is one.
 
     Never raises: a name too long, a loop or no permission is a diagnostic like a missing file.
@@ -282,12 +303,15 @@ def _not_a_file(path) -> str | None:
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError) as error:
-        return "does not exist" if isinstance(error, FileNotFoundError) else (
-            f"cannot be read: {describe_os_error(error)}" if isinstance(error, OSError) else "the path holds a NUL byte")
+        if isinstance(error, FileNotFoundError):
+            return "does not exist"
+        if isinstance(error, OSError):
+            return f"cannot be read: {describe_os_error(error)}"
+        return "the path holds a NUL byte"
     return None if stat_module.S_ISREG(mode) else f"is {file_kind(mode)}, not a regular file"
 
 
-def check_data_uri(source: ir.MediaSource, report) -> list[Diagnostic]:
+def check_data_uri(source: ir.MediaSource, report: Report) -> list[Diagnostic]:
     match = DATA_URI.match(source.text)
     if not match or ";base64" not in match.group(2).lower():
         return report("bad-data-uri", "a data URI must read data:{MIME};base64,{data}")
@@ -314,31 +338,36 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
-def check_info(role: str, label: str, info, report) -> list[Diagnostic]:
+def check_info(role: str, label: str, info: MediaInfo, report: Report) -> list[Diagnostic]:
     """Content against the limits of its role: type, size, dimensions, duration, transparency."""
     kind = "audio" if role == "voice" else ("image" if role == "first frame" else role)
-    limit_key = {"image": "image", "video": "video", "audio": "voice"}[kind]
-    formats = LIMITS[f"{limit_key}_formats"]
-    if info.kind != kind or info.format not in formats:
+    limits = LIMITS.file({"image": "image", "video": "video", "audio": "voice"}[kind])
+    noun = _a(MEDIA_NOUN.get(role, role))
+    if info.kind != kind or info.format not in limits.formats:
         what = info.format or "not a recognised media file"
-        return report("file-wrong-type", f"{label} is {what}, not {_a(MEDIA_NOUN.get(role, role))} "
-                      f"({'/'.join(formats)})")
-    out = []
-    max_bytes = LIMITS[f"{limit_key}_bytes"]
-    if info.size > max_bytes:
-        out += report("file-too-large", f"{label} is {info.size / 1e6:.1f} MB, over the {max_bytes // (1024 * 1024)} MB limit")
-    if kind in ("image", "video") and info.width and info.height:
-        low, high = LIMITS[f"{limit_key}_side"]
-        ratio = max(info.width, info.height) / min(info.width, info.height)
-        if not (low <= info.width <= high and low <= info.height <= high):
-            out += report("media-dimensions", f"{label} is {info.width}x{info.height}; each side must be {low}-{high} px")
-        elif ratio > LIMITS["aspect"]:
-            out += report("media-dimensions", f"{label} is {info.width}x{info.height}, more elongated than 1:8")
-    if kind in ("video", "audio") and info.duration is not None:
-        low, high = LIMITS[f"{limit_key}_seconds"]
-        if not low <= info.duration <= high:
-            out += report("media-duration", f"{label} lasts {info.duration:.1f}s; {_a(MEDIA_NOUN.get(role, role))} must last {low:g}-{high:g}s")
+        return report("file-wrong-type", f"{label} is {what}, not {noun} ({'/'.join(limits.formats)})")
+    out: list[Diagnostic] = []
+    if info.size > limits.max_bytes:
+        out += report("file-too-large",
+                      f"{label} is {info.size / 1e6:.1f} MB, over the {limits.max_megabytes} MB limit")
+    if limits.sides and info.width and info.height:
+        out += _check_sides(label, info.width, info.height, limits.sides, report)
+    if limits.seconds and info.duration is not None:
+        shortest, longest = limits.seconds
+        if not shortest <= info.duration <= longest:
+            out += report("media-duration", f"{label} lasts {info.duration:.1f}s; {noun} must last "
+                          f"{shortest:g}-{longest:g}s")
     if kind == "image" and info.has_alpha:
         out += report("image-transparency", f"{label} is not fully opaque; the API takes images without transparency",
                       hint="flatten the image onto a background")
     return out
+
+
+def _check_sides(label: str, width: int, height: int, sides: tuple[int, int], report: Report) -> list[Diagnostic]:
+    """Each side within the limits, and the longer at most LIMITS.aspect times the shorter."""
+    low, high = sides
+    if not (low <= width <= high and low <= height <= high):
+        return report("media-dimensions", f"{label} is {width}x{height}; each side must be {low}-{high} px")
+    if max(width, height) / min(width, height) > LIMITS.aspect:
+        return report("media-dimensions", f"{label} is {width}x{height}, more elongated than 1:{LIMITS.aspect:g}")
+    return []

@@ -260,10 +260,11 @@ def explain(result: Compiled) -> str:
     assert result.scene is not None and result.prompt is not None  # explained only once a payload is built
     rows = cast_table(result.scene)
     headers = ("NAME", "KIND", "INDEX", "IDENTIFIER", "SOURCE", "VOICE")
-    table = [headers] + [tuple(visible(str(cell)) for cell in (r["name"], r["kind"], r["index"], r["identifier"],
-                                                                 r["source"][:48], r["voice"] or "-")) for r in rows]
+    table: list[tuple[str, ...]] = [headers]
+    table += [tuple(visible(str(cell)) for cell in (r["name"], r["kind"], r["index"], r["identifier"],
+                                                    str(r["source"])[:48], r["voice"] or "-")) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in table]
-    length = f"PROMPT ({len(result.prompt)} of {LIMITS['prompt_chars']} characters)"
+    length = f"PROMPT ({len(result.prompt)} of {LIMITS.prompt_chars} characters)"
     prompt = [visible(line) for line in result.prompt.split("\n")]
     return "\n".join(lines + ["", length, *prompt, ""])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .limits import IMAGE_MIMES, LIMITS
 from .records import Record
 from .source import Span
 
@@ -57,6 +58,21 @@ class Diagnostic(Record):
             "hint": self.hint,
             "related": [{"message": m, "span": s.to_dict()} for m, s in self.related],
         }
+
+
+def _span(pair: tuple[float, float] | None) -> str:
+    """A range of the limits table as the documentation writes it: "240-8000", "1-30"."""
+    if pair is None:
+        raise ValueError("the limits table lacks a range the documentation names")
+    return f"{pair[0]:g}-{pair[1]:g}"
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return ", ".join(values[:-1]) + " or " + values[-1]
+
+
+# The documentation's numbers come from the limits table (limits.py), so a changed limit changes the text.
+_IMAGE, _VIDEO, _VOICE = LIMITS.image, LIMITS.video, LIMITS.voice
 
 
 def _codes(*rows: tuple[str, str, str, str, str]) -> dict[str, Code]:
@@ -128,8 +144,8 @@ CODES: dict[str, Code] = _codes(
      "`CAST FROM file: A, B` imports only the members A and B, found in the file's cast or in the files "
      "it imports; each name must be declared there."),
     # --- constraints: the API's rules ------------------------------------------------
-    ("constraints", "too-many-references", ERROR, "More than 5 reference images and videos.",
-     "wan2.7-r2v accepts at most 5 reference images and videos together."),
+    ("constraints", "too-many-references", ERROR, f"More than {LIMITS.max_references} reference images and videos.",
+     f"wan2.7-r2v accepts at most {LIMITS.max_references} reference images and videos together."),
     ("constraints", "no-reference", ERROR, "No reference image or video.",
      "wan2.7-r2v needs at least one reference image or video (a first frame alone is not enough)."),
     ("constraints", "multiple-first-frames", ERROR, "More than one first frame.",
@@ -139,7 +155,7 @@ CODES: dict[str, Code] = _codes(
     ("constraints", "base64-not-allowed", ERROR, "A video or audio given as a data URI.",
      "Only images may be inlined as base64; videos and voices must be URLs or local files."),
     ("constraints", "bad-data-uri", ERROR, "A malformed image data URI, or one of the wrong MIME type.",
-     "Use data:{MIME};base64,{data} with image/jpeg, image/png, image/bmp or image/webp, matching the content."),
+     "Use data:{MIME};base64,{data} with " + _one_of(IMAGE_MIMES) + ", matching the content."),
     ("constraints", "url-scheme", ERROR, "A URL that is not http(s).",
      "Remote media must be http:// or https:// URLs; local files are written as paths."),
     ("constraints", "url-credentials", ERROR, "A URL with a user name or password in it.",
@@ -149,7 +165,8 @@ CODES: dict[str, Code] = _codes(
     ("constraints", "ratio-with-first-frame", WARNING, "RATIO given together with a first frame.",
      "With a first frame the service ignores ratio: the video takes the first frame's aspect."),
     ("constraints", "duration-out-of-range", ERROR, "DURATION outside what the model allows.",
-     "wan2.7-r2v takes 2-15 s, or 2-10 s when any reference video is in the media."),
+     f"wan2.7-r2v takes {_span(LIMITS.duration)} s, or {_span(LIMITS.duration_with_video)} s when any reference "
+     "video is in the media."),
     ("constraints", "prompt-too-long", ERROR, "The compiled prompt is over the length limit.",
      "The service silently truncates a longer prompt, so scenec refuses it."),
     ("constraints", "negative-prompt-too-long", ERROR, "The negative prompt is over the length limit.",
@@ -163,11 +180,13 @@ CODES: dict[str, Code] = _codes(
     ("constraints", "file-wrong-type", ERROR, "A local media file is not of the kind declared.",
      "The type is read from the file's content, not its name."),
     ("constraints", "file-too-large", ERROR, "A local media file is over the size limit.",
-     "Images up to 20 MB, videos up to 100 MB, voices up to 15 MB."),
+     f"Images up to {_IMAGE.max_megabytes} MB, videos up to {_VIDEO.max_megabytes} MB, voices up to "
+     f"{_VOICE.max_megabytes} MB."),
     ("constraints", "media-dimensions", ERROR, "An image or video is too small, too large or too elongated.",
-     "Images 240-8000 px a side, videos 240-4096 px, aspect between 1:8 and 8:1."),
+     f"Images {_span(_IMAGE.sides)} px a side, videos {_span(_VIDEO.sides)} px, aspect between "
+     f"1:{LIMITS.aspect:g} and {LIMITS.aspect:g}:1."),
     ("constraints", "media-duration", ERROR, "A video or voice is too short or too long.",
-     "Reference videos 1-30 s, voices 1-10 s."),
+     f"Reference videos {_span(_VIDEO.seconds)} s, voices {_span(_VOICE.seconds)} s."),
     ("constraints", "image-transparency", ERROR, "A reference image that is not fully opaque.",
      "The API takes images without transparency; flatten the image. A PNG is judged by its pixels (an RGBA "
      "export whose pixels are all opaque passes); a PNG colour key, an interlaced or unreadable RGBA PNG, and a "

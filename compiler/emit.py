@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import ir
-from .diagnostics import make
+from .diagnostics import Diagnostic, make
+from .limits import PARAMETERS
+from .vocabulary import SETTING_FIELDS
+
+# Spelled out rather than imported from typing (see records.py); the request model loads only in emit().
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .payload import Payload
 
 __all__ = ["emit", "payload_dict", "sent_parameters", "cast_table", "media_url", "PARAMETER_SETTINGS"]
 
@@ -25,7 +32,7 @@ def media_url(source: ir.MediaSource, root: Path | None) -> str:
         return absolute.as_posix()
 
 
-def payload_dict(scene: ir.Scene, prompt: str) -> dict:
+def payload_dict(scene: ir.Scene, prompt: str) -> dict[str, object]:
     """The request body as plain data, in the API's field order."""
     root = scene.project_root
     media = []
@@ -38,32 +45,29 @@ def payload_dict(scene: ir.Scene, prompt: str) -> dict:
     return {"model": settings.model, "input": inputs, "parameters": sent_parameters(scene)}
 
 
-# Parameter -> the setting that gives it.  The API requires none of them (each has a service default,
-# limits.API_DEFAULTS), so the policy is: send what the writer set, nothing else.
-PARAMETER_SETTINGS = {"resolution": "RESOLUTION", "ratio": "RATIO", "duration": "DURATION",
-                      "prompt_extend": "PROMPT EXTEND", "watermark": "WATERMARK", "seed": "SEED"}
+# Parameter -> the setting that gives it, in the API's order.  The API requires none of them (each has a
+# service default, limits.API_DEFAULTS), so the policy is: send what the writer set, nothing else.
+PARAMETER_SETTINGS = {name: key for name in PARAMETERS for key, field in SETTING_FIELDS.items() if field == name}
 
 
-def sent_parameters(scene: ir.Scene) -> dict:
+def sent_parameters(scene: ir.Scene) -> dict[str, object]:
     """The parameters the writer set, in the API's order; RATIO is left out with a first frame (the API ignores it,
     check warns ratio-with-first-frame)."""
     settings = scene.settings
-    values = {"resolution": settings.resolution, "ratio": settings.ratio, "duration": settings.duration,
-              "prompt_extend": settings.prompt_extend, "watermark": settings.watermark, "seed": settings.seed}
-    given = {name: value for name, value in values.items() if PARAMETER_SETTINGS[name] in settings.given}
+    given = {name: getattr(settings, name) for name, key in PARAMETER_SETTINGS.items() if key in settings.given}
     if scene.first_frame:
         given.pop("ratio", None)
     return given
 
 
-def _entry(kind: str, media: ir.MediaSource, voice: ir.MediaSource | None, root: Path | None) -> dict:
+def _entry(kind: str, media: ir.MediaSource, voice: ir.MediaSource | None, root: Path | None) -> dict[str, str]:
     entry = {"type": kind, "url": media_url(media, root)}
     if voice:
         entry["reference_voice"] = media_url(voice, root)
     return entry
 
 
-def emit(scene: ir.Scene, prompt: str):
+def emit(scene: ir.Scene, prompt: str) -> tuple[Payload | None, list[Diagnostic]]:
     """Validate the body with the request model; a failure is a compiler bug, reported as a diagnostic."""
     from pydantic import ValidationError
 
@@ -76,7 +80,7 @@ def emit(scene: ir.Scene, prompt: str):
         return None, [make("invalid-payload", f"the request failed validation: {details}", None, path=scene.path)]
 
 
-def cast_table(scene: ir.Scene) -> list[dict]:
+def cast_table(scene: ir.Scene) -> list[dict[str, object]]:
     """One row per media entry: name, kind, media index, identifier, voice (what --explain prints)."""
     root = scene.project_root
     rows = []

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from .limits import API_DEFAULTS, IMAGE_MIMES, LIMITS, RATIOS, SEED_MAX
+from .limits import API_DEFAULTS, IMAGE_MIMES, LIMITS, RATIOS, RESOLUTIONS, SEED_MAX
+
+# The allowed values come from the limits table: pydantic validates against Literal[table], while a checker,
+# which cannot read a Literal built at run time, sees plain strings.
+if TYPE_CHECKING:
+    Resolution = str
+    Ratio = str
+else:
+    Resolution = Literal[RESOLUTIONS]
+    Ratio = Literal[RATIOS]
 
 __all__ = ["MediaEntry", "Input", "Parameters", "Payload", "to_json", "LOCAL_CONTEXT"]
 
@@ -27,6 +36,11 @@ def _check_url(value: str, info: ValidationInfo, *, image: bool) -> str:
     if local_ok and value and not _SCHEME.match(value):
         return value
     raise ValueError("must be an http(s) or oss:// URL" + (" or an image data URI" if image else ""))
+
+
+def _count_word(count: int) -> str:
+    """A small count as a reader says it: "at most one first_frame"."""
+    return "one" if count == 1 else str(count)
 
 
 class _Strict(BaseModel):
@@ -50,26 +64,27 @@ class MediaEntry(_Strict):
 
 
 class Input(_Strict):
-    prompt: str = Field(min_length=1, max_length=LIMITS["prompt_chars"])
-    negative_prompt: str | None = Field(default=None, max_length=LIMITS["negative_prompt_chars"])
+    prompt: str = Field(min_length=1, max_length=LIMITS.prompt_chars)
+    negative_prompt: str | None = Field(default=None, max_length=LIMITS.negative_prompt_chars)
     media: list[MediaEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _counts(self) -> "Input":
+    def _counts(self) -> Input:
         references = [m for m in self.media if m.type != "first_frame"]
-        if not LIMITS["min_references"] <= len(references) <= LIMITS["max_references"]:
-            raise ValueError(f"1 to {LIMITS['max_references']} reference images and videos, not {len(references)}")
-        if len(self.media) - len(references) > LIMITS["max_first_frames"]:
-            raise ValueError("at most one first_frame")
+        if not LIMITS.min_references <= len(references) <= LIMITS.max_references:
+            raise ValueError(f"{LIMITS.min_references} to {LIMITS.max_references} reference images and videos, "
+                             f"not {len(references)}")
+        if len(self.media) - len(references) > LIMITS.max_first_frames:
+            raise ValueError(f"at most {_count_word(LIMITS.max_first_frames)} first_frame")
         return self
 
 
 class Parameters(_Strict):
     """Every parameter is optional: an absent one takes the service's default (limits.API_DEFAULTS)."""
 
-    resolution: Literal["720P", "1080P"] | None = None
-    ratio: Literal[RATIOS] | None = None  # type: ignore[valid-type]
-    duration: int | None = Field(default=None, ge=2, le=15)
+    resolution: Resolution | None = None
+    ratio: Ratio | None = None
+    duration: int | None = Field(default=None, ge=LIMITS.duration[0], le=LIMITS.duration[1])
     prompt_extend: bool | None = None
     watermark: bool | None = None
     seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
@@ -81,10 +96,11 @@ class Payload(_Strict):
     parameters: Parameters
 
     @model_validator(mode="after")
-    def _video_duration(self) -> "Payload":
+    def _video_duration(self) -> Payload:
         duration = self.parameters.duration if self.parameters.duration is not None else API_DEFAULTS.duration
-        if any(m.type == "reference_video" for m in self.input.media) and duration > 10:
-            raise ValueError("duration is at most 10 s when a reference video is given")
+        longest = LIMITS.duration_with_video[1]
+        if any(m.type == "reference_video" for m in self.input.media) and duration > longest:
+            raise ValueError(f"duration is at most {longest} s when a reference video is given")
         return self
 
 

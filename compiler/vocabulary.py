@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["SETTINGS", "MEDIA_SETTINGS", "FRAMINGS", "TRANSITIONS", "framing_entry"]
+__all__ = ["SETTINGS", "SETTING_FIELDS", "MEDIA_SETTINGS", "FRAMINGS", "TRANSITIONS", "framing_entry"]
 
-# The settings keys of the header ("KEY: value"); the grammar reads any key, resolve checks them.
-SETTINGS = ("TITLE", "MODEL", "RESOLUTION", "RATIO", "DURATION", "SEED", "WATERMARK", "PROMPT EXTEND",
-            "NEGATIVE PROMPT", "LANGUAGE", "PROMPT STYLE", "ATMOSPHERE",
-            # The prompt forms (docs/language.md, "Prompt forms").
-            "DIALOGUE STYLE", "QUOTES", "STOP AFTER QUOTE", "STORYBOARD OPENER", "SHOT LABEL", "STYLE LINE")
+# The settings keys of the header ("KEY: value"), each with the ir.Settings field that holds its value.
+# The grammar reads any key; resolve checks them and stores each value given under its field, and an
+# absent one keeps ir.Settings' default (limits.API_DEFAULTS for the API's parameters).
+SETTING_FIELDS: dict[str, str] = {
+    "TITLE": "title", "MODEL": "model", "RESOLUTION": "resolution", "RATIO": "ratio", "DURATION": "duration",
+    "SEED": "seed", "WATERMARK": "watermark", "PROMPT EXTEND": "prompt_extend",
+    "NEGATIVE PROMPT": "negative_prompt", "LANGUAGE": "language", "PROMPT STYLE": "prompt_style",
+    "ATMOSPHERE": "atmosphere",
+    # The prompt forms (docs/language.md, "Prompt forms").
+    "DIALOGUE STYLE": "dialogue_style", "QUOTES": "quotes", "STOP AFTER QUOTE": "stop_after_quote",
+    "STORYBOARD OPENER": "storyboard_opener", "SHOT LABEL": "shot_label", "STYLE LINE": "style_line",
+}
+SETTINGS = tuple(SETTING_FIELDS)
 # Keys with a media spec after the colon, which the grammar names itself.
 MEDIA_SETTINGS = ("FIRST FRAME", "STORYBOARD")
 

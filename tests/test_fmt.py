@@ -14,6 +14,7 @@ from compiler.api import compile_text, parse_text
 from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, main
 from compiler.fmt import format_text, syntax_shape
 from compiler.nodes import Heading
+from tests.grammar_parser import grammar_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted([*(ROOT / "scenes").glob("*.scene"), *(ROOT / "scenes" / "cast").glob("*.cast"),
@@ -123,21 +124,6 @@ def test_windows_line_ends_and_bom() -> None:
 
 
 # --- properties over generated scenes --------------------------------------------------------
-
-_GRAMMAR_STRATEGY = None
-
-
-def grammar_text():
-    """Text generated from the grammar itself; the lark parser is built once per session."""
-    global _GRAMMAR_STRATEGY
-    if _GRAMMAR_STRATEGY is None:
-        from hypothesis.extra.lark import from_lark
-        from lark import Lark
-
-        lark = Lark((ROOT / "grammar" / "scene.lark").read_text(), parser="lalr", lexer="contextual")
-        _GRAMMAR_STRATEGY = from_lark(lark, start="start")
-    return _GRAMMAR_STRATEGY
-
 
 @settings(max_examples=30, suppress_health_check=list(HealthCheck))
 @given(st.data())

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -647,9 +650,26 @@ class JournalMachine(RuleBasedStateMachine):
                 assert (found.id if found else None) == self._model_reusable(payload, media)
 
 
-def test_journal_state_machine(tmp_path: Path) -> None:
+@pytest.fixture
+def memory_backed_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder in RAM (/dev/shm) where there is one, else tmp_path.
+
+    The machine makes thousands of journal writes under synchronous=FULL; on a disk their fsyncs cost a
+    fifth or more of its time.  It tests the transitions and find_reusable against a model, which no file
+    system changes; durability has its own tests (prepare committed before returning, close and reopen
+    above, kill -9 in test_render_e2e).
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(prefix="scenec-journal-", dir=shm) as folder:
+        yield Path(folder)
+
+
+def test_journal_state_machine(memory_backed_dir: Path) -> None:
     machine = type(
-        "Machine", (JournalMachine,), {"base": tmp_path, "directories": itertools.count()}
+        "Machine", (JournalMachine,), {"base": memory_backed_dir, "directories": itertools.count()}
     )
     run_state_machine_as_test(
         machine,

@@ -6,19 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from compiler import lalr
+from tests.grammar_parser import lark_parser
 
 ROOT = Path(__file__).resolve().parent.parent
-GRAMMAR = (ROOT / "grammar" / "scene.lark").read_text(encoding="utf-8")
 FILES = sorted([*ROOT.glob("scenes/**/*.scene"), *ROOT.glob("scenes/**/*.cast"), *ROOT.glob("tests/cases/**/*.scene")])
 
 
-def _lark():
-    from lark import Lark
-
-    return Lark(GRAMMAR, parser="lalr", lexer="contextual")
-
-
-LARK = _lark()
+LARK = lark_parser()
 
 
 def shape(node):

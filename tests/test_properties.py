@@ -1,18 +1,17 @@
 """Properties at the seams: nothing crashes, compile is deterministic, identifiers point at real media entries,
 the prompt-length bound holds, and position conversions round-trip."""
 
-import functools
 import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from compiler.api import check, compile_text, parse_text, resolve
+from compiler.limits import LIMITS
 from compiler.prompt import length_bound, render_prompt
 from compiler.source import column_from_utf16, utf16_column
+from tests.grammar_parser import grammar_text, lark_parser
 
-ROOT = Path(__file__).resolve().parent.parent
-GRAMMAR = (ROOT / "grammar" / "scene.lark").read_text()
 NAMES = ["MAYA", "LEO", "ALLEY", "RIO", "NOVA", "TRAY"]
 MEDIA = {"image": "https://example.com/a.jpg", "video": "https://example.com/a.mp4"}
 
@@ -23,21 +22,11 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
     assert all(d.code and d.severity in ("error", "warning") for d in result.diagnostics)
 
 
-@functools.cache
-def _grammar_text():
-    """The grammar's text strategy, built once per session: building lark's parser costs seconds."""
-    from hypothesis.extra.lark import from_lark
-    from lark import Lark
-
-    lark = Lark(GRAMMAR, parser="lalr", lexer="contextual")
-    return from_lark(lark, start="start")
-
-
 # Terminals with lookaheads make lark's generator discard many drafts: fewer examples, no filter check.
 @settings(max_examples=25, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_grammar_generated_text_never_crashes(data) -> None:
-    text = data.draw(_grammar_text())
+    text = data.draw(grammar_text())
     compile_text(text)
 
 
@@ -102,14 +91,16 @@ def test_length_bound_is_an_upper_bound(text: str) -> None:
 
 
 def test_prompt_too_long_says_by_how_much() -> None:
-    text = "CAST\nMAYA: image https://example.com/a.jpg\n\n" + "MAYA walks a little further down the long road.\n" * 120
+    limit = LIMITS.prompt_chars
+    sentence = len("Reference image walks a little further down the long road.")
+    lines = limit // (sentence + 1) + 20  # each line adds one sentence and a space: 20 lines too many
+    text = "CAST\nMAYA: image https://example.com/a.jpg\n\n" + "MAYA walks a little further down the long road.\n" * lines
     result = compile_text(text)
     [diagnostic] = [d for d in result.diagnostics if d.code == "prompt-too-long"]
-    over = len(result.prompt) - 5000
-    assert f"{over} over the limit of 5000" in diagnostic.message
-    # It points at the line where the limit is crossed: each line adds one sentence and a space.
-    sentence = len("Reference image walks a little further down the long road.")
-    crossing = next(count for count in range(1, 121) if count * (sentence + 1) - 1 > 5000)
+    over = len(result.prompt) - limit
+    assert f"{over} over the limit of {limit}" in diagnostic.message
+    # It points at the line where the limit is crossed.
+    crossing = next(count for count in range(1, lines + 1) if count * (sentence + 1) - 1 > limit)
     assert diagnostic.span.line == 3 + crossing
     scene_file, _ = parse_text(text)
     scene, _ = resolve(scene_file)
@@ -145,7 +136,6 @@ def test_parenthetical_classes() -> None:
 
 # --- hostile inputs (issue 9): import graphs, file kinds, error floods, repetition, "did you mean" ---------
 
-import functools  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -262,20 +252,13 @@ def test_repeated_header_lines_parse_as_lark_does(count: int, line: str) -> None
     from compiler import lalr
 
     text = (line + "\n") * count + "CAST\nM: image x\n\nM waits.\n\n"
-    ours, theirs = lalr.parse(text), _lark_parser().parse(text)
+    ours, theirs = lalr.parse(text), lark_parser().parse(text)
 
     def shape(node):
         return (node.data, [shape(c) for c in node.children]) if hasattr(node, "children") else (node.type, str(node))
 
     assert shape(ours) == shape(theirs)
     assert len(ours.children[0].children) == count
-
-
-@functools.lru_cache(maxsize=1)
-def _lark_parser():
-    from lark import Lark
-
-    return Lark(GRAMMAR, parser="lalr", lexer="contextual")
 
 
 @given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", min_size=1, max_size=12),

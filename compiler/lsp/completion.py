@@ -27,9 +27,9 @@ SUBJECT = re.compile(r"(?:\bON|\bAND|,)[ \t]+(?P<word>[A-Z0-9_]*)$")
 CAPS_START = re.compile(r"^[ \t]*(?P<words>[A-Z][A-Z0-9 '\-]*)?$")
 PARTIAL_WORD = re.compile(r"(?P<word>[A-Za-z0-9_]*)$")
 PARTIAL_PATH = re.compile(r"(?P<path>[^\s,\"]*)$")
-EXTENSIONS = {"image": {"." + f for f in LIMITS["image_formats"]} | {".jpg"},
-              "video": {"." + f for f in LIMITS["video_formats"]},
-              "voice": {"." + f for f in LIMITS["voice_formats"]}, "cast": {".cast"}}
+EXTENSIONS = {"image": {"." + f for f in LIMITS.image.formats} | {".jpg"},
+              "video": {"." + f for f in LIMITS.video.formats},
+              "voice": {"." + f for f in LIMITS.voice.formats}, "cast": {".cast"}}
 MAX_FILES = 2000  # a project folder with more is not walked further
 
 

@@ -6,7 +6,7 @@ and a test fails when the vocabulary gains a key without one.
 
 from __future__ import annotations
 
-from ..limits import DURATION_RANGE, MODELS, RATIOS, RESOLUTIONS, SEED_MAX
+from ..limits import LIMITS, MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from ..resolve.settings import (
     DIALOGUE_STYLES,
     FALSE_WORDS,
@@ -48,7 +48,7 @@ SWITCH = tuple(sorted(TRUE_WORDS)) + tuple(sorted(FALSE_WORDS))
 
 def values_for(key: str) -> tuple[str, ...]:
     """The values to offer for a setting, as the writer would type them (empty for free text)."""
-    low, high = DURATION_RANGE["without_video"]
+    low, high = LIMITS.duration
     return {
         "MODEL": MODELS, "RESOLUTION": RESOLUTIONS, "RATIO": RATIOS,
         "DURATION": tuple(f"{seconds}s" for seconds in range(low, high + 1)),
@@ -60,7 +60,7 @@ def values_for(key: str) -> tuple[str, ...]:
 
 
 def allowed_text(key: str) -> str:
-    with_video, without = DURATION_RANGE["with_video"], DURATION_RANGE["without_video"]
+    with_video, without = LIMITS.duration_with_video, LIMITS.duration
     return {
         "MODEL": ", ".join(MODELS), "RESOLUTION": ", ".join(RESOLUTIONS), "RATIO": ", ".join(RATIOS),
         "DURATION": f"{without[0]}-{without[1]} s, or {with_video[0]}-{with_video[1]} s with any reference video",

@@ -6,17 +6,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# CNY per billable second, from the vendor price list (Model Studio "model-pricing").
-# One table so a price change is a one-line edit; update PRICES_CHECKED with it.
-# Virginia (US) does not list wan2.7-r2v, so it is absent and priced as unknown.
-PRICES_CNY_PER_SECOND: dict[str, dict[str, float]] = {
-    "beijing": {"720P": 0.6, "1080P": 1.0},
-    "singapore": {"720P": 0.733924, "1080P": 1.100886},
+from ..limits import RESOLUTIONS
+
+# CNY per billable second, from the vendor price list (Model Studio "model-pricing"), one price per
+# resolution of limits.RESOLUTIONS in its order.  One table so a price change is a one-line edit; update
+# PRICES_CHECKED with it.  Virginia (US) does not list wan2.7-r2v, so it is absent and priced as unknown.
+_PRICES = {
+    "beijing": (0.6, 1.0),
+    "singapore": (0.733924, 1.100886),
 }
+PRICES_CNY_PER_SECOND: dict[str, dict[str, float]] = {
+    region: dict(zip(RESOLUTIONS, prices, strict=True)) for region, prices in _PRICES.items()}
 PRICES_CHECKED = "2026-11-24"
 CURRENCY = "CNY"
-
-RESOLUTIONS: frozenset[str] = frozenset({"720P", "1080P"})
 
 # Total billable input-video time, shared among the reference videos.
 INPUT_VIDEO_CAP_SECONDS = 5.0

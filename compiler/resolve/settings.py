@@ -11,7 +11,7 @@ from .. import nodes as n
 from ..diagnostics import did_you_mean
 from ..limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from ..source import Span
-from ..vocabulary import MEDIA_SETTINGS, SETTINGS
+from ..vocabulary import MEDIA_SETTINGS, SETTING_FIELDS, SETTINGS
 from .reporter import Reporter
 
 # Spelled out rather than imported from typing: `scenec check` runs on every save and does not import
@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["read_settings", "prompt_form_settings", "SETTING_ALIASES", "TRUE_WORDS", "FALSE_WORDS", "LANGUAGES",
+__all__ = ["read_settings", "SETTING_ALIASES", "TRUE_WORDS", "FALSE_WORDS", "LANGUAGES",
            "STYLES", "DIALOGUE_STYLES", "QUOTE_STYLES", "OPENERS", "SHOT_LABELS"]
 
 SETTING_ALIASES = {"PROMPT EXTENSION": "PROMPT EXTEND", "NEGATIVE": "NEGATIVE PROMPT", "STYLE": "PROMPT STYLE",
@@ -34,9 +34,6 @@ DIALOGUE_STYLES = {"separate": "separate", "joined": "joined"}
 QUOTE_STYLES = {"single": "single", "double": "double"}
 OPENERS = {"sentence": "sentence", "comma": "comma"}
 SHOT_LABELS = {"shot": "shot", "scene": "scene"}
-# Setting key -> ir.Settings field, for the prompt-form settings (absent ones keep the ir default).
-PROMPT_FORM_FIELDS = {"DIALOGUE STYLE": "dialogue_style", "QUOTES": "quotes", "STOP AFTER QUOTE": "stop_after_quote",
-                      "STORYBOARD OPENER": "storyboard_opener", "SHOT LABEL": "shot_label", "STYLE LINE": "style_line"}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)?$", re.IGNORECASE)
 
 
@@ -61,22 +58,9 @@ def read_settings(settings: Sequence[n.Setting], report: Reporter) -> ir.Setting
         value = reader.read(key, setting.value)
         if value is not None:
             values[key] = value
-    defaults = ir.Settings()
-    return ir.Settings(
-        title=values.get("TITLE"), model=values.get("MODEL", defaults.model),
-        resolution=values.get("RESOLUTION", defaults.resolution), ratio=values.get("RATIO", defaults.ratio),
-        duration=values.get("DURATION", defaults.duration), seed=values.get("SEED"),
-        watermark=values.get("WATERMARK", defaults.watermark),
-        prompt_extend=values.get("PROMPT EXTEND", defaults.prompt_extend),
-        negative_prompt=values.get("NEGATIVE PROMPT"),
-        language=values.get("LANGUAGE", "en"), prompt_style=values.get("PROMPT STYLE", "prose"),
-        atmosphere=values.get("ATMOSPHERE"), given=frozenset(spans), spans=spans,
-        **prompt_form_settings(values))
-
-
-def prompt_form_settings(values: dict[str, Any]) -> dict[str, Any]:
-    """The ir.Settings fields of the prompt-form settings the writer gave."""
-    return {field: values[key] for key, field in PROMPT_FORM_FIELDS.items() if key in values}
+    # Absent settings keep ir.Settings' defaults (the API's, from limits.API_DEFAULTS).
+    fields = {SETTING_FIELDS[key]: value for key, value in values.items()}
+    return ir.Settings(given=frozenset(spans), spans=spans, **fields)
 
 
 class _ValueReader:

@@ -1,4 +1,9 @@
-"""A loopback stand-in for the DashScope Wan reference-to-video HTTP API, with fault injection."""
+"""A loopback stand-in for the DashScope Wan reference-to-video HTTP API, with fault injection.
+
+Its request rules (models, lengths, counts, resolutions, durations, seed, defaults) are its own reading
+of the API reference, written out here on purpose and never imported from compiler/limits.py: it stands
+in for the service, so a wrong entry in scenec's table must make the tests disagree, not agree.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ UPLOAD_PATH = "/oss"
 DOWNLOAD_PATH = re.compile(r"/download/([^/]+)\.mp4")
 ADMIN_INJECT_PATH = "/_fake/inject"
 
-# Request rules for wan2.7-r2v, from the API summary; one table so a changed limit is one edit.
+# Request rules for wan2.7-r2v, from the API summary (independent of compiler/limits.py, see above).
 MODELS = frozenset({"wan2.7-r2v", "wan2.7-r2v-2026-06-12"})
 PROMPT_MAX_CHARS = 5000
 NEGATIVE_PROMPT_MAX_CHARS = 500
