@@ -10,6 +10,7 @@ from .. import ir
 from .. import nodes as n
 from ..diagnostics import did_you_mean
 from ..limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
+from ..project import first_given
 from ..source import Span
 from ..vocabulary import MEDIA_SETTINGS, SETTINGS
 from .reporter import Reporter
@@ -20,7 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["read_settings", "prompt_form_settings", "SETTING_ALIASES", "TRUE_WORDS", "FALSE_WORDS", "LANGUAGES",
+__all__ = ["read_settings", "prompt_form_settings", "configured_value", "DEFAULT_CHOICES",
+           "SETTING_ALIASES", "TRUE_WORDS", "FALSE_WORDS", "LANGUAGES",
            "STYLES", "DIALOGUE_STYLES", "QUOTE_STYLES", "OPENERS", "SHOT_LABELS"]
 
 SETTING_ALIASES = {"PROMPT EXTENSION": "PROMPT EXTEND", "NEGATIVE": "NEGATIVE PROMPT", "STYLE": "PROMPT STYLE",
@@ -37,11 +39,19 @@ SHOT_LABELS = {"shot": "shot", "scene": "scene"}
 # Setting key -> ir.Settings field, for the prompt-form settings (absent ones keep the ir default).
 PROMPT_FORM_FIELDS = {"DIALOGUE STYLE": "dialogue_style", "QUOTES": "quotes", "STOP AFTER QUOTE": "stop_after_quote",
                       "STORYBOARD OPENER": "storyboard_opener", "SHOT LABEL": "shot_label", "STYLE LINE": "style_line"}
+# The header keys a project's configuration may give a default for (project.DEFAULT_KEYS), with the values
+# each takes: the header's own tables, so a configured value is read exactly as MODEL: or LANGUAGE: is.
+DEFAULT_CHOICES: dict[str, dict[str, str]] = {"MODEL": {m: m for m in MODELS}, "LANGUAGE": LANGUAGES}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)?$", re.IGNORECASE)
 
 
-def read_settings(settings: Sequence[n.Setting], report: Reporter) -> ir.Settings:
-    """The settings the writer gave, typed; unknown keys, repeats and bad values reported and left out."""
+def read_settings(settings: Sequence[n.Setting], report: Reporter,
+                  configured: dict[str, str] | None = None) -> ir.Settings:
+    """The settings the writer gave, typed; unknown keys, repeats and bad values reported and left out.
+
+    `configured`: the project's defaults by configuration key ("model", "language"), as written there; the
+    scene's header wins over them (project.PRECEDENCE).  A value the header would refuse is left out here:
+    compiler/config.py reports it at its line in the configuration."""
     values: dict[str, Any] = {}  # each value has the type its key's reader gives
     spans: dict[str, Span] = {}
     reader = _ValueReader(report)
@@ -62,16 +72,33 @@ def read_settings(settings: Sequence[n.Setting], report: Reporter) -> ir.Setting
         if value is not None:
             values[key] = value
     defaults = ir.Settings()
+    model = _effective("model", values, configured, defaults.model)
+    language = _effective("language", values, configured, defaults.language)
     return ir.Settings(
-        title=values.get("TITLE"), model=values.get("MODEL", defaults.model),
+        title=values.get("TITLE"), model=model,
         resolution=values.get("RESOLUTION", defaults.resolution), ratio=values.get("RATIO", defaults.ratio),
         duration=values.get("DURATION", defaults.duration), seed=values.get("SEED"),
         watermark=values.get("WATERMARK", defaults.watermark),
         prompt_extend=values.get("PROMPT EXTEND", defaults.prompt_extend),
         negative_prompt=values.get("NEGATIVE PROMPT"),
-        language=values.get("LANGUAGE", "en"), prompt_style=values.get("PROMPT STYLE", "prose"),
+        language=language, prompt_style=values.get("PROMPT STYLE", "prose"),
         atmosphere=values.get("ATMOSPHERE"), given=frozenset(spans), spans=spans,
         **prompt_form_settings(values))
+
+
+def _effective(key: str, values: dict[str, Any], configured: dict[str, str] | None, default: str) -> str:
+    """A default-able setting's value: the header's, the configuration's, the default (project.PRECEDENCE)."""
+    header = key.upper()
+    from_config = configured_value(header, configured[key]) if configured and key in configured else None
+    found = first_given(key, {"scene header": values.get(header), "configuration": from_config,
+                              "API default": default, "default": default})
+    return found[0] if found else default
+
+
+def configured_value(key: str, text: str) -> str | None:
+    """A configured default for the header key MODEL or LANGUAGE, read as the header reads it; None if refused."""
+    allowed = DEFAULT_CHOICES[key]
+    return allowed.get(text.strip().lower()) or allowed.get(text.strip())
 
 
 def prompt_form_settings(values: dict[str, Any]) -> dict[str, Any]:
@@ -89,10 +116,10 @@ class _ValueReader:
         text = value.text.strip()
         parsers: dict[str, Callable[[], object]] = {
             "TITLE": lambda: text, "NEGATIVE PROMPT": lambda: text, "ATMOSPHERE": lambda: text,
-            "MODEL": lambda: self.choice(key, value, {m: m for m in MODELS}),
+            "MODEL": lambda: self.choice(key, value, DEFAULT_CHOICES[key]),
             "RESOLUTION": lambda: self.choice(key, value, {r.lower(): r for r in RESOLUTIONS}),
             "RATIO": lambda: self.choice(key, value, {r: r for r in RATIOS}),
-            "LANGUAGE": lambda: self.choice(key, value, LANGUAGES),
+            "LANGUAGE": lambda: self.choice(key, value, DEFAULT_CHOICES[key]),
             "PROMPT STYLE": lambda: self.choice(key, value, STYLES),
             "WATERMARK": lambda: self.switch(key, value), "PROMPT EXTEND": lambda: self.switch(key, value),
             "DURATION": lambda: self.duration(value), "SEED": lambda: self.seed(value),
