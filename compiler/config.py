@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from .diagnostics import CODES, GROUPS, Diagnostic, Suggestions, make
-from .project import DEFAULT_KEYS, MEDIA_KEYS, Project, first_given, line_of
+from .project import (
+    DEFAULT_KEYS,
+    DEFAULT_REGION,
+    MEDIA_KEYS,
+    REGION_ALIASES,
+    REGION_NAMES,
+    Project,
+    first_given,
+    line_of,
+)
 from .records import Record
 from .source import Source, Span
 
@@ -216,15 +225,13 @@ _EXAMPLES = {"model": "wan2.7-r2v", "language": "zh", "region": "singapore"}
 
 def _default_choices(key: str) -> dict[str, str]:
     """The names a default takes, mapped to what they mean: the header's tables for model and language
-    (resolve/settings.py), the render client's regions and their aliases for region."""
+    (resolve/settings.py), the regions --region takes and their aliases (project.py) for region."""
     header = DEFAULT_KEYS[key]
     if header is not None:
         from .resolve.settings import DEFAULT_CHOICES
 
         return DEFAULT_CHOICES[header]
-    from .render.client import REGION_ALIASES, REGIONS  # only a configuration that names a region pays for this
-
-    return {**{name: name for name in REGIONS}, **REGION_ALIASES}
+    return {**{name: name for name in REGION_NAMES}, **REGION_ALIASES}
 
 
 def configured_region(project: Project | None) -> tuple[str, str] | None:
@@ -306,8 +313,6 @@ def _env_region() -> str:
 
 
 def _builtin_region() -> str:
-    from .render.client import DEFAULT_REGION
-
     return DEFAULT_REGION
 
 

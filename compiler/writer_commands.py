@@ -156,8 +156,7 @@ def _preview_region(args: argparse.Namespace) -> str:
     import os
 
     from .config import chosen_region
-    from .project import find_project
-    from .render.client import REGION_ALIASES
+    from .project import REGION_ALIASES, find_project
 
     region, _ = chosen_region(args.region, os.environ, [find_project(args.file)])
     name = region.strip().lower()

@@ -188,3 +188,10 @@ def test_preview_bills_in_the_configured_region_unless_told(tmp_path, monkeypatc
     assert main(["preview", str(path), "--region", "beijing"]) == EXIT_OK
     page = path.with_suffix(".html").read_text(encoding="utf-8")
     assert "beijing" in page and "singapore" not in page
+
+
+def test_every_region_a_project_may_name_has_an_endpoint() -> None:
+    from compiler.project import DEFAULT_REGION, REGION_ALIASES, REGION_NAMES
+
+    assert set(REGIONS) == set(REGION_NAMES) and DEFAULT_REGION in REGIONS
+    assert set(REGION_ALIASES.values()) <= set(REGIONS)

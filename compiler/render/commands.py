@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compiler.console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, print_diagnostics
-from compiler.project import find_project
+from compiler.project import REGION_NAMES, find_project
 from compiler.render.cost import check_budget
 from compiler.report import json_safe, visible  # text from scenes, journals and the service, shown as text
 
@@ -31,7 +31,7 @@ COMMANDS = ("render", "cost", "status", "cancel")
 KEY_VARIABLE = "DASHSCOPE_API_KEY"
 # The render journal cannot be used (corrupt, truncated, a folder, locked, disk full): nothing was sent.
 EXIT_JOURNAL = 3
-REGION_CHOICES = ("beijing", "singapore", "us")
+REGION_CHOICES = REGION_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
