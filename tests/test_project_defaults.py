@@ -97,6 +97,20 @@ def test_a_configured_model_equal_to_the_api_default_sends_the_same_request_as_n
     assert configured == plain and plain["model"] == "wan2.7-r2v"
 
 
+def test_configured_defaults_are_part_of_the_render_identity(tmp_path) -> None:
+    """A render's identity is its request: a configured language or model is another render (paid again),
+    a configured API-default model is the same one (never paid twice)."""
+    from compiler.render.identity import identity
+
+    def render_identity(config: str | None, folder: str) -> object:
+        return identity(body(project(tmp_path / folder, config)), ()).payload_sha256
+
+    plain = render_identity(None, "plain")
+    assert render_identity('language = "zh"\n', "zh") != plain
+    assert render_identity('model = "wan2.7-r2v-2026-06-12"\n', "dated") != plain
+    assert render_identity('model = "wan2.7-r2v"\n', "same") == plain
+
+
 def test_bad_defaults_are_reported_at_their_line_and_not_used(tmp_path) -> None:
     config = '# defaults\nmodel = "wan2.6"\nlanguage = 3\nregion = "mars"\nlanguage_ = "zh"\n'
     path = project(tmp_path, config)
