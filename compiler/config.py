@@ -179,10 +179,9 @@ class _Report:
             self.add("config-error", f'{key} must be a string, like {key} = "{_EXAMPLES[key]}", not {_toml(value)}',
                      key)
             return
-        choices = _default_choices(key)
-        if value.strip().lower() in choices or value.strip() in choices:
+        if _read_default(key, value) is not None:
             return
-        options = sorted(set(choices.values()))
+        options = sorted(set(_default_choices(key).values()))
         nearest = Suggestions(options)(value.strip(), 1)
         hint = f" (did you mean {nearest[0]}?)" if nearest else ""
         self.add("bad-setting-value", f"{key} cannot be {value!r}; use one of {', '.join(options)}{hint}", key)
@@ -234,13 +233,24 @@ def _default_choices(key: str) -> dict[str, str]:
     return {**{name: name for name in REGION_NAMES}, **REGION_ALIASES}
 
 
+def _read_default(key: str, written: str) -> str | None:
+    """A configured default read as the header (or --region) reads it: any case, spaces around; None if refused."""
+    header = DEFAULT_KEYS[key]
+    if header is not None:
+        from .resolve.settings import configured_value
+
+        return configured_value(header, written)
+    name = written.strip().lower()
+    return name if name in REGION_NAMES else REGION_ALIASES.get(name)
+
+
 def configured_region(project: Project | None) -> tuple[str, str] | None:
     """(the region's name, "path:line") when the project's configuration gives a known region, else None
     (an unknown one is reported by config_diagnostics and not used)."""
     written = project.default("region") if project is not None else None
     if project is None or written is None:
         return None
-    name = _default_choices("region").get(written.strip().lower())
+    name = _read_default("region", written)
     return (name, _origin(project, "region")) if name else None
 
 
@@ -262,9 +272,10 @@ def chosen_region(flag: str | None, env: Mapping[str, str], projects: Iterable[P
         raise RegionConflict(f"the scenes' projects configure different regions: {said}; pass --region or give "
                              "them one at a time")
     from_config = next(iter(configured), None)
-    found = first_given("region", {"command line": flag, "SCENEC_REGION": env.get("SCENEC_REGION", "").strip() or None,
-                                   "configuration": from_config, "default": _builtin_region()})
-    return found or (_builtin_region(), "default")
+    from_env = env.get("SCENEC_REGION", "").strip() or None
+    found = first_given("region", {"command line": flag, "SCENEC_REGION": from_env, "configuration": from_config,
+                                   "default": DEFAULT_REGION})
+    return found or (DEFAULT_REGION, "default")
 
 
 # --- scenec check --show-settings -----------------------------------------------------------------
@@ -288,32 +299,27 @@ def show_settings(project: Project, settings: LintSettings) -> str:
 
 
 def _default_lines(project: Project) -> list[str]:
-    """model, language, region: the project's default and where it came from (a scene's header still wins
-    for model and language; --region and SCENEC_REGION for region)."""
+    """model, language, region: the project's default and where it came from, by project.PRECEDENCE (there is
+    no scene or command line here: a scene's header still wins for model and language, --region for region)."""
     from .ir import Settings
 
-    builtin = {"model": (Settings().model, "API default"), "language": (Settings().language, "default"),
-               "region": (_builtin_region(), "default")}
+    builtin = {"model": Settings().model, "language": Settings().language, "region": DEFAULT_REGION}
     lines = []
     for key in DEFAULT_KEYS:
         written = project.default(key)
-        choices = _default_choices(key) if written is not None else {}
-        value = choices.get(written.strip().lower()) or choices.get(written.strip()) if written is not None else None
-        shown, origin = (value, _origin(project, key)) if value else builtin[key]
-        if key == "region" and _env_region():
-            shown, origin = _env_region(), "SCENEC_REGION"  # over the configuration (project.PRECEDENCE)
-        lines.append(f"{key} = {_toml(shown)}  # {origin}")
+        candidates = {"configuration": _read_default(key, written) if written is not None else None,
+                      "API default": builtin[key], "default": builtin[key]}
+        if key == "region":
+            candidates["SCENEC_REGION"] = _env_region()
+        value, origin = first_given(key, candidates) or (builtin[key], "default")
+        lines.append(f"{key} = {_toml(value)}  # {_origin(project, key) if origin == 'configuration' else origin}")
     return lines
 
 
-def _env_region() -> str:
+def _env_region() -> str | None:
     import os
 
-    return os.environ.get("SCENEC_REGION", "").strip().lower()
-
-
-def _builtin_region() -> str:
-    return DEFAULT_REGION
+    return os.environ.get("SCENEC_REGION", "").strip().lower() or None
 
 
 def _origin(project: Project, key: str) -> str:

@@ -176,7 +176,7 @@ def test_scenes_whose_projects_disagree_on_region_are_a_usage_error(tmp_path, ca
     assert cost(capsys, str(first), str(second), "--region", "us")[0] == EXIT_OK
 
 
-def test_render_prices_by_the_configured_region_and_the_flag_wins(tmp_path, capsys, monkeypatch,
+def test_render_prices_by_flag_over_environment_over_configuration(tmp_path, capsys, monkeypatch,
                                                                    fake_servers) -> None:
     server = fake_servers(api_key="sk-defaults-0123456789", generation_delay=0.1)
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-defaults-0123456789")
@@ -191,8 +191,11 @@ def test_render_prices_by_the_configured_region_and_the_flag_wins(tmp_path, caps
     assert "(singapore, 1080P)" in out
     meta = json.loads((root / "renders" / "alley.json").read_text(encoding="utf-8"))
     assert meta["cost_estimate"]["region"] == "singapore"
-    assert main(["render", str(root / "alley.scene"), "--region", "beijing", "--force"]) == EXIT_OK
+    monkeypatch.setenv("SCENEC_REGION", "cn-beijing")  # over the configuration, under --region
+    assert main(["render", str(root / "alley.scene"), "--force"]) == EXIT_OK
     assert "(beijing, 1080P)" in capsys.readouterr().out
+    assert main(["render", str(root / "alley.scene"), "--region", "singapore", "--force"]) == EXIT_OK
+    assert "(singapore, 1080P)" in capsys.readouterr().out
 
 
 def test_preview_bills_in_the_configured_region_unless_told(tmp_path, monkeypatch) -> None:

@@ -141,14 +141,15 @@ def _api_key(command: str) -> str | None:
 
 
 def _base_url(command: str, args: argparse.Namespace, scenes: Sequence[Path] = ()) -> str | None:
-    """The endpoint; when neither --region nor SCENEC_REGION is given, the region the scenes' projects
-    configure becomes args.region (it then prices the renders too).  None after saying why it cannot be had."""
+    """The endpoint; the region chosen by config.chosen_region (--region, SCENEC_REGION, the scenes' projects)
+    becomes args.region, so it prices the renders even when --base-url or DASHSCOPE_HTTP_BASE_URL names the
+    endpoint.  None after saying why the endpoint cannot be had."""
     from compiler.config import RegionConflict, chosen_region
     from compiler.render.client import resolve_base_url
 
     try:
         region, origin = chosen_region(args.region, os.environ, (find_project(scene) for scene in scenes))
-        if origin == "configuration":
+        if origin != "default":  # the built-in default prices only its own endpoint (price_region)
             args.region = region
         return resolve_base_url(args.base_url, args.region, os.environ)
     except RegionConflict as conflict:
