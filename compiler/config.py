@@ -9,24 +9,31 @@ a [tool.scenec] table; in a folder with both, scenec.toml wins and the pyproject
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .diagnostics import CODES, GROUPS, Diagnostic, Suggestions, make
-from .project import MEDIA_KEYS, Project, line_of
+from .project import (
+    DEFAULT_KEYS,
+    DEFAULT_REGION,
+    MEDIA_KEYS,
+    REGION_ALIASES,
+    REGION_NAMES,
+    Project,
+    first_given,
+    line_of,
+)
 from .records import Record
 from .source import Source, Span
 
-__all__ = ["LintOptions", "LintSettings", "settings_of", "config_diagnostics", "show_settings", "unknown_names",
+__all__ = ["RegionConflict", "chosen_region", "configured_region",
+           "LintOptions", "LintSettings", "settings_of", "config_diagnostics", "show_settings", "unknown_names",
            "KNOWN_KEYS", "DEFAULT_SETTINGS"]
 
 ALL = "all"  # in select (or ignore): every code
 
 # Keys of the configuration's table (scenec.toml's top level, pyproject.toml's [tool.scenec]).
-KNOWN_KEYS = ("select", "ignore", "warnings-as-errors", "media", "network")
+KNOWN_KEYS = ("select", "ignore", "warnings-as-errors", *DEFAULT_KEYS, "media", "network")
 KNOWN_TABLE_KEYS = {"media": MEDIA_KEYS, "network": ("allow_hosts", "allow_private")}
-# Defaults a team may expect here that scenec does not take from the configuration (yet): where to set them.
-NOT_CONFIGURATION = {"model": "write MODEL: in the scene's header", "language": "write LANGUAGE: in the scene's header",
-                     "region": "give render and cost --region, or set SCENEC_REGION"}
 
 
 class LintOptions(Record):
@@ -146,6 +153,8 @@ class _Report:
             self.names(key, value)
         elif key == "warnings-as-errors" and not isinstance(value, bool):
             self.add("config-error", f"warnings-as-errors must be true or false, not {value!r}", key)
+        elif key in DEFAULT_KEYS:
+            self.default(key, value)
         elif key in KNOWN_TABLE_KEYS and isinstance(value, dict):
             for inner in value:
                 if inner not in KNOWN_TABLE_KEYS[key]:
@@ -154,14 +163,28 @@ class _Report:
     def unknown_key(self, key: str, known: Sequence[str], table: str = "") -> None:
         if key == "network":
             why = "[network] is read from scenec.toml only (the render's URL check reads it there)"
-        elif not table and key.lower() in NOT_CONFIGURATION:
-            why = f"a default {key.lower()} is not configured here: {NOT_CONFIGURATION[key.lower()]}"
+        elif not table and key.lower() in DEFAULT_KEYS:
+            why = f"keys are lower case: did you mean {key.lower()}?"
         elif table and key in KNOWN_KEYS:
             why = f"{key} belongs at the top, before the first [table] (TOML puts it in the table above it)"
         else:
             nearest = Suggestions(known)(key, 1)
             why = f"did you mean {nearest[0]}?" if nearest else f"known keys: {', '.join(known)}"
         self.add("config-unknown-key", f"{table}{key} is not a key scenec reads: {why}", key)
+
+    def default(self, key: str, value: object) -> None:
+        """model, language, region: a string the scene header (or --region) would take.  A wrong kind is a
+        config-error; a value the header would refuse is the header's own bad-setting-value, here."""
+        if not isinstance(value, str):
+            self.add("config-error", f'{key} must be a string, like {key} = "{_EXAMPLES[key]}", not {_toml(value)}',
+                     key)
+            return
+        if _read_default(key, value) is not None:
+            return
+        options = sorted(set(_default_choices(key).values()))
+        nearest = Suggestions(options)(value.strip(), 1)
+        hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+        self.add("bad-setting-value", f"{key} cannot be {value!r}; use one of {', '.join(options)}{hint}", key)
 
     def names(self, key: str, value: object) -> None:
         names = _names(value)
@@ -196,6 +219,65 @@ class _Report:
 
 
 
+_EXAMPLES = {"model": "wan2.7-r2v", "language": "zh", "region": "singapore"}
+
+
+def _default_choices(key: str) -> dict[str, str]:
+    """The names a default takes, mapped to what they mean: the header's tables for model and language
+    (resolve/settings.py), the regions --region takes and their aliases (project.py) for region."""
+    header = DEFAULT_KEYS[key]
+    if header is not None:
+        from .resolve.settings import DEFAULT_CHOICES
+
+        return DEFAULT_CHOICES[header]
+    return {**{name: name for name in REGION_NAMES}, **REGION_ALIASES}
+
+
+def _read_default(key: str, written: str) -> str | None:
+    """A configured default read as the header (or --region) reads it: any case, spaces around; None if refused."""
+    header = DEFAULT_KEYS[key]
+    if header is not None:
+        from .resolve.settings import configured_value
+
+        return configured_value(header, written)
+    name = written.strip().lower()
+    return name if name in REGION_NAMES else REGION_ALIASES.get(name)
+
+
+def configured_region(project: Project | None) -> tuple[str, str] | None:
+    """(the region's name, "path:line") when the project's configuration gives a known region, else None
+    (an unknown one is reported by config_diagnostics and not used)."""
+    written = project.default("region") if project is not None else None
+    if project is None or written is None:
+        return None
+    name = _read_default("region", written)
+    return (name, _origin(project, "region")) if name else None
+
+
+class RegionConflict(ValueError):
+    """The scenes given belong to projects configured for different regions, and nothing else decides."""
+
+
+def chosen_region(flag: str | None, env: Mapping[str, str], projects: Iterable[Project]) -> tuple[str, str]:
+    """(region, where it came from) for render, cost, cancel and preview, in project.PRECEDENCE order:
+    --region, SCENEC_REGION, the scenes' configuration, the built-in default.  Raises RegionConflict when
+    it comes to the configuration and the projects disagree (a guess could send to the wrong endpoint)."""
+    configured: dict[str | None, str] = {}  # region (None: not configured) -> a project that says so
+    if not flag and not env.get("SCENEC_REGION", "").strip():
+        for project in projects:
+            found = configured_region(project)
+            configured.setdefault(found[0] if found else None, found[1] if found else str(project.root))
+    if len(configured) > 1:
+        said = "; ".join(f"{region or 'none configured'} ({where})" for region, where in configured.items())
+        raise RegionConflict(f"the scenes' projects configure different regions: {said}; pass --region or give "
+                             "them one at a time")
+    from_config = next(iter(configured), None)
+    from_env = env.get("SCENEC_REGION", "").strip() or None
+    found = first_given("region", {"command line": flag, "SCENEC_REGION": from_env, "configuration": from_config,
+                                   "default": DEFAULT_REGION})
+    return found or (DEFAULT_REGION, "default")
+
+
 # --- scenec check --show-settings -----------------------------------------------------------------
 
 def show_settings(project: Project, settings: LintSettings) -> str:
@@ -212,7 +294,32 @@ def show_settings(project: Project, settings: LintSettings) -> str:
     lines.append(f"media.allow = {_toml([str(p) for p in project.allowed])}  # {media_origin}")
     anywhere_origin = _origin(project, "allow_anywhere") if project.allow_anywhere else "default"
     lines.append(f"media.allow_anywhere = {_toml(project.allow_anywhere)}  # {anywhere_origin}")
+    lines.extend(_default_lines(project))
     return "\n".join(lines)
+
+
+def _default_lines(project: Project) -> list[str]:
+    """model, language, region: the project's default and where it came from, by project.PRECEDENCE (there is
+    no scene or command line here: a scene's header still wins for model and language, --region for region)."""
+    from .ir import Settings
+
+    builtin = {"model": Settings().model, "language": Settings().language, "region": DEFAULT_REGION}
+    lines = []
+    for key in DEFAULT_KEYS:
+        written = project.default(key)
+        candidates = {"configuration": _read_default(key, written) if written is not None else None,
+                      "API default": builtin[key], "default": builtin[key]}
+        if key == "region":
+            candidates["SCENEC_REGION"] = _env_region()
+        value, origin = first_given(key, candidates) or (builtin[key], "default")
+        lines.append(f"{key} = {_toml(value)}  # {_origin(project, key) if origin == 'configuration' else origin}")
+    return lines
+
+
+def _env_region() -> str | None:
+    import os
+
+    return os.environ.get("SCENEC_REGION", "").strip().lower() or None
 
 
 def _origin(project: Project, key: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from . import report
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 __all__ = ["EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "collect", "path_kind",
-           "print_diagnostics", "print_human"]
+           "print_diagnostics", "format_diagnostics", "print_human"]
 
 EXIT_OK = 0        # nothing wrong (warnings allowed)
 EXIT_ERRORS = 1    # the scenes have errors, a render failed, or an output could not be written
@@ -95,27 +95,37 @@ def _escapes(found: Path, folder: Path) -> Path | None:
 
 def print_diagnostics(diagnostics: list[Diagnostic], fmt: str, files: list[str], stream: TextIO) -> None:
     """Diagnostics as `check --format` prints them: json, github annotations, or human lines and a summary."""
+    stream.write(format_diagnostics(diagnostics, fmt, files))
+
+
+def format_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, files: list[str], *,
+                       extra: dict[str, object] | None = None) -> str:
+    """The one printer of diagnostics for people and tools (`scenec check`'s report is this text too, lint.py):
+    the JSON document (with `extra` keys), one GitHub annotation a line, or human lines and a summary."""
     if fmt == "json":
-        print(report.as_json(files, diagnostics), file=stream)
-        return
+        return report.as_json(files, list(diagnostics), extra) + "\n"
     if fmt == "github":
-        for diagnostic in diagnostics:
-            print(report.github(diagnostic), file=stream)
-        return
-    print_human(diagnostics, stream)
-    print(report.summary(len(files), diagnostics), file=stream)
+        return "".join(report.github(diagnostic) + "\n" for diagnostic in diagnostics)
+    lines = "".join(line + "\n" for line in human_lines(diagnostics))
+    return lines + report.summary(len(files), list(diagnostics)) + "\n"
 
 
 def print_human(diagnostics: Iterable[Diagnostic], stream: TextIO, *, text_name: str | None = None) -> None:
-    """Each diagnostic as `path:line:col: CODE message` with its source line and caret.
+    """Each diagnostic as `path:line:col: CODE message` with its source line and caret, printed as it comes.
 
     With `text_name`, diagnostics about text from no file (standard input) are named so and shown
     without a source line: there is no file to read it from.
     """
+    for line in human_lines(diagnostics, text_name=text_name):
+        print(line, file=stream)
+
+
+def human_lines(diagnostics: Iterable[Diagnostic], *, text_name: str | None = None) -> Iterator[str]:
+    """print_human's lines (each may hold the source line and caret), read source lines cached per file."""
     cache: dict[str, list[str]] = {}
     for diagnostic in diagnostics:
         if text_name is not None and diagnostic.path == TEXT_PATH:
-            print(report.human(diagnostic._replace(path=text_name), None), file=stream)
+            yield report.human(diagnostic._replace(path=text_name), None)
             continue
         line = report.read_line(diagnostic.path, diagnostic.span.line, cache) if diagnostic.span else None
-        print(report.human(diagnostic, line), file=stream)
+        yield report.human(diagnostic, line)

@@ -99,7 +99,8 @@ CODES: dict[str, Code] = _codes(
      "scenec.toml (or [tool.scenec] in pyproject.toml) cannot be read, is not valid TOML, or a key has the wrong type.",
      "Reported at its line for every scene of the project. While the configuration is broken its allowances "
      "([media] allow, allow_anywhere) are ignored, so media outside the project folder are refused. "
-     "select and ignore take a list of codes or groups, warnings-as-errors true or false (docs/ci.md)."),
+     "select and ignore take a list of codes or groups, warnings-as-errors true or false, model, language and "
+     "region a string (docs/ci.md)."),
     ("syntax", "unreadable-file", ERROR, "The file cannot be read.",
      "The operating system refused to read the file (missing, a folder, or no permission)."),
     # --- names: cast names, speakers, settings keys -----------------------------------
@@ -174,7 +175,8 @@ CODES: dict[str, Code] = _codes(
     ("constraints", "empty-prompt", ERROR, "The script is empty.",
      "The prompt is compiled from the script; a scene needs at least one line of action or dialogue."),
     ("constraints", "bad-setting-value", ERROR, "A setting's value is not one the API takes.",
-     "The message lists the allowed values."),
+     "The message lists the allowed values. Also reported at its line in scenec.toml or [tool.scenec] for the "
+     "project defaults model, language and region (docs/ci.md); the value is then not used."),
     ("constraints", "file-missing", ERROR, "A local media file does not exist.",
      "Paths are relative to the file that names them."),
     ("constraints", "file-wrong-type", ERROR, "A local media file is not of the kind declared.",

@@ -71,26 +71,22 @@ def render_output(fmt: str, files: list[str], diagnostics: Sequence[Diagnostic],
     """(the report in its format, what goes to standard error beside it).  Statistics replace the listing in
     human output (as ruff's do), join the JSON as "statistics", and go to standard error for github and sarif."""
     from . import report
+    from .console import format_diagnostics
 
     aside = statistics_text(diagnostics) if with_statistics and fmt in ("github", "sarif") else ""
-    if fmt == "json":
-        counts = [{"code": c, "severity": s, "count": n} for c, s, n in statistics(diagnostics)]
-        extra: dict[str, object] | None = {"statistics": counts} if with_statistics else None
-        return report.as_json(files, list(diagnostics), extra) + "\n", aside
     if fmt == "sarif":
         import json
 
         from .sarif import sarif_log
 
         return report.json_safe(json.dumps(sarif_log(diagnostics), ensure_ascii=False, indent=2)) + "\n", aside
-    if fmt == "github":
-        return "".join(report.github(d) + "\n" for d in diagnostics), aside
-    if with_statistics:
+    if fmt == "json" and with_statistics:
+        counts = [{"code": c, "severity": s, "count": n} for c, s, n in statistics(diagnostics)]
+        return format_diagnostics(diagnostics, fmt, files, extra={"statistics": counts}), aside
+    if with_statistics and fmt != "github":
         return (statistics_text(diagnostics) + "\n" if diagnostics else "") + \
             report.summary(len(files), list(diagnostics)) + "\n", aside
-    cache: dict[str, list[str]] = {}
-    lines = [report.human(d, report.read_line(d.path, d.span.line, cache) if d.span else None) for d in diagnostics]
-    return "".join(line + "\n" for line in lines) + report.summary(len(files), list(diagnostics)) + "\n", aside
+    return format_diagnostics(diagnostics, fmt, files), aside
 
 
 def failed(diagnostics: Sequence[Diagnostic], options: LintOptions | None) -> bool:

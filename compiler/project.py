@@ -8,11 +8,31 @@ import re
 from pathlib import Path
 
 __all__ = ["Project", "ConfigError", "find_project", "read_config", "line_of", "CONFIG_NAME", "PYPROJECT_NAME",
-           "MEDIA_KEYS"]
+           "MEDIA_KEYS", "DEFAULT_KEYS", "PRECEDENCE", "first_given", "REGION_NAMES", "REGION_ALIASES",
+           "DEFAULT_REGION"]
 
 CONFIG_NAME = "scenec.toml"
 PYPROJECT_NAME = "pyproject.toml"  # its [tool.scenec] table, when it has one, is the same configuration
 MEDIA_KEYS = ("allow", "allow_anywhere")  # [media]; the other keys are compiler/config.py's
+# The project's defaults (issue 13): the configuration's key -> the scene header's setting it stands in for
+# ("region" has no header key: it is where render, cost, status, cancel and preview send and price).
+DEFAULT_KEYS = {"model": "MODEL", "language": "LANGUAGE", "region": None}
+# The DashScope regions a project's `region`, --region or SCENEC_REGION may name (render/client.py maps each
+# to its endpoint), and the names users know them by (Alibaba Cloud region ids, the SDK's words).  Here,
+# below the lint rules and the renderer alike, so that compiler/config.py checks a configured region
+# without loading the HTTP client (tests/test_layers.py).
+REGION_NAMES = ("beijing", "singapore", "us")
+REGION_ALIASES = {"cn-beijing": "beijing", "ap-southeast-1": "singapore", "intl": "singapore", "us-east-1": "us",
+                  "virginia": "us"}
+DEFAULT_REGION = "beijing"
+# Where each default's value comes from, the first that gives one wins (docs/ci.md, "Project defaults").
+# The one place this order is written: resolve/settings.py walks it for model and language, render/commands.py
+# and writer_commands.py for region.  "command line" for model is issue 15's --model (nothing gives it yet).
+PRECEDENCE = {
+    "model": ("command line", "scene header", "configuration", "API default"),
+    "language": ("command line", "scene header", "configuration", "default"),
+    "region": ("command line", "SCENEC_REGION", "configuration", "default"),
+}
 
 
 class Project:
@@ -80,6 +100,14 @@ class Project:
         media = table.get("media", {})
         return set(table) <= {"media"} and isinstance(media, dict) and set(media) <= set(MEDIA_KEYS)
 
+    def default(self, key: str) -> str | None:
+        """The configuration's `model`, `language` or `region` as written (a string), else None.  A value of
+        the wrong kind is left out here and reported by compiler/config.py at its line."""
+        if self.config is None:
+            return None
+        value = self.table().get(key)
+        return value if isinstance(value, str) else None
+
     def section(self, name: str) -> dict[str, object]:
         """The [name] table of the configuration; {} when there is none or the file cannot be read (reported
         elsewhere)."""
@@ -118,6 +146,16 @@ class Project:
                                           line_of(text, "allow_anywhere")))
         else:
             self._anywhere = anywhere
+
+
+def first_given(key: str, candidates: dict[str, str | None]) -> tuple[str, str] | None:
+    """(value, where it came from) for one of the project's defaults: the first source in PRECEDENCE[key]
+    order that `candidates` gives a value for; None when none does."""
+    for origin in PRECEDENCE[key]:
+        value = candidates.get(origin)
+        if value is not None:
+            return value, origin
+    return None
 
 
 class ConfigError:

@@ -53,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
                          help="where to write (default FILE.html beside it)")
     preview.add_argument("--watch", action="store_true", help="serve the page on loopback and reload it on every save")
     preview.add_argument("--port", type=port_number, default=0, help="the port for --watch (default: any free one)")
-    preview.add_argument("--region", choices=REGION_CHOICES, default="beijing",
-                         help="the prices the bill uses (beijing)")
+    preview.add_argument("--region", choices=REGION_CHOICES,
+                         help="the prices the bill uses (default: $SCENEC_REGION, else the project's configured "
+                              "region, else beijing)")
     preview.set_defaults(handler=run_preview)
 
 
@@ -150,11 +151,24 @@ def unified_diff(before: str, after: str, name: str) -> str:
 
 # --- preview ---------------------------------------------------------------------------------
 
+def _preview_region(args: argparse.Namespace) -> str:
+    """--region, else SCENEC_REGION, else the scene's project's configured region, else beijing (config.py)."""
+    import os
+
+    from .config import chosen_region
+    from .project import REGION_ALIASES, find_project
+
+    region, _ = chosen_region(args.region, os.environ, [find_project(args.file)])
+    name = region.strip().lower()
+    return REGION_ALIASES.get(name, name)
+
+
 def run_preview(args: argparse.Namespace) -> int:
     if path_kind(args.file) == "missing":  # anything else (a FIFO, a folder) gets its diagnostic on the page
         print(f"scenec preview: no such file: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE
     output = args.output or args.file.with_suffix(".html")
+    args.region = _preview_region(args)
     if args.watch:
         try:
             import watchfiles  # noqa: F401

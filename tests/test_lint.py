@@ -158,13 +158,6 @@ def test_unknown_keys_and_bad_values_are_diagnostics_at_their_line(tmp_path) -> 
     assert "did you mean ignore?" in messages and "did you mean allow?" in messages
 
 
-def test_model_region_and_language_are_not_configuration_keys_and_say_where_they_go(tmp_path) -> None:
-    path = project(tmp_path, config=("scenec.toml", 'model = "wan2.7-r2v"\nregion = "beijing"\n'))
-    found = [d for d in check_file(path) if d.code == "config-unknown-key"]
-    assert [d.span.line for d in found] == [1, 2]
-    assert "MODEL: in the scene's header" in found[0].message and "--region" in found[1].message
-
-
 def test_a_top_level_key_written_under_a_table_is_explained(tmp_path) -> None:
     path = project(tmp_path, config=("scenec.toml", '[media]\nallow = []\nignore = ["style"]\n'))
     found = [d for d in check_file(path) if d.code == "config-unknown-key"]

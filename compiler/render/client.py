@@ -23,6 +23,7 @@ import httpx
 
 from compiler import __version__
 from compiler.fs import FILE_MODE, temp_beside
+from compiler.project import DEFAULT_REGION, REGION_ALIASES
 from compiler.render.errors import (
     AuthError,
     ContentInspectionError,
@@ -40,20 +41,13 @@ log = logging.getLogger("scenec.render")
 
 T = TypeVar("T")
 
+# Each region's endpoint; the names, their aliases and the default are compiler/project.py's (a project
+# may configure its region).
 REGIONS = {
     "beijing": "https://dashscope.aliyuncs.com/api/v1",
     "singapore": "https://dashscope-intl.aliyuncs.com/api/v1",
     "us": "https://dashscope-us.aliyuncs.com/api/v1",
 }
-# Names a user may know the regions by (Alibaba Cloud region ids, the SDK's words).
-REGION_ALIASES = {
-    "cn-beijing": "beijing",
-    "ap-southeast-1": "singapore",
-    "intl": "singapore",
-    "us-east-1": "us",
-    "virginia": "us",
-}
-DEFAULT_REGION = "beijing"
 
 SUBMIT_PATH = "/services/aigc/video-generation/video-synthesis"
 USER_AGENT = f"scenec/{__version__} httpx/{httpx.__version__}"

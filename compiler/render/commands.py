@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compiler.console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, print_diagnostics
-from compiler.project import find_project
+from compiler.project import REGION_NAMES, find_project
 from compiler.render.cost import check_budget
 from compiler.report import json_safe, visible  # text from scenes, journals and the service, shown as text
 
@@ -31,7 +31,7 @@ COMMANDS = ("render", "cost", "status", "cancel")
 KEY_VARIABLE = "DASHSCOPE_API_KEY"
 # The render journal cannot be used (corrupt, truncated, a folder, locked, disk full): nothing was sent.
 EXIT_JOURNAL = 3
-REGION_CHOICES = ("beijing", "singapore", "us")
+REGION_CHOICES = REGION_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,8 +46,9 @@ def _endpoint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", metavar="URL",
                         help="API base URL (default: $DASHSCOPE_HTTP_BASE_URL, else the region's)")
     parser.add_argument("--region", choices=REGION_CHOICES,
-                        help="beijing (default), singapore or us: the prices, and the endpoint unless --base-url or "
-                             "$DASHSCOPE_HTTP_BASE_URL is set")
+                        help="beijing, singapore or us: the prices, and the endpoint unless --base-url or "
+                             "$DASHSCOPE_HTTP_BASE_URL is set (default: $SCENEC_REGION, else the project's "
+                             "configured region, else beijing)")
 
 
 def _render_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -139,11 +140,21 @@ def _api_key(command: str) -> str | None:
     return key or None
 
 
-def _base_url(command: str, args: argparse.Namespace) -> str | None:
+def _base_url(command: str, args: argparse.Namespace, scenes: Sequence[Path] = ()) -> str | None:
+    """The endpoint; the region chosen by config.chosen_region (--region, SCENEC_REGION, the scenes' projects)
+    becomes args.region, so it prices the renders even when --base-url or DASHSCOPE_HTTP_BASE_URL names the
+    endpoint.  None after saying why the endpoint cannot be had."""
+    from compiler.config import RegionConflict, chosen_region
     from compiler.render.client import resolve_base_url
 
     try:
+        region, origin = chosen_region(args.region, os.environ, (find_project(scene) for scene in scenes))
+        if origin != "default":  # the built-in default prices only its own endpoint (price_region)
+            args.region = region
         return resolve_base_url(args.base_url, args.region, os.environ)
+    except RegionConflict as conflict:
+        print(f"scenec {command}: {visible(str(conflict))}; nothing was sent", file=sys.stderr)
+        return None
     except ValueError as error:
         print(f"scenec {command}: {error}", file=sys.stderr)
         return None
@@ -182,8 +193,8 @@ def _quiet_logs(verbose: bool) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     key = _api_key("render")
-    base_url = _base_url("render", args) if key else None
-    files = _scene_files("render", args.paths) if base_url else None
+    files = _scene_files("render", args.paths) if key else None
+    base_url = _base_url("render", args, files) if files is not None else None
     if not key or not base_url or files is None:
         return EXIT_USAGE
     if args.output and len(files) != 1:
@@ -274,8 +285,8 @@ def run_cost(args: argparse.Namespace) -> int:
     from compiler.api import compile_file
     from compiler.render.results import price_region, scene_cost
 
-    base_url = _base_url("cost", args)
-    files = _scene_files("cost", args.paths) if base_url else None
+    files = _scene_files("cost", args.paths)
+    base_url = _base_url("cost", args, files) if files is not None else None
     if not base_url or files is None:
         return EXIT_USAGE
     region = price_region(args.region, base_url)
@@ -379,7 +390,7 @@ def run_cancel(args: argparse.Namespace) -> int:
         print(f"scenec cancel: {problem}: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE
     key = _api_key("cancel")
-    base_url = _base_url("cancel", args) if key else None
+    base_url = _base_url("cancel", args, [args.file]) if key else None
     if not key or not base_url:
         return EXIT_USAGE
     _quiet_logs(False)

@@ -10,9 +10,10 @@ from typing import Any, Literal
 
 from compiler import ir
 from compiler.media import probe_file
+from compiler.project import REGION_ALIASES
 from compiler.render import journal as jr
 from compiler.render import reconcile
-from compiler.render.client import REGION_ALIASES, REGIONS, canonical_endpoint
+from compiler.render.client import REGIONS, canonical_endpoint
 from compiler.render.cost import PRICES_CHECKED, CostEstimate, estimate, truncation_limit
 from compiler.render.errors import DashScopeError, DeadlineExceeded, TaskFailedError
 from compiler.render.fetch import DownloadPending, TaskGone

@@ -43,8 +43,16 @@ def resolve(scene_file: n.SceneFile, *, project: Project | None = None,
     return _resolve(scene_file, project, loader, report), report.diagnostics
 
 
+def project_defaults(project: Project | None) -> dict[str, str] | None:
+    """The configuration's model and language (as written), for the settings the scene leaves out."""
+    if project is None or project.config is None:
+        return None  # the usual case: nothing is read
+    found = {key: value for key in ("model", "language") if (value := project.default(key)) is not None}
+    return found or None
+
+
 def _resolve(scene_file: n.SceneFile, project: Project | None, loader: Loader | None, report: Reporter) -> ir.Scene:
-    settings = read_settings(scene_file.settings, report)
+    settings = read_settings(scene_file.settings, report, project_defaults(project))
     cast = read_cast(scene_file, project, loader, report)
     storyboard = read_storyboard(scene_file, report)
     references = ([storyboard] if storyboard else []) + cast.members

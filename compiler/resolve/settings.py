@@ -10,6 +10,7 @@ from .. import ir
 from .. import nodes as n
 from ..diagnostics import did_you_mean
 from ..limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
+from ..project import first_given
 from ..source import Span
 from ..vocabulary import MEDIA_SETTINGS, SETTING_FIELDS, SETTINGS
 from .reporter import Reporter
@@ -20,7 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["read_settings", "SETTING_ALIASES", "TRUE_WORDS", "FALSE_WORDS", "LANGUAGES",
+__all__ = ["read_settings", "configured_value", "DEFAULT_CHOICES", "SETTING_ALIASES", "TRUE_WORDS",
+           "FALSE_WORDS", "LANGUAGES",
            "STYLES", "DIALOGUE_STYLES", "QUOTE_STYLES", "OPENERS", "SHOT_LABELS"]
 
 SETTING_ALIASES = {"PROMPT EXTENSION": "PROMPT EXTEND", "NEGATIVE": "NEGATIVE PROMPT", "STYLE": "PROMPT STYLE",
@@ -34,11 +36,19 @@ DIALOGUE_STYLES = {"separate": "separate", "joined": "joined"}
 QUOTE_STYLES = {"single": "single", "double": "double"}
 OPENERS = {"sentence": "sentence", "comma": "comma"}
 SHOT_LABELS = {"shot": "shot", "scene": "scene"}
+# The header keys a project's configuration may give a default for (project.DEFAULT_KEYS), with the values
+# each takes: the header's own tables, so a configured value is read exactly as MODEL: or LANGUAGE: is.
+DEFAULT_CHOICES: dict[str, dict[str, str]] = {"MODEL": {m: m for m in MODELS}, "LANGUAGE": LANGUAGES}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)?$", re.IGNORECASE)
 
 
-def read_settings(settings: Sequence[n.Setting], report: Reporter) -> ir.Settings:
-    """The settings the writer gave, typed; unknown keys, repeats and bad values reported and left out."""
+def read_settings(settings: Sequence[n.Setting], report: Reporter,
+                  configured: dict[str, str] | None = None) -> ir.Settings:
+    """The settings the writer gave, typed; unknown keys, repeats and bad values reported and left out.
+
+    `configured`: the project's defaults by configuration key ("model", "language"), as written there; the
+    scene's header wins over them (project.PRECEDENCE).  A value the header would refuse is left out here:
+    compiler/config.py reports it at its line in the configuration."""
     values: dict[str, Any] = {}  # each value has the type its key's reader gives
     spans: dict[str, Span] = {}
     reader = _ValueReader(report)
@@ -58,9 +68,29 @@ def read_settings(settings: Sequence[n.Setting], report: Reporter) -> ir.Setting
         value = reader.read(key, setting.value)
         if value is not None:
             values[key] = value
-    # Absent settings keep ir.Settings' defaults (the API's, from limits.API_DEFAULTS).
+    # Absent settings keep ir.Settings' defaults (the API's, from limits.API_DEFAULTS), but for the two a
+    # project's configuration may set (project.PRECEDENCE).
     fields = {SETTING_FIELDS[key]: value for key, value in values.items()}
+    defaults = ir.Settings()
+    fields["model"] = _effective("model", values, configured, defaults.model)
+    fields["language"] = _effective("language", values, configured, defaults.language)
     return ir.Settings(given=frozenset(spans), spans=spans, **fields)
+
+
+def _effective(key: str, values: dict[str, Any], configured: dict[str, str] | None, default: str) -> str:
+    """A default-able setting's value: the header's, the configuration's, the default (project.PRECEDENCE)."""
+    header = key.upper()
+    from_config = configured_value(header, configured[key]) if configured and key in configured else None
+    found = first_given(key, {"scene header": values.get(header), "configuration": from_config,
+                              "API default": default, "default": default})
+    return found[0] if found else default
+
+
+def configured_value(key: str, text: str) -> str | None:
+    """A configured default for the header key MODEL or LANGUAGE, read as the header reads it; None if refused."""
+    allowed = DEFAULT_CHOICES[key]
+    return allowed.get(text.strip().lower()) or allowed.get(text.strip())
+
 
 
 class _ValueReader:
@@ -73,10 +103,10 @@ class _ValueReader:
         text = value.text.strip()
         parsers: dict[str, Callable[[], object]] = {
             "TITLE": lambda: text, "NEGATIVE PROMPT": lambda: text, "ATMOSPHERE": lambda: text,
-            "MODEL": lambda: self.choice(key, value, {m: m for m in MODELS}),
+            "MODEL": lambda: self.choice(key, value, DEFAULT_CHOICES[key]),
             "RESOLUTION": lambda: self.choice(key, value, {r.lower(): r for r in RESOLUTIONS}),
             "RATIO": lambda: self.choice(key, value, {r: r for r in RATIOS}),
-            "LANGUAGE": lambda: self.choice(key, value, LANGUAGES),
+            "LANGUAGE": lambda: self.choice(key, value, DEFAULT_CHOICES[key]),
             "PROMPT STYLE": lambda: self.choice(key, value, STYLES),
             "WATERMARK": lambda: self.switch(key, value), "PROMPT EXTEND": lambda: self.switch(key, value),
             "DURATION": lambda: self.duration(value), "SEED": lambda: self.seed(value),
