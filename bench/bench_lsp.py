@@ -98,12 +98,13 @@ def in_process(path: Path, text: str, line: int, count: int = 101) -> tuple[floa
     """The compiler's share: what the server runs per edit (the same edits, each analysed from the previous
     version's analysis, as the server does), timed without the protocol; the median of `count` edits."""
     sys.path.insert(0, str(ROOT))
-    from compiler.lsp import crossing, media_cache
+    from compiler.lsp import crossing, media_cache, shot_texts
     from compiler.lsp.analysis import analyse
     from compiler.lsp.documents import CastFiles
 
     media_cache.install()
     crossing.install()
+    shot_texts.install()
     cast_files = CastFiles()
     lines = text.split("\n")
     previous = analyse(path.as_uri(), path, 1, text, cast_files)

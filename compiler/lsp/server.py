@@ -25,6 +25,7 @@ from .documents import CastFiles, source_of
 from .media_cache import install as cache_media_probes
 from .positions import SUPPORTED, Encoding
 from .scheduler import Scheduler
+from .shot_texts import install as reuse_rendered_shots
 
 __all__ = ["build_server", "ScenecServer"]
 
@@ -142,6 +143,7 @@ class ScenecServer(LanguageServer):
 def build_server() -> ScenecServer:
     cache_media_probes()
     remember_prompt_crossings()
+    reuse_rendered_shots()
     server = ScenecServer()
     register(server)
     return server

@@ -1,0 +1,105 @@
+"""The prompt rendered again after an edit, reusing the text each unchanged shot rendered to the last time.
+
+A shipped template writes an opening (style line, atmosphere, cast lines), then one block per shot that
+reads only that shot's view (prompt.complete_shot_view: the shot, its index, its time segment and the
+scene's settings and cast), and nothing after the shots. So its output is the opening followed by each
+shot's block, and a shot's block is what the template writes for that shot alone, after the opening. The
+server keeps, per scene, each block by its shot (and by its view's text, for a shot that only moved), and
+renders only the shots it has not seen, one at a time; the prompt is then made from the joined output by
+prompt.prompt_from_output, as render_prompt makes it from the whole output: the same text.
+
+A project's own templates may be written otherwise: they are rendered whole, as are the shipped ones when
+the opening is not the start of a shot's rendering. check (the prompt-length diagnostic and the search for
+the line that crosses the limit) and hover read the prompt through render_prompt, which the server
+replaces once at start-up, as it does the media probe and the crossing search.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .. import ir, prompt
+from ..perf import gc_paused
+
+__all__ = ["install", "remembered_render", "stats"]
+
+_plain_render = prompt.render_prompt
+_lock = threading.Lock()
+stats = {"rendered": 0, "reused": 0}
+
+
+class _Blocks:
+    """One scene's rendered shot blocks, valid for one template and frame (everything but the shots)."""
+
+    __slots__ = ("frame", "opening", "by_shot", "by_view")
+
+    def __init__(self, frame: tuple[object, ...], opening: str) -> None:
+        self.frame, self.opening = frame, opening
+        self.by_shot: dict[ShotKey, tuple[str, str]] = {}       # -> its block, and the repr of its view
+        self.by_view: dict[str, str] = {}                        # repr of its view -> its block
+
+
+ShotKey = tuple[int, ir.Shot, str]  # index, shot, time segment
+_blocks: dict[str, _Blocks] = {}  # by scene path
+
+
+@gc_paused
+def remembered_render(scene: ir.Scene) -> str:
+    """prompt.render_prompt(scene), rendering only the shots not rendered before."""
+    if prompt.project_templates(scene) is not None:
+        return _plain_render(scene)
+    with _lock:
+        output = _output(scene)
+    return _plain_render(scene) if output is None else prompt.prompt_from_output(scene, output)
+
+
+def _output(scene: ir.Scene) -> str | None:
+    """The template's whole output for the scene, from blocks; None if the template does not split so."""
+    template = prompt.prompt_template(scene)
+    context = prompt.template_context(scene)
+    frame = (template.name, scene.project_root, scene.settings, scene.members, scene.first_frame,
+             scene.storyboard, scene.extra_first_frames)
+    blocks = _blocks.get(scene.path)
+    if blocks is None or blocks.frame != frame:
+        blocks = _blocks[scene.path] = _Blocks(frame, template.render(shots=[], **context))
+    opening = blocks.opening
+    ids = prompt.identifiers(scene)
+    parts = [opening]
+    by_shot: dict[ShotKey, tuple[str, str]] = {}
+    by_view: dict[str, str] = {}
+    for index, (shot, segment) in enumerate(zip(scene.shots, prompt.shot_segments(scene), strict=True)):
+        key = (index, shot, segment)
+        known = blocks.by_shot.get(key)
+        if known is None:
+            view = prompt.complete_shot_view(scene, shot, index, ids, segment)
+            seen = repr(view)  # every attribute, nested views included: all the template can read of the shot
+            block = blocks.by_view.get(seen)
+            if block is None:
+                alone = template.render(shots=[view], **context)
+                if not alone.startswith(opening):
+                    return None
+                block = alone[len(opening):]
+                stats["rendered"] += 1
+            known = (block, seen)
+        else:
+            stats["reused"] += 1
+        by_shot[key] = known
+        by_view[known[1]] = known[0]
+        parts.append(known[0])
+    _keep(blocks, by_shot, by_view, len(scene.shots))
+    return "".join(parts)
+
+
+def _keep(blocks: _Blocks, by_shot: dict[ShotKey, tuple[str, str]], by_view: dict[str, str], shots: int) -> None:
+    """Add this rendering's blocks; past twice the scene's shots, keep only these (memory stays bounded while
+    edits, and the crossing search's shorter cuts, share most blocks with the renderings before them)."""
+    blocks.by_shot.update(by_shot)
+    blocks.by_view.update(by_view)
+    if len(blocks.by_shot) > 2 * shots + 64:
+        blocks.by_shot = by_shot
+    if len(blocks.by_view) > 2 * shots + 64:
+        blocks.by_view = by_view
+
+
+def install() -> None:
+    prompt.render_prompt = remembered_render
