@@ -183,13 +183,19 @@ def _moved(found: Read, by: int, lines: int) -> Read:
 
 
 def _shift(value: Any, by: int, lines: int) -> Any:
-    kind = type(value)
-    if kind is Span:
-        start, end, line, column, end_line, end_column = value
-        return span_from((start + by, end + by, line + lines, column, end_line + lines, end_column))
-    # Strings, numbers, flags and None are kept as they are, without a call each.
-    return tuple.__new__(kind, [_shift(item, by, lines) if type(item) in _SHIFTED else item for item in value])
+    """The tuple or record with its spans moved: inline, one call per record (as parse._shifted)."""
+    out: list[Any] = []
+    for item in value:
+        kind = type(item)
+        if kind is Span:
+            start, end, line, column, end_line, end_column = item
+            out.append(span_from((start + by, end + by, line + lines, column, end_line + lines, end_column)))
+        elif kind in _HOLDERS:
+            out.append(_shift(item, by, lines))
+        else:  # strings, numbers, flags, None and ir.Words (text only) are kept as they are
+            out.append(item)
+    return tuple.__new__(type(value), out)
 
 
-# Every type a read holds that holds a span (ir.Words holds text only).
-_SHIFTED = frozenset({Span, tuple, ir.Ref, ir.ActionBeat, ir.DialoguePart, ir.DialogueBeat, Diagnostic})
+# Every type in a read that may hold a span.
+_HOLDERS = frozenset({tuple, ir.Ref, ir.ActionBeat, ir.DialoguePart, ir.DialogueBeat, Diagnostic})
