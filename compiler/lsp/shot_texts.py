@@ -29,14 +29,38 @@ stats = {"rendered": 0, "reused": 0}
 
 
 class _Blocks:
-    """One scene's rendered shot blocks, valid for one template and frame (everything but the shots)."""
+    """One scene's rendered shot blocks, valid for one template and frame (everything but the shots).
 
-    __slots__ = ("frame", "opening", "by_shot", "by_view")
+    Two generations of each table: lookups read both, a rendering adds to the newer, and when the newer holds
+    more than twice the most shots rendered it becomes the older (the oldest is dropped). Memory stays
+    bounded, and what the last renderings used (the whole scene's blocks, while the crossing search renders
+    shorter cuts of it) is kept."""
+
+    __slots__ = ("frame", "opening", "most", "by_shot", "by_view", "older_by_shot", "older_by_view")
 
     def __init__(self, frame: tuple[object, ...], opening: str) -> None:
-        self.frame, self.opening = frame, opening
+        self.frame, self.opening, self.most = frame, opening, 0
         self.by_shot: dict[ShotKey, tuple[str, str]] = {}       # -> its block, and the repr of its view
         self.by_view: dict[str, str] = {}                        # repr of its view -> its block
+        self.older_by_shot: dict[ShotKey, tuple[str, str]] = {}
+        self.older_by_view: dict[str, str] = {}
+
+    def shot(self, key: ShotKey) -> tuple[str, str] | None:
+        return self.by_shot.get(key) or self.older_by_shot.get(key)
+
+    def view(self, seen: str) -> str | None:
+        found = self.by_view.get(seen)
+        return found if found is not None else self.older_by_view.get(seen)
+
+    def keep(self, by_shot: dict[ShotKey, tuple[str, str]], by_view: dict[str, str], shots: int) -> None:
+        """Add one rendering's blocks."""
+        self.most = max(self.most, shots)
+        self.by_shot.update(by_shot)
+        self.by_view.update(by_view)
+        if len(self.by_shot) > 2 * self.most + 64:
+            self.older_by_shot, self.by_shot = self.by_shot, {}
+        if len(self.by_view) > 2 * self.most + 64:
+            self.older_by_view, self.by_view = self.by_view, {}
 
 
 ShotKey = tuple[int, ir.Shot, str]  # index, shot, time segment
@@ -69,11 +93,11 @@ def _output(scene: ir.Scene) -> str | None:
     by_view: dict[str, str] = {}
     for index, (shot, segment) in enumerate(zip(scene.shots, prompt.shot_segments(scene), strict=True)):
         key = (index, shot, segment)
-        known = blocks.by_shot.get(key)
+        known = blocks.shot(key)
         if known is None:
             view = prompt.complete_shot_view(scene, shot, index, ids, segment)
             seen = repr(view)  # every attribute, nested views included: all the template can read of the shot
-            block = blocks.by_view.get(seen)
+            block = blocks.view(seen)
             if block is None:
                 alone = template.render(shots=[view], **context)
                 if not alone.startswith(opening):
@@ -86,19 +110,8 @@ def _output(scene: ir.Scene) -> str | None:
         by_shot[key] = known
         by_view[known[1]] = known[0]
         parts.append(known[0])
-    _keep(blocks, by_shot, by_view, len(scene.shots))
+    blocks.keep(by_shot, by_view, len(scene.shots))
     return "".join(parts)
-
-
-def _keep(blocks: _Blocks, by_shot: dict[ShotKey, tuple[str, str]], by_view: dict[str, str], shots: int) -> None:
-    """Add this rendering's blocks; past twice the scene's shots, keep only these (memory stays bounded while
-    edits, and the crossing search's shorter cuts, share most blocks with the renderings before them)."""
-    blocks.by_shot.update(by_shot)
-    blocks.by_view.update(by_view)
-    if len(blocks.by_shot) > 2 * shots + 64:
-        blocks.by_shot = by_shot
-    if len(blocks.by_view) > 2 * shots + 64:
-        blocks.by_view = by_view
 
 
 def install() -> None:
