@@ -65,3 +65,11 @@ def test_a_shot_numbered_by_the_template_keeps_its_number_when_rendered_alone() 
     view = prompt.shot_views(scene)[1]
     opening = template.render(shots=[], **prompt.template_context(scene))
     assert template.render(shots=[view], **prompt.template_context(scene))[len(opening):].lstrip().startswith("2.")
+
+
+def test_a_closed_scene_s_blocks_are_dropped() -> None:
+    scene = scene_of(long_scene(3))
+    shot_texts.remembered_render(scene)
+    assert scene.path in shot_texts._blocks
+    shot_texts.forget(scene.path)
+    assert scene.path not in shot_texts._blocks

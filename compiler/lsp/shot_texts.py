@@ -21,7 +21,7 @@ import threading
 from .. import ir, prompt
 from ..perf import gc_paused
 
-__all__ = ["install", "remembered_render", "stats"]
+__all__ = ["install", "remembered_render", "forget", "stats"]
 
 _plain_render = prompt.render_prompt
 _lock = threading.Lock()
@@ -112,6 +112,12 @@ def _output(scene: ir.Scene) -> str | None:
         parts.append(known[0])
     blocks.keep(by_shot, by_view, len(scene.shots))
     return "".join(parts)
+
+
+def forget(path: str) -> None:
+    """Drop a scene's blocks (its document was closed)."""
+    with _lock:
+        _blocks.pop(path, None)
 
 
 def install() -> None:
