@@ -3,7 +3,7 @@ with the previous version's memo gives exactly what a whole resolve gives (scene
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from compiler.parse import parse_text, reparse_text
@@ -27,7 +27,6 @@ def same_resolve(left, right) -> bool:
     return scene[:-1] == other[:-1] and found == expected  # the last field, the project, is found again
 
 
-@settings(max_examples=100)
 @given(st.data())
 def test_incremental_resolve_equals_whole_resolve(data) -> None:
     """A chain of edits, each resolved through the previous version's memo (none after a syntax error, as the
