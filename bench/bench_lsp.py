@@ -5,9 +5,11 @@ then one-character edits, each sent as an incremental didChange once the previou
 arrived, and the time from sending the edit to receiving that version's publishDiagnostics.
 Memory is the server's peak resident set (VmHWM) at the end.
 
-Run: .venv/bin/python bench/bench_lsp.py [--edits N] [--lines N] [--at FRACTION].  Record results in
-docs/performance.md.  --at places the edited action line (0.5: the middle; 0.05: near the top, above the line
-where this scene's too-long prompt crosses the limit, so that line is searched again at every edit).
+Run: .venv/bin/python bench/bench_lsp.py [--edits N] [--lines N] [--at FRACTION] [--grow].  Record results
+in docs/performance.md.  --at places the edited action line (0.5: the middle; 0.05: near the top, above the
+line where this scene's too-long prompt crosses the limit, so that line is searched again at every edit).
+By default a typed character is deleted by the next edit; --grow types every character without deleting
+it, so each edit moves the rest of the scene one character further, as typing does.
 """
 
 from __future__ import annotations
@@ -94,23 +96,26 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def in_process(path: Path, text: str, line: int, count: int = 101) -> tuple[float, float]:
+def in_process(path: Path, text: str, line: int, grow: bool, count: int = 101) -> tuple[float, float]:
     """The compiler's share: what the server runs per edit (the same edits, each analysed from the previous
     version's analysis, as the server does), timed without the protocol; the median of `count` edits."""
     sys.path.insert(0, str(ROOT))
-    from compiler.lsp import crossing, media_cache
+    from compiler.lsp import crossing, media_cache, shot_texts
     from compiler.lsp.analysis import analyse
     from compiler.lsp.documents import CastFiles
 
     media_cache.install()
     crossing.install()
+    shot_texts.install()
     cast_files = CastFiles()
     lines = text.split("\n")
     previous = analyse(path.as_uri(), path, 1, text, cast_files)
     samples = []
     for version in range(2, count + 2):
         edited = list(lines)
-        if version % 2 == 0:
+        if grow:
+            edited[line] = edited[line][:4] + "x" * (version - 1) + edited[line][4:]
+        elif version % 2 == 0:
             edited[line] = edited[line][:4] + "x" + edited[line][4:]
         started = time.perf_counter()
         previous = analyse(path.as_uri(), path, version, "\n".join(edited), cast_files, previous)
@@ -124,7 +129,7 @@ def published(uri: str, version: int):
                       and m["params"]["uri"] == uri and m["params"].get("version") == version)
 
 
-def run(lines: int, edits: int, at: float) -> None:
+def run(lines: int, edits: int, at: float, grow: bool) -> None:
     project = Path(tempfile.mkdtemp(prefix="scenec-bench-lsp-"))
     try:
         shutil.copytree(ROOT / "scenes" / "media", project / "media")
@@ -150,7 +155,7 @@ def run(lines: int, edits: int, at: float) -> None:
         print(f"edits typed into line {target_line + 1} of {len(all_lines) - 1}")
         samples = []
         for version in range(2, edits + 2):
-            insert = version % 2 == 0  # type a character, then delete it
+            insert = grow or version % 2 == 0  # type a character, then (unless --grow) delete it
             change = {"range": {"start": {"line": target_line, "character": 4},
                                 "end": {"line": target_line, "character": 4 if insert else 5}},
                       "text": "x" if insert else ""}
@@ -165,7 +170,7 @@ def run(lines: int, edits: int, at: float) -> None:
               f"p95 {p95 * 1000:.1f} ms, max {samples[-1] * 1000:.1f} ms  (target: p95 under 50 ms)")
         print(f"server peak memory (VmHWM) {server.peak_memory_mb():.0f} MB  (target: under 150 MB)")
         server.stop()
-        median, p95 = in_process(path, text, target_line)
+        median, p95 = in_process(path, text, target_line, grow)
         print(f"the same edits analysed in-process (compiler only, no server), 101 edits: p50 {median:.1f} ms, "
               f"p95 {p95:.1f} ms")
     finally:
@@ -179,8 +184,9 @@ def main() -> None:
     options.add_argument("--edits", type=int, default=200)
     options.add_argument("--at", type=float, default=0.5,
                          help="where the edited line is, as a fraction of the scene")
+    options.add_argument("--grow", action="store_true", help="type every character without deleting it")
     args = options.parse_args()
-    run(args.lines, args.edits, args.at)
+    run(args.lines, args.edits, args.at, args.grow)
 
 
 if __name__ == "__main__":

@@ -216,18 +216,25 @@ def _parse_region(text: str, start: int, end: int) -> tuple[n.Paragraph, ...] | 
 
 
 def _shifted(node: Any, by: int, lines: int) -> Any:
-    """A node with every span moved `by` characters and `lines` lines (columns stay: paragraphs start lines)."""
-    kind = type(node)
-    if kind is Span:
-        start, end, line, column, end_line, end_column = node
-        return span_from((start + by, end + by, line + lines, column, end_line + lines, end_column))
-    # Strings, flags and None are kept as they are, without a call each (this runs over half a long file).
-    return tuple.__new__(kind, [_shifted(item, by, lines) if type(item) in _SHIFTED else item for item in node])
+    """A node with every span moved `by` characters and `lines` lines (columns stay: paragraphs start lines).
+
+    One call per node, not per item: the spans are moved inline, and strings, flags and None are kept as they
+    are (this runs over half a long file at every edit)."""
+    out: list[Any] = []
+    for item in node:
+        kind = type(item)
+        if kind is Span:
+            start, end, line, column, end_line, end_column = item
+            out.append(span_from((start + by, end + by, line + lines, column, end_line + lines, end_column)))
+        elif kind in _NODE_TYPES:
+            out.append(_shifted(item, by, lines))
+        else:
+            out.append(item)
+    return tuple.__new__(type(node), out)
 
 
 _NODE_TYPES = frozenset({n.Word, n.Text, n.Mention, n.Action, n.Heading, n.ShotSpec, n.Transition, n.Framing,
-                         n.Parenthetical, n.Speech, n.Dialogue, n.Paragraph})
-_SHIFTED = _NODE_TYPES | {Span, tuple}
+                         n.Parenthetical, n.Speech, n.Dialogue, n.Paragraph, tuple})
 
 
 def _silence_line(working: str, source: Source, line: int) -> str:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 _IDENTIFIER_START = re.compile(r"(?:Image|Video) \d")
 
-__all__ = ["render_prompt", "length_bound", "shot_views", "form_view", "project_templates", "TEMPLATE_DIR",
-           "PROJECT_TEMPLATE_DIR"]
+__all__ = ["render_prompt", "prompt_from_output", "length_bound", "shot_views", "shot_segments",
+           "complete_shot_view", "form_view", "project_templates", "TEMPLATE_DIR", "PROJECT_TEMPLATE_DIR"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # A project overrides a shipped template by putting a file of the same name here, next to its scenec.toml.
@@ -76,9 +76,13 @@ def project_templates(scene: ir.Scene) -> Path | None:
 @gc_paused
 def render_prompt(scene: ir.Scene) -> str:
     """The prompt: one sentence per template line, joined by a space (English) or nothing (Chinese)."""
+    return prompt_from_output(scene, prompt_template(scene).render(shots=shot_views(scene), **template_context(scene)))
+
+
+def prompt_from_output(scene: ir.Scene, text: str) -> str:
+    """The template's output made the prompt: its lines stripped, the empty ones dropped, the rest joined."""
     settings = scene.settings
     language = settings.language
-    text = prompt_template(scene).render(shots=shot_views(scene), **template_context(scene))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if scene.storyboard is not None and settings.storyboard_opener == "comma" and len(lines) > 1:
         # The templates open with "Reference image," here; the sentence it runs into loses its capital.
@@ -155,17 +159,25 @@ def member_views(scene: ir.Scene) -> list[View]:
 
 def shot_views(scene: ir.Scene) -> list[View]:
     ids = identifiers(scene)
-    zh = scene.settings.language == "zh"
+    return [complete_shot_view(scene, shot, index, ids, segment)
+            for index, (shot, segment) in enumerate(zip(scene.shots, shot_segments(scene), strict=True))]
+
+
+def shot_segments(scene: ir.Scene) -> list[str]:
+    """Each shot's time segment as the timed templates write it ("0-3s"): the plan of the whole scene."""
     segments, _ = plan([shot.timing for shot in scene.shots], scene.settings.duration)
-    unit = "秒" if zh else "s"
-    views: list[View] = []
-    for index, shot in enumerate(scene.shots):
-        view = shot_view(shot, index, ids, zh)
-        view.segment = segment_text(segments[index], unit)
-        if scene.settings.dialogue_style == "joined":
-            join_speech_to_action(view.beats)
-        views.append(view)
-    return views
+    unit = "秒" if scene.settings.language == "zh" else "s"
+    return [segment_text(segment, unit) for segment in segments]
+
+
+def complete_shot_view(scene: ir.Scene, shot: ir.Shot, index: int, ids: dict[str, str], segment: str) -> View:
+    """What the templates read of one shot: all of it comes from the shot, its index, its segment and the
+    scene's settings and cast (the language server renders a shot alone from it, compiler/lsp/shot_texts.py)."""
+    view = shot_view(shot, index, ids, scene.settings.language == "zh")
+    view.segment = segment
+    if scene.settings.dialogue_style == "joined":
+        join_speech_to_action(view.beats)
+    return view
 
 
 # Chinese for what scenec cannot translate: an unknown framing is "a shot", an unknown transition "a cut"

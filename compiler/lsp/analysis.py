@@ -10,6 +10,7 @@ from ..diagnostics import Diagnostic
 from ..nodes import SceneFile
 from ..parse import MAX_FILE_BYTES, reparse_text
 from ..perf import gc_paused
+from ..resolve.reuse import ShotMemo, remembering
 from ..source import Source
 from .documents import CastFiles, encode
 
@@ -21,15 +22,16 @@ Parsed = tuple[SceneFile, list[Diagnostic]]
 class Analysis:
     """A document version, its parse, its check (tree, scene, diagnostics) and the cast files it read."""
 
-    __slots__ = ("uri", "path", "version", "source", "parsed", "checked", "imports")
+    __slots__ = ("uri", "path", "version", "source", "parsed", "checked", "imports", "memo")
 
     def __init__(self, uri: str, path: Path, version: int, text: str, parsed: Parsed, checked: api.Checked,
-                 imports: set[str]) -> None:
+                 imports: set[str], memo: ShotMemo | None = None) -> None:
         self.uri, self.path, self.version = uri, path, version
         # The parse's own Source when it read this text (its line index is then built once, not twice).
         same = parsed[0].source.text == text and parsed[0].source.path == path
         self.source = parsed[0].source if same else Source(text, path)
         self.parsed, self.checked, self.imports = parsed, checked, imports
+        self.memo = memo  # what resolve read of each script paragraph, for the next version (resolve/reuse.py)
 
     @property
     def scene_file(self) -> SceneFile:
@@ -49,13 +51,16 @@ class Analysis:
 @gc_paused  # the whole analysis, not stage by stage: the server's heap (pygls, lsprotocol) is large to re-scan
 def analyse(uri: str, path: Path, version: int, text: str, cast_files: CastFiles,
             previous: Analysis | None = None) -> Analysis:
-    """What `scenec check PATH` says of the text, with imported cast files read through the cache and the
-    parse reusing the paragraphs the edits since `previous` (an earlier version) did not touch."""
+    """What `scenec check PATH` says of the text, with imported cast files read through the cache, and the
+    parse and resolve reusing the paragraphs the edits since `previous` (an earlier version) did not touch."""
     imports: set[str] = set()
     data = encode(text)
     parsed = _parse(path, text, data, previous)
-    checked = api.check_document(path, data, loader=cast_files.loader(imports), parsed=parsed)
-    analysis = Analysis(uri, path, version, text, parsed, checked, imports)
+    # Paragraphs are reused by their text only when the parse's nodes follow from the text (no syntax errors).
+    memo = ShotMemo(previous.memo if previous is not None and not parsed[1] else None)
+    with remembering(memo):
+        checked = api.check_document(path, data, loader=cast_files.loader(imports), parsed=parsed)
+    analysis = Analysis(uri, path, version, text, parsed, checked, imports, memo if not parsed[1] else None)
     _freeze()
     return analysis
 

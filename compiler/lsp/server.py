@@ -25,6 +25,8 @@ from .documents import CastFiles, source_of
 from .media_cache import install as cache_media_probes
 from .positions import SUPPORTED, Encoding
 from .scheduler import Scheduler
+from .shot_texts import forget as forget_rendered_shots
+from .shot_texts import install as reuse_rendered_shots
 
 __all__ = ["build_server", "ScenecServer"]
 
@@ -102,6 +104,7 @@ class ScenecServer(LanguageServer):
         path = self.path_of(uri)
         if path is not None:
             self.cast_files.close(str(path))
+            forget_rendered_shots(str(path))
         self.scheduler.forget(uri)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         for other, analysis in list(self.scheduler.latest.items()):
@@ -142,6 +145,7 @@ class ScenecServer(LanguageServer):
 def build_server() -> ScenecServer:
     cache_media_probes()
     remember_prompt_crossings()
+    reuse_rendered_shots()
     server = ScenecServer()
     register(server)
     return server

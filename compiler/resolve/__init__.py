@@ -12,9 +12,12 @@ One module per concern, run in this order by `resolve`:
       parentheticals.py  how a parenthetical or a (V.O.) joins its line
       literals.py        identifiers typed by hand
       misplaced.py       header, member and action lines in the wrong place
+    reuse.py           (the language server only) shots read again reusing the unchanged paragraphs
 """
 
 from __future__ import annotations
+
+import sys
 
 from .. import ir
 from .. import nodes as n
@@ -61,10 +64,23 @@ def _resolve(scene_file: n.SceneFile, project: Project | None, loader: Loader | 
     names = {member.name: member for member in numbered if member.role != "storyboard"}
     first_frame = read_first_frame(scene_file)
     binder = NameBinder(names, scene_file.source, report, unchecked=cast.incomplete)
-    shots = read_shots(scene_file.paragraphs, binder, settings.language, report)
+    shots = _read_shots(scene_file.paragraphs, binder, settings.language, report)
     storyboard_ir = numbered[0] if storyboard else None
     cast_ir = tuple(numbered[1:] if storyboard else numbered)
     binder.report_unused(cast_ir, cast.imported_by)
     root = project.root if project else None
     extra_frames = tuple(spec.span for spec in scene_file.first_frames[1:])
     return ir.Scene(report.path, root, settings, cast_ir, first_frame, storyboard_ir, shots, extra_frames, project)
+
+
+def _read_shots(paragraphs: tuple[n.Paragraph, ...], binder: NameBinder, language: str,
+                report: Reporter) -> tuple[ir.Shot, ...]:
+    """read_shots, or the same through the language server's memo of the last version (reuse.py).
+
+    reuse.py is imported by the language server only, so `scenec check` neither loads it nor asks it."""
+    reuse = sys.modules.get(f"{__name__}.reuse")
+    memo = reuse.current() if reuse is not None else None
+    if reuse is None or memo is None:
+        return read_shots(paragraphs, binder, language, report)
+    shots: tuple[ir.Shot, ...] = reuse.read_shots_reusing(paragraphs, binder, language, report, memo)
+    return shots

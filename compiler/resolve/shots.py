@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["read_shots", "ShotBuilder"]
+__all__ = ["read_shots", "ShotBuilder", "ScriptReader"]
 
 TIMING = re.compile(r"^\[\s*(\d+(?:\.\d+)?)\s*s?\s*[-–—~]\s*(\d+(?:\.\d+)?)\s*s?\s*\]$")
 TRANSITION_TO = re.compile(r"\s+TO$")
@@ -34,6 +34,8 @@ def read_shots(paragraphs: tuple[n.Paragraph, ...], binder: NameBinder, language
 
 
 class _Script:
+    """Reads the script's paragraphs in order into a ShotBuilder, binding names and reporting as it goes."""
+
     def __init__(self, binder: NameBinder, language: str, report: Reporter) -> None:
         self.binder = binder
         self.names = binder.names
@@ -42,31 +44,37 @@ class _Script:
 
     def shots(self, paragraphs: tuple[n.Paragraph, ...]) -> tuple[ir.Shot, ...]:
         builder = ShotBuilder()
-        pieces, report = self.binder.pieces, self.report
         for paragraph in paragraphs:
-            for line in paragraph.lines:
-                if isinstance(line, n.Transition):
-                    builder.transition(transition_kind(line.kind), line.span)
-                    if line.spec:
-                        self.apply_spec(builder, line.spec, framing_opens=False)
-                elif isinstance(line, n.Framing):
-                    self.lone_name(line.spec)
-                    if misplaced_header(line.spec.framing.text if line.spec.framing else "", line.span, report):
-                        continue
-                    if self.capitals_action(line):
-                        builder.beat(ir.ActionBeat(pieces(line.segments), line.span))
-                    else:
-                        self.apply_spec(builder, line.spec, framing_opens=True)
-                elif isinstance(line, n.Heading):
-                    builder.heading(pieces(line.segments), line.span)
-                elif isinstance(line, n.Action):
-                    # "!" forces action: the line is kept as written (after the "!"), never read as a header line.
-                    if line.forced or not (misplaced_header(plain_text(line.segments), line.span, report)
-                                           or malformed_member(plain_text(line.segments), line.span, report)):
-                        builder.beat(ir.ActionBeat(pieces(line.segments), line.span))
-                else:
-                    builder.beat(self.dialogue(line))
+            self.paragraph(paragraph, builder)
         return builder.finish()
+
+    def paragraph(self, paragraph: n.Paragraph, builder: ShotBuilder) -> None:
+        """One paragraph's lines into the builder (or reuse.py's recorder of its calls).
+
+        Reads nothing of the other paragraphs: reuse.py relies on it to keep a paragraph's result."""
+        pieces, report = self.binder.pieces, self.report
+        for line in paragraph.lines:
+            if isinstance(line, n.Transition):
+                builder.transition(transition_kind(line.kind), line.span)
+                if line.spec:
+                    self.apply_spec(builder, line.spec, framing_opens=False)
+            elif isinstance(line, n.Framing):
+                self.lone_name(line.spec)
+                if misplaced_header(line.spec.framing.text if line.spec.framing else "", line.span, report):
+                    continue
+                if self.capitals_action(line):
+                    builder.beat(ir.ActionBeat(pieces(line.segments), line.span))
+                else:
+                    self.apply_spec(builder, line.spec, framing_opens=True)
+            elif isinstance(line, n.Heading):
+                builder.heading(pieces(line.segments), line.span)
+            elif isinstance(line, n.Action):
+                # "!" forces action: the line is kept as written (after the "!"), never read as a header line.
+                if line.forced or not (misplaced_header(plain_text(line.segments), line.span, report)
+                                       or malformed_member(plain_text(line.segments), line.span, report)):
+                    builder.beat(ir.ActionBeat(pieces(line.segments), line.span))
+            else:
+                builder.beat(self.dialogue(line))
 
     def capitals_action(self, line: n.Framing) -> bool:
         """A capitals line that names no known framing ("BOOM.", "LATER") is a sound or a beat: action.
@@ -129,6 +137,9 @@ class _Script:
                 spoken = True
                 parts.append(ir.DialoguePart("speech", (ir.Words(part.text),)))
         return ir.DialogueBeat(speaker, line.cue.span, tuple(parts))
+
+
+ScriptReader = _Script  # reuse.py reads paragraph by paragraph
 
 
 def transition_kind(word: n.Word) -> str:
