@@ -60,10 +60,12 @@ def human(diagnostic: Diagnostic, line_text: str | None) -> str:
     where = f"{path}:{span.line}:{span.column}" if span else path
     lines = [f"{where}: {diagnostic.code} {diagnostic.severity}: {visible(diagnostic.message)}"]
     if span and line_text is not None:
-        text = line_text.expandtabs(1)
         start = span.column - 1
-        stop = span.end_column - 1 if span.end_line == span.line else len(text)
-        text, start, stop = _window(text, start, stop)
+        stop = span.end_column - 1 if span.end_line == span.line else len(line_text)
+        # Cut first, then widen tabs (one space each, so columns hold): the whole line is never copied per
+        # diagnostic, which made 40,000 diagnostics on one long line quadratic.
+        text, start, stop = _window(line_text, start, stop)
+        text = text.expandtabs(1)
         pad = _display_width(visible(text[:start]))
         width = max(1, _display_width(visible(text[start:max(stop, start + 1)])))
         lines.append(f"    {visible(text)}")

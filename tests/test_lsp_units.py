@@ -15,9 +15,9 @@ from lsprotocol import types as lsp
 from compiler import media
 from compiler.lsp import media_cache
 from compiler.lsp.command import tcp_address
-from compiler.lsp.positions import UTF16, UTF32, Encoding, to_offset, to_range
+from compiler.lsp.positions import UTF16, UTF32, Encoding, to_offset, to_position, to_range
 from compiler.lsp.settings_help import describe, values_for
-from compiler.source import Source
+from compiler.source import Source, utf16_column
 from compiler.vocabulary import MEDIA_SETTINGS, SETTINGS
 
 # ASCII, CJK, emoji and other astral-plane characters, combining accents, tabs, LF and CRLF line ends.
@@ -55,6 +55,19 @@ def test_utf32_positions_are_code_points(text: str, data) -> None:
     where = to_range(source, source.span(offset, offset), Encoding(UTF32))
     assert where.start.character == offset - (text.rfind("\n", 0, offset) + 1)
     assert to_offset(source, where.start, Encoding(UTF32)) == offset
+
+
+@given(st.lists(TEXTS, min_size=1, max_size=3), st.data())
+def test_cached_line_conversion_agrees_with_the_one_conversion(texts: list[str], data) -> None:
+    """Positions convert from each line read once (not per position): same answers as source.utf16_column
+    for any line and column, in range or not, also when documents alternate."""
+    sources = [Source(text) for text in texts]
+    for _ in range(6):
+        source = data.draw(st.sampled_from(sources))
+        line = data.draw(st.integers(0, len(source.line_starts) + 1))
+        column = data.draw(st.integers(0, len(source.text) + 3))
+        expected = utf16_column(source.line_text(line), column)
+        assert to_position(source, line, column, Encoding(UTF16)).character == expected
 
 
 def test_a_position_inside_a_surrogate_pair_or_past_the_end_is_clamped() -> None:

@@ -3,11 +3,14 @@ negotiated encoding): UTF-16 through compiler.source's one conversion, UTF-32 be
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
+
 from lsprotocol import types as lsp
 
 from ..source import Source, Span, column_from_utf16, utf16_column
 
-__all__ = ["Encoding", "to_range", "to_offset", "word_at", "SUPPORTED"]
+__all__ = ["Encoding", "to_position", "to_range", "to_offset", "word_at", "SUPPORTED"]
 
 UTF16, UTF32 = lsp.PositionEncodingKind.Utf16, lsp.PositionEncodingKind.Utf32
 SUPPORTED = (UTF16, UTF32)  # UTF-8 is not offered: every client must accept UTF-16
@@ -28,8 +31,47 @@ class Encoding:
         return min(max(character, 0), len(line_text)) + 1
 
 
+ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # two UTF-16 units each; every other code point is one
+
+
+class _Lines:
+    """Each line of one Source read once: its length and where its astral characters sit, so that a
+    column converts without slicing and re-encoding the line for every position (40,000 diagnostics on
+    one long line made that quadratic)."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.lines: dict[int, tuple[int, list[int]]] = {}
+
+    def utf16(self, line: int, column: int) -> int:
+        """utf16_column(source.line_text(line), column), in O(log n) once the line is read."""
+        found = self.lines.get(line)
+        if found is None:
+            text = self.source.line_text(line)
+            found = (len(text), [] if text.isascii() else [m.start() for m in ASTRAL.finditer(text)])
+            self.lines[line] = found
+        length, astral = found
+        kept = len(range(length)[: column - 1])  # the prefix utf16_column slices: text[:column - 1]
+        return kept + bisect_left(astral, kept)
+
+
+_last: _Lines | None = None  # the Source converted last: a document's positions are converted together
+
+
+def _lines_of(source: Source) -> _Lines:
+    global _last
+    lines = _last
+    if lines is None or lines.source is not source:
+        lines = _last = _Lines(source)
+    return lines
+
+
 def to_position(source: Source, line: int, column: int, encoding: Encoding) -> lsp.Position:
-    return lsp.Position(line=max(line - 1, 0), character=encoding.character(source.line_text(line), column))
+    if encoding.kind == UTF16:
+        character = _lines_of(source).utf16(line, column)
+    else:
+        character = column - 1  # UTF-32: code points as they are, whatever the line holds
+    return lsp.Position(line=max(line - 1, 0), character=character)
 
 
 def to_range(source: Source, span: Span | None, encoding: Encoding) -> lsp.Range:
