@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/python -m mypy
 
 test: $(STAMP) lint
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -q
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -q -n $${TEST_WORKERS:-auto} --dist worksteal
 
 parser: $(STAMP)
 	$(BIN)/python tools/gen_parser.py

@@ -529,7 +529,8 @@ class FakeDashScope:
         self.base_url = self.origin + API_PREFIX
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fakescope", daemon=True
+            # A short poll: stop() waits for the next one, and the suite stops a server after every test.
+            target=server.serve_forever, kwargs={"poll_interval": 0.005}, name="fakescope", daemon=True
         )
         self._thread.start()
         return self
