@@ -1,7 +1,7 @@
 # scenec: `make demo` sets everything up and runs the main job on the example scenes (check, compile,
 # cost, and a render against the loopback test server); `make test` runs the tests.
 # `make bench` prints the figures recorded in docs/performance.md (about 5 minutes).
-# Another interpreter in its own venv: `make test PY=/root/.pyenv/versions/3.13.0/bin/python VENV=.venv-3.13`.
+# Another interpreter in its own venv: `make test PY=/root/.pyenv/versions/3.13.0/bin/python VENV=.venv-3.13.0`.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
