@@ -9,7 +9,7 @@ from . import lalr
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, make
 from .perf import gc_paused
-from .source import InputRefused, Source, Span, read_input, span_from
+from .source import InputRefused, Source, Span, read_input, shifted, span_from
 from .vocabulary import MEDIA_SETTINGS, SETTINGS
 
 TYPE_CHECKING = False  # typing is not imported at run time: `scenec check` starts without it
@@ -157,7 +157,7 @@ def _reuse(previous: n.SceneFile, previous_diagnostics: list[Diagnostic], text: 
     if middle is None:
         return None
     line_shift = text.count("\n", start, new_end) - old.count("\n", start, old_end)
-    moved = [_shifted(p, shift, line_shift) for p in after] if shift or line_shift else after
+    moved = [shifted(p, shift, line_shift, _NODE_TYPES) for p in after] if shift or line_shift else after
     scene = previous._replace(source=Source(text, path), paragraphs=tuple(before) + middle + tuple(moved))
     return scene, []
 
@@ -212,25 +212,7 @@ def _parse_region(text: str, start: int, end: int) -> tuple[n.Paragraph, ...] | 
     except (lalr.UnexpectedToken, lalr.UnexpectedCharacters):
         return None
     line = text.count("\n", 0, start) + 1
-    return tuple(_shifted(p, start - len(PRELUDE), line - 3) for p in scene.paragraphs[1:])
-
-
-def _shifted(node: Any, by: int, lines: int) -> Any:
-    """A node with every span moved `by` characters and `lines` lines (columns stay: paragraphs start lines).
-
-    One call per node, not per item: the spans are moved inline, and strings, flags and None are kept as they
-    are (this runs over half a long file at every edit)."""
-    out: list[Any] = []
-    for item in node:
-        kind = type(item)
-        if kind is Span:
-            start, end, line, column, end_line, end_column = item
-            out.append(span_from((start + by, end + by, line + lines, column, end_line + lines, end_column)))
-        elif kind in _NODE_TYPES:
-            out.append(_shifted(item, by, lines))
-        else:
-            out.append(item)
-    return tuple.__new__(type(node), out)
+    return tuple(shifted(p, start - len(PRELUDE), line - 3, _NODE_TYPES) for p in scene.paragraphs[1:])
 
 
 _NODE_TYPES = frozenset({n.Word, n.Text, n.Mention, n.Action, n.Heading, n.ShotSpec, n.Transition, n.Framing,

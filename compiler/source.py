@@ -15,10 +15,11 @@ TYPE_CHECKING = False  # spelled out: importing typing is a start-up cost `scene
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     _SpanNew = Callable[[type["Span"], tuple[int, int, int, int, int, int]], "Span"]
 
-__all__ = ["Span", "span_from", "Source", "utf16_column", "column_from_utf16", "read_input", "InputRefused",
+__all__ = ["Span", "span_from", "shifted", "Source", "utf16_column", "column_from_utf16", "read_input", "InputRefused",
            "file_kind"]
 
 
@@ -43,6 +44,25 @@ class Span(Record):
 def span_from(fields: tuple[int, int, int, int, int, int]) -> Span:
     """A Span from its six fields in one tuple, without the Python-level constructor (hot in parse)."""
     return _tuple_new(Span, fields)
+
+
+def shifted(value: Any, by: int, lines: int, holders: frozenset[type]) -> Any:
+    """The tuple or record with every span in it moved `by` characters and `lines` lines (columns stay: what
+    moves starts a line), descending into the `holders` types; strings, numbers, flags and None are kept.
+
+    One call per record, not per item: the incremental parse and resolve run it over half a long file at
+    every edit."""
+    out: list[Any] = []
+    for item in value:
+        kind = type(item)
+        if kind is Span:
+            start, end, line, column, end_line, end_column = item
+            out.append(span_from((start + by, end + by, line + lines, column, end_line + lines, end_column)))
+        elif kind in holders:
+            out.append(shifted(item, by, lines, holders))
+        else:
+            out.append(item)
+    return tuple.__new__(type(value), out)
 
 
 # pyright reads the unbound tuple.__new__'s item type as unknown; the annotation says what it does here.

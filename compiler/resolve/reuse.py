@@ -27,7 +27,7 @@ from .. import ir
 from .. import nodes as n
 from ..diagnostics import Diagnostic
 from ..records import Record
-from ..source import Span, span_from
+from ..source import Span, shifted
 from .names import NameBinder
 from .reporter import Reporter
 from .shots import ScriptReader, ShotBuilder
@@ -178,24 +178,8 @@ def _moved(found: Read, by: int, lines: int) -> Read:
     line, and every span of its read lies inside it)."""
     if not by and not lines:
         return found
-    return Read(found.start + by, found.line + lines, _shift(found.calls, by, lines),
-                _shift(found.diagnostics, by, lines), found.used)
+    return Read(found.start + by, found.line + lines, shifted(found.calls, by, lines, _HOLDERS),
+                shifted(found.diagnostics, by, lines, _HOLDERS), found.used)
 
 
-def _shift(value: Any, by: int, lines: int) -> Any:
-    """The tuple or record with its spans moved: inline, one call per record (as parse._shifted)."""
-    out: list[Any] = []
-    for item in value:
-        kind = type(item)
-        if kind is Span:
-            start, end, line, column, end_line, end_column = item
-            out.append(span_from((start + by, end + by, line + lines, column, end_line + lines, end_column)))
-        elif kind in _HOLDERS:
-            out.append(_shift(item, by, lines))
-        else:  # strings, numbers, flags, None and ir.Words (text only) are kept as they are
-            out.append(item)
-    return tuple.__new__(type(value), out)
-
-
-# Every type in a read that may hold a span.
 _HOLDERS = frozenset({tuple, ir.Ref, ir.ActionBeat, ir.DialoguePart, ir.DialogueBeat, Diagnostic})
