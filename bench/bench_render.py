@@ -204,7 +204,7 @@ class Tracer:
                     entry[1] += spent
         return timed
 
-    def __enter__(self) -> "Tracer":
+    def __enter__(self) -> Tracer:
         import importlib
 
         for label, module_name, owner_name, names in self.STEPS:

@@ -96,7 +96,6 @@ def fmt_500(folder: Path, runs: int = 5) -> None:
 
 def preview_2000(folder: Path, runs: int = 5) -> None:
     from bench import big_scene
-
     from compiler.api import check_file
     from compiler.preview import build_page
 

@@ -23,8 +23,8 @@ from compiler.render.client import (
     TaskState,
     backoff,
     build_cancel,
-    build_query,
     build_list,
+    build_query,
     build_submit,
     canonical_endpoint,
     is_retry_safe,
@@ -307,8 +307,8 @@ task_like = st.fixed_dictionaries(
         "code": json_values,
         "usage": json_values | st.dictionaries(st.sampled_from(["duration", "SR", "ratio"]), json_values),
         "output": json_values | st.fixed_dictionaries(
-            {}, optional={k: json_values for k in
-                          ["task_id", "task_status", "video_url", "code", "message", "usage", "submit_time"]}),
+            {}, optional=dict.fromkeys(
+                ["task_id", "task_status", "video_url", "code", "message", "usage", "submit_time"], json_values)),
     },
 )
 

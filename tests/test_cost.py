@@ -17,7 +17,6 @@ from compiler.render.cost import (
     truncation_limit,
 )
 
-
 # --- the guide's truncation table ----------------------------------------------
 
 

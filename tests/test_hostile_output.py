@@ -12,8 +12,8 @@ import pytest
 
 from compiler.cli import EXIT_ERRORS, main
 from compiler.diagnostics import make
-from compiler.render.progress import JsonDisplay, PlainDisplay, RichDisplay, status_json, status_lines
 from compiler.render.planning import Plan
+from compiler.render.progress import JsonDisplay, PlainDisplay, RichDisplay, status_json, status_lines
 from compiler.render.results import SceneResult
 from compiler.report import as_json, github, human, json_safe, visible
 from compiler.source import Span

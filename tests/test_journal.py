@@ -707,9 +707,8 @@ def test_a_truncated_journal_is_a_clear_error(db: Path, clock: FakeClock) -> Non
             row_in(j, "DOWNLOADED", clock)
     data = db.read_bytes()
     db.write_bytes(data[: len(data) // 3])
-    with pytest.raises(JournalError, match="damaged"):
-        with Journal.open(db) as j:
-            j.all()
+    with pytest.raises(JournalError, match="damaged"), Journal.open(db) as j:
+        j.all()
 
 
 def test_an_emptied_journal_is_not_silently_started_afresh(db: Path) -> None:
@@ -731,9 +730,8 @@ def test_a_journal_locked_too_long_is_a_clear_error(db: Path, monkeypatch) -> No
     holder = sqlite3.connect(db, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
-        with pytest.raises(JournalError, match="locked by another process"):
-            with Journal.open(db) as j:
-                new(j)
+        with pytest.raises(JournalError, match="locked by another process"), Journal.open(db) as j:
+            new(j)
     finally:
         holder.close()
 

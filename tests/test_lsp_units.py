@@ -28,7 +28,7 @@ TEXTS = st.lists(CHARACTERS, max_size=60).map("".join)
 
 def offsets(text: str):
     """Offsets a position can name: not between the CR and LF of a line end."""
-    return st.integers(0, len(text)).filter(lambda o: not (0 < o and text[o - 1] == "\r"))
+    return st.integers(0, len(text)).filter(lambda o: not (o > 0 and text[o - 1] == "\r"))
 
 
 def utf16_units(text: str) -> int:

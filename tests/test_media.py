@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from compiler import media
 from compiler.media import MediaInfo, probe_bytes, probe_file, sniff
 
-
 # ---------------------------------------------------------------- builders
 
 def png_chunk(ctype: bytes, data: bytes) -> bytes:
@@ -490,7 +489,7 @@ def test_probe_file_missing_raises_oserror(tmp_path: Path) -> None:
 
 def test_every_truncation_of_every_sample() -> None:
     for name, data in SAMPLES.items():
-        for cut in range(0, min(len(data), 700)):
+        for cut in range(min(len(data), 700)):
             assert isinstance(probe_bytes(data[:cut]), MediaInfo), (name, cut)
 
 

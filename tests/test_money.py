@@ -23,8 +23,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from compiler.cli import EXIT_ERRORS, EXIT_OK, main
 from compiler.render import client as client_module
-from compiler.render import fetch as fetch_module
 from compiler.render import execute as execute_module
+from compiler.render import fetch as fetch_module
 from compiler.render import planning
 from compiler.render.commands import EXIT_JOURNAL
 from compiler.render.journal import Journal, JournalError

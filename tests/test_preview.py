@@ -3,8 +3,8 @@ self-contained, and --watch serves it on loopback and announces each save."""
 
 import base64
 import hashlib
-import io
 import http.client
+import io
 import re
 import threading
 from html.parser import HTMLParser
@@ -248,7 +248,8 @@ def test_preview_exits_1_on_a_scene_with_errors_and_refuses_a_bad_port(tmp_path:
 def test_any_text_gets_a_page() -> None:
     import tempfile
 
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     alphabet = st.sampled_from(list("MAYLEO CAST:()[]-!.,0123s\n\t<>&\"'图") + ["image ", "video ", "voice ",
                                                                              "DURATION: ", "CUT TO ", "[0-2s]"])

@@ -4,7 +4,8 @@ the prompt-length bound holds, and position conversions round-trip."""
 import re
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compiler.api import check, compile_text, parse_text, resolve
 from compiler.limits import LIMITS

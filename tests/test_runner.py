@@ -14,7 +14,6 @@ import pytest
 from compiler.api import compile_file
 from compiler.payload import Payload
 from compiler.render import journal as jr
-from compiler.render.journal import Journal
 from compiler.render.identity import (
     INLINE_IMAGE_MAX_BYTES,
     LocalMedia,
@@ -26,6 +25,7 @@ from compiler.render.identity import (
     shorten_data_uris,
     substitute,
 )
+from compiler.render.journal import Journal
 from compiler.render.planning import RenderOptions, load_job, plan_job
 from compiler.render.results import price_region, scene_cost
 from compiler.render.upload import sha256_file
@@ -239,8 +239,8 @@ def test_check_does_not_load_the_render_machinery(tmp_path: Path) -> None:
 def test_display_is_rich_on_a_terminal_and_plain_lines_otherwise() -> None:
     import io
 
-    from compiler.render.progress import JsonDisplay, PlainDisplay, RichDisplay, make_display
     from compiler.render.planning import Plan
+    from compiler.render.progress import JsonDisplay, PlainDisplay, RichDisplay, make_display
     from compiler.render.results import SceneResult
 
     class Terminal(io.StringIO):

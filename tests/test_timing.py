@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from compiler.api import check_file, compile_text
 from compiler.timing import CHARS_PER_SECOND, WORDS_PER_SECOND, _count_any, scene_speech, speech_of_text

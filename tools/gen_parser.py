@@ -43,7 +43,8 @@ def first_chars(pattern: str) -> str | None:
     A superset is always safe: the runtime only skips terminals whose set lacks the next character,
     so it neither compiles nor tries them (start-up is dominated by regex compilation).
     """
-    from re import _constants as c, _parser as sre
+    from re import _constants as c
+    from re import _parser as sre
 
     def of(items) -> set[str] | None:
         found: set[str] = set()

@@ -19,9 +19,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, NamedTuple, TextIO
+from typing import Any, NamedTuple, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 API_PREFIX = "/api/v1"
@@ -518,7 +519,7 @@ class FakeDashScope:
 
     # -- lifecycle
 
-    def start(self) -> "FakeDashScope":
+    def start(self) -> FakeDashScope:
         if self._server is not None:
             return self
         self._stopping.clear()
@@ -546,7 +547,7 @@ class FakeDashScope:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeDashScope":
+    def __enter__(self) -> FakeDashScope:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -1008,7 +1009,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._dispatch("HEAD")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         # Only the request line and status reach the log, never a header (so never a key).
         self.server.app._log(f"{self.address_string()} {format % args}")
 
