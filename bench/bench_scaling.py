@@ -52,7 +52,7 @@ def shots_scaling(sizes: tuple[int, ...]) -> None:
         best: dict[str, float] = {}
         stages: dict[str, float] = {}
 
-        def run() -> None:
+        def run(text: str = text, stages: dict[str, float] = stages, best: dict[str, float] = best) -> None:
             t0 = time.perf_counter()
             scene_file, _ = parse_text(text)
             t1 = time.perf_counter()
@@ -119,14 +119,14 @@ def hostile(quick: bool) -> None:
     for name, unit, text in texts:
         units = text.count("\n") if unit == "line" else int(name.split()[0].replace(",", ""))
         found: list = []
-        elapsed, peak = measure(lambda: found.append(compile_text(text, probe=False)))
+        elapsed, peak = measure(lambda found=found, text=text: found.append(compile_text(text, probe=False)))
         print(f"  {name:46s} {len(text) // 1024:>7} KiB {elapsed * 1000:>8.0f} {elapsed / units * 1e6:>8.1f} us/{unit:<5}"
               f"{peak / 1e6:>8.1f} {len(found[-1].diagnostics):>11}")
     for files in ((9, 50) if quick else (9, 50, 200)):
         with tempfile.TemporaryDirectory() as folder:
             scene = mesh(Path(folder), files)
             found = []
-            elapsed, peak = measure(lambda: found.append(check_file(scene, probe=False)))
+            elapsed, peak = measure(lambda found=found, scene=scene: found.append(check_file(scene, probe=False)))
             lines = files * (files - 1)
             print(f"  {f'{files} cast files importing each other':46s} {lines:>6} imp {elapsed * 1000:>8.0f} "
                   f"{elapsed / lines * 1e6:>8.1f} us/import{peak / 1e6:>6.1f} {len(found[-1]):>11}")

@@ -331,7 +331,7 @@ def test_fan_out_reads_the_shared_file_once(tmp_path) -> None:
     folder = project(tmp_path, files)
     calls: Counter = Counter()
     scene_file, _ = parse_file(folder / "s.scene")
-    scene, found = resolve(scene_file, loader=counting_loader(calls))
+    scene, _found = resolve(scene_file, loader=counting_loader(calls))
     assert calls["shared.cast"] == 1 and len(calls) == 41
     assert [m.name for m in scene.members].count("SHARED") == 1 and len(scene.members) == 41
 

@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import pytest
@@ -139,13 +139,13 @@ def row_in(j: Journal, state: str, clock: FakeClock, **kw: object) -> int:
 
 
 def render(state: str, **kw: object) -> Render:
-    base = dict(
-        id=1, scene="s", payload_sha256="p", media_sha256=None, payload_json="{}", state=state,
-        task_id=None, request_id=None, video_url=None, url_expires_at=None, usage_json=None,
-        timings_json=None, output_path=None, output_bytes=None, output_sha256=None, code=None,
-        message=None, created_at=0.0, submitted_at=None, finished_at=None, downloaded_at=None,
-        updated_at=0.0,
-    )
+    base = {
+        "id": 1, "scene": "s", "payload_sha256": "p", "media_sha256": None, "payload_json": "{}", "state": state,
+        "task_id": None, "request_id": None, "video_url": None, "url_expires_at": None, "usage_json": None,
+        "timings_json": None, "output_path": None, "output_bytes": None, "output_sha256": None, "code": None,
+        "message": None, "created_at": 0.0, "submitted_at": None, "finished_at": None, "downloaded_at": None,
+        "updated_at": 0.0,
+    }
     base.update(kw)
     return Render(**base)  # type: ignore[arg-type]
 
@@ -314,8 +314,8 @@ def test_relative_output_paths_resolve_against_the_project(j: Journal, clock: Fa
 # --- decide --------------------------------------------------------------------
 
 NOW = 1_000_000.0
-VALID = dict(video_url="https://x.invalid/v.mp4", url_expires_at=NOW + 100)
-LAPSED = dict(video_url="https://x.invalid/v.mp4", url_expires_at=NOW - 1)
+VALID = {"video_url": "https://x.invalid/v.mp4", "url_expires_at": NOW + 100}
+LAPSED = {"video_url": "https://x.invalid/v.mp4", "url_expires_at": NOW - 1}
 
 
 @pytest.mark.parametrize(
@@ -686,7 +686,7 @@ def test_journal_state_machine(memory_backed_dir: Path) -> None:
 
 def test_render_is_frozen() -> None:
     r = render("PREPARED")
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         r.state = "SUBMITTED"  # type: ignore[misc]
     assert replace(r, state="SUBMITTED").state == "SUBMITTED"
 
@@ -697,7 +697,7 @@ def test_render_is_frozen() -> None:
 def test_a_corrupt_journal_is_a_clear_error(db: Path) -> None:
     db.parent.mkdir(parents=True)
     db.write_bytes(b"this is not an SQLite database, it was overwritten by something" * 20)
-    with pytest.raises(JournalError, match="damaged.*Move it aside"):
+    with pytest.raises(JournalError, match=r"damaged.*Move it aside"):
         Journal.open(db)
 
 

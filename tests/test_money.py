@@ -493,7 +493,7 @@ def test_two_unknown_submits_of_a_batch_each_adopt_their_own_task(server, tmp_pa
     by_scene = {r["scene"]: r["task_id"] for r in rows(root)}
     for scene, task_id in by_scene.items():
         assert server.task(task_id)["body"]["input"]["prompt"] == json.loads(
-            [r for r in rows(root) if r["scene"] == scene][0]["payload_json"])["input"]["prompt"]
+            next(r for r in rows(root) if r["scene"] == scene)["payload_json"])["input"]["prompt"]
         assert (root / "renders" / scene.replace(".scene", ".mp4")).read_bytes() == server.video_for(task_id)
 
 

@@ -1,5 +1,6 @@
 """Prompt forms (docs/language.md, "Prompt forms") and the parameters policy ("Parameters: what is sent")."""
 
+import itertools
 import os
 import re
 from pathlib import Path
@@ -194,7 +195,7 @@ def timings_and_duration(draw):
     duration = draw(st.integers(2, 15))
     cuts = sorted(draw(st.sets(st.integers(1, duration - 1), max_size=6)))
     bounds = [0, *cuts, duration]
-    segments = list(zip(bounds, bounds[1:]))
+    segments = list(itertools.pairwise(bounds))
     timings = [segment if draw(st.booleans()) else None for segment in segments]
     # Untimed shots may come in runs: add some more inside the runs.
     extra = draw(st.lists(st.integers(0, len(timings)), max_size=3))
@@ -212,8 +213,8 @@ def test_a_plan_without_gaps_covers_zero_to_duration_in_order(case) -> None:
         assert any(gap.untimed for gap in gaps)  # only untimed shots squeezed out by the draw
         return
     assert segments[0][0] == 0 and segments[-1][1] == duration
-    assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(segments, segments[1:]))
-    assert all(timing is None or segment == timing for timing, segment in zip(timings, segments))
+    assert all(a[1] == b[0] and a[0] < a[1] for a, b in itertools.pairwise(segments))
+    assert all(timing is None or segment == timing for timing, segment in zip(timings, segments, strict=True))
 
 
 # --- the length bound holds for every form ------------------------------------------------------

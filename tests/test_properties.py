@@ -40,7 +40,7 @@ def scenes(draw):
     zh = draw(st.booleans())
     style = draw(st.sampled_from(["prose", "shots"]))
     lines = ["DURATION: 5s", f"LANGUAGE: {'zh' if zh else 'en'}", f"PROMPT STYLE: {style}", "CAST"]
-    for name, kind in zip(names, kinds):
+    for name, kind in zip(names, kinds, strict=True):
         description = draw(st.sampled_from(["", " (someone)", " (a long description of a person, with commas)"]))
         lines.append(f"{name}{description}: {kind} {MEDIA[kind]}")
     lines.append("")
@@ -51,7 +51,7 @@ def scenes(draw):
         if shape == "action":
             lines += [f"{name} {draw(words)}", ""]
         elif shape == "dialogue":
-            paren = draw(st.sampled_from(["", "(softly)", "(after seeing %s)" % draw(st.sampled_from(names)), "(replies)"]))
+            paren = draw(st.sampled_from(["", "(softly)", f"(after seeing {draw(st.sampled_from(names))})", "(replies)"]))
             lines += [name] + ([paren] if paren else []) + [draw(words), ""]
         elif shape == "framing":
             lines += [f"{draw(st.sampled_from(['WIDE', 'CLOSE-UP', 'MEDIUM SHOT']))} ON {name}", ""]
@@ -326,7 +326,7 @@ def written_scenes(draw):
     names = NAMES[:count - 1] + [draw(st.sampled_from([NAMES[count - 1], "@José", "@小李"]))]
     style = draw(st.sampled_from(["prose", "shots"]))
     lines = [draw(st.sampled_from(["DURATION: 5s", "Duration: 5s", "duration: 5s"])), f"PROMPT STYLE: {style}", "CAST"]
-    lines += [f"{name}: {kind} {MEDIA[kind]}" for name, kind in zip(names, kinds)]
+    lines += [f"{name}: {kind} {MEDIA[kind]}" for name, kind in zip(names, kinds, strict=True)]
     lines.append("")
     script: list[tuple[int, str, str]] = []
 

@@ -299,7 +299,7 @@ def test_two_scenes_sharing_a_video_upload_it_once_and_a_forced_rerun_reuses_it(
 
 def test_identical_scenes_in_one_batch_pay_once(server, tmp_path, capsys) -> None:
     root = project(tmp_path, {"a.scene": ALLEY, "b.scene": ALLEY})
-    code, out, _ = scenec(capsys, "render", str(root), "-j", "2")
+    code, _out, _ = scenec(capsys, "render", str(root), "-j", "2")
     assert code == EXIT_OK and len(server.submissions) == 1
     assert (root / "renders" / "a.mp4").read_bytes() == (root / "renders" / "b.mp4").read_bytes()
 

@@ -8,6 +8,7 @@ in for the service, so a wrong entry in scenec's table must make the tests disag
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -981,10 +982,8 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request, client_address) -> None:  # type: ignore[override]
         # Clients hanging up (and stop() cutting them off) are expected here, not worth a traceback.
