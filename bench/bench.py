@@ -44,7 +44,8 @@ def cold_check(runs: int = 30) -> None:
 def big_scene(shots: int) -> str:
     lines = ["TITLE: Long", "DURATION: 10s", "CAST",
              "MAYA (the girl): video https://example.com/girl.mp4, voice https://example.com/girl.mp3",
-             "LEO (the boy): image https://example.com/boy.jpg", "ALLEY: background image https://example.com/alley.jpg", ""]
+             "LEO (the boy): image https://example.com/boy.jpg",
+             "ALLEY: background image https://example.com/alley.jpg", ""]
     for index in range(shots):
         lines += [f"CUT TO CLOSE-UP ON {'LEO' if index % 2 else 'MAYA'}.",
                   f"MAYA looks at LEO across ALLEY, shot {index}.", "",
@@ -68,7 +69,8 @@ def in_process(shots: int = 2000, runs: int = 7) -> None:
         t3 = time.perf_counter()
         for key, value in (("parse", t1 - t0), ("resolve", t2 - t1), ("check", t3 - t2), ("total", t3 - t0)):
             timings[key].append(value)
-    print(f"{shots}-shot scene ({len(text) // 1024} KiB, {len(scene.shots)} shots, {len(diagnostics)} diagnostics), median of {runs}:")
+    print(f"{shots}-shot scene ({len(text) // 1024} KiB, {len(scene.shots)} shots, {len(diagnostics)} diagnostics), "
+          f"median of {runs}:")
     for key, values in timings.items():
         print(f"  {key:8s} {statistics.median(values) * 1000:8.1f} ms")
     print("  target: check under 200 ms in-process")
@@ -95,7 +97,8 @@ def hostile() -> None:
 
 
 def main() -> int:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
     cold_check()
     in_process()
     hostile()

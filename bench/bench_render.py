@@ -10,9 +10,10 @@ quick: 6 scenes, 1 s delay, -j 1,3,6: ~30 s)
 How it is measured:
 - The fake server (tests/fakescope) runs in its own process (`python -m tests.fakescope --port 0`), so its
   CPU is not the client's; its own CPU is read from /proc and printed apart.
-- scenec runs in-process through render.planning's and render.execute's public functions, as `scenec render DIR -j N --json` does
-  (project lock, plan, render with the JSON display), so time.process_time() over plan + render is the
-  client's CPU (all threads). Each -j N gets a fresh temp project, so every scene is submitted.
+- scenec runs in-process through render.planning's and render.execute's public functions, as
+  `scenec render DIR -j N --json` does (project lock, plan, render with the JSON display), so
+  time.process_time() over plan + render is the client's CPU (all threads). Each -j N gets a fresh temp
+  project, so every scene is submitted.
   One more batch runs `scenec render` as a real subprocess (interpreter start-up and imports included;
   CPU from RUSAGE_CHILDREN).
 - Scenes are distinct (a different action line each) and use remote https://example.com/ media, so
@@ -304,7 +305,8 @@ def scenec_batch(project: Path, jobs: int, base_url: str, server: ServerProcess 
 
 def scenec_cli(project: Path, jobs: int, base_url: str, server: ServerProcess) -> tuple[list[str], float, float, str]:
     """The real command line as a subprocess: wall and its CPU (RUSAGE_CHILDREN), start-up included."""
-    command = [str(BIN / "scenec"), "render", str(project), "-j", str(jobs), "--json", "--no-url-check", "--base-url", base_url]
+    command = [str(BIN / "scenec"), "render", str(project), "-j", str(jobs), "--json", "--no-url-check",
+               "--base-url", base_url]
     env = {**os.environ, "DASHSCOPE_API_KEY": KEY}
     env.pop("DASHSCOPE_HTTP_BASE_URL", None)
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -46,7 +46,8 @@ def shots_scaling(sizes: tuple[int, ...]) -> None:
 
     parse_text(big_scene(200))  # warm-up: the lexer compiles its patterns once per process
     print("shots: parse + resolve + check (probe off) in-process, per shot")
-    print(f"  {'shots':>7} {'KiB':>6} {'total ms':>9} {'us/shot':>8} {'parse':>6} {'resolve':>7} {'check':>6} {'peak MB':>8} {'B/shot':>7}")
+    print(f"  {'shots':>7} {'KiB':>6} {'total ms':>9} {'us/shot':>8} {'parse':>6} {'resolve':>7} {'check':>6} "
+          f"{'peak MB':>8} {'B/shot':>7}")
     for shots in sizes:
         text = big_scene(shots)
         best: dict[str, float] = {}
@@ -120,7 +121,8 @@ def hostile(quick: bool) -> None:
         units = text.count("\n") if unit == "line" else int(name.split()[0].replace(",", ""))
         found: list = []
         elapsed, peak = measure(lambda found=found, text=text: found.append(compile_text(text, probe=False)))
-        print(f"  {name:46s} {len(text) // 1024:>7} KiB {elapsed * 1000:>8.0f} {elapsed / units * 1e6:>8.1f} us/{unit:<5}"
+        print(f"  {name:46s} {len(text) // 1024:>7} KiB {elapsed * 1000:>8.0f} "
+              f"{elapsed / units * 1e6:>8.1f} us/{unit:<5}"
               f"{peak / 1e6:>8.1f} {len(found[-1].diagnostics):>11}")
     for files in ((9, 50) if quick else (9, 50, 200)):
         with tempfile.TemporaryDirectory() as folder:
@@ -141,7 +143,8 @@ def hostile(quick: bool) -> None:
 
 def main() -> int:
     quick = "--quick" in sys.argv
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
     shots_scaling((1000, 10_000) if quick else (1000, 10_000, 50_000))
     hostile(quick)
     return 0

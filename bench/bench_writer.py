@@ -27,9 +27,11 @@ def small_scene(index: int) -> str:
     """A scene the size of the examples: settings, three cast members, eight shots with action and dialogue."""
     lines = [f"-- Scene {index} of the benchmark.", f"TITLE: Scene {index}", "DURATION: 10s", "RESOLUTION: 720P", "",
              "CAST", "MAYA (the girl): video https://example.com/girl.mp4, voice https://example.com/girl.mp3",
-             "LEO (the boy):   image https://example.com/boy.jpg", "ALLEY:           background image https://example.com/a.jpg", ""]
+             "LEO (the boy):   image https://example.com/boy.jpg",
+             "ALLEY:           background image https://example.com/a.jpg", ""]
     for shot in range(8):
-        lines += [f"CUT TO CLOSE-UP ON {'LEO' if shot % 2 else 'MAYA'}.", f"MAYA looks at LEO across ALLEY ({shot}).", "",
+        lines += [f"CUT TO CLOSE-UP ON {'LEO' if shot % 2 else 'MAYA'}.",
+                  f"MAYA looks at LEO across ALLEY ({shot}).", "",
                   "LEO", "(quietly)", "Go.", ""]
     return "\n".join(lines)
 
@@ -108,7 +110,8 @@ def preview_2000(folder: Path, runs: int = 5) -> None:
     output = folder / "long.html"
     preview = subprocess_median([scenec, "preview", str(path), "-o", str(output)], runs)
     check = subprocess_median([scenec, "check", str(path)], runs)
-    print(f"2,000-shot scene ({path.stat().st_size // 1024} KiB, page {output.stat().st_size // 1024} KiB), median of {runs}:")
+    print(f"2,000-shot scene ({path.stat().st_size // 1024} KiB, page {output.stat().st_size // 1024} KiB), "
+          f"median of {runs}:")
     print(row("check_file, in-process", check_in))
     print(row("build_page, in-process", preview_in, check_in))
     print(row("scenec check FILE", check))
@@ -116,7 +119,8 @@ def preview_2000(folder: Path, runs: int = 5) -> None:
 
 
 def main() -> int:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
     with tempfile.TemporaryDirectory() as folder:
         many = Path(folder) / "many"
         many.mkdir()

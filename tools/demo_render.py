@@ -41,7 +41,8 @@ def main() -> int:
             if done.returncode != 0:
                 return done.returncode
         print(f"demo: the server received {len(server.submissions)} submission(s); "
-              f"the video is in {project.relative_to(ROOT)}/renders/, its journal in {project.relative_to(ROOT)}/.scenec/")
+              f"the video is in {project.relative_to(ROOT)}/renders/, "
+              f"its journal in {project.relative_to(ROOT)}/.scenec/")
     return 0
 
 

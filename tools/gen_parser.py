@@ -143,7 +143,8 @@ def tables() -> dict:
         "LEXER_SETS": lexer_sets,
         "STATE_LEXER": state_lexer,
         "ROOT_LEXER": tuple(t.name for t in root.terminals),
-        "UNLESS": {index: unless_table([lark.get_terminal(n) for n in names]) for index, names in enumerate(lexer_sets)},
+        "UNLESS": {index: unless_table([lark.get_terminal(n) for n in names])
+                   for index, names in enumerate(lexer_sets)},
         "ROOT_UNLESS": unless_table(root.terminals),
         # (origin, length, alias, whether any child is a _token to drop or a _rule to inline)
         "RULES": [(str(rule.origin.name), len(rule.expansion), None if rule.alias is None else str(rule.alias),
@@ -172,7 +173,8 @@ TYPES = {
 
 
 def generate() -> str:
-    parts = [HEADER, f"# grammar sha256: {grammar_digest()}\n", '"""LALR tables of grammar/scene.lark (data only)."""\n\n',
+    parts = [HEADER, f"# grammar sha256: {grammar_digest()}\n",
+             '"""LALR tables of grammar/scene.lark (data only)."""\n\n',
              "from __future__ import annotations\n\n"]
     for name, value in tables().items():
         parts.append(f"{name}: {TYPES[name]} = {pprint.pformat(value, width=120, sort_dicts=True)}\n\n")

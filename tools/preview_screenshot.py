@@ -1,4 +1,5 @@
-"""Screenshot of a scene's preview for the docs: python tools/preview_screenshot.py scenes/alley.scene docs/preview-alley.png
+"""Screenshot of a scene's preview for the docs:
+python tools/preview_screenshot.py scenes/alley.scene docs/preview-alley.png
 
 Uses the system's Chromium through playwright, as the browser tests do.
 """
