@@ -41,8 +41,10 @@ def test_language_page_examples_compile_to_the_prompts_it_shows() -> None:
     examples = language_examples()
     assert len(examples) >= 5
     for scene, shown in examples:
-        if "CAST" not in scene and "STORYBOARD:" not in scene:  # a fragment of the tutorial's scene: read it with the tutorial's cast
-            scene = (ROOT / "scenes" / "alley.scene").read_text(encoding="utf-8").split("\n\nMAYA walks")[0] + "\n\n" + scene
+        # A fragment of the tutorial's scene: read it with the tutorial's cast.
+        if "CAST" not in scene and "STORYBOARD:" not in scene:
+            cast = (ROOT / "scenes" / "alley.scene").read_text(encoding="utf-8").split("\n\nMAYA walks")[0]
+            scene = cast + "\n\n" + scene
         # As if saved in scenes/, where the examples' media and cast files live.
         prompt = compile_text(scene, ROOT / "scenes" / "example.scene", probe=False).prompt or ""
         for fragment in (part.strip() for part in shown.split("…")):

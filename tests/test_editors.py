@@ -24,7 +24,8 @@ def test_extension_manifest_declares_both_file_types_and_the_grammar() -> None:
     assert manifest["contributes"]["configuration"]["properties"]["scenec.command"]["default"] == ["scenec", "lsp"]
     # The build copies the one grammar into syntaxes/ (packaged from this folder alone).
     copier = (EXTENSION / "scripts" / "copy-grammar.js").read_text(encoding="utf-8")
-    assert '"grammar", "scene.tmLanguage.json"' in copier and contributed["path"].endswith("syntaxes/scene.tmLanguage.json")
+    assert '"grammar", "scene.tmLanguage.json"' in copier
+    assert contributed["path"].endswith("syntaxes/scene.tmLanguage.json")
 
 
 def test_language_configuration_comments_with_double_dash() -> None:

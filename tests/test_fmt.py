@@ -1,5 +1,6 @@
 """scenec fmt: the canonical layout keeps the compiled request, every comment and every word; it is idempotent,
-leaves files with syntax errors alone, and its command line checks, diffs, reads standard input and writes atomically."""
+leaves files with syntax errors alone, and its command line checks, diffs, reads standard input and writes
+atomically."""
 
 import io
 import re
@@ -19,7 +20,8 @@ from tests.grammar_parser import grammar_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted([*(ROOT / "scenes").glob("*.scene"), *(ROOT / "scenes" / "cast").glob("*.cast"),
-                   *(ROOT / "tests" / "cases").glob("*.scene"), *(ROOT / "tests" / "cases" / "negative").glob("*.scene"),
+                   *(ROOT / "tests" / "cases").glob("*.scene"),
+                   *(ROOT / "tests" / "cases" / "negative").glob("*.scene"),
                    *(ROOT / "tests" / "cases" / "negative").glob("*.cast")])
 COMMENT = re.compile(r"^[ \t]*--")
 SYNTAX_ERRORS = {"unexpected-token", "unexpected-character", "not-text"}
@@ -68,7 +70,8 @@ def test_the_canonical_layout() -> None:
     text = ("-- A file comment.\n\n\nDURATION:10s\n-- about the title\nTITLE:   A Title   \nLANG: zh\n"
             "CAST:\nMAYA (the girl):video https://e.com/a.mp4 ,voice https://e.com/a.mp3\n"
             "LEO:image https://e.com/b.jpg\nCAST FROM   other.cast\n"
-            "  MAYA walks in.   \n\n\n\nCUT TO   CLOSE-UP ON   LEO [0 - 3s]  \n\n   LEO  (V.O.)\n(softly)\n  Hello   there.\n")
+            "  MAYA walks in.   \n\n\n\nCUT TO   CLOSE-UP ON   LEO [0 - 3s]  \n\n"
+            "   LEO  (V.O.)\n(softly)\n  Hello   there.\n")
     assert format_text(text).text == (
         "-- A file comment.\n\n"
         "-- about the title\nTITLE: A Title\nLANGUAGE: zh\nDURATION: 10s\n\n"

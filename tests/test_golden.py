@@ -18,7 +18,8 @@ def test_golden(scene: Path) -> None:
     for suffix, actual in regen_golden.expected_outputs(scene).items():
         expected_path = regen_golden.GOLDEN / f"{regen_golden.golden_name(scene)}{suffix}"
         assert expected_path.exists(), f"no golden file {expected_path.name}: run make golden"
-        assert actual == expected_path.read_text(encoding="utf-8"), f"{expected_path.name} differs: run make golden and review"
+        assert actual == expected_path.read_text(encoding="utf-8"), (
+            f"{expected_path.name} differs: run make golden and review")
 
 
 GUIDE_PROMPT = (

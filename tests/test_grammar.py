@@ -1,4 +1,5 @@
-"""The grammar: conflict-free under lark's strict mode, the committed parse tables up to date, and shipped in the wheel."""
+"""The grammar: conflict-free under lark's strict mode, the committed parse tables up to date, and shipped in the
+wheel."""
 
 import os
 import subprocess
@@ -21,7 +22,8 @@ def test_parse_tables_are_up_to_date() -> None:
     sys.path.insert(0, str(ROOT / "tools"))
     import gen_parser
 
-    assert gen_parser.recorded_digest() == gen_parser.grammar_digest(), "compiler/_scene_tables.py is stale: run make parser"
+    assert gen_parser.recorded_digest() == gen_parser.grammar_digest(), (
+        "compiler/_scene_tables.py is stale: run make parser")
 
 
 def test_wheel_ships_grammar_and_compiles_from_an_installed_copy(tmp_path) -> None:
@@ -32,8 +34,8 @@ def test_wheel_ships_grammar_and_compiles_from_an_installed_copy(tmp_path) -> No
     names = zipfile.ZipFile(wheel).namelist()
     assert "compiler/grammar/scene.lark" in names and "compiler/templates/prose.en.j2" in names
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+                    str(wheel)], check=True, capture_output=True)
     code = ("import compiler, sys; assert compiler.__file__.startswith(sys.argv[1]), compiler.__file__; "
             "from pathlib import Path; from compiler.api import compile_file; "
             "r = compile_file(Path(sys.argv[2])); print(r.payload.input.prompt[:7])")

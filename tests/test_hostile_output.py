@@ -75,7 +75,8 @@ def test_plain_lines_and_json_lines_are_escaped_per_format() -> None:
 
 def test_status_table_and_status_json_escape_journal_text() -> None:
     class Row:
-        id, scene, state, task_id, code, message, output_path = 1, f"{ESCAPES}.scene", "FAILED", MARKUP, "X", ESCAPES, None
+        id, scene, state, task_id = 1, f"{ESCAPES}.scene", "FAILED", MARKUP
+        code, message, output_path = "X", ESCAPES, None
         request_id = output_bytes = created_at = submitted_at = finished_at = downloaded_at = url_expires_at = None
         updated_at, usage = 0.0, None
 
@@ -131,7 +132,8 @@ def test_visible_and_json_safe_cover_c0_del_c1_and_bidi() -> None:
 @pytest.mark.parametrize("fmt", ["human", "github", "json"])
 def test_check_of_a_hostile_file_name_and_text_prints_no_active_characters(fmt, tmp_path: Path, capsys) -> None:
     scene = tmp_path / "a\x1b]0;pwned\x07[bold]x[red],line=9::x\u202e.scene"
-    scene.write_text(f"CAST\nMAYA: image {tmp_path}/none.jpg\n\nMAYA meets BOB\x1b[2J\u202e{MARKUP}.\n", encoding="utf-8")
+    scene.write_text(f"CAST\nMAYA: image {tmp_path}/none.jpg\n\nMAYA meets BOB\x1b[2J\u202e{MARKUP}.\n",
+                     encoding="utf-8")
     assert main(["check", str(scene), "--format", fmt]) == EXIT_ERRORS
     out = capsys.readouterr().out
     assert out and not ACTIVE.search(out.replace("\n", ""))
@@ -143,7 +145,8 @@ def test_compile_explain_and_stdout_escape_scene_text(tmp_path: Path, capsys) ->
     media = Path(__file__).resolve().parent.parent / "scenes" / "media"
     scene = tmp_path / "s.scene"
     (tmp_path / "boy.jpg").write_bytes((media / "boy.jpg").read_bytes())
-    scene.write_text("CAST\nLEO (a boy \x1b[2J\u202e): image boy.jpg\n\nLEO waves\x9b at the camera.\n", encoding="utf-8")
+    scene.write_text("CAST\nLEO (a boy \x1b[2J\u202e): image boy.jpg\n\nLEO waves\x9b at the camera.\n",
+                     encoding="utf-8")
     assert main(["compile", str(scene), "--explain"]) == 0
     captured = capsys.readouterr()
     assert not ACTIVE.search(captured.out.replace("\n", "")) and not ACTIVE.search(captured.err.replace("\n", ""))

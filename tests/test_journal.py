@@ -224,7 +224,8 @@ def test_the_happy_path_records_every_field(j: Journal, clock: FakeClock, tmp_pa
     j.mark_status(rid, "PENDING")  # a repeated poll
     j.mark_status(rid, "RUNNING")
     clock.now += 60
-    j.mark_succeeded(rid, "https://x.invalid/v.mp4", clock.now + 86_400, {"duration": 15.0, "SR": "720"}, {"end_time": "t"})
+    j.mark_succeeded(rid, "https://x.invalid/v.mp4", clock.now + 86_400, {"duration": 15.0, "SR": "720"},
+                     {"end_time": "t"})
     r = j.get(rid)
     assert r.state == "SUCCEEDED" and r.video_url == "https://x.invalid/v.mp4"
     assert r.url_expires_at == clock.now + 86_400 and r.finished_at == clock.now

@@ -47,7 +47,8 @@ async def test_hostile_document_is_answered_and_the_server_lives_on(client: Lang
         await client.text_document_hover_async(lsp.HoverParams(text_document=ident, position=position))
         await client.text_document_completion_async(lsp.CompletionParams(text_document=ident, position=position))
         await client.text_document_code_action_async(lsp.CodeActionParams(
-            text_document=ident, range=lsp.Range(start=position, end=far), context=lsp.CodeActionContext(diagnostics=[])))
+            text_document=ident, range=lsp.Range(start=position, end=far),
+            context=lsp.CodeActionContext(diagnostics=[])))
     await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(text_document=ident))
     await client.text_document_folding_range_async(lsp.FoldingRangeParams(text_document=ident))
     replace_all(client, uri, "CAST\nMAYA: image a.jpg\n\nMAYA waits.\n", 2)

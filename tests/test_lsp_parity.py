@@ -56,7 +56,8 @@ def utf16_position(text: str, line: int, column: int) -> tuple[int, int]:
 def expected_range(text: str, span: dict | None) -> tuple:
     if span is None:
         return (0, 0, 0, 0)
-    return utf16_position(text, span["line"], span["column"]) + utf16_position(text, span["end_line"], span["end_column"])
+    return (utf16_position(text, span["line"], span["column"])
+            + utf16_position(text, span["end_line"], span["end_column"]))
 
 
 def as_tuple(r: lsp.Range) -> tuple:

@@ -11,7 +11,8 @@ import pytest
 
 from compiler.preview import build_page
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+playwright_api = pytest.importorskip("playwright.sync_api",
+                                     reason="playwright is not installed (pip install -e '.[test]')")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "scenes").glob("*.scene"))
@@ -88,7 +89,8 @@ def not_blank(context, png: bytes) -> bool:
             const context = canvas.getContext('2d'); context.drawImage(image, 0, 0);
             const data = context.getImageData(0, 0, image.width, image.height).data;
             const seen = new Set();
-            for (let i = 0; i < data.length && seen.size < 64; i += 4 * 97) seen.add(data[i] << 16 | data[i + 1] << 8 | data[i + 2]);
+            for (let i = 0; i < data.length && seen.size < 64; i += 4 * 97)
+                seen.add(data[i] << 16 | data[i + 1] << 8 | data[i + 2]);
             return seen.size; }""", "data:image/png;base64," + base64.b64encode(png).decode())
         return colours >= 16
     finally:

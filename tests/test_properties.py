@@ -44,14 +44,16 @@ def scenes(draw):
         description = draw(st.sampled_from(["", " (someone)", " (a long description of a person, with commas)"]))
         lines.append(f"{name}{description}: {kind} {MEDIA[kind]}")
     lines.append("")
-    words = st.text(alphabet="abcdefghij klmnop,.'", min_size=1, max_size=60).map(str.strip).filter(lambda w: any(c.isalpha() for c in w))
+    words = (st.text(alphabet="abcdefghij klmnop,.'", min_size=1, max_size=60).map(str.strip)
+             .filter(lambda w: any(c.isalpha() for c in w)))
     for _ in range(draw(st.integers(1, 8))):
         shape = draw(st.sampled_from(["action", "dialogue", "framing", "transition"]))
         name = draw(st.sampled_from(names))
         if shape == "action":
             lines += [f"{name} {draw(words)}", ""]
         elif shape == "dialogue":
-            paren = draw(st.sampled_from(["", "(softly)", f"(after seeing {draw(st.sampled_from(names))})", "(replies)"]))
+            seen = draw(st.sampled_from(names))
+            paren = draw(st.sampled_from(["", "(softly)", f"(after seeing {seen})", "(replies)"]))
             lines += [name] + ([paren] if paren else []) + [draw(words), ""]
         elif shape == "framing":
             lines += [f"{draw(st.sampled_from(['WIDE', 'CLOSE-UP', 'MEDIUM SHOT']))} ON {name}", ""]
@@ -73,7 +75,8 @@ def test_compile_is_deterministic_and_identifiers_point_at_media(text: str) -> N
     assert first.prompt == second.prompt
     assert first.payload.model_dump_json() == second.payload.model_dump_json()
     media = first.payload.input.media
-    counts = {"image": sum(m.type == "reference_image" for m in media), "video": sum(m.type == "reference_video" for m in media)}
+    counts = {"image": sum(m.type == "reference_image" for m in media),
+              "video": sum(m.type == "reference_video" for m in media)}
     for match in IDENTIFIER.finditer(first.prompt):
         if match.group(1) or match.group(3):
             kind = "image" if (match.group(1) == "Image" or match.group(3) == "图") else "video"
@@ -95,7 +98,8 @@ def test_prompt_too_long_says_by_how_much() -> None:
     limit = LIMITS.prompt_chars
     sentence = len("Reference image walks a little further down the long road.")
     lines = limit // (sentence + 1) + 20  # each line adds one sentence and a space: 20 lines too many
-    text = "CAST\nMAYA: image https://example.com/a.jpg\n\n" + "MAYA walks a little further down the long road.\n" * lines
+    text = ("CAST\nMAYA: image https://example.com/a.jpg\n\n"
+            + "MAYA walks a little further down the long road.\n" * lines)
     result = compile_text(text)
     [diagnostic] = [d for d in result.diagnostics if d.code == "prompt-too-long"]
     over = len(result.prompt) - limit
@@ -295,8 +299,8 @@ def test_many_members_and_mentions_compare_a_bounded_number(members: int) -> Non
 
 
 LINE_SHAPES = ["", "# note", "  # indented note", "[media]", "[ media ]", "[me dia]", "allow = []", "allow=[ ]",
-               "al low = []", "allow = [] # c", "allow = [\"x\"]", "allow_anywhere = true", "#\x01", "\t", "[media", "x",
-               "[[media]]", "allow = []]", "# \x7f"]
+               "al low = []", "allow = [] # c", "allow = [\"x\"]", "allow_anywhere = true", "#\x01", "\t", "[media",
+               "x", "[[media]]", "allow = []]", "# \x7f"]
 
 
 @given(st.lists(st.sampled_from(LINE_SHAPES), max_size=6), st.sampled_from(["\n", "\r\n"]))

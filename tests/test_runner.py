@@ -229,7 +229,8 @@ def test_render_options_defaults() -> None:
 def test_check_does_not_load_the_render_machinery(tmp_path: Path) -> None:
     """A lint on every save: no HTTP, display, parser-generator, template or request-model imports."""
     code = ("import sys; from compiler.cli import main; main(['check', sys.argv[1]]); "
-            "print(sorted(m for m in ('httpx', 'rich', 'compiler.render.planning', 'compiler.render.execute', 'compiler.render.commands', 'lark', "
+            "print(sorted(m for m in ('httpx', 'rich', 'compiler.render.planning', 'compiler.render.execute', "
+            "'compiler.render.commands', 'lark', "
             "'jinja2', 'pydantic') "
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code, str(SCENES / "alley.scene")], capture_output=True, text=True)

@@ -116,7 +116,8 @@ def test_the_connection_goes_to_the_address_that_was_checked(hosts) -> None:
     host = hosts({"/a.jpg": (200, {})})
     port = int(host.origin.rsplit(":", 1)[1])
     allowed = NetworkPolicy(allow_hosts=frozenset({("media.invalid", port)}))
-    assert check_reachable(f"http://media.invalid:{port}/a.jpg", allowed, resolver=lambda name, p: ["127.0.0.1"]) is None
+    assert check_reachable(f"http://media.invalid:{port}/a.jpg", allowed,
+                           resolver=lambda name, p: ["127.0.0.1"]) is None
     assert host.requests[0][2]["Host"] == f"media.invalid:{port}"
 
 

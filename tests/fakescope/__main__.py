@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--url-ttl", type=float, default=86400.0, help="lifetime of signed video URLs, seconds")
     parser.add_argument("--max-concurrent", type=int, default=None, help="RUNNING tasks at once; the rest wait PENDING")
     parser.add_argument("--video-file", help="serve this file as every generated video")
-    parser.add_argument("--truncate-long-prompts", action="store_true", help="cut over-long prompts like the real service")
+    parser.add_argument("--truncate-long-prompts", action="store_true",
+                        help="cut over-long prompts like the real service")
     parser.add_argument(
         "--inject",
         action="append",

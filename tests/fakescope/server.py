@@ -561,7 +561,8 @@ class FakeDashScope:
         if endpoint not in FAULTS:
             raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
         if fault not in FAULTS[endpoint]:
-            raise ValueError(f"fault {fault!r} does not apply to {endpoint!r}; expected one of {sorted(FAULTS[endpoint])}")
+            raise ValueError(f"fault {fault!r} does not apply to {endpoint!r}; "
+                             f"expected one of {sorted(FAULTS[endpoint])}")
         if times < 1:
             raise ValueError("times must be at least 1")
         # Outcome faults wait for the next *accepted* submit, so a rejected body does not use them up.
@@ -749,7 +750,8 @@ class FakeDashScope:
 
     def _task_output(self, task: Task, now: float) -> dict:
         status = task.status(now)
-        output: dict[str, Any] = {"task_id": task.task_id, "task_status": status, "submit_time": format_time(task.submit_at)}
+        output: dict[str, Any] = {"task_id": task.task_id, "task_status": status,
+                                  "submit_time": format_time(task.submit_at)}
         if status != "PENDING" and task.canceled_at is None:
             output["scheduled_time"] = format_time(task.start_at)
         if status in FINAL_STATUSES:
@@ -769,7 +771,8 @@ class FakeDashScope:
             task = self._tasks.get(task_id)
             now = time.time()
             if task is None:
-                raise ApiError(400, "UnsupportedOperation", f"Failed to cancel the task: task {task_id} does not exist.")
+                raise ApiError(400, "UnsupportedOperation",
+                               f"Failed to cancel the task: task {task_id} does not exist.")
             if task.status(now) != "PENDING":
                 raise ApiError(
                     400,
@@ -816,7 +819,8 @@ class FakeDashScope:
 
     def _video_url(self, task: Task) -> str:
         expires = str(int(task.end_at + self.url_ttl))
-        return f"{self.origin}/download/{task.task_id}.mp4?expires={expires}&signature={self._sign(task.task_id, expires)}"
+        signature = self._sign(task.task_id, expires)
+        return f"{self.origin}/download/{task.task_id}.mp4?expires={expires}&signature={signature}"
 
     def _download(self, req: Request, file_id: str) -> Reply:
         expires, signature = req.query.get("expires", ""), req.query.get("signature", "")
@@ -826,7 +830,8 @@ class FakeDashScope:
         if not ready:
             raise ApiError(404, "NoSuchKey", "The specified key does not exist.")
         if not (expires.isdigit() and hmac.compare_digest(signature, self._sign(file_id, expires))):
-            raise ApiError(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+            raise ApiError(403, "SignatureDoesNotMatch",
+                           "The request signature we calculated does not match the signature you provided.")
         if time.time() > int(expires):
             raise ApiError(403, "AccessDenied", "Request has expired.", Expires=expires)
         kind = req.fault.kind if req.fault else None
@@ -875,7 +880,8 @@ class FakeDashScope:
 
     def _upload(self, req: Request) -> Reply:
         form = parse_multipart(req.body, req.headers.get("Content-Type", ""))
-        fields = {name: value.decode("utf-8", "replace") for name, (filename, value) in form.items() if filename is None}
+        fields = {name: value.decode("utf-8", "replace")
+                  for name, (filename, value) in form.items() if filename is None}
         if "file" not in form or "key" not in fields:
             raise ApiError(400, "InvalidArgument", "The form must carry a key field and a file part.")
         key, content = fields["key"], form["file"][1]
@@ -890,19 +896,23 @@ class FakeDashScope:
     def _check_upload(self, fields: dict[str, str], key: str, size: int) -> None:
         policy = self._policies.get(fields.get("OSSAccessKeyId", ""))
         if policy is None:
-            raise ApiError(403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.")
+            raise ApiError(403, "InvalidAccessKeyId",
+                           "The OSS Access Key Id you provided does not exist in our records.")
         # Like OSS, sign the policy as sent: an edited policy fails here, so its conditions can be trusted below.
         expected = self._policy_signature(fields.get("policy", ""))
         if not (fields.get("Signature") == expected == policy.signature):
-            raise ApiError(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+            raise ApiError(403, "SignatureDoesNotMatch",
+                           "The request signature we calculated does not match the signature you provided.")
         if time.time() > policy.expires_at:
             raise ApiError(403, "AccessDenied", "Invalid according to Policy: Policy expired.")
         if not key.startswith(policy.upload_dir + "/"):
-            raise ApiError(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed: [\"starts-with\", \"$key\"]")
+            raise ApiError(403, "AccessDenied",
+                           "Invalid according to Policy: Policy Condition failed: [\"starts-with\", \"$key\"]")
         if size > MAX_UPLOAD_BYTES:
             raise ApiError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
         if fields.get("x-oss-forbid-overwrite") == "true" and key in self.uploads:
-            raise ApiError(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
+            raise ApiError(409, "FileAlreadyExists",
+                           "The object you specified already exists and can not be overwritten.")
 
 
 def _positive(query: dict[str, str], name: str, default: int) -> int:
@@ -924,7 +934,8 @@ def _policy_document(upload_dir: str, expires_at: float) -> str:
 
 def _ranged(data: bytes, range_header: str | None) -> Reply:
     """Serve the whole video, or one byte range of it so an interrupted download can resume."""
-    headers = [("Content-Type", "video/mp4"), ("Accept-Ranges", "bytes"), ("ETag", '"' + hashlib.md5(data).hexdigest() + '"')]
+    headers = [("Content-Type", "video/mp4"), ("Accept-Ranges", "bytes"),
+               ("ETag", '"' + hashlib.md5(data).hexdigest() + '"')]
     match = re.fullmatch(r"bytes=(\d*)-(\d*)", (range_header or "").strip())
     if not range_header or not match or match.groups() == ("", ""):
         return Reply(200, data, tuple(headers))
