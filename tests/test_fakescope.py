@@ -217,7 +217,8 @@ INVALID_BODIES = {
             {"type": "first_frame", "url": "https://example.com/f.png", "reference_voice": "https://example.com/v.mp3"},
         ],
     ),
-    "six references": edited("input.media", [{"type": "reference_image", "url": f"https://e.com/{i}.png"} for i in range(6)]),
+    "six references": edited("input.media",
+                             [{"type": "reference_image", "url": f"https://e.com/{i}.png"} for i in range(6)]),
     "only a first frame": edited("input.media", [{"type": "first_frame", "url": "https://example.com/f.png"}]),
     "two first frames": edited(
         "input.media",
@@ -268,19 +269,23 @@ VALID_BODIES = {
     "five references with voices": edited(
         "input.media",
         [{"type": "reference_video", "url": "https://e.com/v.mp4", "reference_voice": "https://e.com/v.mp3"}]
-        + [{"type": "reference_image", "url": f"https://e.com/{i}.png", "reference_voice": "http://e.com/i.wav"} for i in range(4)],
+        + [{"type": "reference_image", "url": f"https://e.com/{i}.png", "reference_voice": "http://e.com/i.wav"}
+           for i in range(4)],
     ),
     "first frame as base64": edited(
         "input.media",
-        [{"type": "first_frame", "url": PNG_DATA_URL}, {"type": "reference_image", "url": "data:image/webp;base64,UklGRg=="}],
+        [{"type": "first_frame", "url": PNG_DATA_URL},
+         {"type": "reference_image", "url": "data:image/webp;base64,UklGRg=="}],
     ),
     "prompt of 5000": edited("input.prompt", "x" * 5000),
     "chinese prompt": edited("input.prompt", "图1 对视频1 说：“你好。”"),
     "negative of 500": edited("input.negative_prompt", "n" * 500),
-    "all parameters": valid_body(resolution="1080P", ratio="3:4", duration=2, seed=2147483647, prompt_extend=False, watermark=True),
+    "all parameters": valid_body(resolution="1080P", ratio="3:4", duration=2, seed=2147483647, prompt_extend=False,
+                                 watermark=True),
     "seed zero": valid_body(seed=0),
     "no parameters": edited("parameters", DELETE),
-    "sdk extras": {**valid_body(), "input": {**valid_body()["input"], "function": "video-synthesis", "extend_prompt": True}},
+    "sdk extras": {**valid_body(),
+                   "input": {**valid_body()["input"], "function": "video-synthesis", "extend_prompt": True}},
 }
 
 
@@ -322,7 +327,8 @@ def test_task_goes_pending_running_succeeded(make_server):
         payload = c.get(f"/tasks/{task_id}").json()
     assert seen == ["PENDING", "RUNNING", "SUCCEEDED"]
     output = payload["output"]
-    assert set(output) >= {"task_id", "task_status", "submit_time", "scheduled_time", "end_time", "orig_prompt", "video_url"}
+    assert set(output) >= {"task_id", "task_status", "submit_time", "scheduled_time", "end_time", "orig_prompt",
+                           "video_url"}
     assert output["orig_prompt"] == valid_body()["input"]["prompt"]
     assert len(output["end_time"]) == len("2025-01-08 16:42:45.123")
     assert output["submit_time"] <= output["scheduled_time"] <= output["end_time"]
@@ -431,7 +437,8 @@ def test_policy_and_upload_store_the_file(server, client):
     assert response.status_code == 200 and set(payload) == {"request_id", "data"}
     policy = payload["data"]
     assert policy["upload_host"] == server.origin + "/oss"
-    assert {"policy", "signature", "upload_dir", "oss_access_key_id", "x_oss_object_acl", "x_oss_forbid_overwrite"} <= set(policy)
+    assert {"policy", "signature", "upload_dir", "oss_access_key_id", "x_oss_object_acl",
+            "x_oss_forbid_overwrite"} <= set(policy)
     content = bytes(range(256)) * 3 + b"\r\n--tail\r\n"
     response = httpx.post(policy["upload_host"], data=oss_form(policy, "a.bin"), files={"file": ("a.bin", content)})
     assert response.status_code == 200 and response.content == b""
@@ -456,7 +463,8 @@ def test_upload_without_success_status_answers_204(server, client):
 )
 def test_upload_checks_the_policy(server, client, override, status, code):
     policy = client.get("/uploads", params={"action": "getPolicy", "model": MODEL}).json()["data"]
-    response = httpx.post(policy["upload_host"], data=oss_form(policy, "a.bin", **override), files={"file": ("a.bin", b"x")})
+    response = httpx.post(policy["upload_host"], data=oss_form(policy, "a.bin", **override),
+                          files={"file": ("a.bin", b"x")})
     assert_oss_error(response, status, code)
     assert server.uploads == {}
 
@@ -469,16 +477,19 @@ def test_upload_refuses_overwrite(client):
 
 
 @pytest.mark.parametrize(
-    "params", [{"action": "nope", "model": MODEL}, {"action": "getPolicy"}, {"action": "getPolicy", "model": "no-model"}]
+    "params",
+    [{"action": "nope", "model": MODEL}, {"action": "getPolicy"}, {"action": "getPolicy", "model": "no-model"}],
 )
 def test_policy_checks_its_query(client, params):
     assert_api_error(client.get("/uploads", params=params), 400, "InvalidParameter")
 
 
 @settings(max_examples=50, deadline=None)
-@given(content=st.binary(max_size=2048), fields=st.dictionaries(st.sampled_from(["key", "policy", "x"]), st.text(max_size=20)))
+@given(content=st.binary(max_size=2048),
+       fields=st.dictionaries(st.sampled_from(["key", "policy", "x"]), st.text(max_size=20)))
 def test_multipart_parser_reads_what_requests_sends(content, fields):
-    prepared = requests.Request("POST", "http://127.0.0.1/oss", data=fields, files={"file": ("f.bin", content)}).prepare()
+    prepared = requests.Request("POST", "http://127.0.0.1/oss", data=fields,
+                                files={"file": ("f.bin", content)}).prepare()
     parsed = parse_multipart(prepared.body, prepared.headers["Content-Type"])
     assert parsed["file"] == ("f.bin", content)
     assert {k: v.decode() for k, (_, v) in parsed.items() if k != "file"} == fields
@@ -541,7 +552,8 @@ def call(server: FakeDashScope, client: httpx.Client, endpoint: str, ready: dict
         return client.get("/tasks", params={"model_name": MODEL})
     if endpoint == "upload":
         name = f"f{len(server.uploads)}-{time.monotonic_ns()}.bin"
-        return httpx.post(ready["policy"]["upload_host"], data=oss_form(ready["policy"], name), files={"file": (name, b"x")})
+        return httpx.post(ready["policy"]["upload_host"], data=oss_form(ready["policy"], name),
+                          files={"file": (name, b"x")})
     return httpx.get(ready["video_url"])
 
 
@@ -560,7 +572,8 @@ ENDPOINTS = list(NORMAL_STATUS)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-@pytest.mark.parametrize(("fault", "status", "code"), [("throttle", 429, "Throttling.RateQuota"), ("internal", 500, "InternalError")])
+@pytest.mark.parametrize(("fault", "status", "code"),
+                         [("throttle", 429, "Throttling.RateQuota"), ("internal", 500, "InternalError")])
 def test_error_faults_answer_once_then_recover(server, client, ready, endpoint, fault, status, code):
     server.inject(endpoint, fault)
     response = call(server, client, endpoint, ready)
@@ -614,7 +627,8 @@ def test_slow_fault_delays_then_answers(server, client):
 
 
 def test_fail_fault_ends_the_task_failed(server, client):
-    server.inject("submit", "fail", code="DataInspectionFailed", message="Output data may contain inappropriate content.")
+    server.inject("submit", "fail", code="DataInspectionFailed",
+                  message="Output data may contain inappropriate content.")
     # a rejected body does not use the fault up
     assert_api_error(submit(client, edited("model", DELETE)), 400, "InvalidParameter")
     payload = poll(client, submit_id(client))
@@ -651,7 +665,8 @@ def test_truncate_fault_cuts_the_video_short(server, client, ready):
 
 
 @pytest.mark.parametrize(
-    ("endpoint", "fault", "times"), [("nowhere", "drop", 1), ("submit", "expire", 1), ("task", "fail", 1), ("task", "drop", 0)]
+    ("endpoint", "fault", "times"),
+    [("nowhere", "drop", 1), ("submit", "expire", 1), ("task", "fail", 1), ("task", "drop", 0)],
 )
 def test_inject_rejects_nonsense(server, endpoint, fault, times):
     with pytest.raises(ValueError):
@@ -798,7 +813,8 @@ def test_sdk_async_call_fetch_wait(server, sdk):
     task_id = created.output.task_id
     sent = server.submissions[-1]
     assert sent["input"]["media"] == MEDIA
-    assert sent["parameters"] == {"resolution": "720P", "ratio": "1:1", "duration": 4, "prompt_extend": False, "watermark": True, "seed": 7}
+    assert sent["parameters"] == {"resolution": "720P", "ratio": "1:1", "duration": 4, "prompt_extend": False,
+                                  "watermark": True, "seed": 7}
     fetched = sdk.fetch(created)
     assert fetched.status_code == 200 and fetched.output.task_id == task_id
     assert fetched.output.task_status in {"PENDING", "RUNNING", "SUCCEEDED"}
