@@ -111,6 +111,25 @@ def unless_table(terminals) -> dict[str, dict[str, str]]:
     return retype
 
 
+def canonical_numbers(actions: dict, start: int) -> dict[int, int]:
+    """State numbers that do not depend on the run: lark numbers its LALR states in the order of sets of
+    Python objects, which changes from run to run, so the same grammar gave different tables each time.
+    States are numbered breadth-first from the start state, following the shifts (and gotos) in symbol order."""
+    number = {start: 0}
+    queue = [start]
+    while queue:
+        state = queue.pop(0)
+        for symbol in sorted(actions[state]):
+            kind, target = actions[state][symbol]
+            if kind == 1 and target not in number:
+                number[target] = len(number)
+                queue.append(target)
+    unreachable = [state for state in actions if state not in number]
+    if unreachable:
+        raise SystemExit(f"gen_parser: LALR states unreachable from the start state: {unreachable}")
+    return number
+
+
 def tables() -> dict:
     from lark.parsers.lalr_analysis import Shift
 
@@ -121,18 +140,21 @@ def tables() -> dict:
         rules[id(rule)] = rule
     rule_list = list(lark.rules)
     rule_index = {id(rule): index for index, rule in enumerate(rule_list)}
-    actions = {}
+    built = {}
     for state, row in parse_table.states.items():
-        actions[state] = {symbol: (1, arg) if action is Shift else (0, rule_index[id(arg)])
-                          for symbol, (action, arg) in sorted(row.items())}
+        built[state] = {symbol: (1, arg) if action is Shift else (0, rule_index[id(arg)])
+                        for symbol, (action, arg) in sorted(row.items())}
+    number = canonical_numbers(built, parse_table.start_states["start"])
+    actions = {number[state]: {symbol: (kind, number[arg] if kind == 1 else arg) for symbol, (kind, arg) in row.items()}
+               for state, row in built.items()}
     contextual = lark.parser.lexer
     lexer_sets: list[tuple[str, ...]] = []
     state_lexer = {}
-    for state, basic in sorted(contextual.lexers.items()):
+    for state, basic in sorted(contextual.lexers.items(), key=lambda item: number[item[0]]):
         order = tuple(t.name for t in basic.terminals)
         if order not in lexer_sets:
             lexer_sets.append(order)
-        state_lexer[state] = lexer_sets.index(order)
+        state_lexer[number[state]] = lexer_sets.index(order)
     root = contextual.root_lexer
     terminals = {t.name: (t.pattern.to_regexp(), first_chars(t.pattern.to_regexp())) for t in lark.terminals}
     newline_types = sorted(set(root.newline_types))
@@ -150,8 +172,8 @@ def tables() -> dict:
         "RULES": [(str(rule.origin.name), len(rule.expansion), None if rule.alias is None else str(rule.alias),
                    any(str(symbol.name).startswith("_") for symbol in rule.expansion)) for rule in rule_list],
         "ACTIONS": actions,
-        "START_STATE": parse_table.start_states["start"],
-        "END_STATE": parse_table.end_states["start"],
+        "START_STATE": number[parse_table.start_states["start"]],
+        "END_STATE": number[parse_table.end_states["start"]],
     }
 
 
