@@ -193,7 +193,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     options = lint.lint_options(args)
     if (problem := lint.usage_problem(options)) is not None:
-        print(f"scenec check: {problem}", file=sys.stderr)
+        print(f"scenec check: {visible(problem)}", file=sys.stderr)
         return EXIT_USAGE
     refused: list[tuple[Path, Path]] = []
     files, missing = collect(args.paths, refused)

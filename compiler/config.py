@@ -57,9 +57,10 @@ class LintSettings(Record):
     origins: tuple[tuple[str, str], ...] = ()
 
     def reports(self, code: str) -> bool:
-        """True when a diagnostic of this code is shown; an error always is (it cannot be suppressed)."""
+        """True when a diagnostic of this code is shown.  An error always is (it cannot be suppressed), and so is
+        a warning about the configuration or a directive itself: a misspelt `select` must not hide its own warning."""
         registered = CODES.get(code)
-        if registered is None or not registered.suppressible:
+        if registered is None or not registered.suppressible or registered.group == "config":
             return True
         names = (code, registered.group, ALL)
         if self.select is not None and not any(name in self.select for name in names):

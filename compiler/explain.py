@@ -52,6 +52,7 @@ def run_explain(args: Namespace) -> int:
     import sys
 
     from .diagnostics import Suggestions
+    from .report import visible
 
     sections = []
     for name in args.codes:
@@ -64,7 +65,7 @@ def run_explain(args: Namespace) -> int:
         else:
             nearest = Suggestions([*CODES, *GROUPS])(name.strip().lower(), 1)
             hint = f"; did you mean {nearest[0]}?" if nearest else " (docs/diagnostics.md lists them)"
-            print(f"scenec explain: {name} is not a diagnostic code or group{hint}", file=sys.stderr)
+            print(f"scenec explain: {visible(name)} is not a diagnostic code or group{hint}", file=sys.stderr)
             return 2
     print("\n\n".join(sections))
     return 0

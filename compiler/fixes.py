@@ -317,11 +317,24 @@ def _deliver(path: Path, result: FixResult, diff: bool) -> bool:
                                      fromfile=f"a/{_diff_name(path)}", tofile=f"b/{_diff_name(path)}")
         sys.stdout.write("".join(visible(line.rstrip("\n")) + "\n" for line in lines))
         return True
-    from .fs import write_atomic
-    from .source import describe_os_error
+    import os
 
+    from .fs import write_atomic
+    from .parse import MAX_FILE_BYTES
+    from .source import InputRefused, describe_os_error, read_input
+
+    if not os.access(path, os.W_OK):
+        print(f"scenec check: not fixing {path}: it is read-only", file=sys.stderr)
+        return False
     try:
+        # The checks behind the fixes take time: an edit saved meanwhile is kept, never written over.
+        if read_input(path, MAX_FILE_BYTES).decode("utf-8", errors="replace") != result.original:
+            print(f"scenec check: not fixing {path}: it changed while it was being fixed", file=sys.stderr)
+            return False
         write_atomic(path, result.fixed)
+    except InputRefused as refused:
+        print(f"scenec check: not fixing {path}: {refused}", file=sys.stderr)
+        return False
     except OSError as error:
         print(f"scenec check: cannot write {path}: {describe_os_error(error)}", file=sys.stderr)
         return False

@@ -43,7 +43,9 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     elif mode is not None and not stat.S_ISREG(mode):
         _write_through(path, payload)
     else:
-        _replace(path.resolve() if path.is_symlink() else path, payload)
+        # A file replaced keeps its permission bits (a 0600 scene stays private); a new one gets FILE_MODE.
+        keep = stat.S_IMODE(mode) if mode is not None else FILE_MODE
+        _replace(path.resolve() if path.is_symlink() else path, payload, keep)
 
 
 _OWN_FD = re.compile(r"/proc/(?:self|thread-self|(\d+))/fd/(\d+)")
@@ -93,14 +95,14 @@ def temp_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
     return tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=path.parent)
 
 
-def _replace(path: Path, payload: bytes) -> None:
+def _replace(path: Path, payload: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = temp_beside(path)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
-            os.fchmod(stream.fileno(), FILE_MODE)
+            os.fchmod(stream.fileno(), mode)
             os.fsync(stream.fileno())
         os.replace(temp, path)
     except BaseException:

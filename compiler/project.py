@@ -192,6 +192,8 @@ def read_config(config: Path) -> tuple[dict[str, object] | None, str, list[Confi
         return tomllib.loads(text), text, []
     except tomllib.TOMLDecodeError as error:
         return None, text, [_syntax_error(error)]
+    except RecursionError:  # tomllib recurses once per nested array or table: thousands of "[" end here
+        return None, text, [ConfigError("the configuration nests arrays or tables too deeply to read")]
 
 
 # The usual scenec.toml, comments aside (scenes/ and tests/cases/ hold it): known without importing
@@ -287,7 +289,7 @@ def _names_scenec_table(path: Path) -> bool:
 
     try:
         tool = tomllib.loads(text).get("tool")
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         # Its mistake is reported when it is the configuration; here it counts as one if it names the table.
         return "[tool.scenec" in text
     return isinstance(tool, dict) and "scenec" in tool

@@ -76,6 +76,39 @@ def test_fix_applies_only_the_safe_fixes_and_reports_the_rest(tmp_path, capsys) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.scene", "ok.jpg"]  # no temporary file left
 
 
+def test_an_edit_saved_while_fixing_is_kept(tmp_path, monkeypatch, capsys) -> None:
+    from compiler import fixes
+
+    path = scene(tmp_path, MESSY)
+    real_fix_text = fixes.fix_text
+
+    def fix_then_edit(*args, **kwargs):
+        result = real_fix_text(*args, **kwargs)
+        path.write_text(MESSY + "\nMAYA waves.\n", encoding="utf-8")  # the writer saves meanwhile
+        return result
+
+    monkeypatch.setattr(fixes, "fix_text", fix_then_edit)
+    assert main(["check", "--fix", str(path)]) == EXIT_ERRORS
+    assert path.read_text(encoding="utf-8") == MESSY + "\nMAYA waves.\n"
+    assert "changed while it was being fixed" in capsys.readouterr().err
+
+
+def test_a_read_only_file_is_not_fixed_and_a_private_one_stays_private(tmp_path, capsys) -> None:
+    import os
+    import stat
+
+    path = scene(tmp_path, MESSY)
+    path.chmod(0o444)
+    if os.access(path, os.W_OK):  # root writes anything: the refusal cannot be seen
+        path.chmod(0o600)
+    else:
+        assert main(["check", "--fix", str(path)]) == EXIT_ERRORS
+        assert path.read_text(encoding="utf-8") == MESSY and "read-only" in capsys.readouterr().err
+        path.chmod(0o600)
+    assert main(["check", "--fix", str(path)]) == EXIT_OK
+    assert path.read_text(encoding="utf-8") == FIXED and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def test_diff_prints_a_unified_diff_and_writes_nothing(tmp_path, capsys) -> None:
     path = scene(tmp_path, MESSY)
     assert main(["check", "--diff", str(path)]) == EXIT_ERRORS  # something to change

@@ -113,6 +113,22 @@ def test_scenec_toml_ignore_select_and_groups(tmp_path) -> None:
     assert codes(path) == [("literal-identifier", 5)]
 
 
+def test_a_misspelt_select_does_not_hide_its_own_warning(tmp_path) -> None:
+    path = project(tmp_path, config=("scenec.toml", 'select = ["unused-membr"]\n'))
+    assert codes(path) == [("unknown-suppression-code", 1)]
+
+
+def test_a_configuration_nested_too_deeply_is_a_config_error_not_a_traceback(tmp_path) -> None:
+    nested = "[" * 5000 + "]" * 5000
+    configurations = (("scenec.toml", f"select = {nested}\n"),
+                      ("pyproject.toml", f"[tool.scenec]\nselect = {nested}\n"))
+    for name, text in configurations:
+        for old in ("scenec.toml", "pyproject.toml"):
+            (tmp_path / old).unlink(missing_ok=True)
+        path = project(tmp_path, config=(name, text))
+        assert ("config-error", None) in codes(path)
+
+
 def test_pyproject_tool_scenec_is_the_configuration_and_its_folder_the_project(tmp_path) -> None:
     pyproject = '[project]\nname = "films"\n\n[tool.scenec]\nignore = ["unused-member"]\n'
     (tmp_path / "scenes").mkdir()
