@@ -142,16 +142,23 @@ def _api_key(command: str) -> str | None:
 
 def _base_url(command: str, args: argparse.Namespace, scenes: Sequence[Path] = ()) -> str | None:
     """The endpoint; the region chosen by config.chosen_region (--region, SCENEC_REGION, the scenes' projects)
-    becomes args.region, so it prices the renders even when --base-url or DASHSCOPE_HTTP_BASE_URL names the
-    endpoint.  None after saying why the endpoint cannot be had."""
+    becomes args.region, which prices the renders, also at an endpoint --base-url or DASHSCOPE_HTTP_BASE_URL
+    names (a proxy, a test server).  When that endpoint is a known region's own, only --region prices it
+    otherwise: a region from the environment or the configuration does not make a budget check use another
+    region's prices.  None after saying why the endpoint cannot be had."""
     from compiler.config import RegionConflict, chosen_region
     from compiler.render.client import resolve_base_url
+    from compiler.render.results import price_region
 
     try:
         region, origin = chosen_region(args.region, os.environ, (find_project(scene) for scene in scenes))
         if origin != "default":  # the built-in default prices only its own endpoint (price_region)
             args.region = region
-        return resolve_base_url(args.base_url, args.region, os.environ)
+        base_url = resolve_base_url(args.base_url, args.region, os.environ)
+        own = price_region(None, base_url)  # the region whose endpoint this is, if it is one
+        if origin not in ("default", "command line") and own is not None:
+            args.region = own
+        return base_url
     except RegionConflict as conflict:
         print(f"scenec {command}: {visible(str(conflict))}; nothing was sent", file=sys.stderr)
         return None
