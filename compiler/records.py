@@ -32,6 +32,9 @@ else:
             raise TypeError(f"record {name} has no fields: its module needs `from __future__ import annotations`")
         names = list(annotations)
         defaults = [namespace[field] for field in names if field in namespace]
+        if names[len(names) - len(defaults):] != [field for field in names if field in namespace]:
+            # namedtuple gives the last fields the defaults, whichever had them: refuse, as typing.NamedTuple does
+            raise TypeError(f"record {name}: a field without a default follows one with a default")
         base = namedtuple(name, names, defaults=defaults or None, module=namespace["__module__"])
         body = {key: value for key, value in namespace.items() if key not in _SKIP and key not in names}
         body["__slots__"] = ()

@@ -123,3 +123,7 @@ def test_the_crossing_line_is_remembered_only_while_the_lines_before_it_are_unch
         assert crossing.remembered_crossing(scene, limit) == crossing._plain_crossing(scene, limit) is not None
         reused.append(crossing.stats["hits"] > hits)
     assert reused == [False, True, False, False, False]
+    crossing.forget(scene.path)  # the document closed: nothing of it is kept, the next version searches again
+    hits = crossing.stats["hits"]
+    assert crossing.remembered_crossing(scene, limit) == crossing._plain_crossing(scene, limit)
+    assert crossing.stats["hits"] == hits

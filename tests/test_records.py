@@ -49,6 +49,14 @@ def test_a_record_takes_record_as_its_only_base() -> None:
             name: str
 
 
+def test_a_field_without_a_default_cannot_follow_one_with_a_default() -> None:
+    """namedtuple would give the defaults to the last fields, so X('z') would mean a='z', b=1: refused."""
+    with pytest.raises(TypeError, match="without a default follows"):
+        class Shuffled(Record):  # type: ignore[misc]  # refused at run time, which is what is tested
+            a: int = 1
+            b: str  # type: ignore[misc]
+
+
 def test_check_does_not_import_typing() -> None:
     """Records and gc_paused are typed for checkers only: `scenec check`'s start-up stays without typing."""
     code = ("import sys; from compiler.cli import main; main(['check', sys.argv[1]]); "

@@ -16,7 +16,7 @@ from ..prompt import project_templates
 from ..records import Record
 from ..source import Span
 
-__all__ = ["install", "remembered_crossing", "stats"]
+__all__ = ["install", "remembered_crossing", "forget", "stats"]
 
 
 
@@ -39,6 +39,8 @@ stats = {"hits": 0, "misses": 0}
 
 def remembered_crossing(scene: ir.Scene, limit: int) -> Span | None:
     """check._crossing_span's answer, reused when the cut it was found at is unchanged."""
+    if project_templates(scene) is not None:  # a project's own templates may change on disk between versions
+        return _plain_crossing(scene, limit)
     frame = _frame(scene)
     with _lock:
         memo = _last.get(scene.path)
@@ -49,8 +51,7 @@ def remembered_crossing(scene: ir.Scene, limit: int) -> Span | None:
     stats["misses"] += 1
     span: Span | None = _plain_crossing(scene, limit)
     step = _step_of(scene, span)
-    # Not remembered with a project's own templates: they may change on disk between two versions.
-    if step is not None and span is not None and project_templates(scene) is None:
+    if step is not None and span is not None:
         index, count = step
         with _lock:
             _last[scene.path] = Remembered(frame, limit, index, count, _cut(scene, index, count), span)
@@ -83,6 +84,12 @@ def _step_of(scene: ir.Scene, span: Span | None) -> tuple[int, int] | None:
             if beat.span == span:
                 found = (index, count)
     return found if span is not None else None
+
+
+def forget(path: str) -> None:
+    """Drop what was remembered of a scene whose document closed."""
+    with _lock:
+        _last.pop(path, None)
 
 
 def install() -> None:

@@ -20,6 +20,7 @@ from ..source import Source
 from . import actions, completion, formatting, hover, navigation, outline, tokens
 from .analysis import Analysis, analyse
 from .convert import to_lsp_diagnostics
+from .crossing import forget as forget_crossing
 from .crossing import install as remember_prompt_crossings
 from .documents import CastFiles, source_of
 from .media_cache import install as cache_media_probes
@@ -105,6 +106,7 @@ class ScenecServer(LanguageServer):
         if path is not None:
             self.cast_files.close(str(path))
             forget_rendered_shots(str(path))
+            forget_crossing(str(path))
         self.scheduler.forget(uri)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         for other, analysis in list(self.scheduler.latest.items()):
