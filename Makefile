@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_writer.py
+	$(BIN)/python bench/bench_status.py
 
 clean:
 	rm -rf build dist .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -9,8 +9,7 @@ from compiler.project import find_project
 from compiler.render import journal as jr
 from compiler.render.client import DashScopeClient
 from compiler.render.errors import DashScopeError
-from compiler.render.journal import Journal, Render
-from compiler.render.planning import journal_path, scene_key
+from compiler.render.journal import Journal, Render, journal_path, scene_key
 
 __all__ = ["CancelResult", "cancel_scene"]
 

@@ -344,7 +344,7 @@ def _unusable_path(path: Path) -> str | None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from compiler.render.planning import find_root, journal_rows, scene_key
+    from compiler.render.journal import find_root, journal_rows, scene_key
     from compiler.render.progress import status_json, status_lines
 
     problem = _unusable_path(args.path)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from compiler.project import find_project
+
 # --- states ------------------------------------------------------------------
 
 PREPARED = "PREPARED"
@@ -736,3 +738,39 @@ def decide(
             return "skip"
         return "resume_download" if previous.url_valid(at) else "submit"
     return "submit"
+
+
+# --- where a project keeps its journal (status and cancel read it without the compiler) -----------------
+
+JOURNAL_FILE = Path(".scenec") / "journal.sqlite3"
+
+
+def journal_path(project_root: Path) -> Path:
+    return project_root / JOURNAL_FILE
+
+
+def scene_key(path: Path, project_root: Path) -> str:
+    """The journal's stable name for a scene: its path relative to the project root (absolute when outside)."""
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(project_root.absolute()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def journal_rows(root: Path, scene: str | None = None) -> list[Render]:
+    """The journal's rows (oldest first) without creating a journal where there is none."""
+    path = journal_path(root)
+    if not path.exists():
+        return []
+    with Journal.open(path) as journal:
+        return journal.all(scene)
+
+
+def find_root(path: Path) -> Path:
+    """The project a status or cancel path belongs to: the nearest folder upwards with a journal, or its project."""
+    start = path.absolute() if path.is_dir() else path.absolute().parent
+    for folder in (start, *start.parents):
+        if journal_path(folder).exists():
+            return folder
+    return find_project(start / "_").root.absolute()

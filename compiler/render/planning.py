@@ -12,23 +12,20 @@ from typing import Any, Literal
 
 from compiler.api import compile_file
 from compiler.diagnostics import ERROR
-from compiler.project import find_project
 from compiler.render import journal as jr
 from compiler.render import sidecar
 from compiler.render.client import canonical_endpoint
 from compiler.render.identity import Identity, LocalMedia, identity, local_media
-from compiler.render.journal import Journal, Render, decide
+from compiler.render.journal import Journal, Render, decide, journal_path, scene_key
 from compiler.render.results import CostLine, price_region, scene_cost
 
-__all__ = ["DEFAULT_TIMEOUT_S", "Action", "RenderOptions", "Job", "Plan", "load_job", "plan_job", "plan",
-           "journal_path", "scene_key", "journal_rows", "find_root"]
+__all__ = ["DEFAULT_TIMEOUT_S", "Action", "RenderOptions", "Job", "Plan", "load_job", "plan_job", "plan"]
 
 
 # Polling of one scene gives up after this long; the task stays journaled for a rerun.
 DEFAULT_TIMEOUT_S = 30 * 60.0
 
 
-JOURNAL_FILE = Path(".scenec") / "journal.sqlite3"
 
 
 RENDERS_DIR = "renders"
@@ -92,37 +89,6 @@ class Plan:
 
 
 # --- where a scene is journaled ------------------------------------------------------------------
-
-
-def journal_path(project_root: Path) -> Path:
-    return project_root / JOURNAL_FILE
-
-
-def scene_key(path: Path, project_root: Path) -> str:
-    """The journal's stable name for a scene: its path relative to the project root (absolute when outside)."""
-    absolute = path.absolute()
-    try:
-        return absolute.relative_to(project_root.absolute()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
-
-
-def journal_rows(root: Path, scene: str | None = None) -> list[Render]:
-    """The journal's rows (oldest first) without creating a journal where there is none."""
-    path = journal_path(root)
-    if not path.exists():
-        return []
-    with Journal.open(path) as journal:
-        return journal.all(scene)
-
-
-def find_root(path: Path) -> Path:
-    """The project a status or cancel path belongs to: the nearest folder upwards with a journal, or its project."""
-    start = path.absolute() if path.is_dir() else path.absolute().parent
-    for folder in (start, *start.parents):
-        if journal_path(folder).exists():
-            return folder
-    return find_project(start / "_").root.absolute()
 
 
 # --- planning ------------------------------------------------------------------------------------
