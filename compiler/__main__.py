@@ -26,6 +26,16 @@ def _leave_now(signum: int, frame: object) -> None:
     os._exit(EXIT_INTERRUPTED)  # nothing is written yet, or everything is: no cleanup to run
 
 
+def _unraisable(unraisable: "sys.UnraisableHookArgs") -> None:
+    """A Ctrl-C that lands where Python cannot raise it (a finalizer, a weakref callback) would be printed as
+    "Exception ignored ... KeyboardInterrupt" while the command went on: it ends the process as any Ctrl-C does."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        os._exit(EXIT_INTERRUPTED)
+    sys.__unraisablehook__(unraisable)
+
+
+sys.unraisablehook = _unraisable
+
 # Only when Python installed its own handler: a SIGINT ignored by the caller (nohup, `cmd &`) stays ignored.
 _OURS = signal.getsignal(signal.SIGINT) is signal.default_int_handler
 if _OURS:

@@ -125,6 +125,18 @@ def slow_scene(tmp_path_factory) -> Path:
     return path
 
 
+def test_a_ctrl_c_python_cannot_raise_still_ends_with_130_and_no_traceback() -> None:
+    """A KeyboardInterrupt in a finalizer is "unraisable": Python would print it and go on."""
+    code = ("import compiler.__main__\n"
+            "class Finalized:\n"
+            "    def __del__(self):\n"
+            "        raise KeyboardInterrupt\n"
+            "Finalized()\n"
+            "print('went on')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "")
+
+
 def test_ctrl_c_from_scenecs_first_line_on_exits_130_without_a_traceback(slow_scene: Path) -> None:
     # Python reports each import as it completes; the signal is sent a while after the console script has
     # imported compiler.__main__ (scenec's first line): during the imports of the command line, the parse, the
