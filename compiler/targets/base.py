@@ -1,0 +1,138 @@
+"""What every compile target declares: the back-end half of the compiler, one module per model family.
+
+The front-end (parse, resolve, the checks of meaning) knows nothing of these: its IR holds the cast in
+order (`ir.Scene.references`), never an identifier.  A target turns that order into the names its prompt
+uses (`naming`), refuses at the writer's line what it cannot express (`refusals`), checks its own limits
+(`limits`, read by check.py), builds and validates its request body (`payload_dict`, `request_model`),
+tells the renderer which URLs in that body are media to fill (`media_slots`), and prices a render
+(`estimate`).
+
+Light on purpose: `scenec check` imports every target module (the registry), so no target may import
+pydantic, jinja2 or httpx at module level; a request model is built on first use (`request_model`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .. import ir
+from ..diagnostics import Diagnostic
+from ..limits import ApiDefaults, Limits
+from ..records import Record
+
+TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = ["Target", "Capabilities", "Naming", "Slot", "Estimate", "Path", "get_at", "set_at"]
+
+Path = tuple[str | int, ...]  # a place in a request body: ("input", "media", 0, "url")
+
+
+class Capabilities(Record):
+    """What a scene may ask for that this target can express.  Anything else is refused at its line."""
+
+    voice: bool                  # a voice clip on a cast member (VOICE)
+    reference_video: bool        # a cast member from a video
+    max_reference_videos: int    # more than this many is refused (Kling takes one)
+    first_frame: bool            # FIRST FRAME
+    first_frame_with_references: bool  # FIRST FRAME together with a cast (Wan 3.0 cannot)
+    storyboard: bool             # STORYBOARD (a multi-panel reference image)
+    negative_prompt: bool        # NEGATIVE PROMPT
+    prompt_extend: bool          # PROMPT EXTEND
+    data_uri: bool               # an image given (or inlined by render) as a data: URI
+    seed: bool                   # SEED
+    multi_shot_field: bool       # the scene's timed shots go to a request field (Kling's multi_prompt)
+
+
+class Naming(Record):
+    """What the prompt and the request call each reference, by cast name (the storyboard image included)."""
+
+    identifiers: dict[str, str]            # "ALICE" -> "Image 1" / "character2" / "<<<image_1>>>"
+    media_index: dict[str, int]            # "ALICE" -> its position in the request's reference list
+    voices: dict[str, str]                 # "ALICE" -> "Audio 1": only targets that name a voice in the prompt
+
+
+class Slot(Record):
+    """One media URL in a request body, for the renderer to replace (a local path becomes an uploaded URL)."""
+
+    path: Path          # where the URL sits in the body
+    role: str           # "image" | "video" | "voice" | "first frame" (check.media_items' roles)
+    url: str            # as compiled: a URL, a data URI or a project-relative local path
+
+
+class Estimate(Record):
+    """Billable seconds of one render and, where the target has a published price there, what they cost."""
+
+    input_video_seconds: float
+    output_seconds: float
+    billable_seconds: float
+    price_per_second: float | None
+    currency: str | None
+    amount: float | None
+
+
+class Target:
+    """A model family on the DashScope video-synthesis endpoint.  Subclasses set the data and override the
+    methods whose rule differs; the defaults here are the typed-media shape (`input.media[]`) of wan2.7."""
+
+    name: str                        # the canonical model id, e.g. "wan2.7-r2v"
+    models: tuple[str, ...]          # every model id the scene's MODEL may name for this target
+    title: str                       # "Wan 2.7 reference-to-video"
+    status: str                      # "official" | "preview" | "third-party sources" | "legacy"
+    sources: str                     # where the facts come from (docs/targets.md prints it)
+    capabilities: Capabilities
+    limits: Limits
+    defaults: ApiDefaults            # what the service uses for a parameter the request leaves out
+    resolutions: tuple[str, ...]     # RESOLUTION values it takes
+    ratios: tuple[str, ...]          # RATIO values it takes
+    parameters: tuple[str, ...]      # the ir.Settings fields it may send, in the request's order
+    regions: tuple[str, ...]         # region names (compiler/regions.py) where it is served
+    currency: str | None             # of `prices`; None when no price is published
+    prices: Mapping[str, Mapping[str, float]]  # region -> resolution -> price per billable second
+    prices_checked: str | None       # when the prices were read, "YYYY-MM-DD"
+    billing_rule: str                # compiler/targets/billing.py: how billable seconds are counted
+    template_folder: str | None = None  # compiler/templates/targets/<folder>/ overrides shipped templates by name
+
+    def naming(self, scene: ir.Scene) -> Naming:
+        raise NotImplementedError
+
+    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        """An error at the line of each thing the scene asks for that this target cannot express."""
+        raise NotImplementedError
+
+    def settle(self, settings: ir.Settings) -> ir.Settings:
+        """The settings with each API parameter the writer left out set to this target's default."""
+        raise NotImplementedError
+
+    def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
+        """The request body as plain data, in the API's field order (local media as project-relative paths)."""
+        raise NotImplementedError
+
+    def request_model(self) -> type[BaseModel]:
+        """The pydantic model of the body: unknown fields forbidden; local paths only with LOCAL_CONTEXT."""
+        raise NotImplementedError
+
+    def media_slots(self, body: Mapping[str, object]) -> list[Slot]:
+        """Every media URL of a body built by payload_dict, in request order."""
+        raise NotImplementedError
+
+    def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
+        """The parameters the service will use: the body's, and its defaults for those left out."""
+        raise NotImplementedError
+
+    def estimate(self, scene: ir.Scene, video_seconds: Sequence[float], region: str | None) -> Estimate:
+        """Billable seconds by this target's rule, priced for `region` when a price is published there."""
+        raise NotImplementedError
+
+
+def get_at(body: object, path: Path) -> object:
+    for step in path:
+        body = body[step]  # type: ignore[index]
+    return body
+
+
+def set_at(body: object, path: Path, value: object) -> None:
+    for step in path[:-1]:
+        body = body[step]  # type: ignore[index]
+    body[path[-1]] = value  # type: ignore[index]
