@@ -147,6 +147,11 @@ CODES: dict[str, Code] = _codes(
     # --- constraints: the API's rules ------------------------------------------------
     ("constraints", "too-many-references", ERROR, f"More than {LIMITS.max_references} reference images and videos.",
      f"wan2.7-r2v accepts at most {LIMITS.max_references} reference images and videos together."),
+    ("constraints", "unsupported-by-target", ERROR, "Something the chosen model cannot express.",
+     "Each compile target (MODEL, --model, docs/targets.md) takes only some of what a scene may ask for: a "
+     "voice, a reference video, a first frame, a storyboard image, a negative prompt, a data URI, a setting's "
+     "value. Whatever it cannot express is refused at the line that asks for it, never silently dropped: remove "
+     "that line or choose a model that takes it."),
     ("constraints", "no-reference", ERROR, "No reference image or video.",
      "wan2.7-r2v needs at least one reference image or video (a first frame alone is not enough)."),
     ("constraints", "multiple-first-frames", ERROR, "More than one first frame.",
