@@ -7,6 +7,8 @@ import os
 import re
 from pathlib import Path
 
+from .regions import DEFAULT_REGION, REGION_ALIASES, REGION_NAMES
+
 __all__ = ["Project", "ConfigError", "find_project", "read_config", "line_of", "CONFIG_NAME", "PYPROJECT_NAME",
            "MEDIA_KEYS", "DEFAULT_KEYS", "PRECEDENCE", "first_given", "REGION_NAMES", "REGION_ALIASES",
            "DEFAULT_REGION"]
@@ -17,14 +19,8 @@ MEDIA_KEYS = ("allow", "allow_anywhere")  # [media]; the other keys are compiler
 # The project's defaults (issue 13): the configuration's key -> the scene header's setting it stands in for
 # ("region" has no header key: it is where render, cost, status, cancel and preview send and price).
 DEFAULT_KEYS = {"model": "MODEL", "language": "LANGUAGE", "region": None}
-# The DashScope regions a project's `region`, --region or SCENEC_REGION may name (render/client.py maps each
-# to its endpoint), and the names users know them by (Alibaba Cloud region ids, the SDK's words).  Here,
-# below the lint rules and the renderer alike, so that compiler/config.py checks a configured region
-# without loading the HTTP client (tests/test_layers.py).
-REGION_NAMES = ("beijing", "singapore", "us")
-REGION_ALIASES = {"cn-beijing": "beijing", "ap-southeast-1": "singapore", "intl": "singapore", "us-east-1": "us",
-                  "virginia": "us"}
-DEFAULT_REGION = "beijing"
+# The DashScope regions a project's `region`, --region or SCENEC_REGION may name, and the names users know
+# them by, are compiler/regions.py's table (re-exported here for the modules that read them from here).
 # Where each default's value comes from, the first that gives one wins (docs/ci.md, "Project defaults").
 # The one place this order is written: resolve/settings.py walks it for model and language, render/commands.py
 # and writer_commands.py for region.  "command line" for model is issue 15's --model (nothing gives it yet).
@@ -32,6 +28,10 @@ PRECEDENCE = {
     "model": ("command line", "scene header", "configuration", "API default"),
     "language": ("command line", "scene header", "configuration", "default"),
     "region": ("command line", "SCENEC_REGION", "configuration", "default"),
+    # config.chosen_workspace walks this one.  No default: without a workspace, requests go to the region's
+    # legacy host (compiler/regions.py).
+    "workspace": ("command line", "SCENEC_WORKSPACE", "DASHSCOPE_WORKSPACE", "DASHSCOPE_WORKSPACE_ID",
+                  "configuration"),
 }
 
 

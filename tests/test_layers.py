@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "compiler"
 # it; the package itself ("compiler") stands only for its __init__, so a new module must be placed here.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("compiler", "compiler.records", "compiler.perf", "compiler.source", "compiler.limits",
+                    "compiler.regions",
                     "compiler.vocabulary", "compiler.fs", "compiler._scene_tables", "compiler.lalr")),
     ("data", ("compiler.diagnostics", "compiler.nodes", "compiler.ir", "compiler.project", "compiler.media")),
     ("parse", ("compiler.parse",)),

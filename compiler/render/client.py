@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import ipaddress
 import json
 import logging
 import math
 import os
 import random
-import re
-import socket
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +20,16 @@ import httpx
 
 from compiler import __version__
 from compiler.fs import FILE_MODE, temp_beside
-from compiler.project import DEFAULT_REGION, REGION_ALIASES
+from compiler.regions import (
+    DEFAULT_REGION,
+    REGION_TABLE,
+    WORKSPACE_HEADER,
+    canonical_base,
+    region_named,
+    workspace_of,
+    workspace_problem,
+)
+from compiler.regions import base_url as region_base_url
 from compiler.render.errors import (
     AuthError,
     ContentInspectionError,
@@ -41,13 +47,9 @@ log = logging.getLogger("scenec.render")
 
 T = TypeVar("T")
 
-# Each region's endpoint; the names, their aliases and the default are compiler/project.py's (a project
-# may configure its region).
-REGIONS = {
-    "beijing": "https://dashscope.aliyuncs.com/api/v1",
-    "singapore": "https://dashscope-intl.aliyuncs.com/api/v1",
-    "us": "https://dashscope-us.aliyuncs.com/api/v1",
-}
+# Each region's endpoint without a workspace; the regions, their names, aliases and hosts are
+# compiler/regions.py's table.
+REGIONS = {region.name: region.legacy_base for region in REGION_TABLE}
 
 SUBMIT_PATH = "/services/aigc/video-generation/video-synthesis"
 USER_AGENT = f"scenec/{__version__} httpx/{httpx.__version__}"
@@ -120,63 +122,28 @@ class TaskState:
 # --- where to send ------------------------------------------------------------------
 
 
-def resolve_base_url(base_url: str | None, region: str | None, env: Mapping[str, str]) -> str:
-    """The API base URL: explicit, then DASHSCOPE_HTTP_BASE_URL, then the region (SCENEC_REGION), else Beijing."""
+def resolve_base_url(base_url: str | None, region: str | None, env: Mapping[str, str],
+                     workspace: str | None = None) -> str:
+    """The API base URL: explicit, then DASHSCOPE_HTTP_BASE_URL, then the region (SCENEC_REGION, else Beijing):
+    its workspace-scoped host when a workspace is given, else its legacy host (compiler/regions.py).
+    Raises ValueError for an unknown region, a workspace id that cannot be a host label, a non-http(s) URL."""
     chosen = base_url or env.get("DASHSCOPE_HTTP_BASE_URL")
     if not chosen:
-        name = (region or env.get("SCENEC_REGION") or DEFAULT_REGION).strip().lower()
-        name = REGION_ALIASES.get(name, name)
-        if name not in REGIONS:
-            known = ", ".join(sorted(REGIONS))
-            raise ValueError(f"unknown region {name!r}; known regions: {known}")
-        chosen = REGIONS[name]
+        name = region or env.get("SCENEC_REGION") or DEFAULT_REGION
+        known = region_named(name)
+        if known is None:
+            raise ValueError(f"unknown region {name.strip().lower()!r}; known regions: {', '.join(sorted(REGIONS))}")
+        chosen = region_base_url(known, workspace)
     chosen = chosen.strip().rstrip("/")
     if urllib.parse.urlsplit(chosen).scheme not in ("http", "https"):
         raise ValueError(f"base URL must be http(s): {chosen!r}")
     return chosen
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
-
-
 def canonical_endpoint(url: str) -> str:
-    """The one spelling of an API base URL that render identities and the upload cache are keyed by.
-
-    Scheme and host case, a default port, trailing or doubled slashes, user info and the
-    loopback aliases (localhost, 127.0.0.1, 127.1, ::1) do not make another endpoint.
-    """
-    parts = urllib.parse.urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = _canonical_host((parts.hostname or "").rstrip("."))
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        netloc += f":{port}"
-    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
-    return urllib.parse.urlunsplit((scheme, netloc, path, parts.query, ""))
-
-
-def _canonical_host(host: str) -> str:
-    if host in _LOOPBACK_NAMES:
-        return "localhost"
-    try:
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
-    except ValueError:
-        if not re.fullmatch(r"[0-9a-fx.]+", host):
-            return host
-        try:  # the short and hex forms inet_aton reads: 127.1, 0x7f.0.0.1
-            address = ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return host
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address in (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1")):
-        return "localhost"
-    return str(address)
+    """The one spelling of an API base URL that render identities and the upload cache are keyed by: a
+    region's workspace-scoped host and its legacy host are one endpoint (compiler/regions.canonical_base)."""
+    return canonical_base(url)
 
 
 # --- request builders (pure) ----------------------------------------------------------
@@ -572,9 +539,15 @@ class DashScopeClient:
         max_retries: int = 5,
         rng: random.Random | None = None,
         timeout: float = 30.0,
+        workspace: str | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
+        # A workspace-scoped host names its workspace; the header says it again, as the SDK does.
+        self.workspace = workspace or workspace_of(base_url)
+        problem = workspace_problem(self.workspace) if self.workspace else None
+        if problem:
+            raise ValueError(problem)
         self._api_key = api_key
         self._secrets = (api_key,)
         self.base_url = base_url.rstrip("/")
@@ -602,8 +575,12 @@ class DashScopeClient:
     # -- plumbing --
 
     def prepare(self, build: Callable[..., httpx.Request], *args: Any) -> httpx.Request:
-        """A request from a `build_*(base_url, api_key, ...)` function, with this client's URL and key."""
-        return build(self.base_url, self._api_key, *args)
+        """A request from a `build_*(base_url, api_key, ...)` function, with this client's URL, key and
+        workspace."""
+        request = build(self.base_url, self._api_key, *args)
+        if self.workspace:
+            request.headers[WORKSPACE_HEADER] = self.workspace
+        return request
 
     def _exchange(self, request: httpx.Request, *, stream: bool = False, redirects: bool = False) -> httpx.Response:
         # A Request built by hand carries no timeout, and httpx would then wait forever.
