@@ -23,16 +23,18 @@ from .project import (
     line_of,
 )
 from .records import Record
+from .regions import WORKSPACE_VARIABLES, workspace_problem
 from .source import Source, Span
 
-__all__ = ["RegionConflict", "chosen_region", "configured_region",
+__all__ = ["RegionConflict", "chosen_region", "configured_region", "WorkspaceConflict", "chosen_workspace",
+           "configured_workspace",
            "LintOptions", "LintSettings", "settings_of", "config_diagnostics", "show_settings", "unknown_names",
            "KNOWN_KEYS", "DEFAULT_SETTINGS"]
 
 ALL = "all"  # in select (or ignore): every code
 
 # Keys of the configuration's table (scenec.toml's top level, pyproject.toml's [tool.scenec]).
-KNOWN_KEYS = ("select", "ignore", "warnings-as-errors", *DEFAULT_KEYS, "media", "network")
+KNOWN_KEYS = ("select", "ignore", "warnings-as-errors", *DEFAULT_KEYS, "workspace", "media", "network")
 KNOWN_TABLE_KEYS = {"media": MEDIA_KEYS, "network": ("allow_hosts", "allow_private")}
 
 
@@ -156,6 +158,8 @@ class _Report:
             self.add("config-error", f"warnings-as-errors must be true or false, not {value!r}", key)
         elif key in DEFAULT_KEYS:
             self.default(key, value)
+        elif key == "workspace":
+            self.workspace(value)
         elif key in KNOWN_TABLE_KEYS and isinstance(value, dict):
             for inner in value:
                 if inner not in KNOWN_TABLE_KEYS[key]:
@@ -186,6 +190,16 @@ class _Report:
         nearest = Suggestions(options)(value.strip(), 1)
         hint = f" (did you mean {nearest[0]}?)" if nearest else ""
         self.add("bad-setting-value", f"{key} cannot be {value!r}; use one of {', '.join(options)}{hint}", key)
+
+    def workspace(self, value: object) -> None:
+        """workspace: a Model Studio workspace id, which render, cost and cancel put in a host name."""
+        if not isinstance(value, str):
+            self.add("config-error", f'workspace must be a string, like workspace = "llm-abc123", not {_toml(value)}',
+                     "workspace")
+            return
+        problem = workspace_problem(value.strip())
+        if problem:
+            self.add("bad-setting-value", f"{problem}; it is not used", "workspace")
 
     def names(self, key: str, value: object) -> None:
         names = _names(value)
@@ -277,6 +291,41 @@ def chosen_region(flag: str | None, env: Mapping[str, str], projects: Iterable[P
     found = first_given("region", {"command line": flag, "SCENEC_REGION": from_env, "configuration": from_config,
                                    "default": DEFAULT_REGION})
     return found or (DEFAULT_REGION, "default")
+
+
+def configured_workspace(project: Project | None) -> tuple[str, str] | None:
+    """(the workspace id, "path:line") when the project's configuration gives a usable one, else None (a
+    wrong one is reported by config_diagnostics and not used)."""
+    written = project.default("workspace") if project is not None else None
+    if project is None or written is None or workspace_problem(written.strip()):
+        return None
+    return written.strip(), _origin(project, "workspace")
+
+
+class WorkspaceConflict(ValueError):
+    """The scenes given belong to projects configured for different workspaces, and nothing else decides."""
+
+
+def chosen_workspace(flag: str | None, env: Mapping[str, str],
+                     projects: Iterable[Project]) -> tuple[str, str] | None:
+    """(workspace id, where it came from) for render, cost and cancel in project.PRECEDENCE order: --workspace,
+    SCENEC_WORKSPACE, the SDK's DASHSCOPE_WORKSPACE and DASHSCOPE_WORKSPACE_ID, the scenes' configuration;
+    None when nothing names one (the region's legacy host).  The id is returned as given: the caller refuses
+    a bad one (regions.workspace_problem).  Raises WorkspaceConflict when it comes to the configuration and
+    the projects disagree (a guess could bill another workspace)."""
+    candidates: dict[str, str | None] = {"command line": flag.strip() if flag is not None else None}
+    candidates.update({name: env.get(name, "").strip() or None for name in WORKSPACE_VARIABLES})
+    if all(value is None for value in candidates.values()):
+        configured: dict[str | None, str] = {}  # workspace (None: not configured) -> a project that says so
+        for project in projects:
+            found = configured_workspace(project)
+            configured.setdefault(found[0] if found else None, found[1] if found else str(project.root))
+        if len(configured) > 1:
+            said = "; ".join(f"{name or 'none configured'} ({where})" for name, where in configured.items())
+            raise WorkspaceConflict(f"the scenes' projects configure different workspaces: {said}; pass "
+                                    "--workspace or give them one at a time")
+        candidates["configuration"] = next(iter(configured), None)
+    return first_given("workspace", candidates)
 
 
 # --- scenec check --show-settings -----------------------------------------------------------------

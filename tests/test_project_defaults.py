@@ -167,15 +167,15 @@ def test_a_known_regions_endpoint_is_priced_as_that_region_unless_region_is_give
     or the configuration's region (a budget checked at the wrong price could pay more than it allows)."""
     scene = project(tmp_path, 'region = "beijing"\n')
     monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", REGIONS["singapore"])
-    args = argparse.Namespace(base_url=None, region=None)
+    args = argparse.Namespace(base_url=None, region=None, workspace=None)
     assert _base_url("render", args, [scene]) == REGIONS["singapore"] and args.region == "singapore"
-    args = argparse.Namespace(base_url=None, region="beijing")  # --region: the writer's word
+    args = argparse.Namespace(base_url=None, region="beijing", workspace=None)  # --region: the writer's word
     assert _base_url("render", args, [scene]) == REGIONS["singapore"] and args.region == "beijing"
 
 
 def test_the_configured_region_chooses_the_endpoint(tmp_path) -> None:
     scene = project(tmp_path, 'region = "ap-southeast-1"\n')
-    args = argparse.Namespace(base_url=None, region=None)
+    args = argparse.Namespace(base_url=None, region=None, workspace=None)
     assert _base_url("render", args, [scene]) == REGIONS["singapore"] and args.region == "singapore"
 
 

@@ -24,7 +24,7 @@ class CancelResult:
     message: str
 
 
-def cancel_scene(path: Path, *, api_key: str, base_url: str) -> list[CancelResult]:
+def cancel_scene(path: Path, *, api_key: str, base_url: str, workspace: str | None = None) -> list[CancelResult]:
     """Cancel every task of a scene the journal holds in flight; the API allows it only while PENDING."""
     root = find_project(path).root.absolute()
     key = scene_key(path, root)
@@ -34,7 +34,7 @@ def cancel_scene(path: Path, *, api_key: str, base_url: str) -> list[CancelResul
         rows = [r for r in journal.all(key) if r.state in jr.POLLABLE and r.task_id]
         if not rows:
             return [CancelResult(str(path), None, False, "no task of this scene is in flight")]
-        with DashScopeClient(api_key=api_key, base_url=base_url) as client:
+        with DashScopeClient(api_key=api_key, base_url=base_url, workspace=workspace) as client:
             return [_cancel_one(client, journal, str(path), row) for row in rows]
 
 

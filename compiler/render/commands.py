@@ -45,10 +45,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _endpoint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", metavar="URL",
                         help="API base URL (default: $DASHSCOPE_HTTP_BASE_URL, else the region's)")
-    parser.add_argument("--region", choices=REGION_CHOICES,
-                        help="beijing, singapore or us: the prices, and the endpoint unless --base-url or "
+    parser.add_argument("--region", choices=REGION_CHOICES, metavar="REGION",
+                        help=f"{', '.join(REGION_CHOICES)}: the prices, and the endpoint unless --base-url or "
                              "$DASHSCOPE_HTTP_BASE_URL is set (default: $SCENEC_REGION, else the project's "
                              "configured region, else beijing)")
+    parser.add_argument("--workspace", metavar="ID",
+                        help="a Model Studio workspace id: requests go to the region's workspace host and carry it "
+                             "(default: $SCENEC_WORKSPACE, $DASHSCOPE_WORKSPACE, $DASHSCOPE_WORKSPACE_ID, else the "
+                             "project's configured workspace, else none: the region's legacy host)")
 
 
 def _render_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -145,25 +149,32 @@ def _base_url(command: str, args: argparse.Namespace, scenes: Sequence[Path] = (
     becomes args.region, which prices the renders, also at an endpoint --base-url or DASHSCOPE_HTTP_BASE_URL
     names (a proxy, a test server).  When that endpoint is a known region's own, only --region prices it
     otherwise: a region from the environment or the configuration does not make a budget check use another
-    region's prices.  None after saying why the endpoint cannot be had."""
-    from compiler.config import RegionConflict, chosen_region
+    region's prices.  The workspace chosen by config.chosen_workspace becomes args.workspace (the client's
+    header) and picks the region's workspace host.  None after saying why the endpoint cannot be had."""
+    from compiler.config import RegionConflict, WorkspaceConflict, chosen_region, chosen_workspace
+    from compiler.regions import workspace_problem
     from compiler.render.client import resolve_base_url
     from compiler.render.results import price_region
 
+    projects = [find_project(scene) for scene in scenes]
     try:
-        region, origin = chosen_region(args.region, os.environ, (find_project(scene) for scene in scenes))
+        region, origin = chosen_region(args.region, os.environ, projects)
         if origin != "default":  # the built-in default prices only its own endpoint (price_region)
             args.region = region
-        base_url = resolve_base_url(args.base_url, args.region, os.environ)
+        workspace = chosen_workspace(args.workspace, os.environ, projects)
+        args.workspace = workspace[0] if workspace else None
+        if workspace and (problem := workspace_problem(workspace[0])):
+            raise ValueError(f"{problem} (from {workspace[1]})")
+        base_url = resolve_base_url(args.base_url, args.region, os.environ, args.workspace)
         own = price_region(None, base_url)  # the region whose endpoint this is, if it is one
         if origin not in ("default", "command line") and own is not None:
             args.region = own
         return base_url
-    except RegionConflict as conflict:
+    except (RegionConflict, WorkspaceConflict) as conflict:
         print(f"scenec {command}: {visible(str(conflict))}; nothing was sent", file=sys.stderr)
         return None
     except ValueError as error:
-        print(f"scenec {command}: {error}", file=sys.stderr)
+        print(f"scenec {command}: {visible(str(error))}", file=sys.stderr)
         return None
 
 
@@ -223,7 +234,7 @@ def run_render(args: argparse.Namespace) -> int:
     options = RenderOptions(base_url=base_url, region=args.region, force=args.force, jobs=args.jobs,
                                    timeout=args.timeout, output=args.output.absolute() if args.output else None,
                                    check_urls=not args.no_url_check,
-                                   adopt=args.adopt.strip() if args.adopt else None)
+                                   adopt=args.adopt.strip() if args.adopt else None, workspace=args.workspace)
     try:
         with project_locks(find_project(f).root for f in files):
             plans = plan(files, options, secrets=(key,))
@@ -404,7 +415,7 @@ def run_cancel(args: argparse.Namespace) -> int:
     from compiler.render.journal import JournalError
 
     try:
-        results = cancel_scene(args.file, api_key=key, base_url=base_url)
+        results = cancel_scene(args.file, api_key=key, base_url=base_url, workspace=args.workspace)
     except JournalError as error:
         print(f"scenec cancel: {error}", file=sys.stderr)
         return EXIT_JOURNAL

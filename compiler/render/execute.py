@@ -170,7 +170,8 @@ class _Context:
     upload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self) -> DashScopeClient:
-        return DashScopeClient(api_key=self.api_key, base_url=self.options.base_url, http=self.http, clock=self.clock)
+        return DashScopeClient(api_key=self.api_key, base_url=self.options.base_url, http=self.http, clock=self.clock,
+                               workspace=self.options.workspace)
 
     def safe(self, text: str) -> str:
         return redact(text, (self.api_key,))

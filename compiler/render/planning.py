@@ -46,6 +46,7 @@ class RenderOptions:
     output: Path | None = None         # one scene only
     check_urls: bool = True            # reach every remote medium (HEAD) before submitting
     adopt: str | None = None           # one scene only: the task id an unknown submit created
+    workspace: str | None = None       # sent as X-DashScope-WorkSpace; not in the identity (compiler/regions.py)
 
     @property
     def endpoint(self) -> str:
