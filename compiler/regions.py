@@ -138,11 +138,11 @@ def canonical_base(url: str) -> str:
     scheme = parts.scheme.lower()
     host = _canonical_host((parts.hostname or "").rstrip("."))
     try:
-        port = parts.port
+        port, port_readable = parts.port, True
     except ValueError:
-        port = None
+        port, port_readable = None, False
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
-    region = _region_of_workspace_url(scheme, host, port, path, parts.query)
+    region = _region_of_workspace_url(scheme, host, port if port_readable else -1, path, parts.query)
     if region is not None:
         return region.legacy_base if region.legacy_is_own else f"https://{region.region_id}.maas.aliyuncs.com/api/v1"
     netloc = f"[{host}]" if ":" in host else host
@@ -153,7 +153,7 @@ def canonical_base(url: str) -> str:
 
 def _region_of_workspace_url(scheme: str, host: str, port: int | None, path: str, query: str) -> Region | None:
     """The region whose workspace-scoped base URL this is, exactly (https, default port, /api/v1), else None:
-    another path or port on that host is another endpoint, kept apart."""
+    another path or port (or one that is no number, -1) on that host is another endpoint, kept apart."""
     found = _workspace_host(host)
     plain = scheme == "https" and port in (None, 443) and path == "/api/v1" and not query
     return found[1] if found and plain else None

@@ -149,6 +149,17 @@ def test_base_url_precedence() -> None:
         resolve_base_url("ftp://x", None, {})
 
 
+def test_a_workspace_picks_the_regions_workspace_host_and_never_an_explicit_url() -> None:
+    assert resolve_base_url(None, "singapore", {}, "llm-ab12") == "https://llm-ab12.ap-southeast-1.maas.aliyuncs.com/api/v1"
+    assert resolve_base_url(None, None, {"SCENEC_REGION": "hk"}, "w1") == "https://w1.cn-hongkong.maas.aliyuncs.com/api/v1"
+    assert resolve_base_url(None, None, {}, "w1") == "https://w1.cn-beijing.maas.aliyuncs.com/api/v1"
+    assert resolve_base_url("http://127.0.0.1:9/api/v1", "us", {}, "w1") == "http://127.0.0.1:9/api/v1"
+    assert resolve_base_url(None, "us", {"DASHSCOPE_HTTP_BASE_URL": "http://proxy.test/api/v1"}, "w1") == \
+        "http://proxy.test/api/v1"
+    with pytest.raises(ValueError, match="not a workspace id"):
+        resolve_base_url(None, "beijing", {}, "evil.example.com/x")
+
+
 # --- request building --------------------------------------------------------------------
 
 
@@ -733,6 +744,52 @@ def test_canonical_endpoint_drops_default_ports_and_keeps_real_differences() -> 
     assert canonical_endpoint("https://localhost/api/v1") != canonical_endpoint("http://localhost/api/v1")
     assert canonical_endpoint("http://127.0.0.2/api/v1") == "http://127.0.0.2/api/v1"
     assert canonical_endpoint("http://h/API/v1") != canonical_endpoint("http://h/api/v1")  # paths keep their case
+
+
+@pytest.mark.parametrize("region", ["beijing", "singapore", "us"])
+def test_a_regions_workspace_host_is_the_same_endpoint_as_its_legacy_host(region: str) -> None:
+    workspace_url = resolve_base_url(None, region, {}, "llm-Ws1")
+    assert workspace_url != REGIONS[region]
+    assert canonical_endpoint(workspace_url) == canonical_endpoint(REGIONS[region]) == REGIONS[region]
+
+
+# --- the workspace header -------------------------------------------------------------------------
+
+
+def workspace_client(script: Script, base_url: str, workspace: str | None = None) -> DashScopeClient:
+    http = httpx.Client(transport=httpx.MockTransport(script))
+    return DashScopeClient(api_key=KEY, base_url=base_url, http=http, clock=FakeClock(), workspace=workspace)
+
+
+def test_every_api_request_through_a_workspace_host_carries_the_workspace_header() -> None:
+    script = Script(jr(200, {"request_id": "r", "output": {"task_id": "t-1", "task_status": "PENDING"}}),
+                    task("RUNNING"), jr(200, {"request_id": "r"}), jr(200, {"data": [], "total": 0}))
+    client = workspace_client(script, "https://llm-ab12.cn-beijing.maas.aliyuncs.com/api/v1")
+    client.submit(PAYLOAD)
+    client.query("t-1")
+    client.cancel("t-1")
+    client.list_tasks({"model_name": "wan2.7-r2v"})
+    assert [r.url.host for r in script.requests] == ["llm-ab12.cn-beijing.maas.aliyuncs.com"] * 4
+    assert [r.headers.get("X-DashScope-WorkSpace") for r in script.requests] == ["llm-ab12"] * 4
+
+
+def test_a_workspace_given_with_another_endpoint_is_sent_as_the_header_only() -> None:
+    script = Script(task("RUNNING"))
+    workspace_client(script, BASE, workspace="ws-7").query("t-1")
+    [request] = script.requests
+    assert request.url.host == "dashscope.test" and request.headers["X-DashScope-WorkSpace"] == "ws-7"
+
+
+def test_no_workspace_no_header() -> None:
+    script = Script(task("RUNNING"))
+    workspace_client(script, REGIONS["beijing"]).query("t-1")
+    assert "X-DashScope-WorkSpace" not in script.requests[0].headers
+
+
+@pytest.mark.parametrize("bad", ["ws 1", "ws\r\nX-Evil: 1", "-ws", "a.b"])
+def test_a_client_refuses_a_workspace_that_is_not_an_id(bad: str) -> None:
+    with pytest.raises(ValueError, match="not a workspace id"):
+        workspace_client(Script(task("RUNNING")), BASE, workspace=bad)
 
 
 # --- the task list ------------------------------------------------------------------------

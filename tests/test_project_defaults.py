@@ -59,6 +59,8 @@ def config_findings(path: Path) -> list[tuple[str, int | None]]:
 def _no_region_in_the_environment(monkeypatch) -> None:
     monkeypatch.delenv("SCENEC_REGION", raising=False)
     monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    for name in ("SCENEC_WORKSPACE", "DASHSCOPE_WORKSPACE", "DASHSCOPE_WORKSPACE_ID"):  # a workspace picks the host
+        monkeypatch.delenv(name, raising=False)
 
 
 # --- model and language -----------------------------------------------------------------------------
