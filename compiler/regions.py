@@ -70,9 +70,10 @@ DEFAULT_REGION = "beijing"  # the SDK's default host [sdk]
 
 _BY_NAME = {region.name: region for region in REGION_TABLE}
 _BY_ID = {region.region_id: region for region in REGION_TABLE}
-# A host name's label: letters, digits, inner hyphens, at most 63 characters (RFC 1123).
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_WORKSPACE_HOST_NAME = re.compile(r"([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.([a-z0-9-]+)\.maas\.aliyuncs\.com")
+# A host name's label: letters, digits, inner hyphens, at most 63 characters (RFC 1123).  Patterns as text:
+# re compiles (and caches) them at first use, not when `scenec check` loads this module.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_WORKSPACE_HOST_NAME = r"([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.([a-z0-9-]+)\.maas\.aliyuncs\.com"
 
 
 def region_named(text: str | None) -> Region | None:
@@ -85,7 +86,7 @@ def region_named(text: str | None) -> Region | None:
 
 def workspace_problem(workspace: str) -> str | None:
     """Why a workspace id cannot be used (it becomes a host name's label), or None when it can."""
-    if _LABEL.fullmatch(workspace):
+    if re.fullmatch(_LABEL, workspace):
         return None
     shown = workspace if len(workspace) <= 80 else workspace[:77] + "..."
     return (f"workspace {shown!r} is not a workspace id: it is put in a host name, so it takes letters, digits and "
@@ -112,7 +113,7 @@ def workspace_of(url: str) -> str | None:
 
 
 def _workspace_host(host: str) -> tuple[str, Region] | None:
-    matched = _WORKSPACE_HOST_NAME.fullmatch(host.lower().rstrip("."))
+    matched = re.fullmatch(_WORKSPACE_HOST_NAME, host.lower().rstrip("."))
     region = _BY_ID.get(matched.group(2)) if matched else None
     return (matched.group(1), region) if matched and region else None
 
