@@ -46,22 +46,26 @@ class Region(Record):
         return WORKSPACE_HOST.format(workspace=workspace, region_id=self.region_id)
 
 
+_FALLBACK = "without a workspace the SDK sends it to Singapore's legacy host [sdk][unsettled]"
 REGION_TABLE: tuple[Region, ...] = (
-    Region("beijing", "cn-beijing", ("cn-beijing",), _BEIJING_LEGACY, True, True, True,
-           "[w27] legacy host; [off] workspace host"),
-    Region("singapore", "ap-southeast-1", ("ap-southeast-1", "intl"), _SINGAPORE_LEGACY, True,
-           True, True, "[w27] legacy host; [off] workspace host"),
-    Region("us", "us-east-1", ("us-east-1", "virginia"), _US_LEGACY, True, True, True,
-           "[w27] legacy host; workspace host on some [off] pages and [wan3]"),
-    Region("hongkong", "cn-hongkong", ("cn-hongkong", "hk"), _SINGAPORE_LEGACY, False, True, True,
-           "workspace host on some [off] pages and [wan3]; without a workspace the SDK sends to Singapore's "
-           "legacy host [sdk][unsettled]"),
-    Region("frankfurt", "eu-central-1", ("eu-central-1",), _SINGAPORE_LEGACY, False, False, False,
-           "known to the SDK only, which sends to Singapore's legacy host [sdk]; no page lists its workspace "
-           "host [unsettled]"),
-    Region("tokyo", "ap-northeast-1", ("ap-northeast-1",), _SINGAPORE_LEGACY, False, False, False,
-           "known to the SDK only, which sends to Singapore's legacy host [sdk]; no page lists its workspace "
-           "host [unsettled]"),
+    Region("beijing", region_id="cn-beijing", aliases=("cn-beijing",), legacy_base=_BEIJING_LEGACY,
+           legacy_is_own=True, workspace_listed=True, verified=True,
+           source="[w27] legacy host; [off] workspace host"),
+    Region("singapore", region_id="ap-southeast-1", aliases=("ap-southeast-1", "intl"), legacy_base=_SINGAPORE_LEGACY,
+           legacy_is_own=True, workspace_listed=True, verified=True,
+           source="[w27] legacy host; [off] workspace host"),
+    Region("us", region_id="us-east-1", aliases=("us-east-1", "virginia"), legacy_base=_US_LEGACY,
+           legacy_is_own=True, workspace_listed=True, verified=True,
+           source="[w27] legacy host; workspace host on some [off] pages and [wan3]"),
+    Region("hongkong", region_id="cn-hongkong", aliases=("cn-hongkong", "hk"), legacy_base=_SINGAPORE_LEGACY,
+           legacy_is_own=False, workspace_listed=True, verified=True,
+           source=f"workspace host on some [off] pages and [wan3]; {_FALLBACK}"),
+    Region("frankfurt", region_id="eu-central-1", aliases=("eu-central-1",), legacy_base=_SINGAPORE_LEGACY,
+           legacy_is_own=False, workspace_listed=False, verified=False,
+           source=f"known to the SDK only; no page lists its workspace host [unsettled]; {_FALLBACK}"),
+    Region("tokyo", region_id="ap-northeast-1", aliases=("ap-northeast-1",), legacy_base=_SINGAPORE_LEGACY,
+           legacy_is_own=False, workspace_listed=False, verified=False,
+           source=f"known to the SDK only; no page lists its workspace host [unsettled]; {_FALLBACK}"),
 )
 
 REGION_NAMES: tuple[str, ...] = tuple(region.name for region in REGION_TABLE)
