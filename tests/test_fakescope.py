@@ -191,7 +191,7 @@ def test_submit_without_async_header_is_refused(server, client):
 LONG = "x" * 5001
 INVALID_BODIES = {
     "no model": edited("model", DELETE),
-    "unknown model": edited("model", "wan2.6-r2v"),
+    "unknown model": edited("model", "wan9.9-r2v"),
     "no input": edited("input", DELETE),
     "no prompt": edited("input.prompt", DELETE),
     "blank prompt": edited("input.prompt", "   "),
