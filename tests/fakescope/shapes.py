@@ -191,8 +191,10 @@ def _negative_prompt(inputs: dict, ctx: Context) -> None:
 
 def _url(where: str, url: Any, ctx: Context, *, data_image: bool) -> None:
     """A media URL: http(s), an uploaded oss:// key, or (where `data_image`) an image as a base64 data URL."""
-    if not isinstance(url, str) or not url:
+    if not url:
         raise invalid(f"{where} is required.")
+    if not isinstance(url, str):
+        raise invalid(f"{where} must be a URL (a string).")
     if url.startswith("data:"):
         _data_url(where, url, data_image)
     elif url.startswith("oss://"):
