@@ -86,7 +86,8 @@ def rows(page: str) -> dict[str, list[str]]:
 
 @pytest.fixture
 def page(tmp_path: Path) -> str:
-    (tmp_path / "test_targets_doc.md").write_text("The double's own notes.\n", encoding="utf-8")
+    notes = "# Double\n\nThe double's own notes.\n\n```\n# not a heading\n```\n\n## Open points\n"
+    (tmp_path / "test_targets_doc.md").write_text(notes, encoding="utf-8")
     return gen_targets_doc.render([Double(), Unpriced()], notes=tmp_path)
 
 
@@ -144,9 +145,19 @@ def test_billing_and_prices(page: str) -> None:
 
 
 def test_each_target_has_a_section_with_its_notes(page: str) -> None:
-    assert "## `double-1`: A test double\n\nThe double's own notes.\n" in page
+    assert "## `double-1`: A test double\n\n### Double\n\nThe double's own notes.\n" in page
     # the notes file is named after the target's module: both doubles live in this test module
     assert page.count("The double's own notes.") == 2
+
+
+def test_notes_headings_go_under_the_targets_section(page: str) -> None:
+    assert "\n#### Open points\n" in page and "\n## Open points" not in page
+    assert "```\n# not a heading\n```" in page
+
+
+def test_notes_whose_top_heading_is_level_two_start_at_level_three() -> None:
+    assert gen_targets_doc.demoted(["## Kling", "text", "### Limits", "#hashtag"]) == [
+        "### Kling", "text", "#### Limits", "#hashtag"]
 
 
 def test_a_target_without_notes_shows_its_status_and_sources(tmp_path: Path) -> None:

@@ -235,10 +235,41 @@ def target_section(target: Target, notes: Path) -> list[str]:
     lines = [f"## `{target.name}`: {target.title}", ""]
     note = notes / f"{_module_name(target)}.md"
     if note.is_file():
-        lines += [note.read_text(encoding="utf-8").rstrip("\n"), ""]
+        lines += [*demoted(note.read_text(encoding="utf-8").rstrip("\n").splitlines()), ""]
     else:
         lines += [f"Status: {target.status}. Sources: {target.sources}", ""]
     return lines
+
+
+def demoted(lines: list[str], top: int = 3) -> list[str]:
+    """A notes file's headings moved under the target's own section: its highest heading becomes level `top`
+    ("# x" -> "### x", the others keep their distance below it); code blocks are left alone."""
+    levels = [_heading_level(line) for line in _outside_code(lines)]
+    shift = top - min((level for level in levels if level), default=top)
+    out, fenced = [], False
+    for line in lines:
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and _heading_level(line):
+            marks = _heading_level(line)
+            line = "#" * min(marks + shift, 6) + line[marks:]
+        out.append(line)
+    return out
+
+
+def _outside_code(lines: list[str]) -> list[str]:
+    kept, fenced = [], False
+    for line in lines:
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            kept.append(line)
+    return kept
+
+
+def _heading_level(line: str) -> int:
+    marks = len(line) - len(line.lstrip("#"))
+    return marks if 0 < marks <= 6 and line[marks:marks + 1] == " " else 0
 
 
 def _module_name(target: Target) -> str:
