@@ -1332,3 +1332,41 @@ def test_the_task_list_filters_each_model(server, client, model):
     task_id = submit_id(client, BASES[model])
     listed = client.get("/tasks", params={"model_name": model}).json()["data"]
     assert [row["task_id"] for row in listed] == [task_id]
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=False) | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=6)
+PLACES = ["input.prompt", "input.negative_prompt", "input.media", "input.media.0", "input.media.0.type",
+          "input.media.0.url", "input.media.0.reference_voice", "input.reference_urls", "input.multi_shot",
+          "input.shot_type", "input.multi_prompt", "parameters", "parameters.resolution", "parameters.ratio",
+          "parameters.duration", "parameters.seed", "parameters.size", "parameters.shot_type", "parameters.mode",
+          "parameters.aspect_ratio", "parameters.audio", "parameters.watermark", "input"]
+
+
+@given(model=st.sampled_from([MODEL, *BASES]), place=st.sampled_from(PLACES), value=JSON)
+def test_any_value_anywhere_is_accepted_or_refused_as_invalid(model, place, value):
+    """The server never fails on a body: each is a task or a 400 InvalidParameter (checked without HTTP)."""
+    from tests.fakescope.errors import ApiError
+    from tests.fakescope.shapes import Context, accept
+
+    body = copy.deepcopy(BASES.get(model) or valid_body())
+    if model == WAN26:
+        place = place.replace("input.media.0", "input.reference_urls.0")
+    try:
+        body = changed_body(body, place, value)
+    except (KeyError, IndexError, TypeError):
+        return  # the base body has no such place
+    try:
+        accept(body, Context(True, lambda key: True, lambda url: None))
+    except ApiError as error:
+        assert (error.status, error.code) == (400, "InvalidParameter") and error.message
+
+
+def changed_body(body: dict, path: str, value) -> dict:
+    *parents, last = path.split(".")
+    node = body
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[int(last) if isinstance(node, list) else last] = value
+    return body

@@ -160,6 +160,11 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _one_of(value: Any, allowed: Any) -> bool:
+    # A JSON list or object is unhashable: test the type before asking a set or dict.
+    return isinstance(value, str) and value in allowed
+
+
 def _only_keys(where: str, mapping: dict, allowed: frozenset[str], model: str) -> None:
     unknown = sorted(set(mapping) - allowed)
     if unknown:
@@ -239,13 +244,13 @@ def _media_items(inputs: dict, model: str, keys: frozenset[str], types: frozense
         if not isinstance(item, dict):
             raise invalid(f"{where} must be an object.")
         _only_keys(where, item, keys, model)
-        if item.get("type") not in types:
+        if not _one_of(item.get("type"), types):
             raise invalid(f"{where}.type must be one of {', '.join(sorted(types))} for {model}.")
     return media
 
 
 def _choice(params: dict, key: str, allowed: Any) -> None:
-    if key in params and (not isinstance(params[key], str) or params[key] not in allowed):
+    if key in params and not _one_of(params[key], allowed):
         raise invalid(f"parameters.{key} must be one of {', '.join(sorted(allowed))}.")
 
 
@@ -317,7 +322,7 @@ def check_media(media: Any, ctx: Context) -> list[dict]:
 def check_parameters(params: dict, has_video: bool) -> dict:
     """wan2.7's parameters, returned with the service defaults filled in."""
     _only_keys("parameters", params, PARAMETER_KEYS, "wan2.7-r2v")
-    if "resolution" in params and params["resolution"] not in RESOLUTIONS:
+    if "resolution" in params and not _one_of(params["resolution"], RESOLUTIONS):
         raise invalid("parameters.resolution must be 720P or 1080P.")
     _choice(params, "ratio", RATIOS)
     low, high = DURATION_RANGE_WITH_VIDEO if has_video else DURATION_RANGE
@@ -496,7 +501,7 @@ def _kling_shots(inputs: dict, duration: int) -> None:
     multi_shot = inputs.get("multi_shot", False)
     if not isinstance(multi_shot, bool):
         raise invalid("input.multi_shot must be a boolean.")
-    if "shot_type" in inputs and inputs["shot_type"] not in KLING_SHOT_TYPES:
+    if "shot_type" in inputs and not _one_of(inputs["shot_type"], KLING_SHOT_TYPES):
         raise invalid(f"input.shot_type must be one of {', '.join(sorted(KLING_SHOT_TYPES))}.")
     if not multi_shot:
         if "shot_type" in inputs or "multi_prompt" in inputs:
