@@ -43,6 +43,7 @@ golden: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python tools/gen_diagnostics_doc.py
+	$(BIN)/python tools/gen_targets_doc.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

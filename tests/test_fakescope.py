@@ -191,7 +191,7 @@ def test_submit_without_async_header_is_refused(server, client):
 LONG = "x" * 5001
 INVALID_BODIES = {
     "no model": edited("model", DELETE),
-    "unknown model": edited("model", "wan2.6-r2v"),
+    "unknown model": edited("model", "wan9.9-r2v"),
     "no input": edited("input", DELETE),
     "no prompt": edited("input.prompt", DELETE),
     "blank prompt": edited("input.prompt", "   "),
@@ -1024,3 +1024,349 @@ def test_upload_lose_fault_and_forget_uploads_make_oss_urls_fail(server, client,
     server.forget_uploads()
     refused = submit(client, body, OSS)
     assert refused.status_code == 400 and f"oss://{key}" in refused.json()["message"]
+
+
+# ---------------------------------------------------------------- every target's request shape
+# One base body per model that the server accepts, then one edit per rule that it must refuse.
+
+WAN30, HAPPYHORSE, KLING = "wan3.0-video", "happyhorse-1.0-r2v", "kling/kling-v3-omni-video-generation"
+WAN26, WAN26_FLASH = "wan2.6-r2v", "wan2.6-r2v-flash"
+
+
+def image(url: str = "https://e.com/a.png", kind: str = "reference_image") -> dict:
+    return {"type": kind, "url": url}
+
+
+BASES = {
+    WAN30: {"model": WAN30, "input": {"prompt": "Image 1 waves.", "media": [image()]},
+            "parameters": {"resolution": "720P", "duration": 5}},
+    HAPPYHORSE: {"model": HAPPYHORSE, "input": {"prompt": "character1 waves.", "media": [image()]},
+                 "parameters": {"resolution": "720P", "duration": 5}},
+    WAN26: {"model": WAN26, "input": {"prompt": "character1 waves.", "reference_urls": ["https://e.com/a.png"]},
+            "parameters": {"size": "1280*720", "duration": 5}},
+    WAN26_FLASH: {"model": WAN26_FLASH, "input": {"prompt": "character1 waves.",
+                                                  "reference_urls": ["https://e.com/a.png"]},
+                  "parameters": {"size": "1280*720", "duration": 5, "audio": False}},
+    KLING: {"model": KLING, "input": {"prompt": "<<<image_1>>> waves.", "media": [image(kind="refer")]},
+            "parameters": {"mode": "std", "duration": 5}},
+}
+
+
+def changed(model: str, path: str, value) -> dict:
+    """The model's base body with one dotted path set (or removed with DELETE)."""
+    body = copy.deepcopy(BASES[model])
+    *parents, last = path.split(".")
+    node = body
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if value is DELETE:
+        del node[last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return body
+
+
+def shots(*durations: int, prompt: str = "A shot.") -> list[dict]:
+    return [{"index": n, "prompt": prompt, "duration": d} for n, d in enumerate(durations, start=1)]
+
+
+def kling_with(**fields) -> dict:
+    """Kling's base body with these input fields added."""
+    body = copy.deepcopy(BASES[KLING])
+    body["input"].update(fields)
+    return body
+
+
+def kling_multi(*durations: int, **fields) -> dict:
+    return kling_with(**{"multi_shot": True, "shot_type": "customize", "multi_prompt": shots(*durations), **fields})
+
+
+TARGET_INVALID = {
+    # wan3.0-video
+    "wan30 reference_voice": changed(WAN30, "input.media.0.reference_voice", "https://e.com/v.mp3"),
+    "wan30 negative_prompt": changed(WAN30, "input.negative_prompt", "blur"),
+    "wan30 prompt_extend": changed(WAN30, "parameters.prompt_extend", False),
+    "wan30 prompt of 20001": changed(WAN30, "input.prompt", "x" * 20001),
+    "wan30 resolution 4K": changed(WAN30, "parameters.resolution", "4K"),
+    "wan30 duration 31": changed(WAN30, "parameters.duration", 31),
+    "wan30 duration 1": changed(WAN30, "parameters.duration", 1),
+    "wan30 duration 0": changed(WAN30, "parameters.duration", 0),
+    "wan30 eleven images": changed(WAN30, "input.media", [image(f"https://e.com/{i}.png") for i in range(11)]),
+    "wan30 six videos": changed(WAN30, "input.media",
+                                [image(f"https://e.com/{i}.mp4", "reference_video") for i in range(6)]),
+    "wan30 six audios": changed(WAN30, "input.media",
+                                [image()] + [image(f"https://e.com/{i}.mp3", "reference_audio") for i in range(6)]),
+    "wan30 reference with first frame": changed(WAN30, "input.media", [image(kind="first_frame"), image()]),
+    "wan30 reference with last frame": changed(WAN30, "input.media", [image(kind="last_frame"), image()]),
+    "wan30 two first frames": changed(WAN30, "input.media", [image(kind="first_frame")] * 2),
+    "wan30 unknown media type": changed(WAN30, "input.media.0.type", "refer"),
+    "wan30 base64 audio": changed(WAN30, "input.media", [image(), image("data:audio/mp3;base64,AAAA",
+                                                                        "reference_audio")]),
+    "wan30 size": changed(WAN30, "parameters.size", "1280*720"),
+    # happyhorse-1.0-r2v
+    "happyhorse no media": changed(HAPPYHORSE, "input.media", []),
+    "happyhorse ten images": changed(HAPPYHORSE, "input.media", [image(f"https://e.com/{i}.png") for i in range(10)]),
+    "happyhorse video": changed(HAPPYHORSE, "input.media.0.type", "reference_video"),
+    "happyhorse first frame": changed(HAPPYHORSE, "input.media.0.type", "first_frame"),
+    "happyhorse reference_voice": changed(HAPPYHORSE, "input.media.0.reference_voice", "https://e.com/v.mp3"),
+    "happyhorse negative_prompt": changed(HAPPYHORSE, "input.negative_prompt", "blur"),
+    "happyhorse prompt_extend": changed(HAPPYHORSE, "parameters.prompt_extend", True),
+    "happyhorse audio": changed(HAPPYHORSE, "parameters.audio", True),
+    "happyhorse resolution 480P": changed(HAPPYHORSE, "parameters.resolution", "480P"),
+    "happyhorse ratio 21:9": changed(HAPPYHORSE, "parameters.ratio", "21:9"),
+    "happyhorse duration 2": changed(HAPPYHORSE, "parameters.duration", 2),
+    "happyhorse duration 16": changed(HAPPYHORSE, "parameters.duration", 16),
+    "happyhorse watermark string": changed(HAPPYHORSE, "parameters.watermark", "no"),
+    "happyhorse seed too big": changed(HAPPYHORSE, "parameters.seed", 2147483648),
+    "happyhorse data url": changed(HAPPYHORSE, "input.media.0.url", PNG_DATA_URL),
+    "happyhorse chinese prompt of 2501": changed(HAPPYHORSE, "input.prompt", "图" * 2501),
+    "happyhorse prompt of 5001": changed(HAPPYHORSE, "input.prompt", "x" * 5001),
+    # wan2.6-r2v / -flash
+    "wan26 media": changed(WAN26, "input.media", [image()]),
+    "wan26 no reference_urls": changed(WAN26, "input.reference_urls", DELETE),
+    "wan26 empty reference_urls": changed(WAN26, "input.reference_urls", []),
+    "wan26 six reference_urls": changed(WAN26, "input.reference_urls", [f"https://e.com/{i}.png" for i in range(6)]),
+    "wan26 reference not a URL": changed(WAN26, "input.reference_urls.0", {"url": "https://e.com/a.png"}),
+    "wan26 data url": changed(WAN26, "input.reference_urls.0", PNG_DATA_URL),
+    "wan26 size 1280x720": changed(WAN26, "parameters.size", "1280x720"),
+    "wan26 size not in table": changed(WAN26, "parameters.size", "1000*1000"),
+    "wan26 resolution": changed(WAN26, "parameters.resolution", "720P"),
+    "wan26 ratio": changed(WAN26, "parameters.ratio", "16:9"),
+    "wan26 shot_type storyboard": changed(WAN26, "parameters.shot_type", "storyboard"),
+    "wan26 duration 11": changed(WAN26, "parameters.duration", 11),
+    "wan26 duration 1": changed(WAN26, "parameters.duration", 1),
+    "wan26 audio without flash": changed(WAN26, "parameters.audio", True),
+    "wan26 flash audio not bool": changed(WAN26_FLASH, "parameters.audio", "on"),
+    # kling/kling-v3-omni-video-generation
+    "kling reference_image type": changed(KLING, "input.media.0.type", "reference_image"),
+    "kling eight refer": changed(KLING, "input.media", [image(f"https://e.com/{i}.png", "refer") for i in range(8)]),
+    "kling five refer with a feature": changed(
+        KLING, "input.media",
+        [image("https://e.com/v.mp4", "feature")] + [image(f"https://e.com/{i}.png", "refer") for i in range(5)]),
+    "kling two videos": changed(KLING, "input.media",
+                                [image("https://e.com/v.mp4", "feature"), image("https://e.com/w.mp4", "base")]),
+    "kling two first frames": changed(KLING, "input.media", [image(kind="first_frame")] * 2),
+    "kling data url": changed(KLING, "input.media.0.url", PNG_DATA_URL),
+    "kling prompt of 2501": changed(KLING, "input.prompt", "x" * 2501),
+    "kling resolution": changed(KLING, "parameters.resolution", "720P"),
+    "kling ratio": changed(KLING, "parameters.ratio", "16:9"),
+    "kling seed": changed(KLING, "parameters.seed", 1),
+    "kling mode max": changed(KLING, "parameters.mode", "max"),
+    "kling aspect_ratio 4:3": changed(KLING, "parameters.aspect_ratio", "4:3"),
+    "kling duration 2": changed(KLING, "parameters.duration", 2),
+    "kling duration 16": changed(KLING, "parameters.duration", 16),
+    "kling duration 11 with a video": changed(KLING, "input.media", [image("https://e.com/v.mp4", "feature")])
+    | {"parameters": {"duration": 11}},
+    "kling audio not bool": changed(KLING, "parameters.audio", 1),
+    "kling element_list": changed(KLING, "input.element_list", [{"element_id": 1}]),
+    "kling multi_prompt without multi_shot": changed(KLING, "input.multi_prompt", shots(5)),
+    "kling customize without multi_prompt": kling_with(multi_shot=True, shot_type="customize"),
+    "kling shot_type unknown": kling_multi(5, shot_type="manual"),
+    "kling seven shots": kling_multi(1, 1, 1, 1, 1, 1, 1) | {"parameters": {"duration": 7}},
+    "kling shots not adding up": kling_multi(2, 2),
+    "kling shot index from 0": kling_multi(multi_prompt=[{"index": 0, "prompt": "A shot.", "duration": 5}]),
+    "kling shot prompt of 513": kling_multi(multi_prompt=shots(5, prompt="x" * 513)),
+    "kling shot duration string": kling_multi(multi_prompt=[{"index": 1, "prompt": "A shot.", "duration": "5"}]),
+    "kling shot unknown field": kling_multi(
+        multi_prompt=[{"index": 1, "prompt": "A shot.", "duration": 5, "camera": "pan"}]),
+    "kling shot_type without multi_shot": kling_with(shot_type="intelligence"),
+    "kling multi_shot not bool": kling_with(multi_shot="yes"),
+}
+
+
+@pytest.mark.parametrize("body", TARGET_INVALID.values(), ids=TARGET_INVALID.keys())
+def test_each_target_refuses_what_its_service_refuses(server, client, body):
+    assert_api_error(submit(client, body), 400, "InvalidParameter")
+    assert server.submissions == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [(changed(WAN30, "input.negative_prompt", "x"), "input.negative_prompt"),
+     (changed(WAN26, "parameters.duration", 11), "parameters.duration"),
+     (changed(KLING, "parameters.seed", 1), "parameters.seed"),
+     (kling_multi(2, 2), "input.multi_prompt"),
+     (changed(HAPPYHORSE, "input.media", []), "input.media")],
+)
+def test_a_refusal_names_the_field(client, body, field):
+    assert field in assert_api_error(submit(client, body), 400, "InvalidParameter")["message"]
+
+
+def test_an_unknown_model_gets_the_services_answer(client):
+    payload = assert_api_error(submit(client, changed(KLING, "model", "kling/kling-v3-video")), 400,
+                               "InvalidParameter")
+    assert payload["message"] == "Model not exist."
+
+
+TARGET_VALID = {
+    "wan30 base": BASES[WAN30],
+    "wan30 every reference kind": changed(
+        WAN30, "input.media",
+        [image(f"https://e.com/{i}.png") for i in range(10)]
+        + [image(f"https://e.com/{i}.mp4", "reference_video") for i in range(5)]
+        + [image(f"https://e.com/{i}.mp3", "reference_audio") for i in range(5)]),
+    "wan30 first and last frame": changed(WAN30, "input.media",
+                                          [image(kind="first_frame"), image("https://e.com/z.png", "last_frame")]),
+    "wan30 no media": changed(WAN30, "input.media", DELETE),
+    "wan30 480P, 30 s, seed, watermark": changed(WAN30, "parameters", {"resolution": "480P", "duration": 30,
+                                                                        "ratio": "9:16", "seed": 7, "watermark": True}),
+    "wan30 model picks the duration": changed(WAN30, "parameters.duration", -1),
+    "wan30 prompt of 20000": changed(WAN30, "input.prompt", "x" * 20000),
+    "wan30 image as base64": changed(WAN30, "input.media.0.url", PNG_DATA_URL),
+    "happyhorse base": BASES[HAPPYHORSE],
+    "happyhorse nine images, every parameter": changed(HAPPYHORSE, "input.media",
+                                                       [image(f"https://e.com/{i}.png") for i in range(9)])
+    | {"parameters": {"resolution": "1080P", "ratio": "3:4", "duration": 15, "watermark": False, "seed": 0}},
+    "happyhorse duration 3": changed(HAPPYHORSE, "parameters.duration", 3),
+    "happyhorse prompt of 5000": changed(HAPPYHORSE, "input.prompt", "x" * 5000),
+    "happyhorse chinese prompt of 2500": changed(HAPPYHORSE, "input.prompt", "图" * 2500),
+    "wan26 base": BASES[WAN26],
+    "wan26 five references, every parameter": changed(WAN26, "input.reference_urls",
+                                                      [f"https://e.com/{i}.mp4" for i in range(5)])
+    | {"parameters": {"size": "1248*1632", "duration": 10, "shot_type": "multi", "prompt_extend": False,
+                      "watermark": True, "seed": 3}},
+    "wan26 negative prompt": changed(WAN26, "input.negative_prompt", "blur"),
+    "wan26 sdk extras": changed(WAN26, "input.function", "video-synthesis"),
+    "wan26 flash base": BASES[WAN26_FLASH],
+    "kling base": BASES[KLING],
+    "kling seven refer": changed(KLING, "input.media", [image(f"https://e.com/{i}.png", "refer") for i in range(7)]),
+    "kling four refer, a feature, a first frame": changed(
+        KLING, "input.media",
+        [image("https://e.com/v.mp4", "feature"), image(kind="first_frame")]
+        + [image(f"https://e.com/{i}.png", "refer") for i in range(4)]) | {"parameters": {"duration": 10}},
+    "kling every parameter": changed(KLING, "parameters", {"mode": "pro", "aspect_ratio": "1:1", "duration": 15,
+                                                           "audio": True, "watermark": True}),
+    "kling six shots filling the duration": kling_multi(1, 1, 1, 1, 1, 10) | {"parameters": {"duration": 15}},
+    "kling shots filling the default duration": kling_multi(2, 3) | {"parameters": {}},
+    "kling intelligent shots": kling_with(multi_shot=True, shot_type="intelligence"),
+    "kling single shot said outright": kling_with(multi_shot=False),
+    "kling negative prompt": changed(KLING, "input.negative_prompt", "blur"),
+}
+
+
+@pytest.mark.parametrize("body", TARGET_VALID.values(), ids=TARGET_VALID.keys())
+def test_each_target_accepts_its_valid_bodies(server, client, body):
+    assert submit(client, body).status_code == 200, submit(client, body).text
+    assert server.submissions[0] == body
+
+
+@pytest.mark.parametrize("model", [WAN30, HAPPYHORSE, WAN26, KLING])
+def test_each_target_takes_uploaded_media_and_refuses_missing_uploads(client, model):
+    url = upload(client, "a.png", b"\x89PNG image", model=model)
+    path = "input.reference_urls.0" if model == WAN26 else "input.media.0.url"
+    assert submit(client, changed(model, path, url), OSS).status_code == 200
+    assert_api_error(submit(client, changed(model, path, url + "x"), OSS), 400, "InvalidParameter")
+    assert_api_error(submit(client, changed(model, path, "ftp://e.com/a.png")), 400, "InvalidParameter")
+
+
+@pytest.mark.parametrize(
+    ("body", "usage"),
+    [(BASES[WAN30] | {"parameters": {"resolution": "480P", "duration": 8}},
+      {"duration": 8, "input_video_duration": 0, "output_video_duration": 8, "SR": 480, "ratio": "16:9",
+       "video_count": 1}),
+     (BASES[HAPPYHORSE],
+      {"duration": 5, "input_video_duration": 0, "output_video_duration": 5, "SR": 720, "ratio": "16:9",
+       "video_count": 1}),
+     # two references share 5 s: the unmeasured video (taken as 5 s) bills 2.5 s, the image nothing
+     (changed(WAN26, "input.reference_urls", ["https://e.com/a.png", "https://e.com/v.mp4"]),
+      {"duration": 7.5, "input_video_duration": 2.5, "output_video_duration": 5, "SR": 720, "size": "1280*720",
+       "video_count": 1}),
+     (BASES[KLING],
+      {"duration": 5, "output_video_duration": 5, "size": "1280*720", "fps": 24, "audio": False,
+       "video_count": 1})],
+    ids=[WAN30, HAPPYHORSE, WAN26, KLING],
+)
+def test_each_target_succeeds_with_a_video_and_its_usage(client, body, usage):
+    payload = poll(client, submit_id(client, body))
+    assert payload["output"]["task_status"] == "SUCCEEDED"
+    assert payload["usage"] == usage
+    assert mp4_duration(httpx.get(payload["output"]["video_url"]).content) == usage["output_video_duration"]
+
+
+def test_defaults_fill_what_each_target_leaves_out(server, client):
+    for model in (WAN30, HAPPYHORSE, WAN26, WAN26_FLASH, KLING):
+        submit_id(client, changed(model, "parameters", DELETE))
+    params = [server.task(task_id)["params"] for task_id in server.task_ids]
+    assert params == [
+        {"resolution": "1080P", "ratio": "16:9", "duration": 5},
+        {"resolution": "1080P", "ratio": "16:9", "duration": 5, "watermark": True},
+        {"size": "1920*1080", "duration": 5, "shot_type": "single", "prompt_extend": True},
+        {"size": "1920*1080", "duration": 5, "shot_type": "single", "prompt_extend": True, "audio": True},
+        {"mode": "pro", "aspect_ratio": "16:9", "duration": 5, "audio": False, "watermark": False},
+    ]
+
+
+def test_wan30_model_picked_duration_makes_a_video(client):
+    payload = poll(client, submit_id(client, changed(WAN30, "parameters.duration", -1)))
+    assert payload["usage"]["output_video_duration"] == 5
+    assert mp4_duration(httpx.get(payload["output"]["video_url"]).content) == 5.0
+
+
+def test_wan30_reference_videos_last_at_most_fifteen_seconds_together(client):
+    long_clips = [upload(client, f"v{i}.mp4", make_mp4(8.0), model=WAN30) for i in range(2)]
+    body = changed(WAN30, "input.media", [image(url, "reference_video") for url in long_clips])
+    assert "15" in assert_api_error(submit(client, body, OSS), 400, "InvalidParameter")["message"]
+    body["input"]["media"][1]["url"] = upload(client, "short.mp4", make_mp4(7.0), model=WAN30)
+    assert submit(client, body, OSS).status_code == 200
+
+
+def test_kling_result_has_a_watermarked_copy(client):
+    output = poll(client, submit_id(client, BASES[KLING]))["output"]
+    watermarked = httpx.get(output["watermark_video_url"])
+    assert watermarked.status_code == 200 and mp4_duration(watermarked.content) == 5.0
+    assert output["watermark_video_url"] != output["video_url"]
+
+
+def test_only_kling_results_have_a_watermarked_copy(client):
+    output = poll(client, submit_id(client, BASES[HAPPYHORSE]))["output"]
+    assert "watermark_video_url" not in output
+    forged = output["video_url"].replace(".mp4?", "-watermarked.mp4?")
+    assert_oss_error(httpx.get(forged), 404, "NoSuchKey")
+
+
+@pytest.mark.parametrize("model", [WAN30, HAPPYHORSE, WAN26, WAN26_FLASH, KLING])
+def test_the_task_list_filters_each_model(server, client, model):
+    submit_id(client)
+    task_id = submit_id(client, BASES[model])
+    listed = client.get("/tasks", params={"model_name": model}).json()["data"]
+    assert [row["task_id"] for row in listed] == [task_id]
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=False) | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=6)
+PLACES = ["input.prompt", "input.negative_prompt", "input.media", "input.media.0", "input.media.0.type",
+          "input.media.0.url", "input.media.0.reference_voice", "input.reference_urls", "input.multi_shot",
+          "input.shot_type", "input.multi_prompt", "parameters", "parameters.resolution", "parameters.ratio",
+          "parameters.duration", "parameters.seed", "parameters.size", "parameters.shot_type", "parameters.mode",
+          "parameters.aspect_ratio", "parameters.audio", "parameters.watermark", "input"]
+
+
+@given(model=st.sampled_from([MODEL, *BASES]), place=st.sampled_from(PLACES), value=JSON)
+def test_any_value_anywhere_is_accepted_or_refused_as_invalid(model, place, value):
+    """The server never fails on a body: each is a task or a 400 InvalidParameter (checked without HTTP)."""
+    from tests.fakescope.errors import ApiError
+    from tests.fakescope.shapes import Context, accept
+
+    body = copy.deepcopy(BASES.get(model) or valid_body())
+    if model == WAN26:
+        place = place.replace("input.media.0", "input.reference_urls.0")
+    try:
+        body = changed_body(body, place, value)
+    except (KeyError, IndexError, TypeError):
+        return  # the base body has no such place
+    try:
+        accept(body, Context(True, lambda key: True, lambda url: None))
+    except ApiError as error:
+        assert (error.status, error.code) == (400, "InvalidParameter") and error.message
+
+
+def changed_body(body: dict, path: str, value) -> dict:
+    *parents, last = path.split(".")
+    node = body
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[int(last) if isinstance(node, list) else last] = value
+    return body

@@ -13,7 +13,7 @@ from tests.fakescope.server import FAULTS, FakeDashScope, parse_fault_spec
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tests.fakescope",
-        description="A DashScope-compatible wan2.7-r2v server on loopback. "
+        description="A DashScope-compatible video-synthesis server on loopback (every model scenec compiles for). "
         "Faults can also be queued at run time: POST /_fake/inject {\"endpoint\":..., \"fault\":..., \"times\":...}.",
     )
     parser.add_argument("--host", default="127.0.0.1")

@@ -1,8 +1,9 @@
-"""A loopback stand-in for the DashScope Wan reference-to-video HTTP API, with fault injection.
+"""A loopback stand-in for the DashScope video-synthesis HTTP API (every model scenec compiles for), with
+fault injection.
 
-Its request rules (models, lengths, counts, resolutions, durations, seed, defaults) are its own reading
-of the API reference, written out here on purpose and never imported from compiler/limits.py: it stands
-in for the service, so a wrong entry in scenec's table must make the tests disagree, not agree.
+Its request rules (models, request shapes, lengths, counts, durations, defaults, usage) live in shapes.py,
+its own reading of the API references, never imported from compiler/: it stands in for the service, so a
+wrong entry in a compile target must make the tests disagree, not agree.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakescope.errors import ApiError, invalid
+from tests.fakescope.shapes import MODELS, Accepted, Context, accept, check_parameters
+
+__all__ = ["ApiError", "FakeDashScope", "MODELS", "check_parameters", "make_mp4", "mp4_duration", "parse_fault_spec"]
+
 API_PREFIX = "/api/v1"
 SUBMIT_PATH = API_PREFIX + "/services/aigc/video-generation/video-synthesis"
 POLICY_PATH = API_PREFIX + "/uploads"
@@ -34,33 +40,8 @@ LIST_PATH = API_PREFIX + "/tasks"
 CANCEL_PATH = re.compile(re.escape(API_PREFIX) + r"/tasks/([^/]+)/cancel")
 UPLOAD_PATH = "/oss"
 DOWNLOAD_PATH = re.compile(r"/download/([^/]+)\.mp4")
+WATERMARKED = "-watermarked"  # the file id of a task's watermarked copy (Kling's watermark_video_url)
 ADMIN_INJECT_PATH = "/_fake/inject"
-
-# Request rules for wan2.7-r2v, from the API summary (independent of compiler/limits.py, see above).
-MODELS = frozenset({"wan2.7-r2v", "wan2.7-r2v-2026-06-12"})
-PROMPT_MAX_CHARS = 5000
-NEGATIVE_PROMPT_MAX_CHARS = 500
-MAX_REFERENCES = 5
-MAX_FIRST_FRAMES = 1
-RESOLUTIONS = {"720P": 720, "1080P": 1080}
-RATIOS = frozenset({"16:9", "9:16", "1:1", "4:3", "3:4"})
-DURATION_RANGE = (2, 15)
-DURATION_RANGE_WITH_VIDEO = (2, 10)
-SEED_MAX = 2147483647
-DEFAULTS = {"resolution": "1080P", "ratio": "16:9", "duration": 5, "prompt_extend": True}
-PARAMETER_KEYS = frozenset({"resolution", "ratio", "duration", "seed", "prompt_extend", "watermark"})
-# The SDK 2.0.2 always adds input.extend_prompt (deprecated) and input.function ("video-synthesis"),
-# so the service must tolerate both.
-INPUT_KEYS = frozenset({"prompt", "negative_prompt", "media", "extend_prompt", "function"})
-MEDIA_TYPES = frozenset({"reference_image", "reference_video", "first_frame"})
-MEDIA_KEYS = frozenset({"type", "url", "reference_voice"})
-VOICE_TYPES = frozenset({"reference_image", "reference_video"})
-DATA_IMAGE = re.compile(r"data:image/(?:jpeg|png|bmp|webp);base64,(.+)", re.S)
-
-# Billing: each reference video counts min(its duration, 5 s / number of reference videos).
-BILLED_INPUT_SECONDS = 5.0
-# A reference video we cannot measure (an http URL is never fetched) is taken as 5 s long.
-DEFAULT_VIDEO_SECONDS = 5.0
 
 POLICY_TTL = 300.0
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -112,18 +93,6 @@ class Request(NamedTuple):
     headers: Any  # email.message.Message: case-insensitive .get()
     body: bytes
     fault: Any = None  # the Fault this call carries, for faults an endpoint applies itself
-
-
-class ApiError(Exception):
-    """An error answer, rendered as DashScope JSON or as OSS XML depending on the endpoint."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
-
-
-def _invalid(message: str) -> ApiError:
-    return ApiError(400, "InvalidParameter", message)
 
 
 def new_request_id() -> str:
@@ -239,164 +208,10 @@ def _parse_json(body: bytes) -> dict:
     try:
         value = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise _invalid("The request body is not valid JSON.") from None
+        raise invalid("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
-        raise _invalid("The request body must be a JSON object.")
+        raise invalid("The request body must be a JSON object.")
     return value
-
-
-def _is_int(value: Any) -> bool:
-    # JSON true/false decode to bool, a subclass of int: they are not integers here.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def check_body(body: dict) -> tuple[str, dict, dict]:
-    """Split a submit body into model, input and parameters, rejecting what wan2.7-r2v does not know."""
-    model = body.get("model")
-    if not model:
-        raise _invalid('Required parameter "model" missing from request.')
-    if model not in MODELS:
-        raise _invalid("Model not exist.")
-    inputs = body.get("input")
-    if not isinstance(inputs, dict):
-        raise _invalid('Required parameter "input" missing from request.')
-    unknown = sorted(set(inputs) - INPUT_KEYS)
-    if unknown:
-        raise _invalid(f"input.{unknown[0]} is not supported by {model}.")
-    params = body.get("parameters", {})
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise _invalid("parameters must be an object.")
-    return model, inputs, params
-
-
-def check_text(inputs: dict, truncate: bool) -> tuple[str, str | None]:
-    """Prompt and negative prompt; over-long ones are rejected, or cut like the real service when `truncate`."""
-    prompt = inputs.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise _invalid("input.prompt is required.")
-    negative = inputs.get("negative_prompt")
-    if negative is not None and not isinstance(negative, str):
-        raise _invalid("input.negative_prompt must be a string.")
-    if truncate:
-        return prompt[:PROMPT_MAX_CHARS], None if negative is None else negative[:NEGATIVE_PROMPT_MAX_CHARS]
-    if len(prompt) > PROMPT_MAX_CHARS:
-        raise _invalid(f"input.prompt is {len(prompt)} characters; at most {PROMPT_MAX_CHARS} are allowed.")
-    if negative is not None and len(negative) > NEGATIVE_PROMPT_MAX_CHARS:
-        raise _invalid(
-            f"input.negative_prompt is {len(negative)} characters; at most {NEGATIVE_PROMPT_MAX_CHARS} are allowed."
-        )
-    return prompt, negative
-
-
-def check_media(media: Any, oss_enabled: bool, uploaded: Callable[[str], bool]) -> list[dict]:
-    """Check input.media entries, their URLs and the reference counts."""
-    if not isinstance(media, list) or not media:
-        raise _invalid("input.media is required and must hold at least one item.")
-    for index, item in enumerate(media):
-        _check_media_item(index, item, oss_enabled, uploaded)
-    kinds = [item["type"] for item in media]
-    references = kinds.count("reference_image") + kinds.count("reference_video")
-    if not 1 <= references <= MAX_REFERENCES:
-        raise _invalid(
-            f"input.media must hold between 1 and {MAX_REFERENCES} reference_image/reference_video items; "
-            f"got {references}."
-        )
-    if kinds.count("first_frame") > MAX_FIRST_FRAMES:
-        raise _invalid("input.media may hold at most one first_frame.")
-    return media
-
-
-def _check_media_item(index: int, item: Any, oss_enabled: bool, uploaded: Callable[[str], bool]) -> None:
-    where = f"input.media[{index}]"
-    if not isinstance(item, dict):
-        raise _invalid(f"{where} must be an object.")
-    unknown = sorted(set(item) - MEDIA_KEYS)
-    if unknown:
-        raise _invalid(f"{where}.{unknown[0]} is not supported.")
-    kind = item.get("type")
-    if kind not in MEDIA_TYPES:
-        raise _invalid(f"{where}.type must be one of {', '.join(sorted(MEDIA_TYPES))}.")
-    _check_url(f"{where}.url", item.get("url"), kind != "reference_video", oss_enabled, uploaded)
-    if "reference_voice" in item:
-        if kind not in VOICE_TYPES:
-            raise _invalid(f"{where}.reference_voice is only allowed on reference_image or reference_video.")
-        _check_url(f"{where}.reference_voice", item["reference_voice"], False, oss_enabled, uploaded)
-
-
-def _check_url(where: str, url: Any, image: bool, oss_enabled: bool, uploaded: Callable[[str], bool]) -> None:
-    if not isinstance(url, str) or not url:
-        raise _invalid(f"{where} is required.")
-    if url.startswith("data:"):
-        _check_data_url(where, url, image)
-    elif url.startswith("oss://"):
-        _check_oss_url(where, url, oss_enabled, uploaded)
-    else:
-        parts = urlsplit(url)
-        # http(s) media are accepted unfetched: this server never leaves loopback.
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise _invalid(f"{where} must be an http(s) URL, an oss:// URL or, for images, a base64 data URL.")
-
-
-def _check_data_url(where: str, url: str, image: bool) -> None:
-    if not image:
-        raise _invalid(f"{where}: video and audio must be given by URL, not base64.")
-    match = DATA_IMAGE.fullmatch(url)
-    if not match:
-        raise _invalid(f"{where}: a data URL must be data:image/(jpeg|png|bmp|webp);base64,...")
-    try:
-        base64.b64decode(match.group(1), validate=True)
-    except ValueError:
-        raise _invalid(f"{where}: the base64 data is not valid.") from None
-
-
-def _check_oss_url(where: str, url: str, oss_enabled: bool, uploaded: Callable[[str], bool]) -> None:
-    if not oss_enabled:
-        raise _invalid(f"{where}: oss:// URLs need the header X-DashScope-OssResourceResolve: enable.")
-    if not uploaded(url[len("oss://") :]):
-        raise _invalid(f"{where}: the temporary file {url} does not exist or has expired.")
-
-
-def check_parameters(params: dict, has_video: bool) -> dict:
-    """Check parameters and return them with the service defaults filled in."""
-    unknown = sorted(set(params) - PARAMETER_KEYS)
-    if unknown:
-        raise _invalid(f"parameters.{unknown[0]} is not supported by wan2.7-r2v.")
-    if "resolution" in params and params["resolution"] not in RESOLUTIONS:
-        raise _invalid("parameters.resolution must be 720P or 1080P.")
-    if "ratio" in params and params["ratio"] not in RATIOS:
-        raise _invalid(f"parameters.ratio must be one of {', '.join(sorted(RATIOS))}.")
-    if "duration" in params:
-        _check_duration(params["duration"], has_video)
-    if "seed" in params and not (_is_int(params["seed"]) and 0 <= params["seed"] <= SEED_MAX):
-        raise _invalid(f"parameters.seed must be an integer between 0 and {SEED_MAX}.")
-    for flag in ("prompt_extend", "watermark"):
-        if flag in params and not isinstance(params[flag], bool):
-            raise _invalid(f"parameters.{flag} must be a boolean.")
-    return {**DEFAULTS, **params}
-
-
-def _check_duration(duration: Any, has_video: bool) -> None:
-    low, high = DURATION_RANGE_WITH_VIDEO if has_video else DURATION_RANGE
-    if not (_is_int(duration) and low <= duration <= high):
-        why = " when input.media holds a reference_video" if has_video else ""
-        raise _invalid(f"parameters.duration must be an integer between {low} and {high}{why}.")
-
-
-def billed_usage(params: dict, video_seconds: list[float]) -> dict:
-    """The usage block of a SUCCEEDED task, by the wan2.7 billing rule."""
-    cap = BILLED_INPUT_SECONDS / len(video_seconds) if video_seconds else 0.0
-    input_seconds = round(sum(min(seconds, cap) for seconds in video_seconds), 2)
-    output_seconds = params["duration"]
-    return {
-        "duration": round(input_seconds + output_seconds, 2),
-        "input_video_duration": input_seconds,
-        "output_video_duration": output_seconds,
-        "SR": RESOLUTIONS[params["resolution"]],
-        "ratio": params["ratio"],
-        "video_count": 1,
-    }
 
 
 # ---------------------------------------------------------------- multipart (what requests sends to OSS)
@@ -437,6 +252,8 @@ class Task:
     params: dict
     usage: dict
     submit_at: float
+    output_seconds: float = 5.0
+    watermarked_copy: bool = False
     start_at: float = 0.0
     end_at: float = 0.0
     outcome: str = "SUCCEEDED"
@@ -595,7 +412,7 @@ class FakeDashScope:
         """The bytes the download endpoint serves for a task."""
         with self._lock:
             task = self._tasks[task_id]
-        return self.video_bytes if self.video_bytes is not None else make_mp4(task.params["duration"])
+        return self.video_bytes if self.video_bytes is not None else make_mp4(task.output_seconds)
 
     # -- plumbing shared with the handler
 
@@ -671,19 +488,18 @@ class FakeDashScope:
         )
 
     def _accept(self, body: dict, oss_enabled: bool) -> Task:
-        model, inputs, params = check_body(body)
-        prompt, _ = check_text(inputs, self.truncate_long_prompts)
-        media = check_media(inputs.get("media"), oss_enabled, self.uploads.__contains__)
-        videos = [item["url"] for item in media if item["type"] == "reference_video"]
-        params = check_parameters(params, bool(videos))
+        context = Context(oss_enabled, self.uploads.__contains__, self._measured_seconds, self.truncate_long_prompts)
+        accepted: Accepted = accept(body, context)
         task = Task(
             task_id=str(uuid.uuid4()),
-            model=model,
+            model=accepted.model,
             body=copy.deepcopy(body),
-            prompt=prompt,
-            params=params,
-            usage=billed_usage(params, [self._video_seconds(url) for url in videos]),
+            prompt=accepted.prompt,
+            params=accepted.params,
+            usage=accepted.usage,
             submit_at=time.time(),
+            output_seconds=accepted.output_seconds,
+            watermarked_copy=accepted.watermarked_copy,
         )
         self._schedule(task, list(self._tasks.values()))
         self._apply_outcome_fault(task)
@@ -692,10 +508,10 @@ class FakeDashScope:
         self.task_ids.append(task.task_id)
         return task
 
-    def _video_seconds(self, url: str) -> float:
+    def _measured_seconds(self, url: str) -> float | None:
+        """The length of an uploaded video; None for an http URL (never fetched) or bytes that are no MP4."""
         data = self.uploads.get(url[len("oss://") :]) if url.startswith("oss://") else None
-        seconds = mp4_duration(data) if data else None
-        return DEFAULT_VIDEO_SECONDS if seconds is None else seconds
+        return mp4_duration(data) if data else None
 
     def _apply_outcome_fault(self, task: Task) -> None:
         fault = self._take_fault("submit", outcome=True)
@@ -761,6 +577,8 @@ class FakeDashScope:
             if task.params.get("prompt_extend"):
                 output["actual_prompt"] = task.prompt  # no rewriting is simulated
             output["video_url"] = self._video_url(task)
+            if task.watermarked_copy:
+                output["watermark_video_url"] = self._video_url(task, WATERMARKED)
         elif status == "FAILED":
             output["code"], output["message"] = task.code, task.message
         return output
@@ -793,7 +611,7 @@ class FakeDashScope:
             start = parse_filter_time(req.query["start_time"]) if "start_time" in req.query else None
             end = parse_filter_time(req.query["end_time"]) if "end_time" in req.query else None
         except ValueError:
-            raise _invalid("start_time and end_time must be YYYYMMDDhhmmss.") from None
+            raise invalid("start_time and end_time must be YYYYMMDDhhmmss.") from None
         model, status = req.query.get("model_name"), req.query.get("status")
         hide_after = float("inf")
         if req.fault and req.fault.kind == "lag":
@@ -817,16 +635,19 @@ class FakeDashScope:
     def _sign(self, file_id: str, expires: str) -> str:
         return hmac.new(self._secret, f"{file_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
-    def _video_url(self, task: Task) -> str:
+    def _video_url(self, task: Task, suffix: str = "") -> str:
         expires = str(int(task.end_at + self.url_ttl))
-        signature = self._sign(task.task_id, expires)
-        return f"{self.origin}/download/{task.task_id}.mp4?expires={expires}&signature={signature}"
+        file_id = task.task_id + suffix
+        signature = self._sign(file_id, expires)
+        return f"{self.origin}/download/{file_id}.mp4?expires={expires}&signature={signature}"
 
     def _download(self, req: Request, file_id: str) -> Reply:
         expires, signature = req.query.get("expires", ""), req.query.get("signature", "")
+        task_id = file_id.removesuffix(WATERMARKED)
         with self._lock:
-            task = self._tasks.get(file_id)
+            task = self._tasks.get(task_id)
             ready = task is not None and task.status(time.time()) == "SUCCEEDED"
+            ready = ready and (task_id == file_id or task.watermarked_copy)
         if not ready:
             raise ApiError(404, "NoSuchKey", "The specified key does not exist.")
         if not (expires.isdigit() and hmac.compare_digest(signature, self._sign(file_id, expires))):
@@ -839,20 +660,20 @@ class FakeDashScope:
             page = b"<!DOCTYPE html><html><body><h1>Welcome</h1><p>Please sign in.</p></body></html>\n"
             return Reply(200, page, (("Content-Type", "text/html"),))
         if kind == "short":
-            return Reply(200, self.video_for(file_id)[:64], (("Content-Type", "video/mp4"),))
-        return _ranged(self.video_for(file_id), req.headers.get("Range"))
+            return Reply(200, self.video_for(task_id)[:64], (("Content-Type", "video/mp4"),))
+        return _ranged(self.video_for(task_id), req.headers.get("Range"))
 
     # -- temporary uploads
 
     def _policy(self, req: Request) -> Reply:
         self._authorize(req)
         if req.query.get("action") != "getPolicy":
-            raise _invalid("action must be getPolicy.")
+            raise invalid("action must be getPolicy.")
         model = req.query.get("model")
         if not model:
-            raise _invalid("model is required.")
+            raise invalid("model is required.")
         if model not in MODELS:
-            raise _invalid("Model not exist.")
+            raise invalid("Model not exist.")
         upload_dir = f"dashscope-instant/{uuid.uuid4().hex}/{time.strftime('%Y-%m-%d')}/{uuid.uuid4()}"
         expires_at = time.time() + POLICY_TTL
         policy = _policy_document(upload_dir, expires_at)
@@ -918,7 +739,7 @@ class FakeDashScope:
 def _positive(query: dict[str, str], name: str, default: int) -> int:
     value = query.get(name, str(default))
     if not value.isdigit() or int(value) < 1:
-        raise _invalid(f"{name} must be a positive integer.")
+        raise invalid(f"{name} must be a positive integer.")
     return int(value)
 
 
