@@ -7,10 +7,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compiler import ir
 from compiler.api import check, compile_text, parse_text, resolve
-from compiler.limits import LIMITS
 from compiler.prompt import length_bound, render_prompt
 from compiler.source import column_from_utf16, utf16_column
+from compiler.targets import DEFAULT_MODEL, TARGETS
+from compiler.targets.wan27 import LIMITS
 from tests.grammar_parser import grammar_text, lark_parser
 
 NAMES = ["MAYA", "LEO", "ALLEY", "RIO", "NOVA", "TRAY"]
@@ -87,11 +89,61 @@ def test_compile_is_deterministic_and_identifiers_point_at_media(text: str) -> N
             assert counts[kind] == 1 and sum(counts.values()) == 1
 
 
+def mentions(prompt: str, identifiers: dict[str, str]) -> list[str]:
+    """The cast names in the order the prompt mentions them, read through a naming's identifiers (an identifier
+    ends where no digit follows: "Image 1" is not the start of "Image 12")."""
+    by_identifier = {identifier.lower(): name for name, identifier in identifiers.items()}
+    alternatives = "|".join(re.escape(i) for i in sorted(by_identifier, key=len, reverse=True))
+    pattern = re.compile(rf"(?:{alternatives})(?![0-9])", re.IGNORECASE)
+    return [by_identifier[match.group().lower()] for match in pattern.finditer(prompt)]
+
+
+@settings(max_examples=40)
+@given(scenes())
+def test_every_target_mentions_the_same_cast_members_in_the_same_places(text: str) -> None:
+    """For a scene valid on two targets, both prompts mention the same members in the same order; a naming of
+    unique tokens (the identifiers' stand-in) checks the same of the prompt stage on any branch."""
+    compiled = {target.name: compile_text(text, model=target.name) for target in TARGETS}
+    valid = {name: result for name, result in compiled.items() if result.ok}
+    assert DEFAULT_MODEL in {t.name for t in TARGETS if t.name in valid}, compiled[DEFAULT_MODEL].diagnostics
+    reference = valid[DEFAULT_MODEL]
+    assert reference.scene is not None and reference.naming is not None and reference.prompt is not None
+    tokens = {name: f"Q{index}Q" for index, name in enumerate(reference.naming.identifiers)}
+    probe = render_prompt(reference.scene, reference.naming._replace(identifiers=tokens))
+    expected = mentions(probe, tokens)
+    assert mentions(reference.prompt, reference.naming.identifiers) == expected
+    for name, result in valid.items():
+        assert result.prompt is not None and result.naming is not None
+        assert mentions(result.prompt, result.naming.identifiers) == expected, name
+
+
 @given(scenes())
 def test_length_bound_is_an_upper_bound(text: str) -> None:
     scene_file, _ = parse_text(text)
     scene, _ = resolve(scene_file)
     assert len(render_prompt(scene)) <= length_bound(scene)
+
+
+@given(scenes())
+def test_length_bound_holds_where_the_target_names_voices(text: str) -> None:
+    """A target that names voices ("says in the voice of Audio 1") lengthens each speech: the bound counts it."""
+    from unittest import mock
+
+    from compiler.targets.wan27 import Wan27
+
+    plain = Wan27.naming
+
+    def voiced(self: Wan27, scene: object) -> object:
+        naming = plain(self, scene)
+        return naming._replace(voices={name: f"Audio {i + 10}" for i, name in enumerate(naming.identifiers)})
+
+    scene_file, _ = parse_text(text)
+    scene, _ = resolve(scene_file)
+    with mock.patch.object(Wan27, "naming", voiced):
+        rendered = render_prompt(scene)
+        speaks = any(isinstance(beat, ir.DialogueBeat) for shot in scene.shots for beat in shot.beats)
+        assert not speaks or "in the voice of" in rendered or "的声音" in rendered
+        assert len(rendered) <= length_bound(scene)
 
 
 def test_prompt_too_long_says_by_how_much() -> None:
@@ -389,7 +441,7 @@ def test_every_line_is_in_the_prompt_or_has_a_diagnostic(drawn) -> None:
     text, script = drawn
     result = compile_text(text)
     prompt = (result.prompt or "").casefold()
-    ids = {member.name: member.identifier for member in result.scene.members}
+    ids = result.naming.identifiers
     flagged = {d.span.line for d in result.diagnostics if d.span}
     for line, kind, written in script:
         if kind == "cue":
