@@ -100,10 +100,11 @@ class Wan30(Target):
         identifiers: dict[str, str] = {}
         media_index: dict[str, int] = {}
         counts = {"image": 0, "video": 0}
+        offset = 1 if scene.first_frame else 0  # a first frame goes first (with references it is refused)
         for index, member in enumerate(scene.references):
             counts[member.kind] += 1
             identifiers[member.name] = _count_label(language, member.kind, counts[member.kind])
-            media_index[member.name] = index
+            media_index[member.name] = offset + index
         voiced = [member.name for member in scene.references if member.voice is not None]
         voices = {name: _count_label(language, "voice", number) for number, name in enumerate(voiced, 1)}
         return Naming(identifiers=identifiers, media_index=media_index, voices=voices)
