@@ -101,10 +101,9 @@ def test_settings_it_lacks_are_refused_at_their_line(setting: str) -> None:
 
 
 def test_a_resolution_it_does_not_take_is_refused_at_its_line() -> None:
-    scene = scene_of(cast(IMAGE, header="TITLE: t\nRESOLUTION: 720P\n"))
-    scene = scene._replace(settings=scene.settings._replace(resolution="480P"))
+    scene = scene_of(cast(IMAGE, header="TITLE: t\nRESOLUTION: 480P\n"))
     ((line, message),) = refused(scene)
-    assert line == 2 and "takes no RESOLUTION 480P: use one of 720P, 1080P" in message
+    assert line == 2 and message == "happyhorse-1.0-r2v takes RESOLUTION 720P, 1080P, not 480P: choose one of them"
 
 
 def test_a_data_uri_image_is_refused_at_its_line() -> None:

@@ -18,10 +18,11 @@ from collections.abc import Mapping
 
 from .. import ir
 from ..diagnostics import Diagnostic, make
-from ..limits import LIMITS, RATIOS, ApiDefaults, FileLimits, Limits
+from ..limits import ApiDefaults, FileLimits, Limits
 from ..source import Span
-from ..vocabulary import SETTING_FIELDS
 from .base import Capabilities, Naming, Target
+from .wan27 import LIMITS as WAN27_LIMITS
+from .wan27 import refused_values, settle_with
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -32,12 +33,11 @@ __all__ = ["TARGET", "HappyHorse", "cjk_count", "CJK_PROMPT_CHARS"]
 MODEL = "happyhorse-1.0-r2v"
 MODELS = (MODEL,)  # a 1.1 r2v exists elsewhere; its DashScope id is not confirmed [unsettled]
 RESOLUTIONS = ("720P", "1080P")  # [hh]
+RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # [hh]
+PARAMETERS = ("resolution", "ratio", "duration", "watermark", "seed")  # ir.Settings fields, in the API's order
 MAX_IMAGES = 9
 CJK_PROMPT_CHARS = 2500  # [hh] a Chinese prompt's limit (5000 otherwise)
 _MB = 1024 * 1024
-
-# The API's parameter -> the scene's setting key.
-_SETTING_KEYS = {field: key for key, field in SETTING_FIELDS.items()}
 
 
 def cjk_count(text: str) -> int:
@@ -71,9 +71,9 @@ class HappyHorse(Target):
         # [hh] JPEG/JPG/PNG/WEBP, short side >= 400 px (so each side), <= 10 MB; no longest side is stated:
         # wan2.7's 8000 px [inf].
         image=FileLimits(("jpeg", "png", "webp"), 10 * _MB, sides=(400, 8000)),
-        video=LIMITS.video,             # never used: reference videos are refused
-        voice=LIMITS.voice,             # never used: voices are refused
-        aspect=LIMITS.aspect,           # not stated: wan2.7's [inf]
+        video=WAN27_LIMITS.video,       # never used: reference videos are refused
+        voice=WAN27_LIMITS.voice,       # never used: voices are refused
+        aspect=WAN27_LIMITS.aspect,     # not stated: wan2.7's [inf]
         duration=(3, 15),
         duration_with_video=(3, 15),    # never used: reference videos are refused
     )
@@ -81,8 +81,8 @@ class HappyHorse(Target):
     defaults = ApiDefaults(model=MODEL, resolution="1080P", ratio="16:9", duration=5, prompt_extend=False,
                            watermark=True)
     resolutions = RESOLUTIONS
-    ratios = RATIOS  # the same five as wan2.7 [hh]
-    parameters = ("resolution", "ratio", "duration", "watermark", "seed")
+    ratios = RATIOS
+    parameters = PARAMETERS
     regions = ("beijing", "singapore")  # [hh]
     currency = None
     prices: Mapping[str, Mapping[str, float]] = {}  # no official price seen
@@ -96,7 +96,7 @@ class HappyHorse(Target):
                       media_index={m.name: index for index, m in enumerate(references)}, voices={})
 
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        return self._cast_refusals(scene) + self._setting_refusals(scene)
+        return self._cast_refusals(scene) + self._setting_refusals(scene) + refused_values(self, scene)
 
     def _refuse(self, scene: ir.Scene, message: str, span: Span | None, path: str | None = None) -> Diagnostic:
         return make("unsupported-by-target", f"{MODEL} {message}", span, path=path or scene.path)
@@ -127,27 +127,19 @@ class HappyHorse(Target):
             if key in given:
                 found.append(self._refuse(scene, f"takes no {key}: remove it, or compile for wan2.7-r2v",
                                           settings.spans.get(key)))
-        for key, value, allowed in (("RESOLUTION", settings.resolution, self.resolutions),
-                                    ("RATIO", settings.ratio, self.ratios)):
-            if key in given and value not in allowed:
-                found.append(self._refuse(scene, f"takes no {key} {value}: use one of {', '.join(allowed)}",
-                                          settings.spans.get(key)))
         return found
 
     def settle(self, settings: ir.Settings) -> ir.Settings:
-        left_out = {field: getattr(self.defaults, field) for field in ApiDefaults._fields
-                    if field != "model" and _SETTING_KEYS[field] not in settings.given}
-        return settings._replace(**left_out)
+        return settle_with(settings, self.defaults)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
-        from ..emit import media_url
+        from ..emit import media_url, sent_parameters
 
         root = scene.project_root
         media = [{"type": "reference_image", "url": media_url(member.media, root)} for member in scene.references]
         settings = scene.settings
-        parameters = {field: getattr(settings, field) for field in self.parameters
-                      if _SETTING_KEYS[field] in settings.given}
-        return {"model": settings.model, "input": {"prompt": prompt, "media": media}, "parameters": parameters}
+        return {"model": settings.model, "input": {"prompt": prompt, "media": media},
+                "parameters": sent_parameters(settings, self.parameters)}
 
     def request_model(self) -> type[BaseModel]:
         return _request_model()
@@ -160,21 +152,21 @@ def _request_model() -> type[BaseModel]:
 
     from pydantic import Field, ValidationInfo, field_validator
 
-    from ..limits import SEED_MAX
-    from ..payload import _check_url, _Strict
+    from ..payload import Strict, check_url, one_of
+    from ..vocabulary import SEED_MAX
 
     limits = TARGET.limits
 
-    class Media(_Strict):
+    class Media(Strict):
         type: Literal["reference_image"]
         url: str
 
         @field_validator("url")
         @classmethod
         def _url(cls, value: str, info: ValidationInfo) -> str:
-            return _check_url(value, info, image=False)  # no data URIs documented
+            return check_url(value, info, image=False)  # no data URIs documented
 
-    class Input(_Strict):
+    class Input(Strict):
         prompt: str = Field(min_length=1, max_length=limits.prompt_chars)
         media: list[Media] = Field(min_length=limits.min_references, max_length=limits.max_references)
 
@@ -186,17 +178,32 @@ def _request_model() -> type[BaseModel]:
                 raise ValueError(f"a Chinese prompt has at most {CJK_PROMPT_CHARS} characters")
             return value
 
-    class Parameters(_Strict):
-        resolution: Literal[RESOLUTIONS] | None = None  # type: ignore[valid-type]
-        ratio: Literal[RATIOS] | None = None  # type: ignore[valid-type]
+    class Parameters(Strict):
+        resolution: str | None = None
+        ratio: str | None = None
         duration: int | None = Field(default=None, ge=limits.duration[0], le=limits.duration[1])
         watermark: bool | None = None
         seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
 
-    class HappyHorsePayload(_Strict):
-        model: Literal[MODELS]  # type: ignore[valid-type]
+        @field_validator("resolution")
+        @classmethod
+        def _resolution(cls, value: str | None) -> str | None:
+            return None if value is None else one_of(value, RESOLUTIONS)
+
+        @field_validator("ratio")
+        @classmethod
+        def _ratio(cls, value: str | None) -> str | None:
+            return None if value is None else one_of(value, RATIOS)
+
+    class HappyHorsePayload(Strict):
+        model: str
         input: Input
         parameters: Parameters
+
+        @field_validator("model")
+        @classmethod
+        def _model(cls, value: str) -> str:
+            return one_of(value, MODELS)
 
     return HappyHorsePayload
 

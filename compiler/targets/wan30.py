@@ -19,10 +19,11 @@ from collections.abc import Mapping
 
 from .. import ir
 from ..diagnostics import Diagnostic, make
-from ..limits import LIMITS, RATIOS, ApiDefaults, Limits
+from ..limits import ApiDefaults, Limits
 from ..source import Span
-from ..vocabulary import SETTING_FIELDS
 from .base import Capabilities, Naming, Path, Slot, Target
+from .wan27 import LIMITS as WAN27_LIMITS
+from .wan27 import refused_values, settle_with
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -38,9 +39,8 @@ MAX_VOICES = 5             # reference_audio items [off]
 MAX_VIDEO_SECONDS = 15.0   # the reference videos together [off]
 MAX_VOICE_SECONDS = 15.0   # the voices together [off]: measured by check.py's probe, not known from the scene
 RESOLUTIONS = ("480P", "720P", "1080P")  # [3p]
-
-# The API's parameter -> the scene's setting key, for the parameters this target sends.
-_SETTING_KEYS = {field: key for key, field in SETTING_FIELDS.items()}
+RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # the five of 2.7 [3p]
+PARAMETERS = ("resolution", "ratio", "duration", "watermark", "seed")  # ir.Settings fields, in the API's order
 
 # Media item type -> the renderer's role (check.media_items' roles).
 _ROLES = {"reference_image": "image", "reference_video": "video", "reference_audio": "voice",
@@ -73,10 +73,10 @@ class Wan30(Target):
         max_first_frames=1,
         prompt_chars=20_000,                      # [off] longer prompts are silently truncated
         negative_prompt_chars=0,                  # none taken: NEGATIVE PROMPT is refused at its line
-        image=LIMITS.image,
-        video=LIMITS.video._replace(seconds=(1.0, MAX_VIDEO_SECONDS)),  # one clip cannot pass the total [inf]
-        voice=LIMITS.voice,
-        aspect=LIMITS.aspect,
+        image=WAN27_LIMITS.image,
+        video=WAN27_LIMITS.video._replace(seconds=(1.0, MAX_VIDEO_SECONDS)),  # one clip cannot pass the total [inf]
+        voice=WAN27_LIMITS.voice,
+        aspect=WAN27_LIMITS.aspect,
         duration=(2, 30),                         # [3p]; -1 ("model picks") is never sent
         duration_with_video=(2, 30),              # no other range stated [unsettled]
     )
@@ -84,8 +84,8 @@ class Wan30(Target):
     defaults = ApiDefaults(model=MODEL, resolution="1080P", ratio="16:9", duration=5, prompt_extend=False,
                            watermark=False)
     resolutions = RESOLUTIONS
-    ratios = RATIOS  # five ratios as in 2.7 [3p]
-    parameters = ("resolution", "ratio", "duration", "watermark", "seed")
+    ratios = RATIOS
+    parameters = PARAMETERS
     regions = ("singapore", "beijing", "us", "hongkong")  # [off]
     currency = None
     prices: Mapping[str, Mapping[str, float]] = {}  # no official price seen; resellers' prices are not ours
@@ -110,7 +110,7 @@ class Wan30(Target):
         return Naming(identifiers=identifiers, media_index=media_index, voices=voices)
 
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = self._first_frame_refusals(scene) + self._setting_refusals(scene)
+        found = self._first_frame_refusals(scene) + self._setting_refusals(scene) + refused_values(self, scene)
         found += self._count_refusals(scene) + self._data_uri_refusals(scene)
         return found
 
@@ -138,11 +138,6 @@ class Wan30(Target):
             if key in given:
                 found.append(self._refuse(scene, f"takes no {key} (removed in Wan 3.0): remove it, or compile for "
                                                  "wan2.7-r2v", settings.spans.get(key)))
-        for key, value, allowed in (("RESOLUTION", settings.resolution, self.resolutions),
-                                    ("RATIO", settings.ratio, self.ratios)):
-            if key in given and value not in allowed:
-                found.append(self._refuse(scene, f"takes no {key} {value}: use one of {', '.join(allowed)}",
-                                          settings.spans.get(key)))
         return found
 
     def _count_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
@@ -188,9 +183,7 @@ class Wan30(Target):
                 for source, path in sources if source.scheme == "data"]
 
     def settle(self, settings: ir.Settings) -> ir.Settings:
-        left_out = {field: getattr(self.defaults, field) for field in ApiDefaults._fields
-                    if field != "model" and _SETTING_KEYS[field] not in settings.given}
-        return settings._replace(**left_out)
+        return settle_with(settings, self.defaults)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """References in cast order, then each voice as a reference_audio entry in the same order."""
@@ -213,9 +206,9 @@ class Wan30(Target):
     def _sent_parameters(self, scene: ir.Scene) -> dict[str, object]:
         """What the writer set, in the API's order; RATIO is left out with a first frame (the video takes the
         frame's aspect, as in 2.7 [inf])."""
-        settings = scene.settings
-        sent = {field: getattr(settings, field) for field in self.parameters
-                if _SETTING_KEYS[field] in settings.given}
+        from ..emit import sent_parameters
+
+        sent = sent_parameters(scene.settings, self.parameters)
         if scene.first_frame is not None:
             sent.pop("ratio", None)
         return sent
@@ -241,19 +234,19 @@ def _request_model() -> type[BaseModel]:
 
     from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-    from ..limits import SEED_MAX
-    from ..payload import _check_url, _Strict
+    from ..payload import Strict, check_url, one_of
+    from ..vocabulary import SEED_MAX
 
-    class Media(_Strict):
+    class Media(Strict):
         type: Literal["reference_image", "reference_video", "reference_audio", "first_frame"]
         url: str
 
         @field_validator("url")
         @classmethod
         def _url(cls, value: str, info: ValidationInfo) -> str:
-            return _check_url(value, info, image=False)  # no data URIs documented for 3.0
+            return check_url(value, info, image=False)  # no data URIs documented for 3.0
 
-    class Input(_Strict):
+    class Input(Strict):
         prompt: str = Field(min_length=1, max_length=TARGET.limits.prompt_chars)
         media: list[Media] | None = Field(default=None, min_length=1)
 
@@ -268,17 +261,32 @@ def _request_model() -> type[BaseModel]:
                 raise ValueError("a first_frame cannot go with reference_* items")
             return self
 
-    class Parameters(_Strict):
-        resolution: Literal[RESOLUTIONS] | None = None  # type: ignore[valid-type]
-        ratio: Literal[RATIOS] | None = None  # type: ignore[valid-type]
+    class Parameters(Strict):
+        resolution: str | None = None
+        ratio: str | None = None
         duration: int | None = Field(default=None, ge=TARGET.limits.duration[0], le=TARGET.limits.duration[1])
         watermark: bool | None = None
         seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
 
-    class Wan30Payload(_Strict):
-        model: Literal[MODELS]  # type: ignore[valid-type]
+        @field_validator("resolution")
+        @classmethod
+        def _resolution(cls, value: str | None) -> str | None:
+            return None if value is None else one_of(value, RESOLUTIONS)
+
+        @field_validator("ratio")
+        @classmethod
+        def _ratio(cls, value: str | None) -> str | None:
+            return None if value is None else one_of(value, RATIOS)
+
+    class Wan30Payload(Strict):
+        model: str
         input: Input
         parameters: Parameters
+
+        @field_validator("model")
+        @classmethod
+        def _model(cls, value: str) -> str:
+            return one_of(value, MODELS)
 
     return Wan30Payload
 
