@@ -181,3 +181,45 @@ def test_the_request_model_takes_the_api_s_full_ranges() -> None:
 
 def test_cjk_count_counts_chinese_japanese_korean_and_full_width_punctuation() -> None:
     assert cjk_count("character1 说：“你好。”かな 한국 abc") == 9
+
+
+# --- the Chinese prompt limit (Limits.cjk_prompt_chars, held by check.py) ----------------------------------
+
+def _long_script(language: str, lines: int) -> str:
+    line = ("雨" * 99 + "。") if language == "zh" else ("Rain falls. " * 9 + "Rain.")
+    body = "\n\n".join(f"P1 waits {n}. {line}" for n in range(lines))
+    return f"LANGUAGE: {language}\nCAST\nP1: {IMAGE.format('P1')}\n\n{body}\n"
+
+
+def test_a_chinese_prompt_over_2500_characters_is_too_long_where_it_crosses() -> None:
+    from compiler.check import check
+
+    scene = scene_of(_long_script("zh", 30))
+    (found,) = [d for d in check(scene, TARGET, probe=False) if d.code == "prompt-too-long"]
+    assert "over the limit of 2500" in found.message
+    # It points at the paragraph whose prompt first passes 2500 (paragraph n is at line 5 + 2n).
+    from compiler.prompt import render_prompt
+
+    lengths = [len(render_prompt(scene, TARGET.naming(scene))) for scene in
+               (scene_of(_long_script("zh", count)) for count in (20, 21))]
+    assert lengths[0] <= 2500 < lengths[1]
+    assert found.span is not None and found.span.line == 5 + 2 * 20
+    assert TARGET.limits.prompt_limit("zh") == 2500 and TARGET.limits.prompt_limit("en") == 5000
+
+
+def test_an_english_prompt_of_the_same_length_is_within_the_limit() -> None:
+    from compiler.check import check
+
+    scene = scene_of(_long_script("en", 30))
+    assert [d.code for d in check(scene, TARGET, probe=False) if d.code == "prompt-too-long"] == []
+
+
+@pytest.mark.parametrize("style", ["prose", "shots", "timed"])
+def test_the_prompt_keeps_character_n_lower_case_at_a_sentence_start(style: str) -> None:
+    from compiler.prompt import render_prompt
+
+    scene = scene_of(f"PROMPT STYLE: {style}\nCAST\nMAYA (a girl): {IMAGE.format('m')}\nLEO: {IMAGE.format('l')}\n\n"
+                     "MAYA waves at LEO.\n\nLEO\nHello.\n")
+    prompt = render_prompt(scene, TARGET.naming(scene))
+    assert "character1 waves at character2." in prompt and "character2 says, 'Hello.'" in prompt
+    assert "Character1" not in prompt and "Character2" not in prompt
