@@ -114,7 +114,7 @@ def check_settings(scene: ir.Scene, limits: Limits) -> list[Diagnostic]:
                        settings.spans.get("DURATION"), hint=f"choose {low} to {high} seconds"))
     negative = settings.negative_prompt or ""
     limit = limits.negative_prompt_chars
-    if len(negative) > limit:
+    if limit and len(negative) > limit:  # a limit of 0: the target takes none and refuses it (Target.refusals)
         out.append(_at(scene, "negative-prompt-too-long",
                        f"the negative prompt has {len(negative)} characters, {len(negative) - limit} over the limit "
                        f"of {limit}",

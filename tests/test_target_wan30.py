@@ -231,3 +231,10 @@ def test_the_request_model_takes_the_api_s_full_ranges() -> None:
                               + [{"type": "reference_audio", "url": "https://example.com/a.mp3"}] * 5)
     body["input"]["prompt"] = "x" * 20_000  # type: ignore[index]
     validate(body, local=False)
+
+
+def test_check_reports_a_negative_prompt_once_as_refused() -> None:
+    from compiler.check import check
+
+    scene = scene_of(cast(IMAGE, header="NEGATIVE PROMPT: blur\n"))
+    assert [d.code for d in check(scene, TARGET, probe=False)] == ["unsupported-by-target"]
