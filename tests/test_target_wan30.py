@@ -238,3 +238,17 @@ def test_check_reports_a_negative_prompt_once_as_refused() -> None:
 
     scene = scene_of(cast(IMAGE, header="NEGATIVE PROMPT: blur\n"))
     assert [d.code for d in check(scene, TARGET, probe=False)] == ["unsupported-by-target"]
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "Image 1 says in the voice of Audio 1, 'Hello.' Video 1 says, 'Hi.' Image 2 says in the voice of Audio 2, "
+           "'Bye.'"),
+    ("zh", "图1用音频1的声音说：“Hello.”视频1说：“Hi.”图2用音频2的声音说：“Bye.”"),
+])
+def test_the_prompt_ties_each_voice_to_its_speaker(language: str, expected: str) -> None:
+    from compiler.prompt import render_prompt
+
+    scene = scene_of(f"LANGUAGE: {language}\nCAST\nMAYA: {IMAGE.format('m')}{VOICE.format('m')}\n"
+                     f"LEO: {VIDEO.format('l')}\nRIO: {IMAGE.format('r')}{VOICE.format('r')}\n\n"
+                     "MAYA\nHello.\n\nLEO\nHi.\n\nRIO\nBye.\n")
+    assert render_prompt(scene, TARGET.naming(scene)) == expected
