@@ -252,3 +252,12 @@ def test_the_prompt_ties_each_voice_to_its_speaker(language: str, expected: str)
                      f"LEO: {VIDEO.format('l')}\nRIO: {IMAGE.format('r')}{VOICE.format('r')}\n\n"
                      "MAYA\nHello.\n\nLEO\nHi.\n\nRIO\nBye.\n")
     assert render_prompt(scene, TARGET.naming(scene)) == expected
+
+
+def test_check_takes_a_first_frame_alone_but_not_with_a_cast() -> None:
+    from compiler.check import check
+
+    alone = scene_of("FIRST FRAME: https://example.com/f.jpg\n\nRain falls.\n")
+    assert check(alone, TARGET, probe=False) == []
+    with_cast = scene_of(cast(IMAGE, header="FIRST FRAME: https://example.com/f.jpg\n"))
+    assert [d.code for d in check(with_cast, TARGET, probe=False)] == ["unsupported-by-target"]
