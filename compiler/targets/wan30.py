@@ -37,7 +37,6 @@ MAX_IMAGES = 10            # reference_image items [off]
 MAX_VIDEOS = 5             # reference_video items [off]
 MAX_VOICES = 5             # reference_audio items [off]
 MAX_VIDEO_SECONDS = 15.0   # the reference videos together [off]
-MAX_VOICE_SECONDS = 15.0   # the voices together [off]: measured by check.py's probe, not known from the scene
 RESOLUTIONS = ("480P", "720P", "1080P")  # [3p]
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # the five of 2.7 [3p]
 PARAMETERS = ("resolution", "ratio", "duration", "watermark", "seed")  # ir.Settings fields, in the API's order
