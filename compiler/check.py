@@ -86,7 +86,7 @@ def check_counts(scene: ir.Scene, target: Target) -> list[Diagnostic]:
                        f"{len(references)} reference images and videos; {target.name} takes at most {limit}",
                        extra.span, path=extra.path,
                        hint=f"{extra.name} is number {limit + 1}: drop or merge references"))
-    if not references:
+    if len(references) < target.limits.min_references:  # wan3.0 takes a first frame alone
         span = scene.first_frame.span if scene.first_frame else None
         out.append(_at(scene, "no-reference", "no reference image or video: declare at least one cast member",
                        span, hint="add a CAST with at least one image or video"))
@@ -114,7 +114,7 @@ def check_settings(scene: ir.Scene, limits: Limits) -> list[Diagnostic]:
                        settings.spans.get("DURATION"), hint=f"choose {low} to {high} seconds"))
     negative = settings.negative_prompt or ""
     limit = limits.negative_prompt_chars
-    if len(negative) > limit:
+    if limit and len(negative) > limit:  # a limit of 0: the target takes none and refuses it (Target.refusals)
         out.append(_at(scene, "negative-prompt-too-long",
                        f"the negative prompt has {len(negative)} characters, {len(negative) - limit} over the limit "
                        f"of {limit}",
@@ -201,7 +201,7 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None,
     if not any(shot.beats or shot.framing or shot.transition for shot in scene.shots):
         return [_at(scene, "empty-prompt", "the script is empty: nothing to compile into a prompt", None,
                     hint="write at least one action line under the cast")]
-    limit = target.limits.prompt_chars
+    limit = target.limits.prompt_limit(scene.settings.language)
     length = known_length
     if length is None:
         if length_bound(scene) <= limit:

@@ -277,6 +277,7 @@ def explain(result: Compiled) -> str:
                                                     str(r["source"])[:48], r["voice"] or "-")) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in table]
-    length = f"PROMPT ({len(result.prompt)} of {result.target.limits.prompt_chars} characters)"
+    limit = result.target.limits.prompt_limit(result.scene.settings.language)
+    length = f"PROMPT ({len(result.prompt)} of {limit} characters)"
     prompt = [visible(line) for line in result.prompt.split("\n")]
     return "\n".join(lines + ["", length, *prompt, ""])

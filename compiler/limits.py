@@ -41,6 +41,11 @@ class Limits(Record):
     aspect: float                       # longer side at most this many times the shorter, images and videos
     duration: tuple[int, int]           # output duration in whole seconds
     duration_with_video: tuple[int, int]  # when any reference video is in the media
+    cjk_prompt_chars: int | None = None  # a Chinese (LANGUAGE: zh) prompt's own limit, where the target has one
+
+    def prompt_limit(self, language: str) -> int:
+        """The prompt's limit in characters for a scene of this language."""
+        return self.cjk_prompt_chars if language == "zh" and self.cjk_prompt_chars is not None else self.prompt_chars
 
     def duration_range(self, has_video: bool) -> tuple[int, int]:
         """The output durations allowed, with or without a reference video among the media."""

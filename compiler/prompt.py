@@ -199,11 +199,13 @@ def pieces_text(pieces: tuple[ir.Piece, ...], ids: dict[str, str]) -> str:
         else:
             parts.append(piece.text)
     text = "".join(parts).strip()
-    return text[:1].upper() + text[1:] if text[:1].islower() and pieces and isinstance(pieces[0], ir.Ref) else text
+    return capitalise(text) if text[:1].islower() and pieces and isinstance(pieces[0], ir.Ref) else text
 
 
 def capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    """The first letter capitalised, unless the text opens with an identifier the API reads in its own case
+    ("character1" is not "Character1")."""
+    return text if _IDENTIFIER_START.match(text) else text[:1].upper() + text[1:]
 
 
 def member_views(scene: ir.Scene, ids: dict[str, str]) -> list[View]:

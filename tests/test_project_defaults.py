@@ -19,6 +19,7 @@ from compiler.project import PRECEDENCE
 from compiler.render import client as client_module
 from compiler.render.client import REGIONS
 from compiler.render.commands import _base_url
+from compiler.targets import all_models
 
 ROOT = Path(__file__).resolve().parent.parent
 OK_JPG = ROOT / "tests" / "cases" / "media" / "ok.jpg"
@@ -119,7 +120,7 @@ def test_bad_defaults_are_reported_at_their_line_and_not_used(tmp_path) -> None:
     assert config_findings(path) == [("bad-setting-value", 2), ("config-error", 3), ("bad-setting-value", 4),
                                      ("config-unknown-key", 5)]
     messages = " ".join(d.message for d in check_file(path))
-    assert "use one of wan2.7-r2v, wan2.7-r2v-2026-06-12" in messages
+    assert f"use one of {', '.join(sorted(all_models()))}" in messages
     assert "beijing, frankfurt, hongkong, singapore, tokyo, us" in messages
     compiled = compile_file(path)
     assert compiled.payload is None and compiled.scene is not None

@@ -1,0 +1,215 @@
+"""The happyhorse-1.0-r2v target: reference images only, named `character1`..`character9` by media position.
+
+Facts: shared/reference/targets.md section 2, read 2026-12-02.  Tags as there: [hh] an Alibaba-adjacent skills
+repository's API reference (third party), [hh-3p] Comfy Router and a copy of a vendor example, [inf] ours.
+- input.media holds 1-9 items, each {"type": "reference_image", "url": ...}; no other type [hh].
+- The prompt calls the item at position N "characterN", lower case, glued [hh][hh-3p]; one copy of a vendor
+  example writes "[Image 1]" instead [unsettled]: characterN is built here and nowhere else.
+- resolution 720P/1080P (default 1080P), ratio 16:9/9:16/1:1/4:3/3:4 (default 16:9), duration 3-15 (default 5),
+  watermark (default true), seed; no negative_prompt, prompt_extend, size, audio or shot_type [hh].
+- Prompt at most 5000 characters, or 2500 of Chinese [hh]; the count of mixed text is not stated [unsettled].
+- Billed per output second (usage shows input_video_duration 0) [inf]; no published price.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from .. import ir
+from ..diagnostics import Diagnostic, make
+from ..limits import ApiDefaults, FileLimits, Limits
+from ..source import Span
+from .base import Capabilities, Naming, Target
+from .wan27 import LIMITS as WAN27_LIMITS
+from .wan27 import refused_values, settle_with
+
+TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = ["TARGET", "HappyHorse", "cjk_count"]
+
+MODEL = "happyhorse-1.0-r2v"
+MODELS = (MODEL,)  # a 1.1 r2v exists elsewhere; its DashScope id is not confirmed [unsettled]
+RESOLUTIONS = ("720P", "1080P")  # [hh]
+RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # [hh]
+PARAMETERS = ("resolution", "ratio", "duration", "watermark", "seed")  # ir.Settings fields, in the API's order
+MAX_IMAGES = 9
+_MB = 1024 * 1024
+
+
+def cjk_count(text: str) -> int:
+    """The CJK ideographs, kana and hangul in a text, and their full-width punctuation."""
+    return sum(1 for char in text if _is_cjk(char))
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return (0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
+            or 0xFF00 <= code <= 0xFFEF or 0x20000 <= code <= 0x3FFFF)
+
+
+class HappyHorse(Target):
+    name = MODEL
+    models = MODELS
+    title = "HappyHorse 1.0 reference-to-video"
+    status = "third-party sources"
+    sources = ("an Alibaba-adjacent agent-skills API reference (cinience/alicloud-skills) and Comfy Router's "
+               "HappyHorse r2v schema [3p]; no official page in our store")
+    capabilities = Capabilities(
+        voice=False, reference_video=False, max_reference_videos=0, first_frame=False,
+        first_frame_with_references=False, storyboard=True, negative_prompt=False, prompt_extend=False,
+        data_uri=False, seed=True, multi_shot_field=False)
+    limits = Limits(
+        max_references=MAX_IMAGES,
+        min_references=1,
+        max_first_frames=0,
+        prompt_chars=5000,              # [hh]
+        negative_prompt_chars=0,        # none taken: NEGATIVE PROMPT is refused at its line
+        # [hh] JPEG/JPG/PNG/WEBP, short side >= 400 px (so each side), <= 10 MB; no longest side is stated:
+        # wan2.7's 8000 px [inf].
+        image=FileLimits(("jpeg", "png", "webp"), 10 * _MB, sides=(400, 8000)),
+        video=WAN27_LIMITS.video,       # never used: reference videos are refused
+        voice=WAN27_LIMITS.voice,       # never used: voices are refused
+        aspect=WAN27_LIMITS.aspect,     # not stated: wan2.7's [inf]
+        duration=(3, 15),
+        duration_with_video=(3, 15),    # never used: reference videos are refused
+        # [hh] a Chinese prompt: 2500.  How mixed text counts is not stated [unsettled]: check.py holds a
+        # LANGUAGE: zh scene's whole prompt to it; the request model refuses any prompt of more than 2500 CJK
+        # characters, which breaks the rule however mixed text is counted.
+        cjk_prompt_chars=2500,
+    )
+    # prompt_extend: no such parameter [hh]; the model is taken not to rewrite the prompt [inf].
+    defaults = ApiDefaults(model=MODEL, resolution="1080P", ratio="16:9", duration=5, prompt_extend=False,
+                           watermark=True)
+    resolutions = RESOLUTIONS
+    ratios = RATIOS
+    parameters = PARAMETERS
+    regions = ("beijing", "singapore")  # [hh]
+    currency = None
+    prices: Mapping[str, Mapping[str, float]] = {}  # no official price seen
+    prices_checked = None
+    billing_rule = "output"  # usage: input_video_duration 0, duration = output seconds [hh]
+
+    def naming(self, scene: ir.Scene) -> Naming:
+        """`characterN`, N the item's 1-based position in media (every item is an image), in any language."""
+        references = scene.references
+        return Naming(identifiers={m.name: f"character{index}" for index, m in enumerate(references, 1)},
+                      media_index={m.name: index for index, m in enumerate(references)}, voices={})
+
+    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        return self._cast_refusals(scene) + self._setting_refusals(scene) + refused_values(self, scene)
+
+    def _refuse(self, scene: ir.Scene, message: str, span: Span | None, path: str | None = None) -> Diagnostic:
+        return make("unsupported-by-target", f"{MODEL} {message}", span, path=path or scene.path)
+
+    def _cast_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        found = []
+        if scene.first_frame is not None:
+            found.append(self._refuse(scene, "takes no FIRST FRAME: remove it, or compile for wan2.7-r2v",
+                                      scene.first_frame.span))
+        for member in scene.references:
+            if member.kind == "video":
+                found.append(self._refuse(scene, f"takes reference images only, and {member.name} is a video: use "
+                                                 "an image, or compile for wan2.7-r2v/wan3.0-video",
+                                          member.media.span, member.path))
+            elif member.media.scheme == "data":
+                found.append(self._refuse(scene, "takes no data: URI images (none is documented): give a file or "
+                                                 "an https URL", member.media.span, member.path))
+            if member.voice is not None:
+                found.append(self._refuse(scene, "takes no voices: remove VOICE, or compile for "
+                                                 "wan2.7-r2v/wan3.0-video", member.voice.span, member.path))
+        return found
+
+    def _setting_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        settings = scene.settings
+        given = settings.given
+        found = []
+        for key in ("NEGATIVE PROMPT", "PROMPT EXTEND"):
+            if key in given:
+                found.append(self._refuse(scene, f"takes no {key}: remove it, or compile for wan2.7-r2v",
+                                          settings.spans.get(key)))
+        return found
+
+    def settle(self, settings: ir.Settings) -> ir.Settings:
+        return settle_with(settings, self.defaults)
+
+    def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
+        from ..emit import media_url, sent_parameters
+
+        root = scene.project_root
+        media = [{"type": "reference_image", "url": media_url(member.media, root)} for member in scene.references]
+        settings = scene.settings
+        return {"model": settings.model, "input": {"prompt": prompt, "media": media},
+                "parameters": sent_parameters(settings, self.parameters)}
+
+    def request_model(self) -> type[BaseModel]:
+        return _request_model()
+
+
+@functools.cache
+def _request_model() -> type[BaseModel]:
+    """The request body: unknown fields forbidden, 1-9 reference images, the API's ranges."""
+    from typing import Literal
+
+    from pydantic import Field, ValidationInfo, field_validator
+
+    from ..payload import Strict, check_url, one_of
+    from ..vocabulary import SEED_MAX
+
+    limits = TARGET.limits
+
+    class Media(Strict):
+        type: Literal["reference_image"]
+        url: str
+
+        @field_validator("url")
+        @classmethod
+        def _url(cls, value: str, info: ValidationInfo) -> str:
+            return check_url(value, info, image=False)  # no data URIs documented
+
+    class Input(Strict):
+        prompt: str = Field(min_length=1, max_length=limits.prompt_chars)
+        media: list[Media] = Field(min_length=limits.min_references, max_length=limits.max_references)
+
+        @field_validator("prompt")
+        @classmethod
+        def _chinese_length(cls, value: str) -> str:
+            # Over 2500 CJK characters breaks the Chinese limit however mixed text is counted [inf].
+            chinese = limits.cjk_prompt_chars or limits.prompt_chars
+            if cjk_count(value) > chinese:
+                raise ValueError(f"a Chinese prompt has at most {chinese} characters")
+            return value
+
+    class Parameters(Strict):
+        resolution: str | None = None
+        ratio: str | None = None
+        duration: int | None = Field(default=None, ge=limits.duration[0], le=limits.duration[1])
+        watermark: bool | None = None
+        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
+
+        @field_validator("resolution")
+        @classmethod
+        def _resolution(cls, value: str | None) -> str | None:
+            return None if value is None else one_of(value, RESOLUTIONS)
+
+        @field_validator("ratio")
+        @classmethod
+        def _ratio(cls, value: str | None) -> str | None:
+            return None if value is None else one_of(value, RATIOS)
+
+    class HappyHorsePayload(Strict):
+        model: str
+        input: Input
+        parameters: Parameters
+
+        @field_validator("model")
+        @classmethod
+        def _model(cls, value: str) -> str:
+            return one_of(value, MODELS)
+
+    return HappyHorsePayload
+
+
+TARGET = HappyHorse()

@@ -1,0 +1,293 @@
+"""The wan3.0-video target (preview): typed `input.media[]` with images, videos and voices as `reference_audio`.
+
+Facts: shared/reference/targets.md section 1, read 2026-12-02.  Tags as there: [off] Alibaba's Wan 3.0 API
+reference (a preview), [3p] resellers restating it, [inf] our inference, [unsettled] where sources disagree.
+- The media array's order numbers the references per type: "Image N", "Video N", "Audio N" [off].  Chinese
+  图N / 视频N / 音频N [inf]; "Image 1" even for a single reference (no "reference image" form documented) [inf].
+- reference_image <= 10, reference_video <= 5 (together <= 15 s), reference_audio <= 5 (together <= 15 s) [off];
+  a first_frame cannot go with any reference_* item [off].
+- No reference_voice: a member's voice is its own reference_audio entry, after all references in cast order [inf].
+- negative_prompt and prompt_extend were removed in 3.0 [3p][unsettled]: refused at their lines, never sent.
+- resolution 480P/720P/1080P (default 1080P), duration 2-30 (default 5), watermark default false [3p].
+- No published price [unsettled]: `prices` is empty and the estimate shows seconds only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from .. import ir
+from ..diagnostics import Diagnostic, make
+from ..limits import ApiDefaults, Limits
+from ..source import Span
+from .base import Capabilities, Naming, Path, Slot, Target
+from .wan27 import LIMITS as WAN27_LIMITS
+from .wan27 import refused_values, settle_with
+
+TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = ["TARGET", "Wan30"]
+
+MODEL = "wan3.0-video"
+MODELS = (MODEL,)  # wan3.0-video-prime is named by resellers only [3p][unsettled]: not taken
+MAX_IMAGES = 10            # reference_image items [off]
+MAX_VIDEOS = 5             # reference_video items [off]
+MAX_VOICES = 5             # reference_audio items [off]
+MAX_VIDEO_SECONDS = 15.0   # the reference videos together [off]
+RESOLUTIONS = ("480P", "720P", "1080P")  # [3p]
+RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # the five of 2.7 [3p]
+PARAMETERS = ("resolution", "ratio", "duration", "watermark", "seed")  # ir.Settings fields, in the API's order
+
+# Media item type -> the renderer's role (check.media_items' roles).
+_ROLES = {"reference_image": "image", "reference_video": "video", "reference_audio": "voice",
+          "first_frame": "first frame"}
+
+_WORDS = {"en": {"image": "Image {}", "video": "Video {}", "voice": "Audio {}"},
+          "zh": {"image": "图{}", "video": "视频{}", "voice": "音频{}"}}
+
+
+def _count_label(language: str, kind: str, ordinal: int) -> str:
+    words = _WORDS["zh" if language == "zh" else "en"]
+    return words[kind].format(ordinal)
+
+
+class Wan30(Target):
+    name = MODEL
+    models = MODELS
+    title = "Wan 3.0 video (references)"
+    status = "preview"
+    sources = ("Alibaba Model Studio, Wan 3.0 video generation API reference (preview, Aug-Oct 2026) [off]; "
+               "resolution, duration, removed negative prompt / prompt extend from resellers [3p]")
+    capabilities = Capabilities(
+        voice=True, reference_video=True, max_reference_videos=MAX_VIDEOS, first_frame=True,
+        first_frame_with_references=False, storyboard=True, negative_prompt=False, prompt_extend=False,
+        data_uri=False, seed=True, multi_shot_field=False)
+    # File limits per kind are not in the sources read [unsettled]: wan2.7's table until confirmed.
+    limits = Limits(
+        max_references=MAX_IMAGES + MAX_VIDEOS,   # per kind refused in `refusals`
+        min_references=0,                         # a first frame alone is image-to-video [off]
+        max_first_frames=1,
+        prompt_chars=20_000,                      # [off] longer prompts are silently truncated
+        negative_prompt_chars=0,                  # none taken: NEGATIVE PROMPT is refused at its line
+        image=WAN27_LIMITS.image,
+        video=WAN27_LIMITS.video._replace(seconds=(1.0, MAX_VIDEO_SECONDS)),  # one clip cannot pass the total [inf]
+        voice=WAN27_LIMITS.voice,
+        aspect=WAN27_LIMITS.aspect,
+        duration=(2, 30),                         # [3p]; -1 ("model picks") is never sent
+        duration_with_video=(2, 30),              # no other range stated [unsettled]
+    )
+    # prompt_extend: no such parameter in 3.0 [3p]; the model is taken not to rewrite the prompt [inf].
+    defaults = ApiDefaults(model=MODEL, resolution="1080P", ratio="16:9", duration=5, prompt_extend=False,
+                           watermark=False)
+    resolutions = RESOLUTIONS
+    ratios = RATIOS
+    parameters = PARAMETERS
+    regions = ("singapore", "beijing", "us", "hongkong")  # [off]
+    currency = None
+    prices: Mapping[str, Mapping[str, float]] = {}  # no official price seen; resellers' prices are not ours
+    prices_checked = None
+    # Whether reference video seconds are billed as input is not stated [unsettled]: counted as in 2.7, so an
+    # estimate errs high rather than low.
+    billing_rule = "wan2.7"
+
+    def naming(self, scene: ir.Scene) -> Naming:
+        """Images and videos numbered per type in media order; voices "Audio N" in cast order."""
+        language = scene.settings.language
+        identifiers: dict[str, str] = {}
+        media_index: dict[str, int] = {}
+        counts = {"image": 0, "video": 0}
+        offset = 1 if scene.first_frame else 0  # a first frame goes first (with references it is refused)
+        for index, member in enumerate(scene.references):
+            counts[member.kind] += 1
+            identifiers[member.name] = _count_label(language, member.kind, counts[member.kind])
+            media_index[member.name] = offset + index
+        voiced = [member.name for member in scene.references if member.voice is not None]
+        voices = {name: _count_label(language, "voice", number) for number, name in enumerate(voiced, 1)}
+        return Naming(identifiers=identifiers, media_index=media_index, voices=voices)
+
+    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        found = self._first_frame_refusals(scene) + self._setting_refusals(scene) + refused_values(self, scene)
+        found += self._count_refusals(scene) + self._data_uri_refusals(scene)
+        return found
+
+    def _refuse(self, scene: ir.Scene, message: str, span: Span | None, path: str | None = None) -> Diagnostic:
+        return make("unsupported-by-target", f"{MODEL} {message}", span, path=path or scene.path)
+
+    def _first_frame_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        first = scene.first_frame
+        if first is None:
+            return []
+        found = []
+        if scene.references:
+            found.append(self._refuse(scene, "cannot take a FIRST FRAME together with reference images or videos: "
+                                             "remove FIRST FRAME, or compile for wan2.7-r2v", first.span))
+        if first.voice is not None:
+            found.append(self._refuse(scene, "cannot give a first frame a voice (audio cannot go with a first frame): "
+                                             "remove the voice", first.voice.span))
+        return found
+
+    def _setting_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        settings = scene.settings
+        given = settings.given
+        found = []
+        for key in ("NEGATIVE PROMPT", "PROMPT EXTEND"):
+            if key in given:
+                found.append(self._refuse(scene, f"takes no {key} (removed in Wan 3.0): remove it, or compile for "
+                                                 "wan2.7-r2v", settings.spans.get(key)))
+        return found
+
+    def _count_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        """Per-type counts and the 15 s budget of the reference videos, at the first member over each."""
+        found = []
+        images = [m for m in scene.references if m.kind == "image"]
+        videos = [m for m in scene.references if m.kind == "video"]
+        voiced = [m for m in scene.references if m.voice is not None]
+        for members, limit, noun in ((images, MAX_IMAGES, "reference images"),
+                                     (videos, MAX_VIDEOS, "reference videos")):
+            if len(members) > limit:
+                extra = members[limit]
+                found.append(self._refuse(scene, f"takes at most {limit} {noun}, and {extra.name} is number "
+                                                 f"{limit + 1}: drop or merge references", extra.media.span,
+                                          extra.path))
+        if len(voiced) > MAX_VOICES:
+            extra = voiced[MAX_VOICES]
+            assert extra.voice is not None
+            found.append(self._refuse(scene, f"takes at most {MAX_VOICES} voices, and {extra.name}'s is number "
+                                             f"{MAX_VOICES + 1}: remove a VOICE", extra.voice.span, extra.path))
+        found += self._video_seconds_refusals(scene, videos)
+        return found
+
+    def _video_seconds_refusals(self, scene: ir.Scene, videos: list[ir.CastMember]) -> list[Diagnostic]:
+        """The declared lengths (", 6s long") summed in order; local files are measured by check.py."""
+        total = 0.0
+        for member in videos:
+            if member.length is None:
+                continue
+            total += member.length
+            if total > MAX_VIDEO_SECONDS:
+                return [self._refuse(scene, f"takes reference videos of {MAX_VIDEO_SECONDS:g} s together, and "
+                                            f"{member.name} brings them to {total:g} s: shorten or drop a video",
+                                     member.media.span, member.path)]
+        return []
+
+    def _data_uri_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        sources = [(m.media, m.path) for m in scene.references]
+        if scene.first_frame is not None:
+            sources.append((scene.first_frame.media, scene.first_frame.media.path))
+        return [self._refuse(scene, "takes no data: URI media (none is documented): give a file or an https URL",
+                             source.span, path)
+                for source, path in sources if source.scheme == "data"]
+
+    def settle(self, settings: ir.Settings) -> ir.Settings:
+        return settle_with(settings, self.defaults)
+
+    def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
+        """References in cast order, then each voice as a reference_audio entry in the same order."""
+        from ..emit import media_url
+
+        root = scene.project_root
+        media: list[dict[str, str]] = []
+        if scene.first_frame is not None:
+            media.append({"type": "first_frame", "url": media_url(scene.first_frame.media, root)})
+        for member in scene.references:
+            media.append({"type": f"reference_{member.kind}", "url": media_url(member.media, root)})
+        for member in scene.references:
+            if member.voice is not None:
+                media.append({"type": "reference_audio", "url": media_url(member.voice, root)})
+        inputs: dict[str, object] = {"prompt": prompt}
+        if media:
+            inputs["media"] = media
+        return {"model": scene.settings.model, "input": inputs, "parameters": self._sent_parameters(scene)}
+
+    def _sent_parameters(self, scene: ir.Scene) -> dict[str, object]:
+        """What the writer set, in the API's order; RATIO is left out with a first frame (the video takes the
+        frame's aspect, as in 2.7 [inf])."""
+        from ..emit import sent_parameters
+
+        sent = sent_parameters(scene.settings, self.parameters)
+        if scene.first_frame is not None:
+            sent.pop("ratio", None)
+        return sent
+
+    def request_model(self) -> type[BaseModel]:
+        return _request_model()
+
+    def media_slots(self, body: Mapping[str, object]) -> list[Slot]:
+        """Each media item's url; a voice is its own reference_audio item here, not a field of an image."""
+        inputs = body.get("input")
+        media = inputs.get("media", []) if isinstance(inputs, Mapping) else []
+        slots = []
+        for index, item in enumerate(media if isinstance(media, list) else []):
+            path: Path = ("input", "media", index, "url")
+            slots.append(Slot(path=path, role=_ROLES[item["type"]], url=item["url"]))
+        return slots
+
+
+@functools.cache
+def _request_model() -> type[BaseModel]:
+    """The request body: unknown fields forbidden; the per-type counts and the first-frame exclusion enforced."""
+    from typing import Literal
+
+    from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+    from ..payload import Strict, check_url, one_of
+    from ..vocabulary import SEED_MAX
+
+    class Media(Strict):
+        type: Literal["reference_image", "reference_video", "reference_audio", "first_frame"]
+        url: str
+
+        @field_validator("url")
+        @classmethod
+        def _url(cls, value: str, info: ValidationInfo) -> str:
+            return check_url(value, info, image=False)  # no data URIs documented for 3.0
+
+    class Input(Strict):
+        prompt: str = Field(min_length=1, max_length=TARGET.limits.prompt_chars)
+        media: list[Media] | None = Field(default=None, min_length=1)
+
+        @model_validator(mode="after")
+        def _counts(self) -> Input:
+            types: list[str] = [item.type for item in self.media or []]
+            for kind, limit in (("reference_image", MAX_IMAGES), ("reference_video", MAX_VIDEOS),
+                                ("reference_audio", MAX_VOICES), ("first_frame", 1)):
+                if types.count(kind) > limit:
+                    raise ValueError(f"at most {limit} {kind} items, not {types.count(kind)}")
+            if "first_frame" in types and len(types) > 1:
+                raise ValueError("a first_frame cannot go with reference_* items")
+            return self
+
+    class Parameters(Strict):
+        resolution: str | None = None
+        ratio: str | None = None
+        duration: int | None = Field(default=None, ge=TARGET.limits.duration[0], le=TARGET.limits.duration[1])
+        watermark: bool | None = None
+        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
+
+        @field_validator("resolution")
+        @classmethod
+        def _resolution(cls, value: str | None) -> str | None:
+            return None if value is None else one_of(value, RESOLUTIONS)
+
+        @field_validator("ratio")
+        @classmethod
+        def _ratio(cls, value: str | None) -> str | None:
+            return None if value is None else one_of(value, RATIOS)
+
+    class Wan30Payload(Strict):
+        model: str
+        input: Input
+        parameters: Parameters
+
+        @field_validator("model")
+        @classmethod
+        def _model(cls, value: str) -> str:
+            return one_of(value, MODELS)
+
+    return Wan30Payload
+
+
+TARGET = Wan30()
