@@ -15,7 +15,7 @@ from compiler.diagnostics import ERROR
 from compiler.render import journal as jr
 from compiler.render import sidecar
 from compiler.render.client import canonical_endpoint
-from compiler.render.identity import Identity, LocalMedia, identity, local_media
+from compiler.render.identity import Identity, LocalMedia, identity, local_media, target_of_body
 from compiler.render.journal import Journal, Render, decide, journal_path, scene_key
 from compiler.render.results import CostLine, price_region, scene_cost
 
@@ -104,13 +104,14 @@ def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: s
                     problem=f"the scene has {errors} error{'s' if errors != 1 else ''} (see above); nothing submitted")
     scene = compiled.scene
     root = (scene.project_root or path.absolute().parent).absolute()
+    payload = compiled.payload.model_dump(mode="json", exclude_none=True)
+    target = target_of_body(payload)
     try:
-        media = local_media(scene)
+        media = local_media(scene, payload, target)
     except OSError as error:
         return Plan(name, "invalid", problem=f"cannot read media: {error.strerror or error}; nothing submitted")
-    payload = compiled.payload.model_dump(mode="json", exclude_none=True)
-    target = (output or root / RENDERS_DIR / f"{path.stem}.mp4").absolute()
-    return Job(name, scene_key(path, root), root, target, payload, media, identity(payload, media, endpoint),
+    video = (output or root / RENDERS_DIR / f"{path.stem}.mp4").absolute()
+    return Job(name, scene_key(path, root), root, video, payload, media, identity(payload, media, endpoint, target),
                scene_cost(scene, region))
 
 
