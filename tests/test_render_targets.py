@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from compiler import ir
 from compiler.api import compile_file, compile_text
-from compiler.limits import ApiDefaults, Limits
+from compiler.limits import ApiDefaults, FileLimits, Limits
 from compiler.render.identity import (
     LocalMedia,
     MediaError,
@@ -124,6 +124,9 @@ class _UrlsBody(BaseModel):
     parameters: dict[str, Any] = {}
 
 
+_MB = 1024 * 1024
+
+
 class UrlsTarget(Target):
     """Like wan2.6: references in `input.reference_urls[]`, no data URIs, prices in a made-up currency."""
 
@@ -135,8 +138,12 @@ class UrlsTarget(Target):
     capabilities = Capabilities(voice=False, reference_video=True, max_reference_videos=3, first_frame=False,
                                 first_frame_with_references=False, storyboard=False, negative_prompt=False,
                                 prompt_extend=False, data_uri=False, seed=True, multi_shot_field=False)
-    limits = Limits()
-    defaults = ApiDefaults(model="urls-double", resolution="720P", duration=5, watermark=True)
+    limits = Limits(max_references=5, min_references=1, max_first_frames=0, prompt_chars=1500,
+                    negative_prompt_chars=0, image=FileLimits(("jpeg", "png"), 10 * _MB, sides=(300, 8000)),
+                    video=FileLimits(("mp4",), 100 * _MB, seconds=(2.0, 30.0)), voice=FileLimits(("mp3",), _MB),
+                    aspect=2.5, duration=(2, 10), duration_with_video=(2, 10))
+    defaults = ApiDefaults(model="urls-double", resolution="720P", ratio="16:9", duration=5, prompt_extend=False,
+                           watermark=True)
     resolutions = ("720P", "1080P")
     ratios = ("16:9",)
     parameters: tuple[str, ...] = ("resolution", "duration", "watermark", "seed")
@@ -287,13 +294,19 @@ def test_a_slot_left_local_is_refused_before_anything_is_sent(project: Path) -> 
         materialize(body, media[:1], lambda item: "oss://k", URLS)  # boy.jpg never replaced
 
 
-def test_goes_inline_only_where_the_target_takes_data_uris(tmp_path: Path) -> None:
+def test_goes_inline_only_where_the_target_takes_data_uris_and_the_images_type(tmp_path: Path) -> None:
     small = tmp_path / "a.jpg"
     small.write_bytes(b"x" * 10)
-    image = LocalMedia("a.jpg", small, "image", sha256_file(small), 10, "image/jpeg")
+
+    def image(mime: str, role: str = "image") -> LocalMedia:
+        return LocalMedia("a.jpg", small, role, sha256_file(small), 10, mime)
+
     inline_target = UrlsTarget()
     inline_target.capabilities = URLS.capabilities._replace(data_uri=True)
-    assert goes_inline(image, inline_target) and not goes_inline(image, URLS)
+    assert goes_inline(image("image/jpeg"), inline_target) and not goes_inline(image("image/jpeg"), URLS)
+    assert goes_inline(image("image/png", "first frame"), inline_target)
+    assert not goes_inline(image("image/bmp"), inline_target)  # not among this target's image formats
+    assert not goes_inline(image("image/jpeg", "voice"), inline_target)
 
 
 def test_the_bill_is_the_scenes_targets(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

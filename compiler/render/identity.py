@@ -22,7 +22,6 @@ from pydantic import ValidationError
 from compiler import ir, targets
 from compiler.check import media_items
 from compiler.emit import media_url
-from compiler.limits import IMAGE_MIMES
 from compiler.media import probe_file
 from compiler.render.client import encode_payload
 from compiler.render.upload import sha256_file
@@ -129,11 +128,13 @@ def shorten_data_uris(value: Any) -> Any:
 
 
 def goes_inline(media: LocalMedia, target: Target | None = None) -> bool:
-    """Small images of an accepted type go as data URIs, where the target takes them; video, audio, large
-    images and anything for a target without data URIs are uploaded."""
-    if target is not None and not target.capabilities.data_uri:
+    """Small images of a type the target takes go as data URIs, where the target takes data URIs at all (the
+    default target when none is given); video, audio, large images and anything else are uploaded."""
+    target = target or targets.target_of(targets.DEFAULT_MODEL)
+    if not target.capabilities.data_uri or media.role not in ("image", "first frame") or media.mime is None:
         return False
-    return media.role in ("image", "first frame") and media.mime in IMAGE_MIMES and media.size <= INLINE_IMAGE_MAX_BYTES
+    kind, _, subtype = media.mime.partition("/")
+    return kind == "image" and subtype in target.limits.image.formats and media.size <= INLINE_IMAGE_MAX_BYTES
 
 
 def data_uri(data: bytes, mime: str) -> str:
