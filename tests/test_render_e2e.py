@@ -126,6 +126,19 @@ def test_render_end_to_end_writes_video_sidecar_and_journal(server, tmp_path, ca
     assert KEY.encode() not in journal_bytes(root)
 
 
+def test_uploads_are_asked_for_and_cached_under_the_bodys_model(server, tmp_path, capsys) -> None:
+    # The dated snapshot is another model to the service: its temporary storage is asked for by that name, and
+    # an upload made for the undated model is not reused for it.
+    root = project(tmp_path, {"alley.scene": ALLEY, "dated.scene": "MODEL: wan2.7-r2v-2026-06-12\n" + ALLEY})
+    assert scenec(capsys, "render", str(root / "alley.scene"))[0] == EXIT_OK
+    assert scenec(capsys, "render", str(root / "dated.scene"))[0] == EXIT_OK
+    policies = [path for method, path, _ in server.requests if method == "GET" and "getPolicy" in path]
+    assert len(policies) == 2
+    assert "model=wan2.7-r2v&" in policies[0] + "&" and "model=wan2.7-r2v-2026-06-12" in policies[1]
+    assert count(server, "POST", "/oss") == 6  # three files each, once per model
+    assert [body["model"] for body in server.submissions] == ["wan2.7-r2v", "wan2.7-r2v-2026-06-12"]
+
+
 def test_rerun_does_nothing_and_force_renders_again_reusing_uploads(server, tmp_path, capsys) -> None:
     root = project(tmp_path)
     assert scenec(capsys, "render", str(root / "alley.scene"))[0] == EXIT_OK
