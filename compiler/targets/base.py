@@ -19,6 +19,7 @@ from .. import ir
 from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, Limits
 from ..records import Record
+from . import billing
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -150,8 +151,6 @@ class Target:
 
         `video_seconds` are the reference videos' lengths (a caller counts an unknown one as
         `billing.input_video_cap`, an upper bound); the output is the scene's DURATION at its RESOLUTION."""
-        from . import billing
-
         settings = scene.settings
         inputs, output = billing.billable_seconds(self.billing_rule, video_seconds, len(scene.references),
                                                   settings.duration)
