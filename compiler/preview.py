@@ -117,9 +117,13 @@ def _cards(scene: ir.Scene, base: Path) -> list[View]:
         frame = scene.first_frame
         cards.append(_card(len(cards), None, "first frame", "(not named in the prompt)", None, "image", frame.media,
                            frame.voice, None, scene.path, base))
+    from .targets import naming_of
+
+    identifiers = naming_of(scene).identifiers
     for member in scene.references:
-        cards.append(_card(len(cards), member.name, f"reference {member.kind}", member.identifier, member.role,
-                           member.kind, member.media, member.voice, member.description, member.path, base))
+        cards.append(_card(len(cards), member.name, f"reference {member.kind}", identifiers.get(member.name, ""),
+                           member.role, member.kind, member.media, member.voice, member.description, member.path,
+                           base))
     return cards
 
 

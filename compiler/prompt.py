@@ -9,6 +9,7 @@ from types import SimpleNamespace as View  # attribute access is jinja's fast pa
 
 from . import ir
 from .perf import gc_paused
+from .targets import Naming, naming_of
 from .timeline import plan, segment_text
 from .vocabulary import TRANSITIONS, framing_entry
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
     import jinja2
 
-_IDENTIFIER_START = re.compile(r"(?:Image|Video) \d")
+# Every target's identifier forms: a sentence opening with one keeps its capital ("Image 1", "Audio 2").
+_IDENTIFIER_START = re.compile(r"(?:Image|Video|Audio) \d|character\d|<<<")
 
 __all__ = ["render_prompt", "prompt_from_output", "length_bound", "shot_views", "shot_segments",
            "complete_shot_view", "form_view", "project_templates", "TEMPLATE_DIR", "PROJECT_TEMPLATE_DIR"]
@@ -74,9 +76,13 @@ def project_templates(scene: ir.Scene) -> Path | None:
 
 
 @gc_paused
-def render_prompt(scene: ir.Scene) -> str:
-    """The prompt: one sentence per template line, joined by a space (English) or nothing (Chinese)."""
-    return prompt_from_output(scene, prompt_template(scene).render(shots=shot_views(scene), **template_context(scene)))
+def render_prompt(scene: ir.Scene, naming: Naming | None = None) -> str:
+    """The prompt: one sentence per template line, joined by a space (English) or nothing (Chinese).
+
+    `naming`: what the target calls each reference; by default the naming of the scene's MODEL's target."""
+    naming = naming or naming_of(scene)
+    output = prompt_template(scene).render(shots=shot_views(scene, naming), **template_context(scene, naming))
+    return prompt_from_output(scene, output)
 
 
 def prompt_from_output(scene: ir.Scene, text: str) -> str:
@@ -96,10 +102,11 @@ def prompt_template(scene: ir.Scene) -> jinja2.Template:
     return _env(project_templates(scene)).get_template(f"{settings.prompt_style}.{settings.language}.j2")
 
 
-def template_context(scene: ir.Scene) -> dict[str, object]:
+def template_context(scene: ir.Scene, naming: Naming | None = None) -> dict[str, object]:
     """What every prompt template reads besides the shots (the preview renders shots alone with it)."""
     settings = scene.settings
-    return {"scene": scene, "members": member_views(scene), "atmosphere": settings.atmosphere,
+    ids = identifiers(scene, naming)
+    return {"scene": scene, "members": member_views(scene, ids), "atmosphere": settings.atmosphere,
             "storyboard": scene.storyboard is not None, "form": form_view(settings), "style_line": settings.style_line}
 
 
@@ -133,8 +140,9 @@ def form_view(settings: ir.Settings) -> View:
                 shot_label=settings.shot_label)
 
 
-def identifiers(scene: ir.Scene) -> dict[str, str]:
-    return {member.name: member.identifier for member in scene.references}
+def identifiers(scene: ir.Scene, naming: Naming | None = None) -> dict[str, str]:
+    """What the prompt calls each cast member: the target's naming (the scene's MODEL's target by default)."""
+    return (naming or naming_of(scene)).identifiers
 
 
 def pieces_text(pieces: tuple[ir.Piece, ...], ids: dict[str, str]) -> str:
@@ -153,12 +161,13 @@ def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def member_views(scene: ir.Scene) -> list[View]:
-    return [View(name=m.name, id=m.identifier, role=m.role, description=m.description) for m in scene.members]
+def member_views(scene: ir.Scene, ids: dict[str, str]) -> list[View]:
+    return [View(name=m.name, id=ids.get(m.name, m.name), role=m.role, description=m.description)
+            for m in scene.members]
 
 
-def shot_views(scene: ir.Scene) -> list[View]:
-    ids = identifiers(scene)
+def shot_views(scene: ir.Scene, naming: Naming | None = None) -> list[View]:
+    ids = identifiers(scene, naming)
     return [complete_shot_view(scene, shot, index, ids, segment)
             for index, (shot, segment) in enumerate(zip(scene.shots, shot_segments(scene), strict=True))]
 

@@ -99,10 +99,11 @@ def test_unreadable_scene(tmp_path) -> None:
 
 def test_invalid_payload_is_reported(monkeypatch) -> None:
     """A payload the request model rejects (a compiler bug) becomes a diagnostic, not a traceback."""
-    import compiler.emit as emit
+    from compiler.targets.wan27 import TARGET
 
-    original = emit.payload_dict
-    monkeypatch.setattr(emit, "payload_dict", lambda scene, prompt: {**original(scene, prompt), "extra": 1})
+    original = TARGET.payload_dict
+    monkeypatch.setattr(TARGET, "payload_dict", lambda scene, prompt, naming: {**original(scene, prompt, naming),
+                                                                                 "extra": 1})
     result = compile_file(ALLEY)
     assert [d.code for d in result.diagnostics] == ["invalid-payload"] and result.payload is None
 

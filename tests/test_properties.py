@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.api import check, compile_text, parse_text, resolve
-from compiler.limits import LIMITS
 from compiler.prompt import length_bound, render_prompt
 from compiler.source import column_from_utf16, utf16_column
+from compiler.targets.wan27 import LIMITS
 from tests.grammar_parser import grammar_text, lark_parser
 
 NAMES = ["MAYA", "LEO", "ALLEY", "RIO", "NOVA", "TRAY"]
@@ -389,7 +389,7 @@ def test_every_line_is_in_the_prompt_or_has_a_diagnostic(drawn) -> None:
     text, script = drawn
     result = compile_text(text)
     prompt = (result.prompt or "").casefold()
-    ids = {member.name: member.identifier for member in result.scene.members}
+    ids = result.naming.identifiers
     flagged = {d.span.line for d in result.diagnostics if d.span}
     for line, kind, written in script:
         if kind == "cue":
