@@ -139,6 +139,16 @@ def test_uploads_are_asked_for_and_cached_under_the_bodys_model(server, tmp_path
     assert [body["model"] for body in server.submissions] == ["wan2.7-r2v", "wan2.7-r2v-2026-06-12"]
 
 
+def test_model_on_the_command_line_is_rendered_and_is_another_render(server, tmp_path, capsys) -> None:
+    root = project(tmp_path)
+    assert scenec(capsys, "render", str(root / "alley.scene"))[0] == EXIT_OK
+    code, out, err = scenec(capsys, "render", str(root / "alley.scene"), "--model", "wan2.7-r2v-2026-06-12")
+    assert code == EXIT_OK and "rendered" in out, out + err  # not "unchanged": another model is another render
+    assert [body["model"] for body in server.submissions] == ["wan2.7-r2v", "wan2.7-r2v-2026-06-12"]
+    assert scenec(capsys, "render", str(root / "alley.scene"), "--model", "no-such-model")[0] == EXIT_ERRORS
+    assert len(server.submissions) == 2
+
+
 def test_rerun_does_nothing_and_force_renders_again_reusing_uploads(server, tmp_path, capsys) -> None:
     root = project(tmp_path)
     assert scenec(capsys, "render", str(root / "alley.scene"))[0] == EXIT_OK

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from compiler import ir
 from compiler.api import compile_file, compile_text
+from compiler.diagnostics import Diagnostic, make
 from compiler.limits import ApiDefaults, FileLimits, Limits
 from compiler.render.identity import (
     LocalMedia,
@@ -31,10 +32,11 @@ from compiler.render.identity import (
     materialize,
     substitute,
 )
-from compiler.render.results import scene_cost
+from compiler.render.results import compare_costs, scene_cost
 from compiler.render.upload import sha256_file
 from compiler.targets import billing
 from compiler.targets.base import Capabilities, Slot, Target
+from compiler.targets.wan27 import Wan27
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENES = ROOT / "scenes"
@@ -322,3 +324,81 @@ def test_the_bill_is_the_scenes_targets(project: Path, monkeypatch: pytest.Monke
     assert (line.model, line.prices_checked, line.estimate.currency) == ("urls-double", "2026-12-03", "XTS")
     assert line.to_dict()["model"] == "urls-double" and not line.at_most
     assert "no published price for urls-double in region us" in scene_cost(scene, "us").text()
+
+
+# --- every target's bill: --compare, --model ------------------------------------------------------
+
+
+class NoVideoWan(Wan27):
+    """A second registered target for the comparison: wan2.7's body, no reference video, output-only billing."""
+
+    name = "wan-double"
+    models = ("wan-double",)
+    billing_rule = "output"
+    currency = "XTS"
+    prices = {"beijing": {"720P": 0.1, "1080P": 0.2}}  # noqa: RUF012 - as wan27's table is declared
+    prices_checked = "2026-12-03"
+
+    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        return super().refusals(scene) + [
+            make("unsupported-by-target", f"{member.name}: {self.name} takes no reference video", member.span,
+                 path=member.path) for member in scene.references if member.kind == "video"]
+
+
+@pytest.fixture
+def two_targets(monkeypatch: pytest.MonkeyPatch) -> tuple[Target, ...]:
+    """The registry with the double registered after wan2.7."""
+    from compiler import targets
+
+    double = NoVideoWan()
+    monkeypatch.setattr(targets, "TARGETS", (*targets.TARGETS, double))
+    monkeypatch.setitem(targets._BY_MODEL, double.name, double)
+    monkeypatch.setitem(targets._BY_LOWER, double.name, double.name)
+    return targets.TARGETS
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    shutil.copytree(SCENES / "media", tmp_path / "media")
+    shutil.copy(SCENES / "scenec.toml", tmp_path)
+    for name in ("alley", "first-frame"):
+        shutil.copy(SCENES / f"{name}.scene", tmp_path)
+    return tmp_path
+
+
+def test_compare_prices_each_target_that_takes_the_scene_and_says_why_another_does_not(
+        two_targets: tuple[Target, ...], example: Path) -> None:
+    alley = compare_costs(example / "alley.scene", "beijing")
+    assert [each.model for each in alley] == [target.name for target in two_targets]
+    wan27, double = alley[0], alley[-1]
+    assert wan27.line is not None and wan27.line.estimate.amount == pytest.approx(13.0)  # as `scenec cost` says
+    assert double.line is None and [d.code for d in double.errors] == ["unsupported-by-target"]
+    assert double.text() == "cannot take it: MAYA: wan-double takes no reference video (line 8)"
+    assert double.to_dict()["refused"][0]["line"] == 8
+    framed = compare_costs(example / "first-frame.scene", "beijing")[-1]
+    assert framed.line is not None
+    # The double's own rule (output only) and prices: 5 s at 720P, 0.1 XTS a second.
+    assert framed.line.estimate.billable_seconds == 5.0 and framed.line.estimate.amount == pytest.approx(0.5)
+    assert framed.line.text().endswith("= 0.50 XTS") and framed.to_dict()["model"] == "wan-double"
+
+
+def test_cost_compare_and_model_on_the_command_line(two_targets: tuple[Target, ...], example: Path,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from compiler import targets
+    from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, main
+
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    assert main(["cost", str(example), "--compare", "--region", "beijing"]) == EXIT_OK
+    out = capsys.readouterr().out.splitlines()
+    assert f"{example / 'alley.scene'}: wan-double: cannot take it: MAYA: wan-double takes no reference video " \
+           "(line 8)" in out
+    assert any(line.startswith(f"{example / 'first-frame.scene'}: wan-double: 5 billable s") for line in out)
+    assert len(out) == 2 * len(two_targets)
+    assert main(["cost", str(example / "first-frame.scene"), "--model", "wan-double", "--region", "beijing",
+                 "--json"]) == EXIT_OK
+    assert '"model": "wan-double"' in capsys.readouterr().out
+    assert main(["cost", str(example / "alley.scene"), "--model", "wan-double"]) == EXIT_ERRORS
+    assert main(["cost", str(example), "--compare", "--budget", "3"]) == EXIT_USAGE
+    monkeypatch.setattr(targets, "TARGETS", two_targets[-1:])  # only the double: nobody takes the alley
+    assert main(["cost", str(example / "alley.scene"), "--compare"]) == EXIT_ERRORS

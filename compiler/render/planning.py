@@ -46,6 +46,7 @@ class RenderOptions:
     output: Path | None = None         # one scene only
     check_urls: bool = True            # reach every remote medium (HEAD) before submitting
     adopt: str | None = None           # one scene only: the task id an unknown submit created
+    model: str | None = None           # --model: every scene compiled for this target, over its MODEL
 
     @property
     def endpoint(self) -> str:
@@ -94,10 +95,12 @@ class Plan:
 # --- planning ------------------------------------------------------------------------------------
 
 
-def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: str = "") -> Job | Plan:
-    """Compile a scene and gather what identifies it; a Plan with action "invalid" when it cannot render."""
+def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: str = "",
+             model: str | None = None) -> Job | Plan:
+    """Compile a scene (for `model` when given, else its own) and gather what identifies it; a Plan with action
+    "invalid" when it cannot render."""
     name = str(path)
-    compiled = compile_file(path)
+    compiled = compile_file(path, model=model)
     if compiled.scene is None or compiled.payload is None or not compiled.ok:
         errors = sum(1 for d in compiled.diagnostics if d.severity == ERROR)
         return Plan(name, "invalid", diagnostics=tuple(compiled.diagnostics),
@@ -160,7 +163,8 @@ def plan(paths: Sequence[Path], options: RenderOptions, *, secrets: tuple[str, .
     """Compile every scene and decide what to do with it; writes to the journal only to record expired URLs and
     to rebuild rows from sidecars. JournalError when a project's journal cannot be used."""
     region = price_region(options.region, options.base_url)
-    loaded = [load_job(path, output=options.output, region=region, endpoint=options.endpoint) for path in paths]
+    loaded = [load_job(path, output=options.output, region=region, endpoint=options.endpoint, model=options.model)
+              for path in paths]
     plans: list[Plan] = []
     journals: dict[Path, Journal] = {}
     try:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from compiler import ir, targets
+from compiler.diagnostics import ERROR, Diagnostic
 from compiler.media import probe_file
 from compiler.project import REGION_ALIASES
 from compiler.render import journal as jr
@@ -21,7 +23,8 @@ from compiler.render.journal import JournalError, Render
 from compiler.targets import billing
 from compiler.targets.base import Estimate
 
-__all__ = ["Outcome", "OK_OUTCOMES", "SceneResult", "CostLine", "scene_cost", "price_region", "seconds_text",
+__all__ = ["Outcome", "OK_OUTCOMES", "SceneResult", "CostLine", "scene_cost", "TargetCost", "compare_costs",
+           "price_region", "seconds_text",
            "Interrupted", "UnknownSubmit", "TaskNotJournaled", "UploadGone", "TaskUnknownForNow", "NoUrlYet",
            "blocked_message", "failure"]
 
@@ -106,6 +109,46 @@ def scene_cost(scene: ir.Scene, region: str | None) -> CostLine:
     durations = [cap if length is None else length for length in lengths]
     return CostLine(target.estimate(scene, durations, region), None in lengths and cap > 0, region,
                     scene.settings.resolution, target.name, target.prices_checked)
+
+
+@dataclass(frozen=True)
+class TargetCost:
+    """One scene on one target (`cost --compare`): its cost line, or the errors why the target cannot take it."""
+
+    model: str
+    line: CostLine | None
+    errors: tuple[Diagnostic, ...] = ()
+
+    def text(self) -> str:
+        if self.line is not None:
+            return self.line.text()
+        first = self.errors[0] if self.errors else None
+        where = f" (line {first.span.line})" if first is not None and first.span is not None else ""
+        more = f" and {len(self.errors) - 1} more" if len(self.errors) > 1 else ""
+        return f"cannot take it: {first.message if first else 'no payload'}{where}{more}"
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.line is not None:
+            return self.line.to_dict()
+        return {"model": self.model, "refused": [{"code": d.code, "message": d.message,
+                                                  "line": d.span.line if d.span is not None else None}
+                                                 for d in self.errors]}
+
+
+def compare_costs(path: Path, region: str | None) -> list[TargetCost]:
+    """The scene compiled for every registered target, in the registry's order, and priced on each that
+    can take it (`scenec cost --compare`)."""
+    from compiler.api import compile_file
+
+    found = []
+    for target in targets.TARGETS:
+        compiled = compile_file(path, model=target.name)
+        errors = tuple(d for d in compiled.diagnostics if d.severity == ERROR)
+        if compiled.scene is None or errors or compiled.payload is None:
+            found.append(TargetCost(target.name, None, errors))
+        else:
+            found.append(TargetCost(target.name, scene_cost(compiled.scene, region)))
+    return found
 
 
 def _video_length(member: ir.CastMember) -> float | None:
