@@ -231,10 +231,10 @@ def run_render(args: argparse.Namespace) -> int:
     from compiler.render.planning import RenderOptions, plan
     from compiler.render.progress import make_display
 
-    options = RenderOptions(base_url=base_url, region=args.region, force=args.force, jobs=args.jobs,
+    options = RenderOptions(base_url=base_url, region=args.region, model=args.model, force=args.force, jobs=args.jobs,
                                    timeout=args.timeout, output=args.output.absolute() if args.output else None,
                                    check_urls=not args.no_url_check,
-                                   adopt=args.adopt.strip() if args.adopt else None, model=args.model)
+                                   adopt=args.adopt.strip() if args.adopt else None)
     try:
         with project_locks(find_project(f).root for f in files):
             plans = plan(files, options, secrets=(key,))

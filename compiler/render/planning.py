@@ -40,13 +40,13 @@ class RenderOptions:
 
     base_url: str
     region: str | None = None          # prices only; the endpoint is base_url
+    model: str | None = None           # --model: every scene compiled for this target, over its MODEL
     force: bool = False
     jobs: int = 1
     timeout: float = DEFAULT_TIMEOUT_S
     output: Path | None = None         # one scene only
     check_urls: bool = True            # reach every remote medium (HEAD) before submitting
     adopt: str | None = None           # one scene only: the task id an unknown submit created
-    model: str | None = None           # --model: every scene compiled for this target, over its MODEL
 
     @property
     def endpoint(self) -> str:
