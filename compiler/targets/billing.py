@@ -4,8 +4,9 @@ Every rule bills the output seconds; they differ in what the reference videos ad
 voices are free under each):
 
     "wan2.7"  each reference video counts min(its length, 5 s / number of reference videos)   [guide]
-    "wan2.6"  each reference video counts min(its length, 5 s / number of all references)      [docs, reading]
-    "output"  nothing: output seconds only (HappyHorse, Kling, Wan 3.0 until a rule is published)  [inf]
+    "wan2.6"  each reference video counts min(its length, 5 s / number of all references)      [docs; images
+              in the divisor is our reading of "5 s / number of all references", unsettled]
+    "output"  nothing: output seconds only, for a target with no published rule               [inf]
 
 Prices are not here: a target's `prices` table turns seconds into money (`Target.estimate`).
 """
