@@ -95,9 +95,9 @@ def _cost_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _model_option(parser: argparse.ArgumentParser) -> None:
-    from compiler.cli import add_model_option  # the same option as check's and compile's (cli is loaded by now)
-
-    add_model_option(parser)
+    """--model, as check and compile take it (cli.add_model_option: not imported, cli imports this module)."""
+    parser.add_argument("--model", metavar="MODEL",
+                        help="compile for this model (over the scene's MODEL and scenec.toml; docs/targets.md)")
 
 
 def _status_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
