@@ -402,3 +402,15 @@ def test_cost_compare_and_model_on_the_command_line(two_targets: tuple[Target, .
     assert main(["cost", str(example), "--compare", "--budget", "3"]) == EXIT_USAGE
     monkeypatch.setattr(targets, "TARGETS", two_targets[-1:])  # only the double: nobody takes the alley
     assert main(["cost", str(example / "alley.scene"), "--compare"]) == EXIT_ERRORS
+
+
+def test_the_url_check_and_the_reupload_read_the_targets_slots(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compiler import targets
+    from compiler.render.urlcheck import remote_urls
+
+    monkeypatch.setitem(targets._BY_MODEL, URLS.name, URLS)
+    monkeypatch.setitem(targets._BY_LOWER, URLS.name, URLS.name)
+    body = {"model": "urls-double", "input": {"prompt": "https://not.a/slot.jpg", "reference_urls": [
+        "https://a/x.jpg", "oss://dir/k", "media/local.jpg", "https://a/x.jpg"]}}
+    assert remote_urls(body) == ["https://a/x.jpg"]
+    assert remote_urls(body, schemes=("oss://",)) == ["oss://dir/k"]
