@@ -156,9 +156,10 @@ def test_the_media_limits_table_in_the_reference(row: str, limits: FileLimits) -
 
 
 def test_the_settings_table_in_the_reference() -> None:
-    assert table_row("`MODEL`")[1] == ", ".join(f"`{m}`" for m in MODELS)
-    assert f"`{API_DEFAULTS.model}` (" in table_row("`MODEL`")[2]
-    assert table_row("`RESOLUTION`")[1].startswith(", ".join(f"`{r}`" for r in RESOLUTIONS))
+    assert "docs/targets.md" in table_row("`MODEL`")[1]
+    assert f"`{vocabulary.DEFAULT_MODEL}` (" in table_row("`MODEL`")[2]
+    assert table_row("`RESOLUTION`")[1].startswith(", ".join(f"`{r}`" for r in vocabulary.RESOLUTIONS))
+    assert f"`{TARGET.name}` takes {' and '.join(f'`{r}`' for r in RESOLUTIONS)} only" in table_row("`RESOLUTION`")[1]
     assert table_row("`RESOLUTION`")[2] == f"not sent; the API uses `{API_DEFAULTS.resolution}`"
     assert table_row("`RATIO` (alias `ASPECT RATIO`)")[1] == ", ".join(f"`{r}`" for r in RATIOS)
     assert f"the API uses `{API_DEFAULTS.ratio}`" in table_row("`RATIO` (alias `ASPECT RATIO`)")[2]
