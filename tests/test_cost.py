@@ -1,41 +1,42 @@
-"""Tests of the billing rule against the vendor guide's examples and the price table."""
+"""Tests of wan2.7-r2v's bill (its target's rule and price table) against the vendor guide's examples, and of
+the budget check.  The rules themselves, for every target, are in tests/test_render_targets.py."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from functools import cache
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.render.cost import (
-    PRICES_CHECKED,
-    PRICES_CNY_PER_SECOND,
-    CostEstimate,
-    check_budget,
-    estimate,
-    truncation_limit,
-)
+from compiler import ir, targets
+from compiler.api import compile_text
+from compiler.render.cost import check_budget
+from compiler.targets.base import Estimate, Target
 
-# --- the guide's truncation table ----------------------------------------------
+WAN27: Target = targets.target_of("wan2.7-r2v")
 
 
-@pytest.mark.parametrize(("n", "limit"), [(1, 5.0), (2, 2.5), (4, 1.25), (5, 1.0)])
-def test_truncation_limit_matches_the_guide_table(n: int, limit: float) -> None:
-    assert truncation_limit(n) == limit
+@cache
+def _scene(videos: int) -> ir.Scene:
+    """A wan2.7 scene with `videos` reference videos of unknown length and one image."""
+    cast = "".join(f"V{n}: video https://x.test/v{n}.mp4\n" for n in range(videos))
+    compiled = compile_text(f"CAST\n{cast}PIC: image https://x.test/p.jpg\n\nPIC waits.\n")
+    assert compiled.scene is not None, compiled.diagnostics
+    return compiled.scene
 
 
-def test_truncation_limit_for_three_videos_is_exact_not_the_tables_165() -> None:
-    # The guide's table prints 1.65 s; its formula 5 s / 3 gives 1.666…, which we use.
-    assert truncation_limit(3) == pytest.approx(5 / 3)
-    assert truncation_limit(3) > 1.65
-    assert 3 * truncation_limit(3) == pytest.approx(5.0)
+def estimate(durations: Sequence[float], output_seconds: int, resolution: str, region: str | None) -> Estimate:
+    """wan2.7's estimate of a scene of that DURATION and RESOLUTION whose videos last `durations`."""
+    scene = _scene(len(durations))
+    settings = scene.settings._replace(duration=output_seconds, resolution=resolution)
+    return WAN27.estimate(scene._replace(settings=settings), durations, region)
 
 
-@pytest.mark.parametrize("n", [0, -1])
-def test_truncation_limit_needs_a_video(n: int) -> None:
-    with pytest.raises(ValueError):
-        truncation_limit(n)
+def test_wan27_bills_by_its_own_rule() -> None:
+    assert (WAN27.name, WAN27.billing_rule, WAN27.currency) == ("wan2.7-r2v", "wan2.7", "CNY")
 
 
 # --- the guide's examples ------------------------------------------------------
@@ -91,22 +92,21 @@ def test_bad_durations_are_refused(bad: float) -> None:
         estimate([bad], 5, "720P", "beijing")
 
 
-def test_bad_output_seconds_and_resolution_are_refused() -> None:
+def test_bad_output_seconds_are_refused_and_an_unpriced_resolution_has_no_price() -> None:
     with pytest.raises(ValueError):
         estimate([], -1, "720P", "beijing")
-    with pytest.raises(ValueError):
-        estimate([], 5, "480P", "beijing")
+    assert estimate([], 5, "480P", "beijing").amount is None  # wan2.7 has no 480P (check refuses it)
 
 
 # --- the price table -----------------------------------------------------------
 
 
 def test_price_table() -> None:
-    assert PRICES_CNY_PER_SECOND == {
+    assert {region: dict(prices) for region, prices in WAN27.prices.items()} == {
         "beijing": {"720P": 0.6, "1080P": 1.0},
         "singapore": {"720P": 0.733924, "1080P": 1.100886},
     }
-    assert PRICES_CHECKED == "2026-11-24"
+    assert WAN27.prices_checked == "2026-11-24"
 
 
 @pytest.mark.parametrize(
@@ -164,6 +164,6 @@ def test_bad_budgets_are_refused(budget: float) -> None:
 
 def test_mixed_currencies_are_refused() -> None:
     cny = estimate([], 5, "720P", "beijing")
-    usd = CostEstimate(0.0, 5.0, 5.0, 0.1, "USD", 0.5)
+    usd = Estimate(0.0, 5.0, 5.0, 0.1, "USD", 0.5)
     with pytest.raises(ValueError, match="currencies"):
         check_budget([cny, usd], 100.0)

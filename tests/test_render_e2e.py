@@ -7,14 +7,17 @@ import json
 import os
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from compiler import targets
 from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, main
 from compiler.render import client as client_module
 from compiler.targets.wan27 import request_models
@@ -124,6 +127,61 @@ def test_render_end_to_end_writes_video_sidecar_and_journal(server, tmp_path, ca
     for text in (out, err, sidecar.read_text(), json.dumps(server.submissions), server.log_text.getvalue()):
         assert KEY not in text
     assert KEY.encode() not in journal_bytes(root)
+
+
+def test_uploads_are_asked_for_and_cached_under_the_bodys_model(server, tmp_path, capsys) -> None:
+    # The dated snapshot is another model to the service: its temporary storage is asked for by that name, and
+    # an upload made for the undated model is not reused for it.
+    root = project(tmp_path, {"alley.scene": ALLEY, "dated.scene": "MODEL: wan2.7-r2v-2026-06-12\n" + ALLEY})
+    assert scenec(capsys, "render", str(root / "alley.scene"))[0] == EXIT_OK
+    assert scenec(capsys, "render", str(root / "dated.scene"))[0] == EXIT_OK
+    policies = [path for method, path, _ in server.requests if method == "GET" and "getPolicy" in path]
+    assert len(policies) == 2
+    assert "model=wan2.7-r2v&" in policies[0] + "&" and "model=wan2.7-r2v-2026-06-12" in policies[1]
+    assert count(server, "POST", "/oss") == 6  # three files each, once per model
+    assert [body["model"] for body in server.submissions] == ["wan2.7-r2v", "wan2.7-r2v-2026-06-12"]
+
+
+def test_model_on_the_command_line_is_rendered_and_is_another_render(server, tmp_path, capsys) -> None:
+    root = project(tmp_path)
+    assert scenec(capsys, "render", str(root / "alley.scene"))[0] == EXIT_OK
+    code, out, err = scenec(capsys, "render", str(root / "alley.scene"), "--model", "wan2.7-r2v-2026-06-12")
+    assert code == EXIT_OK and "rendered" in out, out + err  # not "unchanged": another model is another render
+    assert [body["model"] for body in server.submissions] == ["wan2.7-r2v", "wan2.7-r2v-2026-06-12"]
+    assert scenec(capsys, "render", str(root / "alley.scene"), "--model", "no-such-model")[0] == EXIT_ERRORS
+    assert len(server.submissions) == 2
+
+
+TWO_IMAGES = ("DURATION: 5s\nCAST\nLEO: image media/lead.png\nSET: background image media/set.png\n\n"
+              "LEO waits in SET.\n")
+
+
+def png(width: int, height: int, shade: int) -> bytes:
+    """A valid grey PNG of that size (the example images are too small for some targets' limits)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + bytes([shade]) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("model", [target.name for target in targets.TARGETS])
+def test_render_end_to_end_on_every_target(model: str, server, tmp_path, capsys) -> None:
+    """Each registered target's body goes out with its media slots filled (no local path) and is rendered."""
+    target = targets.target_of(model)
+    root = project(tmp_path, {"two.scene": TWO_IMAGES})
+    (root / "media" / "lead.png").write_bytes(png(640, 480, 90))
+    (root / "media" / "set.png").write_bytes(png(800, 600, 200))
+    code, out, err = scenec(capsys, "render", str(root / "two.scene"), "--model", model)
+    assert code == EXIT_OK and "rendered" in out, out + err
+    [body] = server.submissions
+    assert body["model"] == model
+    target.request_model().model_validate(body)  # as sent: no LOCAL_CONTEXT
+    sent = [slot.url for slot in target.media_slots(body)]
+    assert len(sent) == 2 and all(url.startswith(("data:", "oss://")) for url in sent), sent
+    assert all(url.startswith("oss://") for url in sent) or target.capabilities.data_uri
+    assert (root / "renders" / "two.mp4").read_bytes() == server.video_for(server.task_ids[0])
 
 
 def test_rerun_does_nothing_and_force_renders_again_reusing_uploads(server, tmp_path, capsys) -> None:

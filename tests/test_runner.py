@@ -78,8 +78,9 @@ def test_identity_follows_the_payload(proj: Path) -> None:
 
 
 def test_local_media_lists_each_file_once_in_media_order(proj: Path) -> None:
-    scene = compile_file(proj / "alley.scene").scene
-    assert [(m.ref, m.role) for m in local_media(scene)] == [
+    compiled = compile_file(proj / "alley.scene")
+    payload = compiled.payload.model_dump(mode="json", exclude_none=True)
+    assert [(m.ref, m.role) for m in local_media(compiled.scene, payload)] == [
         ("media/girl.mp4", "video"), ("media/girl.mp3", "voice"), ("media/boy.jpg", "image"),
         ("media/boy.mp3", "voice"), ("media/alley.jpg", "image")]
 

@@ -78,19 +78,30 @@ def _render_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     render.add_argument("--no-url-check", action="store_true",
                         help="do not check that remote media URLs answer before submitting")
     render.add_argument("-v", "--verbose", action="store_true", help="log retries and throttling to standard error")
+    _model_option(render)
     _endpoint_options(render)
     render.set_defaults(handler=run_render)
 
 
 def _cost_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cost = subparsers.add_parser(
-        "cost", help="estimate what rendering scenes would cost", description="Billable seconds by the guide's rule "
-        "(reference video seconds, capped at 5 s / number of videos, plus output seconds) and their price.")
+        "cost", help="estimate what rendering scenes would cost", description="Billable seconds by the rule of each "
+        "scene's compile target (reference video seconds, capped, plus output seconds) and their price "
+        "(docs/rendering.md, Costs).")
     cost.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="a .scene file or a folder of them")
     cost.add_argument("--budget", type=_amount, metavar="AMOUNT", help="exit 1 when the total exceeds AMOUNT (CNY)")
     cost.add_argument("--json", action="store_true", help="one JSON object per scene")
+    _model_option(cost)
+    cost.add_argument("--compare", action="store_true",
+                      help="price each scene on every compile target that can take it (one line per target)")
     _endpoint_options(cost)
     cost.set_defaults(handler=run_cost)
+
+
+def _model_option(parser: argparse.ArgumentParser) -> None:
+    """--model, as check and compile take it (cli.add_model_option: not imported, cli imports this module)."""
+    parser.add_argument("--model", metavar="MODEL",
+                        help="compile for this model (over the scene's MODEL and scenec.toml; docs/targets.md)")
 
 
 def _status_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -231,7 +242,7 @@ def run_render(args: argparse.Namespace) -> int:
     from compiler.render.planning import RenderOptions, plan
     from compiler.render.progress import make_display
 
-    options = RenderOptions(base_url=base_url, region=args.region, force=args.force, jobs=args.jobs,
+    options = RenderOptions(base_url=base_url, region=args.region, model=args.model, force=args.force, jobs=args.jobs,
                                    timeout=args.timeout, output=args.output.absolute() if args.output else None,
                                    check_urls=not args.no_url_check,
                                    adopt=args.adopt.strip() if args.adopt else None, workspace=args.workspace)
@@ -308,9 +319,11 @@ def run_cost(args: argparse.Namespace) -> int:
     if not base_url or files is None:
         return EXIT_USAGE
     region = price_region(args.region, base_url)
+    if args.compare:
+        return _compare(files, region, args)
     lines, failed = [], False
     for path in files:
-        compiled = compile_file(path)
+        compiled = compile_file(path, model=args.model)
         if compiled.scene is None or not compiled.ok:
             print_diagnostics(compiled.diagnostics, "human", [str(path)], sys.stderr)
             failed = True
@@ -422,3 +435,22 @@ def run_cancel(args: argparse.Namespace) -> int:
     for result in results:
         print(visible(f"{result.scene}: {result.message}"), file=sys.stdout if result.ok else sys.stderr)
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS
+
+
+def _compare(files: Sequence[Path], region: str | None, args: argparse.Namespace) -> int:
+    """cost --compare: every scene on every target; exit 1 when some scene no target can take."""
+    import json
+
+    from compiler.render.results import compare_costs
+
+    if args.model is not None or args.budget is not None:
+        print("scenec cost: --compare prices every target: it takes neither --model nor --budget", file=sys.stderr)
+        return EXIT_USAGE
+    untaken = False
+    for path in files:
+        found = compare_costs(path, region)
+        untaken = untaken or all(each.line is None for each in found)
+        for each in found:
+            print(json_safe(json.dumps({"scene": str(path), **each.to_dict()})) if args.json
+                  else visible(f"{path}: {each.model}: {each.text()}"))
+    return EXIT_ERRORS if untaken else EXIT_OK

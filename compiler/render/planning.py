@@ -15,7 +15,7 @@ from compiler.diagnostics import ERROR
 from compiler.render import journal as jr
 from compiler.render import sidecar
 from compiler.render.client import canonical_endpoint
-from compiler.render.identity import Identity, LocalMedia, identity, local_media
+from compiler.render.identity import Identity, LocalMedia, identity, local_media, target_of_body
 from compiler.render.journal import Journal, Render, decide, journal_path, scene_key
 from compiler.render.results import CostLine, price_region, scene_cost
 
@@ -40,6 +40,7 @@ class RenderOptions:
 
     base_url: str
     region: str | None = None          # prices only; the endpoint is base_url
+    model: str | None = None           # --model: every scene compiled for this target, over its MODEL
     force: bool = False
     jobs: int = 1
     timeout: float = DEFAULT_TIMEOUT_S
@@ -95,23 +96,26 @@ class Plan:
 # --- planning ------------------------------------------------------------------------------------
 
 
-def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: str = "") -> Job | Plan:
-    """Compile a scene and gather what identifies it; a Plan with action "invalid" when it cannot render."""
+def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: str = "",
+             model: str | None = None) -> Job | Plan:
+    """Compile a scene (for `model` when given, else its own) and gather what identifies it; a Plan with action
+    "invalid" when it cannot render."""
     name = str(path)
-    compiled = compile_file(path)
+    compiled = compile_file(path, model=model)
     if compiled.scene is None or compiled.payload is None or not compiled.ok:
         errors = sum(1 for d in compiled.diagnostics if d.severity == ERROR)
         return Plan(name, "invalid", diagnostics=tuple(compiled.diagnostics),
                     problem=f"the scene has {errors} error{'s' if errors != 1 else ''} (see above); nothing submitted")
     scene = compiled.scene
     root = (scene.project_root or path.absolute().parent).absolute()
+    payload = compiled.payload.model_dump(mode="json", exclude_none=True)
+    target = target_of_body(payload)
     try:
-        media = local_media(scene)
+        media = local_media(scene, payload, target)
     except OSError as error:
         return Plan(name, "invalid", problem=f"cannot read media: {error.strerror or error}; nothing submitted")
-    payload = compiled.payload.model_dump(mode="json", exclude_none=True)
-    target = (output or root / RENDERS_DIR / f"{path.stem}.mp4").absolute()
-    return Job(name, scene_key(path, root), root, target, payload, media, identity(payload, media, endpoint),
+    video = (output or root / RENDERS_DIR / f"{path.stem}.mp4").absolute()
+    return Job(name, scene_key(path, root), root, video, payload, media, identity(payload, media, endpoint, target),
                scene_cost(scene, region))
 
 
@@ -160,7 +164,8 @@ def plan(paths: Sequence[Path], options: RenderOptions, *, secrets: tuple[str, .
     """Compile every scene and decide what to do with it; writes to the journal only to record expired URLs and
     to rebuild rows from sidecars. JournalError when a project's journal cannot be used."""
     region = price_region(options.region, options.base_url)
-    loaded = [load_job(path, output=options.output, region=region, endpoint=options.endpoint) for path in paths]
+    loaded = [load_job(path, output=options.output, region=region, endpoint=options.endpoint, model=options.model)
+              for path in paths]
     plans: list[Plan] = []
     journals: dict[Path, Journal] = {}
     try:

@@ -6,21 +6,25 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
-from compiler import ir
+from compiler import ir, targets
+from compiler.diagnostics import ERROR, Diagnostic
 from compiler.media import probe_file
 from compiler.project import REGION_ALIASES
 from compiler.render import journal as jr
 from compiler.render import reconcile
 from compiler.render.client import REGIONS, canonical_endpoint
-from compiler.render.cost import PRICES_CHECKED, CostEstimate, estimate, truncation_limit
 from compiler.render.errors import DashScopeError, DeadlineExceeded, TaskFailedError
 from compiler.render.fetch import DownloadPending, TaskGone
 from compiler.render.identity import MediaError
 from compiler.render.journal import JournalError, Render
+from compiler.targets import billing
+from compiler.targets.base import Estimate
 
-__all__ = ["Outcome", "OK_OUTCOMES", "SceneResult", "CostLine", "scene_cost", "price_region", "seconds_text",
+__all__ = ["Outcome", "OK_OUTCOMES", "SceneResult", "CostLine", "scene_cost", "TargetCost", "compare_costs",
+           "price_region", "seconds_text",
            "Interrupted", "UnknownSubmit", "TaskNotJournaled", "UploadGone", "TaskUnknownForNow", "NoUrlYet",
            "blocked_message", "failure"]
 
@@ -64,12 +68,15 @@ class SceneResult:
 
 @dataclass(frozen=True)
 class CostLine:
-    """One scene's estimate; `at_most` when a reference video's length was unknown and the 5/n cap assumed."""
+    """One scene's estimate by its target; `at_most` when a reference video's length was unknown and the
+    target's cap assumed."""
 
-    estimate: CostEstimate
+    estimate: Estimate
     at_most: bool
     region: str | None
     resolution: str
+    model: str                   # the target's canonical model id, named when there is no price
+    prices_checked: str | None   # when the target's prices were read
 
     def text(self) -> str:
         e = self.estimate
@@ -79,7 +86,7 @@ class CostLine:
                    f"{seconds_text(e.output_seconds)} s output)")
         if e.amount is None:
             if self.region:
-                return f"{seconds}; no published price for wan2.7-r2v in region {self.region}"
+                return f"{seconds}; no published price for {self.model} in region {self.region}"
             return f"{seconds}; no known price for this endpoint (pass --region to price it)"
         return f"{seconds} x {e.price_per_second:g} {e.currency}/s ({self.region}, {self.resolution}) = " \
                f"{bound}{e.amount:.2f} {e.currency}"
@@ -89,18 +96,59 @@ class CostLine:
         return {"billable_seconds": e.billable_seconds, "input_video_seconds": e.input_video_seconds,
                 "output_seconds": e.output_seconds, "at_most": self.at_most, "price_per_second": e.price_per_second,
                 "currency": e.currency, "amount": e.amount, "region": self.region, "resolution": self.resolution,
-                "prices_checked": PRICES_CHECKED}
+                "model": self.model, "prices_checked": self.prices_checked}
 
 
 def scene_cost(scene: ir.Scene, region: str | None) -> CostLine:
-    """The guide's billing rule for one scene; unknown video lengths count as the cap 5/n (an upper bound)."""
+    """One scene priced by its target's rule and prices; a reference video of unknown length counts as the
+    most the rule bills for one (an upper bound, marked `at_most`)."""
+    target = targets.target_of(scene.settings.model)
     videos = [m for m in scene.references if m.kind == "video"]
     lengths = [_video_length(m) for m in videos]
-    cap = truncation_limit(len(videos)) if videos else 0.0
+    cap = billing.input_video_cap(target.billing_rule, len(videos), len(scene.references))
     durations = [cap if length is None else length for length in lengths]
-    resolution = scene.settings.resolution
-    return CostLine(estimate(durations, scene.settings.duration, resolution, region), None in lengths, region,
-                    resolution)
+    return CostLine(target.estimate(scene, durations, region), None in lengths and cap > 0, region,
+                    scene.settings.resolution, target.name, target.prices_checked)
+
+
+@dataclass(frozen=True)
+class TargetCost:
+    """One scene on one target (`cost --compare`): its cost line, or the errors why the target cannot take it."""
+
+    model: str
+    line: CostLine | None
+    errors: tuple[Diagnostic, ...] = ()
+
+    def text(self) -> str:
+        if self.line is not None:
+            return self.line.text()
+        first = self.errors[0] if self.errors else None
+        where = f" (line {first.span.line})" if first is not None and first.span is not None else ""
+        more = f" and {len(self.errors) - 1} more" if len(self.errors) > 1 else ""
+        return f"cannot take it: {first.message if first else 'no payload'}{where}{more}"
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.line is not None:
+            return self.line.to_dict()
+        return {"model": self.model, "refused": [{"code": d.code, "message": d.message,
+                                                  "line": d.span.line if d.span is not None else None}
+                                                 for d in self.errors]}
+
+
+def compare_costs(path: Path, region: str | None) -> list[TargetCost]:
+    """The scene compiled for every registered target, in the registry's order, and priced on each that
+    can take it (`scenec cost --compare`)."""
+    from compiler.api import compile_file
+
+    found = []
+    for target in targets.TARGETS:
+        compiled = compile_file(path, model=target.name)
+        errors = tuple(d for d in compiled.diagnostics if d.severity == ERROR)
+        if compiled.scene is None or errors or compiled.payload is None:
+            found.append(TargetCost(target.name, None, errors))
+        else:
+            found.append(TargetCost(target.name, scene_cost(compiled.scene, region)))
+    return found
 
 
 def _video_length(member: ir.CastMember) -> float | None:

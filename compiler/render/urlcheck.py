@@ -43,13 +43,13 @@ Resolver = Callable[[str, int], list[str]]  # (host, port) -> IP addresses as te
 
 def remote_urls(payload: Mapping[str, Any], schemes: tuple[str, ...] = ("http://", "https://")) -> list[str]:
     """The media and voice URLs of a payload with one of these schemes (http(s) unless told), once each, in
-    media order."""
-    found = []
-    for entry in payload.get("input", {}).get("media", []):
-        for key in ("url", "reference_voice"):
-            value = entry.get(key)
-            if isinstance(value, str) and value.startswith(schemes) and value not in found:
-                found.append(value)
+    media order: wherever its model's target puts them (`Target.media_slots`)."""
+    from compiler import targets
+
+    found: list[str] = []
+    for slot in targets.target_of(str(payload.get("model") or "")).media_slots(payload):
+        if slot.url.startswith(schemes) and slot.url not in found:
+            found.append(slot.url)
     return found
 
 

@@ -19,6 +19,7 @@ from .. import ir
 from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, Limits
 from ..records import Record
+from . import billing
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -114,16 +115,65 @@ class Target:
         raise NotImplementedError
 
     def media_slots(self, body: Mapping[str, object]) -> list[Slot]:
-        """Every media URL of a body built by payload_dict, in request order."""
-        raise NotImplementedError
+        """Every media URL of a body built by payload_dict, in request order.
+
+        The default reads the typed-media shape: `input.media[]` entries with a `url` (role from the entry's
+        `type`, `_MEDIA_ROLES`) and an optional `reference_voice`.  An entry of a type not in the table keeps
+        the role "other": its URL is still replaced, by an upload (only images go inline)."""
+        media = _field(_field(body, "input"), "media")
+        slots: list[Slot] = []
+        for index, entry in enumerate(media if isinstance(media, list) else ()):
+            if not isinstance(entry, Mapping):
+                continue
+            role = _MEDIA_ROLES.get(str(entry.get("type")), "other")
+            for name, name_role in (("url", role), ("reference_voice", "voice")):
+                url = entry.get(name)
+                if isinstance(url, str):
+                    slots.append(Slot(("input", "media", index, name), name_role, url))
+        return slots
 
     def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
-        """The parameters the service will use: the body's, and its defaults for those left out."""
-        raise NotImplementedError
+        """The parameters the service will use: the body's, and its defaults for those left out.
+
+        The default: each of `parameters` that `defaults` has a value for, except `ratio` when the body has a
+        first frame (the video then takes the frame's aspect, so no ratio applies)."""
+        given = _field(body, "parameters")
+        media = _field(_field(body, "input"), "media")
+        has_first_frame = isinstance(media, list) and any(
+            isinstance(entry, Mapping) and entry.get("type") == "first_frame" for entry in media)
+        known = self.defaults._asdict()
+        defaults = {name: known[name] for name in self.parameters
+                    if name in known and not (name == "ratio" and has_first_frame)}
+        return {**defaults, **(dict(given) if isinstance(given, Mapping) else {})}
 
     def estimate(self, scene: ir.Scene, video_seconds: Sequence[float], region: str | None) -> Estimate:
-        """Billable seconds by this target's rule, priced for `region` when a price is published there."""
-        raise NotImplementedError
+        """Billable seconds by this target's rule, priced for `region` when a price is published there.
+
+        `video_seconds` are the reference videos' lengths (a caller counts an unknown one as
+        `billing.input_video_cap`, an upper bound); the output is the scene's DURATION at its RESOLUTION."""
+        settings = scene.settings
+        inputs, output = billing.billable_seconds(self.billing_rule, video_seconds, len(scene.references),
+                                                  settings.duration)
+        price = self.price_per_second(settings.resolution, region)
+        billable = inputs + output
+        return Estimate(inputs, output, billable, price, None if price is None else self.currency,
+                        None if price is None else billable * price)
+
+    def price_per_second(self, resolution: str, region: str | None) -> float | None:
+        """The published price of one billable second at `resolution` in `region`, or None."""
+        if region is None:
+            return None
+        return self.prices.get(region.strip().lower(), {}).get(resolution.strip().upper())
+
+
+# input.media[] entry type -> check.media_items' role ("refer"/"feature": Kling's names for the same things).
+_MEDIA_ROLES = {"reference_image": "image", "refer": "image", "reference_video": "video", "feature": "video",
+                "reference_audio": "voice", "first_frame": "first frame"}
+
+
+def _field(value: object, name: str) -> object:
+    """value[name] when value is a mapping that has it, else None: a body is read without trusting its shape."""
+    return value.get(name) if isinstance(value, Mapping) else None
 
 
 def get_at(body: object, path: Path) -> object:
