@@ -142,7 +142,7 @@ class HappyHorse(Target):
         media = [{"type": "reference_image", "url": media_url(member.media, root)} for member in scene.references]
         settings = scene.settings
         return {"model": settings.model, "input": {"prompt": prompt, "media": media},
-                "parameters": sent_parameters(settings, self.parameters)}
+                "parameters": sent_parameters(scene, self.parameters)}
 
     def request_model(self) -> type[BaseModel]:
         return _request_model()

@@ -207,7 +207,7 @@ class Wan30(Target):
         frame's aspect, as in 2.7 [inf])."""
         from ..emit import sent_parameters
 
-        sent = sent_parameters(scene.settings, self.parameters)
+        sent = sent_parameters(scene, self.parameters)
         if scene.first_frame is not None:
             sent.pop("ratio", None)
         return sent
