@@ -16,7 +16,7 @@ from .records import Record
 
 __all__ = ["Region", "REGION_TABLE", "REGION_NAMES", "REGION_ALIASES", "DEFAULT_REGION", "WORKSPACE_HOST",
            "WORKSPACE_HEADER", "WORKSPACE_VARIABLES", "region_named", "base_url", "canonical_base",
-           "workspace_problem", "workspace_of", "serves", "unavailable_text"]
+           "workspace_problem", "workspace_of", "serves", "unavailable_text", "endpoint_region"]
 
 # The workspace-scoped host Alibaba now recommends; the paths are the same as on the legacy hosts [off].
 WORKSPACE_HOST = "https://{workspace}.{region_id}.maas.aliyuncs.com/api/v1"
@@ -187,6 +187,18 @@ def _canonical_host(host: str) -> str:
 
 
 # --- which models a region serves ---------------------------------------------------------------------
+
+
+def endpoint_region(url: str) -> str | None:
+    """The region whose service a base URL reaches (its legacy host or its workspace-scoped host), else None: a
+    proxy, a test server or any other custom --base-url.  A region without a legacy host of its own is reached
+    only through its workspace host; its SDK fallback, Singapore's legacy host, is Singapore."""
+    canonical = canonical_base(url)
+    for region in REGION_TABLE:
+        own_key = region.legacy_base if region.legacy_is_own else f"https://{region.region_id}.maas.aliyuncs.com/api/v1"
+        if canonical == own_key:
+            return region.name
+    return None
 
 
 def serves(target_regions: tuple[str, ...], region_name: str | None) -> bool:

@@ -414,3 +414,36 @@ def test_the_url_check_and_the_reupload_read_the_targets_slots(monkeypatch: pyte
         "https://a/x.jpg", "oss://dir/k", "media/local.jpg", "https://a/x.jpg"]}}
     assert remote_urls(body) == ["https://a/x.jpg"]
     assert remote_urls(body, schemes=("oss://",)) == ["oss://dir/k"]
+
+
+# --- a model where its region does not serve it -----------------------------------------------------------
+
+
+def test_render_plan_refuses_a_model_the_endpoints_region_does_not_serve(tmp_path: Path) -> None:
+    from compiler.render.planning import RenderOptions, plan
+
+    scene = tmp_path / "two.scene"
+    scene.write_text("CAST\nLEO: image https://example.com/lead.png\n\nLEO waits.\n", encoding="utf-8")
+    # happyhorse-1.0-r2v is served in Beijing and Singapore: not in the US, nor through a US workspace host.
+    for base_url in ("https://dashscope-us.aliyuncs.com/api/v1", "https://ws-1.us-east-1.maas.aliyuncs.com/api/v1"):
+        [refused] = plan([scene], RenderOptions(base_url=base_url, model="happyhorse-1.0-r2v"))
+        assert refused.action == "invalid" and refused.job is None
+        assert refused.problem == ("happyhorse-1.0-r2v is served only in beijing and singapore, not in us; "
+                                   "pass --region beijing; nothing submitted")
+    # Its own regions and an endpoint of no known region (a proxy, the test server) are not refused.
+    for base_url in ("https://dashscope-intl.aliyuncs.com/api/v1", "http://127.0.0.1:9/api/v1"):
+        [planned] = plan([scene], RenderOptions(base_url=base_url, model="happyhorse-1.0-r2v"))
+        assert planned.action == "submit", planned.problem
+
+
+def test_cost_says_when_the_region_does_not_serve_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from compiler.cli import main
+
+    scene = tmp_path / "two.scene"
+    scene.write_text("CAST\nLEO: image https://example.com/lead.png\n\nLEO waits.\n", encoding="utf-8")
+    assert main(["cost", str(scene), "--region", "us", "--model", "happyhorse-1.0-r2v"]) == 1
+    assert "happyhorse-1.0-r2v is served only in beijing and singapore, not in us" in capsys.readouterr().err
+    assert main(["cost", str(scene), "--region", "us", "--compare"]) == 0  # wan3.0-video is served there
+    out = capsys.readouterr().out
+    assert "happyhorse-1.0-r2v: not here: happyhorse-1.0-r2v is served only in beijing and singapore" in out
+    assert "wan3.0-video: 5 billable s" in out

@@ -312,6 +312,7 @@ def run_cost(args: argparse.Namespace) -> int:
     import json
 
     from compiler.api import compile_file
+    from compiler.regions import endpoint_region, serves, unavailable_text
     from compiler.render.results import price_region, scene_cost
 
     files = _scene_files("cost", args.paths)
@@ -319,13 +320,19 @@ def run_cost(args: argparse.Namespace) -> int:
     if not base_url or files is None:
         return EXIT_USAGE
     region = price_region(args.region, base_url)
+    served = endpoint_region(base_url)
     if args.compare:
-        return _compare(files, region, args)
+        return _compare(files, region, served, args)
     lines, failed = [], False
     for path in files:
         compiled = compile_file(path, model=args.model)
         if compiled.scene is None or not compiled.ok:
             print_diagnostics(compiled.diagnostics, "human", [str(path)], sys.stderr)
+            failed = True
+            continue
+        if compiled.target is not None and not serves(compiled.target.regions, served):
+            text = unavailable_text(compiled.target.name, served or "", compiled.target.regions)
+            print(f"scenec cost: {visible(str(path))}: {text}", file=sys.stderr)
             failed = True
             continue
         lines.append((str(path), scene_cost(compiled.scene, region)))
@@ -437,7 +444,7 @@ def run_cancel(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS
 
 
-def _compare(files: Sequence[Path], region: str | None, args: argparse.Namespace) -> int:
+def _compare(files: Sequence[Path], region: str | None, served: str | None, args: argparse.Namespace) -> int:
     """cost --compare: every scene on every target; exit 1 when some scene no target can take."""
     import json
 
@@ -448,7 +455,7 @@ def _compare(files: Sequence[Path], region: str | None, args: argparse.Namespace
         return EXIT_USAGE
     untaken = False
     for path in files:
-        found = compare_costs(path, region)
+        found = compare_costs(path, region, served)
         untaken = untaken or all(each.line is None for each in found)
         for each in found:
             print(json_safe(json.dumps({"scene": str(path), **each.to_dict()})) if args.json

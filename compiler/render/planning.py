@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from compiler.api import compile_file
 from compiler.diagnostics import ERROR
+from compiler.regions import endpoint_region, serves, unavailable_text
 from compiler.render import journal as jr
 from compiler.render import sidecar
 from compiler.render.client import canonical_endpoint
@@ -99,7 +100,7 @@ class Plan:
 def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: str = "",
              model: str | None = None) -> Job | Plan:
     """Compile a scene (for `model` when given, else its own) and gather what identifies it; a Plan with action
-    "invalid" when it cannot render."""
+    "invalid" when it cannot render, or when the endpoint's region does not serve its model."""
     name = str(path)
     compiled = compile_file(path, model=model)
     if compiled.scene is None or compiled.payload is None or not compiled.ok:
@@ -110,6 +111,10 @@ def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: s
     root = (scene.project_root or path.absolute().parent).absolute()
     payload = compiled.payload.model_dump(mode="json", exclude_none=True)
     target = target_of_body(payload)
+    served = endpoint_region(endpoint) if endpoint else None
+    if not serves(target.regions, served):
+        return Plan(name, "invalid", problem=f"{unavailable_text(target.name, served or '', target.regions)}; "
+                                             "nothing submitted")
     try:
         media = local_media(scene, payload, target)
     except OSError as error:

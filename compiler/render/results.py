@@ -13,6 +13,7 @@ from compiler import ir, targets
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.media import probe_file
 from compiler.project import REGION_ALIASES
+from compiler.regions import serves, unavailable_text
 from compiler.render import journal as jr
 from compiler.render import reconcile
 from compiler.render.client import REGIONS, canonical_endpoint
@@ -118,8 +119,11 @@ class TargetCost:
     model: str
     line: CostLine | None
     errors: tuple[Diagnostic, ...] = ()
+    unavailable: str | None = None   # why the endpoint's region cannot render it (regions.unavailable_text)
 
     def text(self) -> str:
+        if self.unavailable is not None:
+            return f"not here: {self.unavailable}"
         if self.line is not None:
             return self.line.text()
         first = self.errors[0] if self.errors else None
@@ -128,6 +132,8 @@ class TargetCost:
         return f"cannot take it: {first.message if first else 'no payload'}{where}{more}"
 
     def to_dict(self) -> dict[str, Any]:
+        if self.unavailable is not None:
+            return {"model": self.model, "unavailable": self.unavailable}
         if self.line is not None:
             return self.line.to_dict()
         return {"model": self.model, "refused": [{"code": d.code, "message": d.message,
@@ -135,13 +141,17 @@ class TargetCost:
                                                  for d in self.errors]}
 
 
-def compare_costs(path: Path, region: str | None) -> list[TargetCost]:
+def compare_costs(path: Path, region: str | None, served: str | None = None) -> list[TargetCost]:
     """The scene compiled for every registered target, in the registry's order, and priced on each that
-    can take it (`scenec cost --compare`)."""
+    can take it (`scenec cost --compare`); a target the endpoint's region (`served`) does not serve says so."""
     from compiler.api import compile_file
 
     found = []
     for target in targets.TARGETS:
+        if not serves(target.regions, served):
+            found.append(TargetCost(target.name, None, unavailable=unavailable_text(target.name, served or "",
+                                                                                   target.regions)))
+            continue
         compiled = compile_file(path, model=target.name)
         errors = tuple(d for d in compiled.diagnostics if d.severity == ERROR)
         if compiled.scene is None or errors or compiled.payload is None:
