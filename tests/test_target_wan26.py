@@ -1,0 +1,246 @@
+"""The wan2.6-r2v(-flash) target (compiler/targets/wan26.py): naming, refusals at their lines, the request body
+and its model, the renderer's media slots and the effective parameters.
+
+Each test resolves a small scene with the front-end and calls the target's methods directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from compiler import ir
+from compiler.api import parse_text, resolve
+from compiler.payload import LOCAL_CONTEXT
+from compiler.targets import for_model
+from compiler.targets.base import get_at, set_at
+from compiler.targets.wan26 import SIZES, TARGET
+
+IMAGE = "image https://example.com/{}.jpg"
+VIDEO = "video https://example.com/{}.mp4"
+
+
+def scene_of(text: str, *, path: Path | None = None, model: str = "wan2.6-r2v") -> ir.Scene:
+    """The scene resolved by the front-end, compiled for `model` (as MODEL or --model would choose it)."""
+    tree, syntax = parse_text(text, path)
+    assert syntax == []
+    scene, diagnostics = resolve(tree)
+    assert [d for d in diagnostics if d.severity == "error"] == []
+    return scene._replace(settings=scene.settings._replace(model=model))
+
+
+def cast(*kinds: str, header: str = "", script: str = "") -> str:
+    names = ["MAYA", "LEO", "RIO", "NOVA", "TRAY", "JUNE"][:len(kinds)]
+    members = "".join(f"{name}: {(IMAGE if kind == 'image' else VIDEO).format(name)}\n"
+                      for name, kind in zip(names, kinds, strict=True))
+    return f"{header}CAST\n{members}\n{script or ' and '.join(names) + ' wait.'}\n"
+
+
+def body_of(scene: ir.Scene, prompt: str = "character1 waits.") -> dict[str, object]:
+    return TARGET.payload_dict(scene, prompt, TARGET.naming(scene))
+
+
+def validate(body: dict[str, object], *, local: bool = False) -> dict[str, object]:
+    model = TARGET.request_model().model_validate(body, context=LOCAL_CONTEXT if local else None)
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def refusal_lines(scene: ir.Scene) -> list[tuple[int, str]]:
+    return [(d.span.line if d.span else 0, d.message) for d in TARGET.refusals(scene)]
+
+
+def test_the_registry_finds_both_models() -> None:
+    assert for_model("wan2.6-r2v") is TARGET
+    assert for_model("wan2.6-r2v-flash") is TARGET
+
+
+# --- naming ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_references_are_numbered_character1_on_in_reference_order_across_kinds(language: str) -> None:
+    scene = scene_of(cast("video", "image", "image", header=f"LANGUAGE: {language}\n"))
+    naming = TARGET.naming(scene)
+    assert naming.identifiers == {"MAYA": "character1", "LEO": "character2", "RIO": "character3"}
+    assert naming.media_index == {"MAYA": 0, "LEO": 1, "RIO": 2}
+    assert naming.voices == {}
+
+
+def test_a_single_reference_is_still_character1() -> None:
+    assert TARGET.naming(scene_of(cast("image"))).identifiers == {"MAYA": "character1"}
+
+
+# --- the request body --------------------------------------------------------------------------------------
+
+def test_references_go_to_reference_urls_in_order_and_nothing_unset_is_sent() -> None:
+    body = body_of(scene_of(cast("video", "image")))
+    assert body == {"model": "wan2.6-r2v",
+                    "input": {"prompt": "character1 waits.",
+                              "reference_urls": ["https://example.com/MAYA.mp4", "https://example.com/LEO.jpg"]},
+                    "parameters": {}}
+    assert validate(body) == body
+
+
+def test_the_model_named_by_the_scene_is_sent() -> None:
+    body = body_of(scene_of(cast("image"), model="wan2.6-r2v-flash"))
+    assert body["model"] == "wan2.6-r2v-flash"
+    validate(body)
+
+
+@pytest.mark.parametrize(("resolution", "ratio"), sorted(SIZES))
+def test_resolution_and_ratio_become_one_size(resolution: str, ratio: str) -> None:
+    scene = scene_of(cast("image", header=f"RESOLUTION: {resolution}\nRATIO: {ratio}\n"))
+    body = body_of(scene)
+    assert body["parameters"] == {"size": SIZES[(resolution, ratio)]}
+    assert validate(body)["parameters"] == {"size": SIZES[(resolution, ratio)]}
+    width, height = (int(side) for side in SIZES[(resolution, ratio)].split("*"))
+    wide, high = (int(side) for side in ratio.split(":"))
+    assert abs(width / height - wide / high) < 0.05  # the size has the ratio's shape
+    assert min(width, height) >= (720 if resolution == "720P" else 1080) * 0.9
+
+
+def test_a_ratio_alone_takes_the_default_tier() -> None:
+    assert body_of(scene_of(cast("image", header="RATIO: 9:16\n")))["parameters"] == {"size": "1080*1920"}
+    assert body_of(scene_of(cast("image", header="RESOLUTION: 720P\n")))["parameters"] == {"size": "1280*720"}
+
+
+def test_the_other_settings_map_to_their_parameters_in_api_order() -> None:
+    header = "SEED: 7\nWATERMARK: on\nPROMPT EXTEND: off\nDURATION: 8s\nNEGATIVE PROMPT: blur\n"
+    body = body_of(scene_of(cast("image", header=header)))
+    assert list(body["parameters"].items()) == [  # type: ignore[attr-defined]
+        ("duration", 8), ("prompt_extend", False), ("watermark", True), ("seed", 7)]
+    assert body["input"]["negative_prompt"] == "blur"  # type: ignore[index]
+    assert validate(body) == body
+
+
+def test_several_shots_ask_for_a_multi_shot_video_and_one_shot_does_not() -> None:
+    two_shots = cast("image", script="MAYA waits.\n\nCUT TO:\n\nMAYA leaves.")
+    scene = scene_of(two_shots)
+    assert len(scene.shots) == 2
+    assert body_of(scene)["parameters"] == {"shot_type": "multi"}
+    one_shot = scene_of(cast("image"))
+    assert len(one_shot.shots) == 1
+    assert "shot_type" not in body_of(one_shot)["parameters"]  # type: ignore[operator]
+
+
+def test_a_local_file_is_a_project_relative_path_accepted_only_under_local_context(tmp_path: Path) -> None:
+    (tmp_path / "scenec.toml").write_text("")
+    scene = scene_of("CAST\nMAYA: image media/maya.jpg\n\nMAYA waits.\n", path=tmp_path / "a.scene")
+    body = body_of(scene)
+    assert body["input"]["reference_urls"] == ["media/maya.jpg"]  # type: ignore[index]
+    validate(body, local=True)
+    with pytest.raises(ValidationError, match="http"):
+        validate(body)
+
+
+# --- the request model refuses what the API would ----------------------------------------------------------
+
+def good_body() -> dict[str, object]:
+    return {"model": "wan2.6-r2v", "input": {"prompt": "character1 waits.",
+                                              "reference_urls": ["https://example.com/a.jpg"]},
+            "parameters": {"size": "1280*720", "duration": 5, "shot_type": "single"}}
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (("model",), "wan2.7-r2v", "wan2.6-r2v"),
+    (("input", "media"), [], "Extra inputs"),
+    (("parameters", "resolution"), "720P", "Extra inputs"),
+    (("input", "reference_urls"), [], "at least 1"),
+    (("input", "reference_urls"), ["https://example.com/a.jpg"] * 6, "at most 5"),
+    (("input", "reference_urls"), ["data:image/png;base64,AAAA"], "http"),
+    (("input", "reference_urls"), ["ftp://example.com/a.jpg"], "http"),
+    (("input", "prompt"), "x" * 1501, "at most 1500"),
+    (("input", "negative_prompt"), "x" * 501, "at most 500"),
+    (("parameters", "size"), "1280x720", "1280\\*720"),
+    (("parameters", "size"), "", "1280\\*720"),
+    (("parameters", "duration"), 11, "less than or equal to 10"),
+    (("parameters", "duration"), 1, "greater than or equal to 2"),
+    (("parameters", "shot_type"), "intelligence", "single"),
+    (("parameters", "seed"), -1, "greater than or equal to 0"),
+])
+def test_the_request_model_refuses_a_body_the_api_would(path: tuple[str, ...], value: object, message: str) -> None:
+    body = good_body()
+    validate(body)
+    set_at(body, path, value)
+    with pytest.raises(ValidationError, match=message):
+        validate(body)
+
+
+# --- refusals, at the line that asks ------------------------------------------------------------------------
+
+def test_a_voice_is_refused_at_the_voice() -> None:
+    text = ("CAST\nMAYA: image https://example.com/m.jpg\n"
+            "LEO: image https://example.com/l.jpg, voice https://example.com/l.mp3\n\nMAYA and LEO wait.\n")
+    [(line, message)] = refusal_lines(scene_of(text))
+    assert line == 3
+    assert message.startswith("wan2.6-r2v takes no voices") and "wan2.7-r2v" in message
+
+
+def test_a_first_frame_is_refused_at_its_line() -> None:
+    text = "FIRST FRAME: https://example.com/f.jpg\n" + cast("image")
+    [(line, message)] = refusal_lines(scene_of(text, model="wan2.6-r2v-flash"))
+    assert line == 1
+    assert message.startswith("wan2.6-r2v-flash takes no FIRST FRAME")
+
+
+def test_a_storyboard_is_refused_at_its_line() -> None:
+    text = "TITLE: panels\nSTORYBOARD: https://example.com/panels.jpg\n\nThe panels play out.\n"
+    [(line, message)] = refusal_lines(scene_of(text))
+    assert line == 2
+    assert "STORYBOARD" in message
+
+
+def test_a_data_uri_is_refused_at_its_member() -> None:
+    text = "CAST\nMAYA: image https://example.com/m.jpg\nLEO: image data:image/png;base64,AAAA\n\nMAYA and LEO wait.\n"
+    [(line, message)] = refusal_lines(scene_of(text))
+    assert line == 3
+    assert "data URI" in message
+
+
+def test_a_fourth_video_is_refused_at_that_member() -> None:
+    [(line, message)] = refusal_lines(scene_of(cast("video", "image", "video", "video", "video")))
+    assert line == 6  # CAST is line 1: the fourth video is the fifth member
+    assert "at most 3 reference videos" in message
+    assert refusal_lines(scene_of(cast("video", "video", "video", "image", "image"))) == []
+
+
+def test_a_scene_it_can_take_has_no_refusal() -> None:
+    header = "RESOLUTION: 720P\nRATIO: 3:4\nNEGATIVE PROMPT: blur\nSEED: 3\nPROMPT EXTEND: off\n"
+    assert TARGET.refusals(scene_of(cast("video", "image", header=header))) == []
+
+
+def test_every_refusal_is_an_error_with_the_scene_path() -> None:
+    text = "FIRST FRAME: https://example.com/f.jpg\nCAST\nMAYA: image data:image/png;base64,AAAA\n\nMAYA waits.\n"
+    refusals = TARGET.refusals(scene_of(text))
+    assert len(refusals) == 2
+    assert {(d.code, d.severity) for d in refusals} == {("unsupported-by-target", "error")}
+
+
+# --- settings, slots, effective parameters ------------------------------------------------------------------
+
+def test_settle_fills_only_what_the_writer_left_out() -> None:
+    settings = TARGET.settle(scene_of(cast("image", header="RATIO: 1:1\nDURATION: 7s\n")).settings)
+    assert (settings.resolution, settings.ratio, settings.duration) == ("1080P", "1:1", 7)
+    assert (settings.prompt_extend, settings.watermark) == (True, False)
+
+
+def test_media_slots_name_each_reference_url_with_its_role() -> None:
+    body = body_of(scene_of(cast("image", "video")))
+    slots = TARGET.media_slots(body)
+    assert [(slot.path, slot.role, slot.url) for slot in slots] == [
+        (("input", "reference_urls", 0), "image", "https://example.com/MAYA.jpg"),
+        (("input", "reference_urls", 1), "video", "https://example.com/LEO.mp4")]
+    for slot in slots:
+        assert get_at(body, slot.path) == slot.url
+        set_at(body, slot.path, "oss://bucket/" + slot.url.rsplit("/", 1)[1])
+    validate(body)  # the body with uploaded URLs is what is sent
+
+
+def test_effective_parameters_read_the_size_back_and_fill_the_defaults() -> None:
+    sent = body_of(scene_of(cast("image", header="RESOLUTION: 720P\nRATIO: 4:3\nSEED: 9\n")))
+    assert TARGET.effective_parameters(sent) == {
+        "size": "1088*832", "resolution": "720P", "ratio": "4:3", "duration": 5, "shot_type": "single",
+        "prompt_extend": True, "watermark": False, "seed": 9}
+    unset = TARGET.effective_parameters(body_of(scene_of(cast("image"))))
+    assert (unset["size"], unset["resolution"], unset["ratio"]) == ("1920*1080", "1080P", "16:9")
