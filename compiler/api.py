@@ -1,4 +1,9 @@
-"""The façade: every pipeline stage and the end-to-end calls, shared by the CLI, the renderer and the tests."""
+"""The façade: every pipeline stage and the end-to-end calls, shared by the CLI, the renderer and the tests.
+
+The pipeline runs through the compile target: resolve (target-free) → the model chosen (--model, else the
+scene's MODEL, else the configuration's, else the default: project.PRECEDENCE) → its target settles the
+settings → check against the target → prompt with the target's naming → the target's body, validated by its
+request model."""
 
 from __future__ import annotations
 
@@ -9,15 +14,17 @@ from .check import check
 from .diagnostics import Diagnostic, has_errors, make, sort_key
 from .parse import parse_bytes, parse_file, parse_text
 from .resolve import holds_only_a_cast, resolve
+from .targets import DEFAULT_MODEL, Naming, Target, all_models, canonical_model, target_of
 
 TYPE_CHECKING = False  # spelled out: importing typing is a start-up cost `scenec check` avoids (records.py)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pydantic import BaseModel
+
     from . import nodes
     from .config import LintOptions
-    from .payload import Payload
     from .project import Project
 
     # A parse result: the syntax tree and the syntax diagnostics.
@@ -25,7 +32,7 @@ if TYPE_CHECKING:
     # Parses an imported cast file (the language server's reads its open documents first).
     Loader = Callable[[Path], Parsed]
 
-__all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "render_prompt", "emit",
+__all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "choose_target", "check", "render_prompt", "emit",
            "check_file", "check_document", "Checked", "compile_file", "compile_text", "Compiled"]
 
 
@@ -33,25 +40,50 @@ __all__ = ["parse_text", "parse_bytes", "parse_file", "resolve", "check", "rende
 UNPARSEABLE = {"not-text", "file-too-large", "unreadable-file", "parse-stopped"}
 
 
-def render_prompt(scene: ir.Scene) -> str:
-    from .prompt import render_prompt as render
+def choose_target(scene: ir.Scene, model: str | None = None) -> tuple[ir.Scene, Target, list[Diagnostic]]:
+    """The scene for its target: `model` (the command line's --model) over the scene's own (its MODEL, else the
+    configuration's, else the default), written as the target spells it, and the settings the writer left out
+    settled to the target's defaults.  An unknown --model is reported here; an unknown MODEL by check."""
+    found: list[Diagnostic] = []
+    settings = scene.settings
+    if model is not None:
+        if canonical_model(model) is None:
+            found.append(make("bad-setting-value", f"--model cannot be {model!r}; use one of {', '.join(all_models())}",
+                              None, path=scene.path))
+        # The header's MODEL no longer decides: check judges the model it names no more.
+        settings = settings._replace(model=model.strip(), given=settings.given - {"MODEL"})
+    elif "MODEL" not in settings.given and canonical_model(settings.model) is None:
+        # The configuration's model, unknown: compiler/config.py reports it at its line, and it is not used.
+        settings = settings._replace(model=DEFAULT_MODEL)
+    settings = settings._replace(model=canonical_model(settings.model) or settings.model)
+    target = target_of(settings.model)
+    return scene._replace(settings=target.settle(settings)), target, found
 
-    return render(scene)
+
+def render_prompt(scene: ir.Scene, naming: Naming | None = None) -> str:
+    from . import prompt
+
+    return prompt.render_prompt(scene, naming)  # through the module: the language server replaces it
 
 
-def emit(scene: ir.Scene, prompt: str) -> tuple[Payload | None, list[Diagnostic]]:
-    from .emit import emit as emit_payload
+def emit(scene: ir.Scene, prompt: str, target: Target | None = None,
+         naming: Naming | None = None) -> tuple[BaseModel | None, list[Diagnostic]]:
+    """The target's request body for the scene and its prompt, validated by the target's request model."""
+    from .emit import validate
 
-    payload, diagnostics = emit_payload(scene, prompt)
-    return payload, diagnostics
+    target = target or target_of(scene.settings.model)
+    body = target.payload_dict(scene, prompt, naming or target.naming(scene))
+    return validate(scene.path, body, target.request_model())
 
 
 class Compiled:
     """Everything one compile produced; payload is None when there were errors."""
 
     def __init__(self, path: str, scene: ir.Scene | None, diagnostics: list[Diagnostic] | None = None,
-                 prompt: str | None = None, payload: Payload | None = None) -> None:
+                 prompt: str | None = None, payload: BaseModel | None = None, target: Target | None = None,
+                 naming: Naming | None = None) -> None:
         self.path, self.scene, self.prompt, self.payload = path, scene, prompt, payload
+        self.target, self.naming = target, naming
         self.diagnostics = diagnostics if diagnostics is not None else []
 
     @property
@@ -60,12 +92,14 @@ class Compiled:
 
 
 def _front(path: Path | None, text: str | None, *, data: bytes | None = None, loader: Loader | None = None,
-           parsed: Parsed | None = None) -> tuple[nodes.SceneFile, ir.Scene | None, list[Diagnostic]]:
-    """parse and resolve: (syntax tree, scene or None when the file could not be parsed at all, diagnostics).
+           parsed: Parsed | None = None,
+           model: str | None = None) -> tuple[nodes.SceneFile, ir.Scene | None, Target | None, list[Diagnostic]]:
+    """parse, resolve and choose the target: (syntax tree, scene for its target or None when the file could not
+    be parsed at all, the target, diagnostics).
 
     Reads `text`, else `data`, the file's bytes as an editor holds them (unsaved), else the file at `path`;
     `loader` parses imported cast files; `parsed` is the parse of `data` when the caller has it already (the
-    language server's incremental one)."""
+    language server's incremental one); `model` overrides the scene's (--model)."""
     if parsed is not None:
         scene_file, diagnostics = parsed[0], list(parsed[1])
     elif text is not None:
@@ -77,9 +111,11 @@ def _front(path: Path | None, text: str | None, *, data: bytes | None = None, lo
     else:
         raise ValueError("nothing to parse: give a path, data or text")
     if any(d.code in UNPARSEABLE for d in diagnostics):
-        return scene_file, None, diagnostics
+        return scene_file, None, None, diagnostics
     scene, resolved = resolve(scene_file, loader=loader)
-    return scene_file, scene, diagnostics + resolved + config_diagnostics(scene.project) + lint_config(scene.project)
+    scene, target, chosen = choose_target(scene, model)
+    diagnostics += resolved + chosen + config_diagnostics(scene.project) + lint_config(scene.project)
+    return scene_file, scene, target, diagnostics
 
 
 def lint_config(project: Project | None) -> list[Diagnostic]:
@@ -138,26 +174,28 @@ class Checked:
         self.scene_file, self.scene, self.diagnostics = scene_file, scene, diagnostics
 
 
-def check_file(path: Path, *, probe: bool = True, lint: LintOptions | None = None) -> list[Diagnostic]:
+def check_file(path: Path, *, probe: bool = True, lint: LintOptions | None = None,
+               model: str | None = None) -> list[Diagnostic]:
     """parse, resolve, check: the linter's job (no request model, templates only near the prompt limit).
 
     A `.cast` file is checked as a cast: syntax, names, media, and that it holds nothing but a cast.
     `lint`: the command line's select/ignore (compiler/config.py), over the project's configuration.
+    `model`: the command line's --model, over the scene's MODEL and the configuration.
     """
-    return check_document(path, probe=probe, lint=lint).diagnostics
+    return check_document(path, probe=probe, lint=lint, model=model).diagnostics
 
 
 def check_document(path: Path, data: bytes | None = None, *, probe: bool = True,
                    loader: Loader | None = None, lint: LintOptions | None = None,
-                   parsed: Parsed | None = None) -> Checked:
+                   parsed: Parsed | None = None, model: str | None = None) -> Checked:
     """check_file's work, keeping the tree and scene (the language server's features read them).
 
     `data`: the file's bytes as an editor holds them (unsaved); `loader(path)` parses an imported cast file;
     `parsed`: parse_bytes(data, path)'s result, when the caller already has it.
     """
-    scene_file, scene, diagnostics = _front(path, None, data=data, loader=loader, parsed=parsed)
+    scene_file, scene, target, diagnostics = _front(path, None, data=data, loader=loader, parsed=parsed, model=model)
     if scene is not None:
-        diagnostics += check(scene, probe=probe)
+        diagnostics += check(scene, target, probe=probe)
         if path.suffix == ".cast":
             diagnostics = [d for d in diagnostics if d.code not in SCENE_ONLY]
             if not holds_only_a_cast(scene_file):
@@ -166,24 +204,26 @@ def check_document(path: Path, data: bytes | None = None, *, probe: bool = True,
     return Checked(scene_file, scene, lint_finish(scene_file, scene, diagnostics, lint))
 
 
-def compile_file(path: Path, *, probe: bool = True) -> Compiled:
-    return _compile(path, None, probe=probe)
+def compile_file(path: Path, *, probe: bool = True, model: str | None = None) -> Compiled:
+    """parse, resolve, check and emit for the chosen target (`model`: the command line's --model)."""
+    return _compile(path, None, probe=probe, model=model)
 
 
-def compile_text(text: str, path: Path | None = None, *, probe: bool = True) -> Compiled:
-    return _compile(path, text, probe=probe)
+def compile_text(text: str, path: Path | None = None, *, probe: bool = True, model: str | None = None) -> Compiled:
+    return _compile(path, text, probe=probe, model=model)
 
 
-def _compile(path: Path | None, text: str | None, *, probe: bool) -> Compiled:
+def _compile(path: Path | None, text: str | None, *, probe: bool, model: str | None) -> Compiled:
     name = str(path) if path else "<text>"
-    scene_file, scene, diagnostics = _front(path, text)
-    if scene is None:
+    scene_file, scene, target, diagnostics = _front(path, text, model=model)
+    if scene is None or target is None:
         return Compiled(name, None, lint_finish(scene_file, scene, diagnostics))
-    prompt = render_prompt(scene)
-    diagnostics += check(scene, probe=probe, prompt_length=len(prompt))
-    result = Compiled(name, scene, diagnostics, prompt)
+    naming = target.naming(scene)
+    prompt = render_prompt(scene, naming)
+    diagnostics += check(scene, target, probe=probe, prompt_length=len(prompt))
+    result = Compiled(name, scene, diagnostics, prompt, target=target, naming=naming)
     if not has_errors(diagnostics):
-        result.payload, emitted = emit(scene, prompt)
+        result.payload, emitted = emit(scene, prompt, target, naming)
         result.diagnostics += emitted
     # Only warnings can be silenced, so what decided the payload above is unchanged.
     result.diagnostics = lint_finish(scene_file, scene, result.diagnostics)

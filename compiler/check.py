@@ -1,5 +1,5 @@
-"""Stage 3, check: the API's rules on a resolved scene, as diagnostics (counts, media, values, lengths, timings,
-paths)."""
+"""Stage 3, check: the chosen target's rules on a resolved scene, as diagnostics (what it refuses, counts, media,
+values, lengths, timings, paths), every number read from the target's limits table."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 
 from . import ir
 from .diagnostics import Diagnostic, make
-from .limits import IMAGE_MIMES, LIMITS
+from .limits import Limits
 from .perf import gc_paused
 from .project import Project
 from .source import Span
+from .targets import Target, all_models, for_model, target_of
 from .timing import check_speech
 
 # Spelled out rather than imported from typing, which `check` does not load at start-up (see records.py).
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
         def __call__(self, code: str, message: str, *, hint: str | None = None) -> list[Diagnostic]: ...
 
-__all__ = ["check", "check_media", "check_prompt_length"]
+__all__ = ["check", "check_model", "check_media", "check_prompt_length"]
 
 DATA_URI = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),(.*)$", re.DOTALL)
 URL_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")  # user:pass@host:port
@@ -35,21 +36,39 @@ MEDIA_NOUN = {"image": "image", "video": "video", "voice": "voice", "first frame
 
 
 @gc_paused
-def check(scene: ir.Scene, *, project: Project | None = None, probe: bool = True,
+def check(scene: ir.Scene, target: Target | None = None, *, project: Project | None = None, probe: bool = True,
           prompt_length: int | None = None) -> list[Diagnostic]:
-    """Every API rule that can be checked before paying.  `prompt_length` skips measuring when already known."""
+    """Every rule of the target (by default the scene's MODEL's) that can be checked before paying.
+    `prompt_length` skips measuring when already known."""
     if project is None and isinstance(scene.project, Project):
         project = scene.project
+    target = target or target_of(scene.settings.model)
     found: list[Diagnostic] = []
-    found += check_counts(scene)
-    found += check_settings(scene)
+    found += check_model(scene)
+    found += target.refusals(scene)
+    found += check_counts(scene, target)
+    found += check_settings(scene, target.limits)
     found += check_timings(scene)
     found += check_timed_plan(scene)
     found += check_speech(scene)
     found += check_vocabulary(scene)
-    found += check_prompt_length(scene, prompt_length)
-    found += check_media(scene, project, probe=probe)
+    found += check_prompt_length(scene, prompt_length, target)
+    found += check_media(scene, project, probe=probe, limits=target.limits)
     return found
+
+
+def check_model(scene: ir.Scene) -> list[Diagnostic]:
+    """MODEL names a model no compile target takes (the scene is still checked as the default target's).
+
+    A model from the configuration is reported there (compiler/config.py); one from --model by the command."""
+    settings = scene.settings
+    if for_model(settings.model) is not None or "MODEL" not in settings.given:
+        return []
+    from .diagnostics import did_you_mean
+
+    close = did_you_mean(settings.model, all_models())
+    return [_at(scene, "bad-setting-value", f"MODEL cannot be {settings.model!r}; use one of {', '.join(all_models())}",
+                settings.spans.get("MODEL"), hint=f"did you mean {close[0]}?" if close else None)]
 
 
 def _at(scene: ir.Scene, code: str, message: str, span: Span | None, *, path: str | None = None,
@@ -57,14 +76,14 @@ def _at(scene: ir.Scene, code: str, message: str, span: Span | None, *, path: st
     return make(code, message, span, path=path or scene.path, hint=hint)
 
 
-def check_counts(scene: ir.Scene) -> list[Diagnostic]:
+def check_counts(scene: ir.Scene, target: Target) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     references = scene.references
-    limit = LIMITS.max_references
+    limit = target.limits.max_references
     if len(references) > limit:
         extra = references[limit]
         out.append(_at(scene, "too-many-references",
-                       f"{len(references)} reference images and videos; wan2.7-r2v takes at most {limit}",
+                       f"{len(references)} reference images and videos; {target.name} takes at most {limit}",
                        extra.span, path=extra.path,
                        hint=f"{extra.name} is number {limit + 1}: drop or merge references"))
     if not references:
@@ -79,7 +98,7 @@ def check_counts(scene: ir.Scene) -> list[Diagnostic]:
     return out
 
 
-def check_settings(scene: ir.Scene) -> list[Diagnostic]:
+def check_settings(scene: ir.Scene, limits: Limits) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     settings = scene.settings
     if scene.first_frame and "RATIO" in settings.given:
@@ -87,14 +106,14 @@ def check_settings(scene: ir.Scene) -> list[Diagnostic]:
                        "RATIO is ignored with a first frame: the video takes its aspect",
                        settings.spans["RATIO"], hint="remove RATIO or the FIRST FRAME"))
     has_video = any(member.kind == "video" for member in scene.references)
-    low, high = LIMITS.duration_range(has_video)
+    low, high = limits.duration_range(has_video)
     if not low <= settings.duration <= high:
         reason = " with a reference video" if has_video else ""
         out.append(_at(scene, "duration-out-of-range",
                        f"DURATION {settings.duration}s is outside {low}-{high}s{reason}",
                        settings.spans.get("DURATION"), hint=f"choose {low} to {high} seconds"))
     negative = settings.negative_prompt or ""
-    limit = LIMITS.negative_prompt_chars
+    limit = limits.negative_prompt_chars
     if len(negative) > limit:
         out.append(_at(scene, "negative-prompt-too-long",
                        f"the negative prompt has {len(negative)} characters, {len(negative) - limit} over the limit "
@@ -172,14 +191,17 @@ def check_vocabulary(scene: ir.Scene) -> list[Diagnostic]:
     return out
 
 
-def check_prompt_length(scene: ir.Scene, known_length: int | None = None) -> list[Diagnostic]:
+def check_prompt_length(scene: ir.Scene, known_length: int | None = None,
+                        target: Target | None = None) -> list[Diagnostic]:
     """Measure the compiled prompt.  A cheap bound decides first; the templates render only near the limit."""
     from .prompt import length_bound, render_prompt
+
+    target = target or target_of(scene.settings.model)
 
     if not any(shot.beats or shot.framing or shot.transition for shot in scene.shots):
         return [_at(scene, "empty-prompt", "the script is empty: nothing to compile into a prompt", None,
                     hint="write at least one action line under the cast")]
-    limit = LIMITS.prompt_chars
+    limit = target.limits.prompt_chars
     length = known_length
     if length is None:
         if length_bound(scene) <= limit:
@@ -242,15 +264,18 @@ def media_items(scene: ir.Scene) -> Iterator[tuple[str, ir.MediaSource, str, str
             yield "voice", member.voice, member.name, member.path
 
 
-def check_media(scene: ir.Scene, project: Project | None, *, probe: bool = True) -> list[Diagnostic]:
+def check_media(scene: ir.Scene, project: Project | None, *, probe: bool = True,
+                limits: Limits | None = None) -> list[Diagnostic]:
+    """Every medium against the target's file limits (by default the scene's MODEL's target's)."""
+    limits = limits or target_of(scene.settings.model).limits
     out: list[Diagnostic] = []
     for role, source, owner, path in media_items(scene):
-        out += check_source(role, source, owner, path, project, probe)
+        out += check_source(role, source, owner, path, project, probe, limits)
     return out
 
 
 def check_source(role: str, source: ir.MediaSource, owner: str, path: str, project: Project | None,
-                 probe: bool) -> list[Diagnostic]:
+                 probe: bool, limits: Limits) -> list[Diagnostic]:
     def report(code: str, message: str, *, hint: str | None = None) -> list[Diagnostic]:
         return [make(code, f"{owner}: {message}", source.span, path=path, hint=hint)]
 
@@ -263,7 +288,7 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
     if source.scheme == "data":
         if role in ("video", "voice"):
             return report("base64-not-allowed", f"a {role} cannot be given as base64 data; use a URL or a local file")
-        return check_data_uri(source, report)
+        return check_data_uri(source, report, limits)
     if source.scheme == "oss":
         return report("url-scheme", "oss:// URLs are temporary uploads tied to one account and model; "
                       "write the local path and scenec render uploads it")
@@ -287,7 +312,7 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
         info = probe_file(source.local_path)
     except OSError as error:
         return report("file-missing", f"cannot read {source.text}: {describe_os_error(error)}")
-    return check_info(role, source.text, info, report)
+    return check_info(role, source.text, info, report, limits)
 
 
 def _not_a_file(path: Path) -> str | None:
@@ -311,13 +336,14 @@ def _not_a_file(path: Path) -> str | None:
     return None if stat_module.S_ISREG(mode) else f"is {file_kind(mode)}, not a regular file"
 
 
-def check_data_uri(source: ir.MediaSource, report: Report) -> list[Diagnostic]:
+def check_data_uri(source: ir.MediaSource, report: Report, limits: Limits) -> list[Diagnostic]:
     match = DATA_URI.match(source.text)
     if not match or ";base64" not in match.group(2).lower():
         return report("bad-data-uri", "a data URI must read data:{MIME};base64,{data}")
     mime = match.group(1).lower()
-    if mime not in IMAGE_MIMES:
-        return report("bad-data-uri", f"MIME type {mime or '(none)'} is not one of {', '.join(IMAGE_MIMES)}")
+    mimes = tuple(f"image/{name}" for name in limits.image.formats)  # a data URI is an image of the target's
+    if mime not in mimes:
+        return report("bad-data-uri", f"MIME type {mime or '(none)'} is not one of {', '.join(mimes)}")
     import base64
     import binascii
 
@@ -330,7 +356,7 @@ def check_data_uri(source: ir.MediaSource, report: Report) -> list[Diagnostic]:
     info = probe_bytes(data)
     if info.mime and info.mime != mime:
         return report("bad-data-uri", f"declared {mime} but the data is {info.mime}")
-    return check_info("image", "the data URI", info, report)
+    return check_info("image", "the data URI", info, report, limits)
 
 
 def _a(noun: str) -> str:
@@ -338,10 +364,10 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
-def check_info(role: str, label: str, info: MediaInfo, report: Report) -> list[Diagnostic]:
-    """Content against the limits of its role: type, size, dimensions, duration, transparency."""
+def check_info(role: str, label: str, info: MediaInfo, report: Report, table: Limits) -> list[Diagnostic]:
+    """Content against the target's limits of its role: type, size, dimensions, duration, transparency."""
     kind = "audio" if role == "voice" else ("image" if role == "first frame" else role)
-    limits = LIMITS.file({"image": "image", "video": "video", "audio": "voice"}[kind])
+    limits = table.file({"image": "image", "video": "video", "audio": "voice"}[kind])
     noun = _a(MEDIA_NOUN.get(role, role))
     if info.kind != kind or info.format not in limits.formats:
         what = info.format or "not a recognised media file"
@@ -351,7 +377,7 @@ def check_info(role: str, label: str, info: MediaInfo, report: Report) -> list[D
         out += report("file-too-large",
                       f"{label} is {info.size / 1e6:.1f} MB, over the {limits.max_megabytes} MB limit")
     if limits.sides and info.width and info.height:
-        out += _check_sides(label, info.width, info.height, limits.sides, report)
+        out += _check_sides(label, info.width, info.height, limits.sides, table.aspect, report)
     if limits.seconds and info.duration is not None:
         shortest, longest = limits.seconds
         if not shortest <= info.duration <= longest:
@@ -363,11 +389,12 @@ def check_info(role: str, label: str, info: MediaInfo, report: Report) -> list[D
     return out
 
 
-def _check_sides(label: str, width: int, height: int, sides: tuple[int, int], report: Report) -> list[Diagnostic]:
-    """Each side within the limits, and the longer at most LIMITS.aspect times the shorter."""
+def _check_sides(label: str, width: int, height: int, sides: tuple[int, int], aspect: float,
+                 report: Report) -> list[Diagnostic]:
+    """Each side within the limits, and the longer at most `aspect` times the shorter."""
     low, high = sides
     if not (low <= width <= high and low <= height <= high):
         return report("media-dimensions", f"{label} is {width}x{height}; each side must be {low}-{high} px")
-    if max(width, height) / min(width, height) > LIMITS.aspect:
-        return report("media-dimensions", f"{label} is {width}x{height}, more elongated than 1:{LIMITS.aspect:g}")
+    if max(width, height) / min(width, height) > aspect:
+        return report("media-dimensions", f"{label} is {width}x{height}, more elongated than 1:{aspect:g}")
     return []

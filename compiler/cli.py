@@ -106,7 +106,14 @@ def add_check(commands: Commands[argparse.ArgumentParser]) -> None:
                        help="human (default), json, github (workflow annotations)"
                             " or sarif (SARIF 2.1.0, code scanning)")
     check.add_argument("--no-probe", action="store_true", help="do not open local media files (faster)")
+    add_model_option(check)
     add_lint_options(check)
+
+
+def add_model_option(command: argparse.ArgumentParser) -> None:
+    """--model: the compile target's model, over the scene's MODEL and the configuration (docs/targets.md)."""
+    command.add_argument("--model", metavar="MODEL",
+                         help="compile for this model (over the scene's MODEL and scenec.toml; docs/targets.md)")
 
 
 def add_lint_options(check: argparse.ArgumentParser) -> None:
@@ -132,7 +139,8 @@ def add_lint_options(check: argparse.ArgumentParser) -> None:
 def add_compile(commands: Commands[argparse.ArgumentParser]) -> None:
     compile_ = commands.add_parser("compile", help="compile one .scene file into the request body (JSON)",
                                    formatter_class=Formatter,
-                                   description="Compile a .scene file into the wan2.7-r2v request body.")
+                                   description="Compile a .scene file into the request body of its model (MODEL, "
+                                               "--model, scenec.toml; default wan2.7-r2v).")
     compile_.add_argument("file", type=Path, metavar="FILE")
     compile_.add_argument("-o", "--output", type=Path, metavar="FILE",
                           help="write the JSON here: a file is replaced atomically, a symlink's target is written, "
@@ -140,6 +148,7 @@ def add_compile(commands: Commands[argparse.ArgumentParser]) -> None:
     compile_.add_argument("--explain", action="store_true", help="print the cast table and prompt beside the payload")
     compile_.add_argument("--format", choices=("human", "json", "github"), default="human",
                           help="how to print diagnostics (on standard error)")
+    add_model_option(compile_)
 
 
 def add_render_commands(commands: Commands[argparse.ArgumentParser]) -> None:
@@ -209,7 +218,7 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_ERRORS if run_fixes(files, args, options) else EXIT_OK
     diagnostics = [not_followed(link, target) for link, target in refused]
     for path in files:
-        diagnostics += check_file(path, probe=not args.no_probe, lint=options)
+        diagnostics += check_file(path, probe=not args.no_probe, lint=options, model=args.model)
     # A cast file or scenec.toml shared by several scenes is reported once, not once per scene.
     diagnostics = list(dict.fromkeys(diagnostics))
     return EXIT_ERRORS if lint.finish_check(args, [str(f) for f in files], diagnostics) else EXIT_OK
@@ -226,7 +235,7 @@ def run_compile(args: argparse.Namespace) -> int:
     if path_kind(args.file) == "missing":
         print(f"scenec compile: no such file: {visible(str(args.file))}", file=sys.stderr)
         return EXIT_USAGE
-    result = compile_file(args.file)
+    result = compile_file(args.file, model=args.model)
     if result.diagnostics:
         print_diagnostics(result.diagnostics, args.format, [result.path], sys.stderr)
     if result.payload is None:
@@ -253,18 +262,20 @@ def run_compile(args: argparse.Namespace) -> int:
 
 
 def explain(result: Compiled) -> str:
-    """The cast table (name, kind, media index, identifier, voice) and the prompt."""
+    """The cast table (name, kind, media index, identifier, voice: the target's naming) and the prompt."""
     from .emit import cast_table
-    from .limits import LIMITS
 
-    assert result.scene is not None and result.prompt is not None  # explained only once a payload is built
-    rows = cast_table(result.scene)
+    # explained only once a payload is built
+    assert result.scene is not None and result.prompt is not None
+    assert result.target is not None and result.naming is not None
+    naming = result.naming
+    rows = cast_table(result.scene, naming.identifiers, naming.media_index, naming.voices)
     headers = ("NAME", "KIND", "INDEX", "IDENTIFIER", "SOURCE", "VOICE")
     table: list[tuple[str, ...]] = [headers]
     table += [tuple(visible(str(cell)) for cell in (r["name"], r["kind"], r["index"], r["identifier"],
                                                     str(r["source"])[:48], r["voice"] or "-")) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in table]
-    length = f"PROMPT ({len(result.prompt)} of {LIMITS.prompt_chars} characters)"
+    length = f"PROMPT ({len(result.prompt)} of {result.target.limits.prompt_chars} characters)"
     prompt = [visible(line) for line in result.prompt.split("\n")]
     return "\n".join(lines + ["", length, *prompt, ""])

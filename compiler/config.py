@@ -227,6 +227,10 @@ def _default_choices(key: str) -> dict[str, str]:
     """The names a default takes, mapped to what they mean: the header's tables for model and language
     (resolve/settings.py), the regions --region takes and their aliases (project.py) for region."""
     header = DEFAULT_KEYS[key]
+    if header == "MODEL":
+        from .targets import all_models  # the models are the compile targets' knowledge
+
+        return {model: model for model in all_models()}
     if header is not None:
         from .resolve.settings import DEFAULT_CHOICES
 
@@ -237,6 +241,10 @@ def _default_choices(key: str) -> dict[str, str]:
 def _read_default(key: str, written: str) -> str | None:
     """A configured default read as the header (or --region) reads it: any case, spaces around; None if refused."""
     header = DEFAULT_KEYS[key]
+    if header == "MODEL":
+        from .targets import canonical_model
+
+        return canonical_model(written)
     if header is not None:
         from .resolve.settings import configured_value
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .limits import IMAGE_MIMES, LIMITS
 from .records import Record
 from .source import Span
 
@@ -60,19 +59,9 @@ class Diagnostic(Record):
         }
 
 
-def _span(pair: tuple[float, float] | None) -> str:
-    """A range of the limits table as the documentation writes it: "240-8000", "1-30"."""
-    if pair is None:
-        raise ValueError("the limits table lacks a range the documentation names")
-    return f"{pair[0]:g}-{pair[1]:g}"
-
-
-def _one_of(values: tuple[str, ...]) -> str:
-    return ", ".join(values[:-1]) + " or " + values[-1]
-
-
-# The documentation's numbers come from the limits table (limits.py), so a changed limit changes the text.
-_IMAGE, _VIDEO, _VOICE = LIMITS.image, LIMITS.video, LIMITS.voice
+# Each compile target has its own limits (compiler/targets/): the registry's texts name none of them and point
+# to docs/targets.md, which is generated from the targets' tables; the messages give the chosen target's numbers.
+_LIMITS = "docs/targets.md lists each target's limits"
 
 
 def _codes(*rows: tuple[str, str, str, str, str]) -> dict[str, Code]:
@@ -145,15 +134,15 @@ CODES: dict[str, Code] = _codes(
      "`CAST FROM file: A, B` imports only the members A and B, found in the file's cast or in the files "
      "it imports; each name must be declared there."),
     # --- constraints: the API's rules ------------------------------------------------
-    ("constraints", "too-many-references", ERROR, f"More than {LIMITS.max_references} reference images and videos.",
-     f"wan2.7-r2v accepts at most {LIMITS.max_references} reference images and videos together."),
+    ("constraints", "too-many-references", ERROR, "More reference images and videos than the target takes.",
+     f"Each model takes at most so many reference images and videos together; {_LIMITS}."),
     ("constraints", "unsupported-by-target", ERROR, "Something the chosen model cannot express.",
      "Each compile target (MODEL, --model, docs/targets.md) takes only some of what a scene may ask for: a "
      "voice, a reference video, a first frame, a storyboard image, a negative prompt, a data URI, a setting's "
      "value. Whatever it cannot express is refused at the line that asks for it, never silently dropped: remove "
      "that line or choose a model that takes it."),
     ("constraints", "no-reference", ERROR, "No reference image or video.",
-     "wan2.7-r2v needs at least one reference image or video (a first frame alone is not enough)."),
+     "A reference-to-video model needs at least one reference image or video (a first frame alone is not enough)."),
     ("constraints", "multiple-first-frames", ERROR, "More than one first frame.",
      "The media array may hold at most one first_frame."),
     ("constraints", "voice-on-first-frame", WARNING, "A voice attached to the first frame.",
@@ -161,7 +150,8 @@ CODES: dict[str, Code] = _codes(
     ("constraints", "base64-not-allowed", ERROR, "A video or audio given as a data URI.",
      "Only images may be inlined as base64; videos and voices must be URLs or local files."),
     ("constraints", "bad-data-uri", ERROR, "A malformed image data URI, or one of the wrong MIME type.",
-     "Use data:{MIME};base64,{data} with " + _one_of(IMAGE_MIMES) + ", matching the content."),
+     "Use data:{MIME};base64,{data} with the MIME type of an image format the target takes, matching the content "
+     f"(the message lists them; {_LIMITS})."),
     ("constraints", "url-scheme", ERROR, "A URL that is not http(s).",
      "Remote media must be http:// or https:// URLs; local files are written as paths."),
     ("constraints", "url-credentials", ERROR, "A URL with a user name or password in it.",
@@ -171,8 +161,8 @@ CODES: dict[str, Code] = _codes(
     ("constraints", "ratio-with-first-frame", WARNING, "RATIO given together with a first frame.",
      "With a first frame the service ignores ratio: the video takes the first frame's aspect."),
     ("constraints", "duration-out-of-range", ERROR, "DURATION outside what the model allows.",
-     f"wan2.7-r2v takes {_span(LIMITS.duration)} s, or {_span(LIMITS.duration_with_video)} s when any reference "
-     "video is in the media."),
+     "Each model takes its own range of whole seconds, often shorter when a reference video is in the media; "
+     f"the message gives the chosen model's range ({_LIMITS})."),
     ("constraints", "prompt-too-long", ERROR, "The compiled prompt is over the length limit.",
      "The service silently truncates a longer prompt, so scenec refuses it."),
     ("constraints", "negative-prompt-too-long", ERROR, "The negative prompt is over the length limit.",
@@ -187,13 +177,12 @@ CODES: dict[str, Code] = _codes(
     ("constraints", "file-wrong-type", ERROR, "A local media file is not of the kind declared.",
      "The type is read from the file's content, not its name."),
     ("constraints", "file-too-large", ERROR, "A local media file is over the size limit.",
-     f"Images up to {_IMAGE.max_megabytes} MB, videos up to {_VIDEO.max_megabytes} MB, voices up to "
-     f"{_VOICE.max_megabytes} MB."),
+     f"Images, videos and voices each have a size limit of the target's; the message gives it ({_LIMITS})."),
     ("constraints", "media-dimensions", ERROR, "An image or video is too small, too large or too elongated.",
-     f"Images {_span(_IMAGE.sides)} px a side, videos {_span(_VIDEO.sides)} px, aspect between "
-     f"1:{LIMITS.aspect:g} and {LIMITS.aspect:g}:1."),
+     "Each side of an image or video must lie in the target's range of pixels, and the longer side must not "
+     f"exceed the target's aspect bound times the shorter; the message gives the numbers ({_LIMITS})."),
     ("constraints", "media-duration", ERROR, "A video or voice is too short or too long.",
-     f"Reference videos {_span(_VIDEO.seconds)} s, voices {_span(_VOICE.seconds)} s."),
+     f"Reference videos and voices must last within the target's range; the message gives it ({_LIMITS})."),
     ("constraints", "image-transparency", ERROR, "A reference image that is not fully opaque.",
      "The API takes images without transparency; flatten the image. A PNG is judged by its pixels (an RGBA "
      "export whose pixels are all opaque passes); a PNG colour key, an interlaced or unreadable RGBA PNG, and a "

@@ -137,8 +137,14 @@ def _named(d: Diagnostic, source: Source, scene: ir.Scene | None) -> Fix | None:
     assert d.span is not None
     typed = source.text[d.span.start:d.span.end]
     wanted = " ".join(typed.split()).lower()
-    for member in scene.references if scene is not None else ():
-        if member.identifier.lower() == wanted or member.identifier.replace(" ", "").lower() == wanted.replace(" ", ""):
+    if scene is None:
+        return None
+    from .targets import naming_of
+
+    identifiers = naming_of(scene).identifiers
+    for member in scene.references:
+        identifier = identifiers.get(member.name, "")
+        if identifier.lower() == wanted or identifier.replace(" ", "").lower() == wanted.replace(" ", ""):
             if member.role == "storyboard":
                 return None
             return Fix(f"Write {member.name} instead of {typed}", (Edit(d.span.start, d.span.end, member.name),),

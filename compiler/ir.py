@@ -1,11 +1,11 @@
-"""The resolved scene (output of resolve, input of check, prompt and emit): names bound to media entries and
-identifiers."""
+"""The resolved scene (output of resolve, input of check, prompt and emit): names bound to cast members, the
+cast in order.  Target-free: what a reference is called in a prompt is the compile target's (Target.naming)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .limits import API_DEFAULTS
+from . import vocabulary as language
 from .records import Record
 from .source import Span
 
@@ -38,9 +38,6 @@ class CastMember(Record):
     voice: MediaSource | None
     description: str | None
     length: float | None    # declared length of a reference video, seconds
-    media_index: int        # position in input.media
-    ordinal: int            # 1-based, counted per kind
-    identifier: str         # what the prompt calls it: "Image 1", "视频1", "reference image"
 
 
 class FirstFrame(Record):
@@ -51,14 +48,15 @@ class FirstFrame(Record):
 
 class Settings(Record):
     title: str | None = None
-    # Effective values (the API's defaults unless given): cost and render read these; emit sends only `given` ones.
-    model: str = API_DEFAULTS.model
-    resolution: str = API_DEFAULTS.resolution
-    ratio: str = API_DEFAULTS.ratio
-    duration: int = API_DEFAULTS.duration
+    # Effective values: the language's defaults unless given, then the target's once it settles them
+    # (Target.settle); cost and render read these; a target sends only the `given` ones.
+    model: str = language.DEFAULT_MODEL
+    resolution: str = language.DEFAULT_RESOLUTION
+    ratio: str = language.DEFAULT_RATIO
+    duration: int = language.DEFAULT_DURATION
     seed: int | None = None
-    watermark: bool = API_DEFAULTS.watermark
-    prompt_extend: bool = API_DEFAULTS.prompt_extend
+    watermark: bool = language.DEFAULT_WATERMARK
+    prompt_extend: bool = language.DEFAULT_PROMPT_EXTEND
     negative_prompt: str | None = None
     language: str = "en"
     prompt_style: str = "prose"
@@ -70,7 +68,7 @@ class Settings(Record):
     storyboard_opener: str = "sentence"         # "sentence": "Reference image."; "comma": "Reference image, ..."
     shot_label: str = "shot"                    # timed style: "Shot 1 [0-3s]:" or "Scene 1 [0-3s]:"
     style_line: str | None = None               # a sentence that opens the prompt (any style)
-    given: frozenset[str] = frozenset()          # settings the writer wrote (the rest are API defaults)
+    given: frozenset[str] = frozenset()          # settings the writer wrote (the rest are defaults)
     # never mutated after resolve builds it (ruff takes a record's field default for a shared class attribute)
     spans: dict[str, Span] = {}  # noqa: RUF012
 
@@ -126,14 +124,14 @@ class Scene(Record):
     settings: Settings
     members: tuple[CastMember, ...]
     first_frame: FirstFrame | None
-    storyboard: CastMember | None           # the multi-panel image, numbered like a reference image
+    storyboard: CastMember | None           # the multi-panel image, first in the cast order
     shots: tuple[Shot, ...]
     extra_first_frames: tuple[Span, ...] = ()
     project: Project | None = None          # where media may come from
 
     @property
     def references(self) -> tuple[CastMember, ...]:
-        """The reference images and videos in media order (the storyboard image included)."""
+        """The cast order: the reference images and videos as declared, the storyboard image first."""
         return ((self.storyboard,) if self.storyboard else ()) + self.members
 
     def member(self, name: str) -> CastMember | None:

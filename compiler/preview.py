@@ -117,9 +117,13 @@ def _cards(scene: ir.Scene, base: Path) -> list[View]:
         frame = scene.first_frame
         cards.append(_card(len(cards), None, "first frame", "(not named in the prompt)", None, "image", frame.media,
                            frame.voice, None, scene.path, base))
+    from .targets import naming_of
+
+    identifiers = naming_of(scene).identifiers
     for member in scene.references:
-        cards.append(_card(len(cards), member.name, f"reference {member.kind}", member.identifier, member.role,
-                           member.kind, member.media, member.voice, member.description, member.path, base))
+        cards.append(_card(len(cards), member.name, f"reference {member.kind}", identifiers.get(member.name, ""),
+                           member.role, member.kind, member.media, member.voice, member.description, member.path,
+                           base))
     return cards
 
 
@@ -237,23 +241,14 @@ def _link_identifiers(text: str, links: _Links) -> list[View]:
 def shot_prompts(scene: ir.Scene, prompt: str) -> list[str | None]:
     """Each shot's part of the compiled prompt: the shot rendered alone by the same template, found in order in
     the whole prompt (None when it cannot be found: the page then points to the whole prompt)."""
-    from .prompt import lower_first_word, prompt_template, shot_views, template_context
+    from .prompt import join_lines, lower_first_word, prompt_template, render_shots_alone, template_context
 
-    language = scene.settings.language
     template = prompt_template(scene)
-    joiner = "" if language == "zh" else " "
-    common = template_context(scene)
-
-    def alone(shots: list[View]) -> str:
-        text = template.render(shots=shots, **common)
-        return joiner.join(line.strip() for line in text.splitlines() if line.strip())
-
-    preamble = alone([])
+    preamble = join_lines([line.strip() for line in template.render(shots=[], **template_context(scene)).splitlines()
+                           if line.strip()], scene.settings.language)
     found: list[str | None] = []
     cursor = len(preamble) if prompt.startswith(preamble) else 0
-    for number, view in enumerate(shot_views(scene), 1):
-        part = alone([view])
-        part = part[len(preamble):].strip() if part.startswith(preamble) else part
+    for number, part in enumerate(render_shots_alone(scene), 1):
         # A shot rendered alone is shot 1 ("1.", "Shot 1 [0-3s]:", "镜头1 ["); in the scene it has its own
         # number.  After a comma opener the prompt lowers the first word of the first shot.
         renumbered = re.sub(r"^(\D{0,8}?)1(?=[\s.\[])", rf"\g<1>{number}", part, count=1)

@@ -9,6 +9,7 @@ from types import SimpleNamespace as View  # attribute access is jinja's fast pa
 
 from . import ir
 from .perf import gc_paused
+from .targets import Naming, naming_of, target_of
 from .timeline import plan, segment_text
 from .vocabulary import TRANSITIONS, framing_entry
 
@@ -18,30 +19,39 @@ if TYPE_CHECKING:
 
     import jinja2
 
-_IDENTIFIER_START = re.compile(r"(?:Image|Video) \d")
+# Every target's identifier forms: a sentence opening with one keeps its capital ("Image 1", "Audio 2").
+_IDENTIFIER_START = re.compile(r"(?:Image|Video|Audio) \d|character\d|<<<")
 
-__all__ = ["render_prompt", "prompt_from_output", "length_bound", "shot_views", "shot_segments",
-           "complete_shot_view", "form_view", "project_templates", "TEMPLATE_DIR", "PROJECT_TEMPLATE_DIR"]
+__all__ = ["render_prompt", "render_shots_alone", "render_shot_alone", "prompt_from_output", "length_bound",
+           "shot_views", "shot_segments", "complete_shot_view", "form_view", "project_templates", "TEMPLATE_DIR",
+           "TARGET_TEMPLATE_DIR", "PROJECT_TEMPLATE_DIR"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+# A target whose prompts need other wording than the shipped templates' sets Target.template_folder: a template
+# of the same name in TARGET_TEMPLATE_DIR/<folder>/ is used instead of the shipped one (a project's still wins).
+TARGET_TEMPLATE_DIR = TEMPLATE_DIR / "targets"
 # A project overrides a shipped template by putting a file of the same name here, next to its scenec.toml.
 PROJECT_TEMPLATE_DIR = "templates"
-_environments: dict[Path | None, jinja2.Environment] = {}
+_environments: dict[tuple[Path | None, str | None], jinja2.Environment] = {}
 
 
-def _env(overrides: Path | None = None) -> jinja2.Environment:
-    """The jinja2 environment: the project's templates folder first (when it has one), then the shipped ones."""
-    environment = _environments.get(overrides)
+def _env(overrides: Path | None = None, target_folder: str | None = None) -> jinja2.Environment:
+    """The jinja2 environment: the project's templates folder first (when it has one), then the target's (when
+    it has one), then the shipped ones."""
+    environment = _environments.get((overrides, target_folder))
     if environment is None:
         import jinja2
 
-        shipped = jinja2.FileSystemLoader(str(TEMPLATE_DIR))
-        loader: jinja2.BaseLoader = jinja2.ChoiceLoader([_project_loader(overrides), shipped]) if overrides else shipped
+        loaders: list[jinja2.BaseLoader] = [_project_loader(overrides)] if overrides else []
+        if target_folder:
+            loaders.append(jinja2.FileSystemLoader(str(TARGET_TEMPLATE_DIR / target_folder)))
+        loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR)))
+        loader = loaders[0] if len(loaders) == 1 else jinja2.ChoiceLoader(loaders)
         environment = jinja2.Environment(
             loader=loader, autoescape=False, trim_blocks=True,
             lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
         environment.filters["capitalize_first"] = capitalise
-        _environments[overrides] = environment
+        _environments[(overrides, target_folder)] = environment
     return environment
 
 
@@ -74,16 +84,55 @@ def project_templates(scene: ir.Scene) -> Path | None:
 
 
 @gc_paused
-def render_prompt(scene: ir.Scene) -> str:
-    """The prompt: one sentence per template line, joined by a space (English) or nothing (Chinese)."""
-    return prompt_from_output(scene, prompt_template(scene).render(shots=shot_views(scene), **template_context(scene)))
+def render_prompt(scene: ir.Scene, naming: Naming | None = None) -> str:
+    """The prompt: one sentence per template line, joined by a space (English) or nothing (Chinese).
+
+    `naming`: what the target calls each reference; by default the naming of the scene's MODEL's target."""
+    naming = naming or naming_of(scene)
+    output = prompt_template(scene).render(shots=shot_views(scene, naming), **template_context(scene, naming))
+    return prompt_from_output(scene, output)
+
+
+def render_shots_alone(scene: ir.Scene, naming: Naming | None = None) -> list[str]:
+    """Each shot's text rendered alone by the scene's template: what the template writes for that shot after its
+    opening, lines joined as in the prompt (a shipped template writes each shot from its own view only).  The
+    preview shows these and a target with a multi-shot field (Kling) sends them; linear in the scene."""
+    naming = naming or naming_of(scene)
+    alone = _shot_renderer(scene, naming)
+    return [alone(view) for view in shot_views(scene, naming)]
+
+
+def render_shot_alone(scene: ir.Scene, index: int, naming: Naming | None = None) -> str:
+    """Shot `index` (0-based) rendered alone by the scene's template (render_shots_alone, for one shot)."""
+    naming = naming or naming_of(scene)
+    segment = shot_segments(scene)[index]
+    view = complete_shot_view(scene, scene.shots[index], index, naming.identifiers, segment, naming.voices)
+    return _shot_renderer(scene, naming)(view)
+
+
+def _shot_renderer(scene: ir.Scene, naming: Naming) -> Callable[[View], str]:
+    """Renders one shot's view alone: the template's output for it without the opening, lines joined."""
+    template = prompt_template(scene)
+    context = template_context(scene, naming)
+    opening = _output_lines(template.render(shots=[], **context))
+    language = scene.settings.language
+
+    def alone(view: View) -> str:
+        lines = _output_lines(template.render(shots=[view], **context))
+        return join_lines(lines[len(opening):] if lines[:len(opening)] == opening else lines, language)
+
+    return alone
+
+
+def _output_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def prompt_from_output(scene: ir.Scene, text: str) -> str:
     """The template's output made the prompt: its lines stripped, the empty ones dropped, the rest joined."""
     settings = scene.settings
     language = settings.language
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = _output_lines(text)
     if scene.storyboard is not None and settings.storyboard_opener == "comma" and len(lines) > 1:
         # The templates open with "Reference image," here; the sentence it runs into loses its capital.
         lines[1] = lower_first_word(lines[1])
@@ -91,15 +140,18 @@ def prompt_from_output(scene: ir.Scene, text: str) -> str:
 
 
 def prompt_template(scene: ir.Scene) -> jinja2.Template:
-    """The template of the scene's style and language (the project's own when it overrides it)."""
+    """The template of the scene's style and language (the project's own when it overrides it, else its target's
+    when that has one)."""
     settings = scene.settings
-    return _env(project_templates(scene)).get_template(f"{settings.prompt_style}.{settings.language}.j2")
+    folder = target_of(settings.model).template_folder
+    return _env(project_templates(scene), folder).get_template(f"{settings.prompt_style}.{settings.language}.j2")
 
 
-def template_context(scene: ir.Scene) -> dict[str, object]:
+def template_context(scene: ir.Scene, naming: Naming | None = None) -> dict[str, object]:
     """What every prompt template reads besides the shots (the preview renders shots alone with it)."""
     settings = scene.settings
-    return {"scene": scene, "members": member_views(scene), "atmosphere": settings.atmosphere,
+    ids = identifiers(scene, naming)
+    return {"scene": scene, "members": member_views(scene, ids), "atmosphere": settings.atmosphere,
             "storyboard": scene.storyboard is not None, "form": form_view(settings), "style_line": settings.style_line}
 
 
@@ -133,8 +185,9 @@ def form_view(settings: ir.Settings) -> View:
                 shot_label=settings.shot_label)
 
 
-def identifiers(scene: ir.Scene) -> dict[str, str]:
-    return {member.name: member.identifier for member in scene.references}
+def identifiers(scene: ir.Scene, naming: Naming | None = None) -> dict[str, str]:
+    """What the prompt calls each cast member: the target's naming (the scene's MODEL's target by default)."""
+    return (naming or naming_of(scene)).identifiers
 
 
 def pieces_text(pieces: tuple[ir.Piece, ...], ids: dict[str, str]) -> str:
@@ -153,13 +206,15 @@ def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def member_views(scene: ir.Scene) -> list[View]:
-    return [View(name=m.name, id=m.identifier, role=m.role, description=m.description) for m in scene.members]
+def member_views(scene: ir.Scene, ids: dict[str, str]) -> list[View]:
+    return [View(name=m.name, id=ids.get(m.name, m.name), role=m.role, description=m.description)
+            for m in scene.members]
 
 
-def shot_views(scene: ir.Scene) -> list[View]:
-    ids = identifiers(scene)
-    return [complete_shot_view(scene, shot, index, ids, segment)
+def shot_views(scene: ir.Scene, naming: Naming | None = None) -> list[View]:
+    naming = naming or naming_of(scene)
+    ids, voices = naming.identifiers, naming.voices
+    return [complete_shot_view(scene, shot, index, ids, segment, voices)
             for index, (shot, segment) in enumerate(zip(scene.shots, shot_segments(scene), strict=True))]
 
 
@@ -170,10 +225,12 @@ def shot_segments(scene: ir.Scene) -> list[str]:
     return [segment_text(segment, unit) for segment in segments]
 
 
-def complete_shot_view(scene: ir.Scene, shot: ir.Shot, index: int, ids: dict[str, str], segment: str) -> View:
+def complete_shot_view(scene: ir.Scene, shot: ir.Shot, index: int, ids: dict[str, str], segment: str,
+                       voices: dict[str, str] | None = None) -> View:
     """What the templates read of one shot: all of it comes from the shot, its index, its segment and the
-    scene's settings and cast (the language server renders a shot alone from it, compiler/lsp/shot_texts.py)."""
-    view = shot_view(shot, index, ids, scene.settings.language == "zh")
+    scene's settings and cast, named by the target (`ids`; `voices`: the speakers whose voice the prompt names)
+    (the language server renders a shot alone from it, compiler/lsp/shot_texts.py)."""
+    view = shot_view(shot, index, ids, scene.settings.language == "zh", voices)
     view.segment = segment
     if scene.settings.dialogue_style == "joined":
         join_speech_to_action(view.beats)
@@ -186,7 +243,7 @@ _ZH_UNKNOWN_FRAMING = "镜头"
 _ZH_UNKNOWN_TRANSITION = "切换"
 
 
-def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool) -> View:
+def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool, voices: dict[str, str] | None = None) -> View:
     entry = framing_entry(shot.framing) if shot.framing else None
     unknown_framing = _ZH_UNKNOWN_FRAMING if zh else (shot.framing.lower() if shot.framing else None)
     framing = (entry[1] if zh else entry[0]) if entry else (unknown_framing if shot.framing else None)
@@ -202,7 +259,7 @@ def shot_view(shot: ir.Shot, index: int, ids: dict[str, str], zh: bool) -> View:
         number=shot.number, first=index == 0, known=entry is not None, transition=shot.transition, verb=verb,
         framing=framing, subjects=[ids.get(ref.name, ref.name) for ref in shot.subjects],
         timing=timing, heading=pieces_text(shot.heading, ids) if shot.heading else None,
-        beats=[beat_view(beat, ids, zh) for beat in shot.beats],
+        beats=[beat_view(beat, ids, zh, voices) for beat in shot.beats],
     )
 
 
@@ -225,7 +282,9 @@ def join_speech_to_action(beats: list[View]) -> None:
         dialogue.utterances = dialogue.utterances[1:]
 
 
-def beat_view(beat: ir.Beat, ids: dict[str, str], zh: bool = False) -> View:
+def beat_view(beat: ir.Beat, ids: dict[str, str], zh: bool = False, voices: dict[str, str] | None = None) -> View:
+    """An action or a dialogue beat as the templates read it; each utterance carries `voice`, what the prompt
+    calls the speaker's voice ("Audio 1"), or None where the target names no voice (the phrase is then unchanged)."""
     if isinstance(beat, ir.ActionBeat):
         opener = beat.pieces[0] if beat.pieces else None
         return View(kind="action", text=pieces_text(beat.pieces, ids), said=None, clause=None,
@@ -233,19 +292,20 @@ def beat_view(beat: ir.Beat, ids: dict[str, str], zh: bool = False) -> View:
     utterances: list[View] = []
     said: dict[str, str | None] = {"lead_in": None, "delivery": None, "manner": None}  # how the speech is said
     speech: list[str] = []
+    voice = voices.get(beat.speaker) if voices else None
     for part in beat.parts:
         if part.kind == "speech":
             speech.append(_spoken(part))
             continue
         if speech:
-            utterances.append(View(**said, speech=speech))
+            utterances.append(View(**said, speech=speech, voice=voice))
             said, speech = {"lead_in": None, "delivery": None, "manner": None}, []
         key = part.kind.replace("-", "_")
         text = pieces_text(part.pieces, ids)
         # Two manners ("(V.O.)" and "(quietly)") are both kept: "says in voice-over, quietly".
         said[key] = f"{said[key]}{'' if zh else ', '}{text}" if key == "manner" and said[key] else text
     if speech or not utterances:
-        utterances.append(View(**said, speech=speech))
+        utterances.append(View(**said, speech=speech, voice=voice))
     return View(kind="dialogue", speaker=ids.get(beat.speaker, beat.speaker), utterances=utterances)
 
 

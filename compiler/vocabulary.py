@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-__all__ = ["SETTINGS", "SETTING_FIELDS", "MEDIA_SETTINGS", "FRAMINGS", "TRANSITIONS", "framing_entry"]
+__all__ = ["SETTINGS", "SETTING_FIELDS", "MEDIA_SETTINGS", "FRAMINGS", "TRANSITIONS", "framing_entry",
+           "RESOLUTIONS", "RATIOS", "SEED_MAX", "DEFAULT_MODEL", "DEFAULT_RESOLUTION", "DEFAULT_RATIO",
+           "DEFAULT_DURATION", "DEFAULT_PROMPT_EXTEND", "DEFAULT_WATERMARK"]
+
+# The values the language itself takes (resolve refuses others); a compile target may take fewer and refuses
+# the rest at the setting's line (compiler/targets/, docs/targets.md).
+RESOLUTIONS: tuple[str, ...] = ("480P", "720P", "1080P")
+RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4")
+SEED_MAX = 2_147_483_647
+
+# The language's defaults (ir.Settings'): a scene without MODEL compiles for DEFAULT_MODEL, and the compile
+# target then replaces every API parameter the writer left out by its own default (Target.settle).
+DEFAULT_MODEL = "wan2.7-r2v"
+DEFAULT_RESOLUTION = "1080P"
+DEFAULT_RATIO = "16:9"
+DEFAULT_DURATION = 5
+DEFAULT_PROMPT_EXTEND = True
+DEFAULT_WATERMARK = False
 
 # The settings keys of the header ("KEY: value"), each with the ir.Settings field that holds its value.
 # The grammar reads any key; resolve checks them and stores each value given under its field, and an
-# absent one keeps ir.Settings' default (limits.API_DEFAULTS for the API's parameters).
+# absent one keeps ir.Settings' default (the language's, below; the target's for the API's parameters).
 SETTING_FIELDS: dict[str, str] = {
     "TITLE": "title", "MODEL": "model", "RESOLUTION": "resolution", "RATIO": "ratio", "DURATION": "duration",
     "SEED": "seed", "WATERMARK": "watermark", "PROMPT EXTEND": "prompt_extend",

@@ -99,10 +99,11 @@ def test_unreadable_scene(tmp_path) -> None:
 
 def test_invalid_payload_is_reported(monkeypatch) -> None:
     """A payload the request model rejects (a compiler bug) becomes a diagnostic, not a traceback."""
-    import compiler.emit as emit
+    from compiler.targets.wan27 import TARGET
 
-    original = emit.payload_dict
-    monkeypatch.setattr(emit, "payload_dict", lambda scene, prompt: {**original(scene, prompt), "extra": 1})
+    original = TARGET.payload_dict
+    monkeypatch.setattr(TARGET, "payload_dict", lambda scene, prompt, naming: {**original(scene, prompt, naming),
+                                                                                 "extra": 1})
     result = compile_file(ALLEY)
     assert [d.code for d in result.diagnostics] == ["invalid-payload"] and result.payload is None
 
@@ -165,3 +166,18 @@ def test_a_cast_file_is_checked_as_a_cast(capsys) -> None:
     assert check_file(ROOT / "scenes/cast/leads.cast") == []
     assert [d.code for d in check_file(ROOT / "tests/cases/negative/not-a-cast.cast")] == ["cast-file-content"]
     assert main(["check", str(ROOT / "scenes/cast/leads.cast")]) == EXIT_OK
+
+
+def test_compile_model_prints_that_dialect_and_explain_shows_its_naming(capsys) -> None:
+    assert main(["compile", str(ALLEY), "--model", "WAN2.7-R2V-2026-06-12", "--explain"]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["model"] == "wan2.7-r2v-2026-06-12"
+    assert "Video 1" in captured.err and "IDENTIFIER" in captured.err
+
+
+def test_an_unknown_model_on_the_command_line_is_an_error(capsys) -> None:
+    assert main(["check", str(ALLEY), "--model", "wan9"]) == EXIT_ERRORS
+    out = capsys.readouterr().out
+    assert "bad-setting-value" in out and "--model cannot be 'wan9'" in out
+    assert main(["compile", str(ALLEY), "--model", "wan9"]) == EXIT_ERRORS
+    assert capsys.readouterr().out == ""

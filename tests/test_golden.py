@@ -22,6 +22,27 @@ def test_golden(scene: Path) -> None:
             f"{expected_path.name} differs: run make golden and review")
 
 
+TARGET_CASES = [(model, scene) for model in regen_golden.other_targets() for scene in CASES]
+
+
+@pytest.mark.parametrize(("model", "scene"), TARGET_CASES,
+                         ids=[f"{model}:{regen_golden.golden_name(scene)}" for model, scene in TARGET_CASES])
+def test_golden_under_every_other_target(model: str, scene: Path) -> None:
+    """Every example under every other registered target: its payload, or the errors when it refuses the scene."""
+    name, actual = regen_golden.expected_target_output(scene, model)
+    expected_path = regen_golden.target_folder(model) / name
+    assert expected_path.exists(), f"no golden file {model}/{name}: run make golden"
+    assert actual == expected_path.read_text(encoding="utf-8"), f"{model}/{name} differs: run make golden and review"
+
+
+def test_no_target_golden_is_left_over() -> None:
+    """Each file under tests/golden/targets is one a registered target and a case still produce."""
+    expected = {regen_golden.target_folder(model) / regen_golden.expected_target_output(scene, model)[0]
+                for model, scene in TARGET_CASES}
+    found = {path for path in regen_golden.TARGET_GOLDEN.rglob("*") if path.is_file()}
+    assert found <= expected, f"left over: {sorted(str(p) for p in found - expected)}: run make golden"
+
+
 GUIDE_PROMPT = (
     "Video 1 walks in from the deep left side of the frame. Then the shot cuts to a close-up of Image 1. "
     "Video 1 is leaning against the rusty wall on the right side from Image 2. Hearing the footsteps, she slowly "

@@ -70,7 +70,7 @@ def test_marked_names_in_any_script_in_cast_cues_framings_and_action() -> None:
     result = compiled("LANGUAGE: zh\nCAST\n@小李 (the boy): image media/boy.jpg\n@José: video media/girl.mp4\n\n"
                       "@小李走进茶馆，看见@José。\n\n@小李\n你好。\n\nCLOSE-UP ON @José\n@José sonríe.\n")
     assert result.ok, result.diagnostics
-    assert [row["name"] for row in cast_table(result.scene)] == ["小李", "José"]
+    assert [row["name"] for row in cast_table(result.scene, *result.naming)] == ["小李", "José"]
     assert result.prompt == "图1走进茶馆，看见视频1。图1说：“你好。”随后切换到视频1的特写。视频1 sonríe."
 
 

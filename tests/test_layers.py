@@ -23,10 +23,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("parse", ("compiler.parse",)),
     ("resolve", ("compiler.resolve",)),
     ("plans on the IR", ("compiler.timeline", "compiler.timing")),
+    # What every target's body builder and request model share: before the targets, which use them.
+    ("emit", ("compiler.payload", "compiler.emit")),
+    # The back-ends: one module per model family; the front-end above never imports them.
+    ("targets", ("compiler.targets",)),
     # check measures the prompt (the templates render when its bound is near the limit): prompt comes first.
     ("prompt", ("compiler.prompt",)),
     ("check", ("compiler.check",)),
-    ("emit", ("compiler.payload", "compiler.emit")),
     ("reports", ("compiler.report",)),
     ("lint rules", ("compiler.config", "compiler.suppress", "compiler.explain", "compiler.sarif")),
     ("api and printing", ("compiler.api", "compiler.console")),
@@ -179,7 +182,51 @@ def test_the_graph_sees_imports_inside_functions_and_relative_ones() -> None:
     assert "compiler.render.journal" in graph["compiler.render.execute"]  # from compiler.render import journal as jr
 
 
+# The front-end: the language itself, target-free (issue 15).  None of these may reach compiler.targets, directly
+# or through another module, so what a scene means never depends on the model it is compiled for.
+FRONT_END = ("compiler.records", "compiler.perf", "compiler.source", "compiler.lalr", "compiler._scene_tables",
+             "compiler.nodes", "compiler.ir", "compiler.vocabulary", "compiler.diagnostics", "compiler.project",
+             "compiler.media", "compiler.fs", "compiler.parse", "compiler.resolve", "compiler.timeline",
+             "compiler.timing")
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module `start` imports, directly or through others."""
+    seen: set[str] = set()
+    waiting = [start]
+    while waiting:
+        for target in graph.get(waiting.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                waiting.append(target)
+    return seen
+
+
+def target_imports(graph: dict[str, set[str]], front_end: tuple[str, ...] = FRONT_END) -> list[str]:
+    """'a reaches b' for each front-end module (or module under a front-end package) that reaches a target."""
+    found = []
+    for name in sorted(graph):
+        if not any(name == prefix or name.startswith(prefix + ".") for prefix in front_end):
+            continue
+        found += [f"{name} reaches {target}" for target in sorted(reachable(graph, name))
+                  if target == "compiler.targets" or target.startswith("compiler.targets.")]
+    return found
+
+
+def test_no_front_end_module_imports_a_target() -> None:
+    graph = import_graph()
+    assert all(name in graph or any(n.startswith(name + ".") for n in graph) for name in FRONT_END)
+    assert target_imports(graph) == []
+
+
 # --- the checks themselves can fail --------------------------------------------------------------
+
+
+def test_a_front_end_module_reaching_a_target_through_another_is_reported(tmp_path: Path) -> None:
+    root = _package(tmp_path, {"ir.py": "from . import helper\n", "helper.py": "def f():\n    from .targets import x\n",
+                               "targets/__init__.py": "", "parse.py": ""})
+    assert target_imports(import_graph(root), ("compiler.ir", "compiler.parse")) == [
+        "compiler.ir reaches compiler.targets"]
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:

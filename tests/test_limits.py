@@ -1,5 +1,5 @@
-"""The limits table (compiler/limits.py) is the one home of the API's limits and defaults: the request model,
-the cost table, the settings and the written reference agree with it."""
+"""wan2.7-r2v's limits table (compiler/targets/wan27.py; the types in compiler/limits.py) is the one home of its
+limits and defaults: its request model, its prices, the settings and the written reference agree with it."""
 
 from __future__ import annotations
 
@@ -9,12 +9,24 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from compiler import ir
+from compiler import ir, vocabulary
 from compiler.emit import PARAMETER_SETTINGS
-from compiler.limits import API_DEFAULTS, LIMITS, MODELS, PARAMETERS, RATIOS, RESOLUTIONS, SEED_MAX, FileLimits
-from compiler.payload import Input, Parameters, Payload
-from compiler.render.cost import PRICES_CNY_PER_SECOND
+from compiler.limits import FileLimits
+from compiler.targets.wan27 import (
+    API_DEFAULTS,
+    LIMITS,
+    MODELS,
+    PARAMETERS,
+    PRICES,
+    RATIOS,
+    RESOLUTIONS,
+    SEED_MAX,
+    TARGET,
+    request_models,
+)
 from compiler.vocabulary import SETTING_FIELDS, SETTINGS
+
+Input, Parameters, Payload = request_models().Input, request_models().Parameters, request_models().Payload
 
 LANGUAGE = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text(encoding="utf-8")
 
@@ -43,13 +55,20 @@ def test_every_setting_key_has_a_settings_field() -> None:
 def test_the_parameters_are_the_request_models_in_its_order() -> None:
     assert tuple(Parameters.model_fields) == PARAMETERS
     assert set(PARAMETERS) <= set(ir.Settings._fields)
-    assert tuple(PARAMETER_SETTINGS) == PARAMETERS
-    assert all(SETTING_FIELDS[key] == name for name, key in PARAMETER_SETTINGS.items())
+    assert all(SETTING_FIELDS[PARAMETER_SETTINGS[name]] == name for name in PARAMETERS)
 
 
-def test_the_settings_defaults_are_the_apis() -> None:
-    defaults = ir.Settings()
-    assert {name: getattr(defaults, name) for name in API_DEFAULTS._fields} == API_DEFAULTS._asdict()
+def test_settling_gives_every_parameter_left_out_the_targets_default() -> None:
+    settled = TARGET.settle(ir.Settings(resolution="480P", duration=99))
+    assert {name: getattr(settled, name) for name in API_DEFAULTS._fields} == API_DEFAULTS._asdict()
+    given = TARGET.settle(ir.Settings(resolution="720P", duration=9, given=frozenset({"RESOLUTION", "DURATION"})))
+    assert (given.resolution, given.duration, given.ratio) == ("720P", 9, API_DEFAULTS.ratio)
+
+
+def test_the_targets_values_are_the_languages() -> None:
+    assert set(RESOLUTIONS) <= set(vocabulary.RESOLUTIONS) and set(RATIOS) <= set(vocabulary.RATIOS)
+    assert SEED_MAX == vocabulary.SEED_MAX
+    assert vocabulary.DEFAULT_MODEL in MODELS
 
 
 def test_the_defaults_are_values_the_api_accepts() -> None:
@@ -61,7 +80,8 @@ def test_the_defaults_are_values_the_api_accepts() -> None:
 
 
 def test_every_resolution_has_a_price_in_every_priced_region() -> None:
-    assert all(tuple(prices) == RESOLUTIONS for prices in PRICES_CNY_PER_SECOND.values())
+    assert all(tuple(prices) == RESOLUTIONS for prices in PRICES.values())
+    assert set(PRICES) <= set(TARGET.regions)
 
 
 def test_each_media_kind_has_its_limits() -> None:
@@ -136,9 +156,10 @@ def test_the_media_limits_table_in_the_reference(row: str, limits: FileLimits) -
 
 
 def test_the_settings_table_in_the_reference() -> None:
-    assert table_row("`MODEL`")[1] == ", ".join(f"`{m}`" for m in MODELS)
-    assert f"`{API_DEFAULTS.model}` (" in table_row("`MODEL`")[2]
-    assert table_row("`RESOLUTION`")[1].startswith(", ".join(f"`{r}`" for r in RESOLUTIONS))
+    assert "docs/targets.md" in table_row("`MODEL`")[1]
+    assert f"`{vocabulary.DEFAULT_MODEL}` (" in table_row("`MODEL`")[2]
+    assert table_row("`RESOLUTION`")[1].startswith(", ".join(f"`{r}`" for r in vocabulary.RESOLUTIONS))
+    assert f"`{TARGET.name}` takes {' and '.join(f'`{r}`' for r in RESOLUTIONS)} only" in table_row("`RESOLUTION`")[1]
     assert table_row("`RESOLUTION`")[2] == f"not sent; the API uses `{API_DEFAULTS.resolution}`"
     assert table_row("`RATIO` (alias `ASPECT RATIO`)")[1] == ", ".join(f"`{r}`" for r in RATIOS)
     assert f"the API uses `{API_DEFAULTS.ratio}`" in table_row("`RATIO` (alias `ASPECT RATIO`)")[2]

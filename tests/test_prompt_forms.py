@@ -10,9 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compiler.api import compile_text
-from compiler.emit import sent_parameters
-from compiler.limits import API_DEFAULTS
 from compiler.prompt import join_lines, length_bound, render_prompt
+from compiler.targets.wan27 import API_DEFAULTS
 from compiler.timeline import plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -296,7 +295,7 @@ def test_ratio_is_not_sent_with_a_first_frame() -> None:
     text = "RATIO: 1:1\nFIRST FRAME: https://example.com/f.jpg\n" + SCENE
     result = compiled(text)
     assert "ratio-with-first-frame" in codes(result)
-    assert sent_parameters(result.scene) == {}
+    assert result.payload is not None and result.payload.model_dump(exclude_none=True)["parameters"] == {}
 
 
 def test_the_cost_knows_the_effective_defaults() -> None:

@@ -8,9 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.api import check, compile_text, parse_text, resolve
-from compiler.limits import LIMITS
 from compiler.prompt import length_bound, render_prompt
 from compiler.source import column_from_utf16, utf16_column
+from compiler.targets import DEFAULT_MODEL, TARGETS
+from compiler.targets.wan27 import LIMITS
 from tests.grammar_parser import grammar_text, lark_parser
 
 NAMES = ["MAYA", "LEO", "ALLEY", "RIO", "NOVA", "TRAY"]
@@ -85,6 +86,34 @@ def test_compile_is_deterministic_and_identifiers_point_at_media(text: str) -> N
         else:
             kind = "image" if (match.group(5) == "image" or match.group(6) == "图片") else "video"
             assert counts[kind] == 1 and sum(counts.values()) == 1
+
+
+def mentions(prompt: str, identifiers: dict[str, str]) -> list[str]:
+    """The cast names in the order the prompt mentions them, read through a naming's identifiers (an identifier
+    ends where no digit follows: "Image 1" is not the start of "Image 12")."""
+    by_identifier = {identifier.lower(): name for name, identifier in identifiers.items()}
+    alternatives = "|".join(re.escape(i) for i in sorted(by_identifier, key=len, reverse=True))
+    pattern = re.compile(rf"(?:{alternatives})(?![0-9])", re.IGNORECASE)
+    return [by_identifier[match.group().lower()] for match in pattern.finditer(prompt)]
+
+
+@settings(max_examples=40)
+@given(scenes())
+def test_every_target_mentions_the_same_cast_members_in_the_same_places(text: str) -> None:
+    """For a scene valid on two targets, both prompts mention the same members in the same order; a naming of
+    unique tokens (the identifiers' stand-in) checks the same of the prompt stage on any branch."""
+    compiled = {target.name: compile_text(text, model=target.name) for target in TARGETS}
+    valid = {name: result for name, result in compiled.items() if result.ok}
+    assert DEFAULT_MODEL in {t.name for t in TARGETS if t.name in valid}, compiled[DEFAULT_MODEL].diagnostics
+    reference = valid[DEFAULT_MODEL]
+    assert reference.scene is not None and reference.naming is not None and reference.prompt is not None
+    tokens = {name: f"Q{index}Q" for index, name in enumerate(reference.naming.identifiers)}
+    probe = render_prompt(reference.scene, reference.naming._replace(identifiers=tokens))
+    expected = mentions(probe, tokens)
+    assert mentions(reference.prompt, reference.naming.identifiers) == expected
+    for name, result in valid.items():
+        assert result.prompt is not None and result.naming is not None
+        assert mentions(result.prompt, result.naming.identifiers) == expected, name
 
 
 @given(scenes())
@@ -389,7 +418,7 @@ def test_every_line_is_in_the_prompt_or_has_a_diagnostic(drawn) -> None:
     text, script = drawn
     result = compile_text(text)
     prompt = (result.prompt or "").casefold()
-    ids = {member.name: member.identifier for member in result.scene.members}
+    ids = result.naming.identifiers
     flagged = {d.span.line for d in result.diagnostics if d.span}
     for line, kind, written in script:
         if kind == "cue":

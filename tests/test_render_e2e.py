@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from compiler.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, main
-from compiler.payload import Payload
 from compiler.render import client as client_module
+from compiler.targets.wan27 import request_models
 from tests.fakescope import FakeDashScope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,7 @@ def test_render_end_to_end_writes_video_sidecar_and_journal(server, tmp_path, ca
     assert row["state"] == "DOWNLOADED" and row["output_path"] == "renders/alley.mp4"
     # What was sent validates as sent (no LOCAL_CONTEXT): small images inline, video and voices uploaded.
     [body] = server.submissions
-    Payload.model_validate(body)
+    request_models().Payload.model_validate(body)
     media = body["input"]["media"]
     assert media[0]["url"].startswith("oss://") and media[0]["reference_voice"].startswith("oss://")
     assert media[1]["url"].startswith("data:image/jpeg;base64,") and media[2]["url"].startswith("data:image/jpeg")

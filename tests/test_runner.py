@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from compiler.api import compile_file
-from compiler.payload import Payload
 from compiler.render import journal as jr
 from compiler.render.identity import (
     INLINE_IMAGE_MAX_BYTES,
@@ -29,6 +28,7 @@ from compiler.render.journal import Journal
 from compiler.render.planning import RenderOptions, load_job, plan_job
 from compiler.render.results import price_region, scene_cost
 from compiler.render.upload import sha256_file
+from compiler.targets.wan27 import request_models
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENES = ROOT / "scenes"
@@ -111,7 +111,7 @@ def test_materialize_inlines_images_uploads_video_and_audio_passes_remote_urls(p
         return f"oss://bucket/{media.sha256[:16]}-{media.path.name}"
 
     body = materialize(payload, job.media, upload)
-    Payload.model_validate(body)  # as sent: no LOCAL_CONTEXT
+    request_models().Payload.model_validate(body)  # as sent: no LOCAL_CONTEXT
     assert uploaded == ["media/girl.mp4", "media/girl.mp3", "media/boy.mp3"]
     video, boy, alley, extra = body["input"]["media"]
     assert video["url"].endswith("-girl.mp4") and video["reference_voice"].endswith("-girl.mp3")

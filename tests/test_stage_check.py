@@ -13,7 +13,7 @@ import pytest
 
 from compiler import ir
 from compiler.api import check, parse_text, render_prompt, resolve
-from compiler.limits import LIMITS
+from compiler.targets.wan27 import LIMITS
 
 IMAGE_URL = "https://example.com/a.jpg"
 VIDEO_URL = "https://example.com/b.mp4"

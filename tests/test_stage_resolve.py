@@ -1,4 +1,4 @@
-"""Unit tests of the resolve stage (api.resolve): numbering, settings, mentions, parentheticals, shots.
+"""Unit tests of the resolve stage (api.resolve): the cast order, settings, mentions, parentheticals, shots.
 
 Each test gives a small scene and checks one behaviour of the resolved scene (ir.Scene) or one diagnostic.
 """
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from compiler import ir
+from compiler import ir, vocabulary
 from compiler.api import parse_text, resolve
 from compiler.diagnostics import Diagnostic
-from compiler.limits import API_DEFAULTS, SEED_MAX
+from compiler.vocabulary import SEED_MAX
 
 IMAGE = "image https://example.com/{}.jpg"
 VIDEO = "video https://example.com/{}.mp4"
@@ -34,44 +34,25 @@ def cast(*kinds: str, header: str = "") -> str:
     return f"{header}CAST\n{members}\n{' and '.join(names)} wait.\n"
 
 
-# --- numbering (docs/language.md, "Media order and numbering") -------------------------------------
+# --- the cast order (what a target calls each member is its naming: tests/test_target_wan27.py) -----------
 
-@pytest.mark.parametrize(("kinds", "language", "identifiers"), [
-    (("image", "video", "image"), "en", ["Image 1", "Video 1", "Image 2"]),
-    (("video", "video", "image"), "en", ["Video 1", "Video 2", "Image 1"]),
-    (("image",), "en", ["reference image"]),
-    (("video",), "en", ["reference video"]),
-    (("image", "video"), "zh", ["图1", "视频1"]),
-    (("image",), "zh", ["参考图片"]),
-    (("video",), "zh", ["参考视频"]),
-])
-def test_images_and_videos_are_counted_separately(kinds: tuple[str, ...], language: str,
-                                                  identifiers: list[str]) -> None:
-    scene, diagnostics = resolved(cast(*kinds, header=f"LANGUAGE: {language}\n"))
-    assert diagnostics == []
-    assert [member.identifier for member in scene.members] == identifiers
-
-
-def test_media_indices_follow_declaration_order() -> None:
+def test_the_cast_keeps_declaration_order_with_the_storyboard_first() -> None:
     scene, _ = resolved(cast("image", "video", "image"))
-    assert [(m.name, m.media_index, m.ordinal) for m in scene.members] == [
-        ("MAYA", 0, 1), ("LEO", 1, 1), ("RIO", 2, 2)]
+    assert [(m.name, m.kind) for m in scene.references] == [("MAYA", "image"), ("LEO", "video"), ("RIO", "image")]
+    board, _ = resolved("STORYBOARD: https://example.com/p.png\n\nA girl walks.\n")
+    assert board.storyboard is not None and board.references == (board.storyboard,)
 
 
-def test_the_first_frame_comes_first_unnamed_and_does_not_count_as_a_reference() -> None:
+def test_the_ir_holds_no_identifier() -> None:
+    """The front-end is target-free: a cast member carries no identifier, ordinal or media index."""
+    assert not {"identifier", "ordinal", "media_index"} & set(ir.CastMember._fields)
+
+
+def test_the_first_frame_is_read_apart_from_the_references() -> None:
     scene, diagnostics = resolved(cast("image", header="FIRST FRAME: https://example.com/f.jpg\n"))
     assert diagnostics == []
     assert scene.first_frame is not None and scene.first_frame.media.text == "https://example.com/f.jpg"
-    (member,) = scene.members
-    assert (member.media_index, member.identifier) == (1, "reference image")
-
-
-def test_a_storyboard_is_the_one_reference_image() -> None:
-    scene, diagnostics = resolved("STORYBOARD: https://example.com/p.png\n\nA girl walks.\n")
-    assert diagnostics == []
-    assert scene.storyboard is not None
-    assert (scene.storyboard.identifier, scene.storyboard.media_index) == ("reference image", 0)
-    assert scene.references == (scene.storyboard,)
+    assert [member.name for member in scene.references] == ["MAYA"]
 
 
 def test_a_name_declared_twice_is_an_error_and_keeps_the_first() -> None:
@@ -82,13 +63,26 @@ def test_a_name_declared_twice_is_an_error_and_keeps_the_first() -> None:
 
 # --- settings -------------------------------------------------------------------------------------
 
-def test_absent_settings_take_the_api_defaults_and_are_not_given() -> None:
+def test_absent_settings_take_the_languages_defaults_and_are_not_given() -> None:
     scene, _ = resolved(cast("image"))
     settings = scene.settings
     assert (settings.model, settings.resolution, settings.ratio, settings.duration) == (
-        API_DEFAULTS.model, API_DEFAULTS.resolution, API_DEFAULTS.ratio, API_DEFAULTS.duration)
-    assert (settings.prompt_extend, settings.watermark) == (API_DEFAULTS.prompt_extend, API_DEFAULTS.watermark)
+        vocabulary.DEFAULT_MODEL, vocabulary.DEFAULT_RESOLUTION, vocabulary.DEFAULT_RATIO, vocabulary.DEFAULT_DURATION)
+    assert (settings.prompt_extend, settings.watermark) == (vocabulary.DEFAULT_PROMPT_EXTEND,
+                                                            vocabulary.DEFAULT_WATERMARK)
     assert settings.given == frozenset()
+
+
+@pytest.mark.parametrize("written", ["wan9-r2v", "WAN2.7-R2V", "kling/anything"])
+def test_model_is_kept_as_written_for_the_back_end_to_judge(written: str) -> None:
+    """Which models exist is the targets' knowledge: resolve keeps MODEL (stripped) and reports nothing."""
+    scene, diagnostics = resolved(cast("image", header=f"MODEL:  {written} \n"))
+    assert diagnostics == [] and scene.settings.model == written
+
+
+def test_480p_is_the_languages_though_not_every_targets() -> None:
+    scene, diagnostics = resolved(cast("image", header="RESOLUTION: 480p\n"))
+    assert diagnostics == [] and scene.settings.resolution == "480P"
 
 
 @pytest.mark.parametrize(("line", "field", "value"), [

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from ..limits import LIMITS
 from ..project import find_project
+from ..targets import TARGETS, target_of
 from ..vocabulary import MEDIA_SETTINGS, SETTINGS, TRANSITIONS, known_framings
 from .analysis import Analysis
 from .positions import Encoding, to_offset
@@ -27,9 +27,10 @@ SUBJECT = re.compile(r"(?:\bON|\bAND|,)[ \t]+(?P<word>[A-Z0-9_]*)$")
 CAPS_START = re.compile(r"^[ \t]*(?P<words>[A-Z][A-Z0-9 '\-]*)?$")
 PARTIAL_WORD = re.compile(r"(?P<word>[A-Za-z0-9_]*)$")
 PARTIAL_PATH = re.compile(r"(?P<path>[^\s,\"]*)$")
-EXTENSIONS = {"image": {"." + f for f in LIMITS.image.formats} | {".jpg"},
-              "video": {"." + f for f in LIMITS.video.formats},
-              "voice": {"." + f for f in LIMITS.voice.formats}, "cast": {".cast"}}
+# The media files some target takes (a file the chosen one does not take is reported by check).
+EXTENSIONS = {kind: {"." + f for target in TARGETS for f in target.limits.file(kind).formats} | (
+              {".jpg"} if kind == "image" else set()) for kind in ("image", "video", "voice")}
+EXTENSIONS["cast"] = {".cast"}
 MAX_FILES = 2000  # a project folder with more is not walked further
 
 
@@ -96,7 +97,8 @@ def _header_items(analysis: Analysis, prefix: str) -> list[Item]:
 def _value_items(analysis: Analysis, key: str, typed: str) -> list[Item]:
     if key in MEDIA_SETTINGS:
         return _member_items(analysis, typed)
-    return [(value, lsp.CompletionItemKind.Value, key, typed) for value in values_for(key)]
+    target = target_of(analysis.scene.settings.model) if analysis.scene is not None else None
+    return [(value, lsp.CompletionItemKind.Value, key, typed) for value in values_for(key, target)]
 
 
 def _member_items(analysis: Analysis, rest: str) -> list[Item]:

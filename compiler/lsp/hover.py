@@ -9,6 +9,7 @@ from lsprotocol import types as lsp
 
 from .. import api, ir
 from ..source import Span
+from ..targets import Naming, naming_of, target_of
 from .analysis import Analysis
 from .occurrences import at_offset, member_names
 from .positions import Encoding, to_offset, to_range
@@ -37,14 +38,15 @@ def _on_name(analysis: Analysis, offset: int) -> Found | None:
     member = analysis.scene.member(occurrence.name) if occurrence else None
     if member is None or occurrence is None:
         return None
-    return member_markdown(member, str(analysis.path)), occurrence.span
+    return member_markdown(member, str(analysis.path), naming_of(analysis.scene)), occurrence.span
 
 
-def member_markdown(member: ir.CastMember, here: str) -> str:
+def member_markdown(member: ir.CastMember, here: str, naming: Naming) -> str:
+    """A cast member as hover shows it: what the target's prompt calls it and where it sits in the request."""
     heading = f"**{member.name}**" + (f" ({member.description.strip('()')})" if member.description else "")
     lines = [heading, "",
-             f"- {member.role}, {member.kind}: the prompt calls it **{member.identifier}**",
-             f"- media index {member.media_index} in the request",
+             f"- {member.role}, {member.kind}: the prompt calls it **{naming.identifiers.get(member.name, '')}**",
+             f"- media index {naming.media_index.get(member.name)} in the request",
              f"- source: `{member.media.text}`"]
     if member.voice is not None:
         lines.append(f"- voice: `{member.voice.text}`")
@@ -58,7 +60,7 @@ def member_markdown(member: ir.CastMember, here: str) -> str:
 def _on_setting(analysis: Analysis, offset: int) -> Found | None:
     for setting in analysis.scene_file.settings:
         if setting.span.start <= offset <= setting.span.end:
-            text = describe(setting.key.text)
+            text = describe(setting.key.text, target_of(analysis.scene.settings.model) if analysis.scene else None)
             return (text, setting.key.span) if text else None
     for key, specs in (("FIRST FRAME", analysis.scene_file.first_frames),
                        ("STORYBOARD", analysis.scene_file.storyboards)):

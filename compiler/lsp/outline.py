@@ -40,7 +40,12 @@ def symbols(analysis: Analysis, encoding: Encoding) -> list[lsp.DocumentSymbol]:
 def _member_detail(analysis: Analysis, member: n.Member) -> str:
     resolved = analysis.scene.member(member.name.text) if analysis.scene else None
     kind = member.kind.text if member.kind else "image"
-    return f"{kind} · {resolved.identifier}" if resolved and resolved.identifier else kind
+    if resolved is None or analysis.scene is None:
+        return kind
+    from ..targets import naming_of
+
+    identifier = naming_of(analysis.scene).identifiers.get(resolved.name)
+    return f"{kind} · {identifier}" if identifier else kind
 
 
 def _shots(analysis: Analysis, encoding: Encoding) -> list[lsp.DocumentSymbol]:

@@ -1,12 +1,11 @@
 """What each setting means and which values it takes, for hover and completion.
 
-The values come from the compiler's own tables (limits, resolve); only the sentences live here,
-and a test fails when the vocabulary gains a key without one.
+The values come from the compiler's own tables (the chosen compile target's, the language's); only the
+sentences live here, and a test fails when the vocabulary gains a key without one.
 """
 
 from __future__ import annotations
 
-from ..limits import LIMITS, MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from ..resolve.settings import (
     DIALOGUE_STYLES,
     FALSE_WORDS,
@@ -18,6 +17,8 @@ from ..resolve.settings import (
     STYLES,
     TRUE_WORDS,
 )
+from ..targets import Target, all_models, target_of
+from ..vocabulary import DEFAULT_MODEL, SEED_MAX
 
 __all__ = ["MEANINGS", "values_for", "describe", "canonical"]
 
@@ -46,11 +47,13 @@ MEANINGS = {
 SWITCH = tuple(sorted(TRUE_WORDS)) + tuple(sorted(FALSE_WORDS))
 
 
-def values_for(key: str) -> tuple[str, ...]:
-    """The values to offer for a setting, as the writer would type them (empty for free text)."""
-    low, high = LIMITS.duration
+def values_for(key: str, target: Target | None = None) -> tuple[str, ...]:
+    """The values to offer for a setting, as the writer would type them (empty for free text): every model, and
+    the values the chosen target (the default model's unless given) takes."""
+    target = target or target_of(DEFAULT_MODEL)
+    low, high = target.limits.duration
     return {
-        "MODEL": MODELS, "RESOLUTION": RESOLUTIONS, "RATIO": RATIOS,
+        "MODEL": all_models(), "RESOLUTION": target.resolutions, "RATIO": target.ratios,
         "DURATION": tuple(f"{seconds}s" for seconds in range(low, high + 1)),
         "WATERMARK": ("on", "off"), "PROMPT EXTEND": ("on", "off"),
         "LANGUAGE": tuple(sorted(set(LANGUAGES.values()))), "PROMPT STYLE": tuple(sorted(set(STYLES.values()))),
@@ -59,10 +62,12 @@ def values_for(key: str) -> tuple[str, ...]:
     }.get(key, ())
 
 
-def allowed_text(key: str) -> str:
-    with_video, without = LIMITS.duration_with_video, LIMITS.duration
+def allowed_text(key: str, target: Target | None = None) -> str:
+    target = target or target_of(DEFAULT_MODEL)
+    with_video, without = target.limits.duration_with_video, target.limits.duration
     return {
-        "MODEL": ", ".join(MODELS), "RESOLUTION": ", ".join(RESOLUTIONS), "RATIO": ", ".join(RATIOS),
+        "MODEL": ", ".join(all_models()), "RESOLUTION": ", ".join(target.resolutions),
+        "RATIO": ", ".join(target.ratios),
         "DURATION": f"{without[0]}-{without[1]} s, or {with_video[0]}-{with_video[1]} s with any reference video",
         "SEED": f"a whole number from 0 to {SEED_MAX}",
         "WATERMARK": " / ".join(SWITCH), "PROMPT EXTEND": " / ".join(SWITCH),
@@ -79,10 +84,12 @@ def canonical(key: str) -> str:
     return SETTING_ALIASES.get(key, key)
 
 
-def describe(key: str) -> str | None:
+def describe(key: str, target: Target | None = None) -> str | None:
+    """A setting's meaning and the values the target (the default model's unless given) takes."""
     key = canonical(key)
     meaning = MEANINGS.get(key)
     if meaning is None:
         return None
-    allowed = allowed_text(key)
-    return f"**{key}**: {meaning}" + (f"\n\nAllowed: {allowed}" if allowed else "")
+    allowed = allowed_text(key, target)
+    where = f" ({target.name})" if target is not None and key not in ("MODEL", "LANGUAGE") and allowed else ""
+    return f"**{key}**: {meaning}" + (f"\n\nAllowed{where}: {allowed}" if allowed else "")

@@ -20,6 +20,7 @@ import threading
 
 from .. import ir, prompt
 from ..perf import gc_paused
+from ..targets import Naming, naming_of
 
 __all__ = ["install", "remembered_render", "forget", "stats"]
 
@@ -68,26 +69,27 @@ _blocks: dict[str, _Blocks] = {}  # by scene path
 
 
 @gc_paused
-def remembered_render(scene: ir.Scene) -> str:
-    """prompt.render_prompt(scene), rendering only the shots not rendered before."""
+def remembered_render(scene: ir.Scene, naming: Naming | None = None) -> str:
+    """prompt.render_prompt(scene, naming), rendering only the shots not rendered before."""
     if prompt.project_templates(scene) is not None:
-        return _plain_render(scene)
+        return _plain_render(scene, naming)
+    naming = naming or naming_of(scene)
     with _lock:
-        output = _output(scene)
-    return _plain_render(scene) if output is None else prompt.prompt_from_output(scene, output)
+        output = _output(scene, naming)
+    return _plain_render(scene, naming) if output is None else prompt.prompt_from_output(scene, output)
 
 
-def _output(scene: ir.Scene) -> str | None:
+def _output(scene: ir.Scene, naming: Naming) -> str | None:
     """The template's whole output for the scene, from blocks; None if the template does not split so."""
     template = prompt.prompt_template(scene)
-    context = prompt.template_context(scene)
+    context = prompt.template_context(scene, naming)
     frame = (template.name, scene.project_root, scene.settings, scene.members, scene.first_frame,
-             scene.storyboard, scene.extra_first_frames)
+             scene.storyboard, scene.extra_first_frames, naming)
     blocks = _blocks.get(scene.path)
     if blocks is None or blocks.frame != frame:
         blocks = _blocks[scene.path] = _Blocks(frame, template.render(shots=[], **context))
     opening = blocks.opening
-    ids = prompt.identifiers(scene)
+    ids = prompt.identifiers(scene, naming)
     parts = [opening]
     by_shot: dict[ShotKey, tuple[str, str]] = {}
     by_view: dict[str, str] = {}

@@ -6,18 +6,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..limits import RESOLUTIONS
+from ..targets.wan27 import PRICES, RESOLUTIONS
+from ..targets.wan27 import PRICES_CHECKED as PRICES_CHECKED  # read from here by results.py and the tests
 
-# CNY per billable second, from the vendor price list (Model Studio "model-pricing"), one price per
-# resolution of limits.RESOLUTIONS in its order.  One table so a price change is a one-line edit; update
-# PRICES_CHECKED with it.  Virginia (US) does not list wan2.7-r2v, so it is absent and priced as unknown.
-_PRICES = {
-    "beijing": (0.6, 1.0),
-    "singapore": (0.733924, 1.100886),
-}
-PRICES_CNY_PER_SECOND: dict[str, dict[str, float]] = {
-    region: dict(zip(RESOLUTIONS, prices, strict=True)) for region, prices in _PRICES.items()}
-PRICES_CHECKED = "2026-11-24"
+# CNY per billable second, region -> resolution: wan2.7's table (compiler/targets/wan27.py).  Virginia (US)
+# does not list wan2.7-r2v, so it is absent and priced as unknown.
+PRICES_CNY_PER_SECOND: dict[str, dict[str, float]] = {region: dict(prices) for region, prices in PRICES.items()}
 CURRENCY = "CNY"
 
 # Total billable input-video time, shared among the reference videos.

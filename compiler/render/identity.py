@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from compiler import ir
 from compiler.check import media_items
 from compiler.emit import media_url
-from compiler.limits import API_DEFAULTS, IMAGE_MIMES
 from compiler.media import probe_file
-from compiler.payload import Payload
 from compiler.render.client import encode_payload
 from compiler.render.upload import sha256_file
+from compiler.targets import target_of
+from compiler.targets.wan27 import API_DEFAULTS, IMAGE_MIMES
 
 __all__ = ["INLINE_IMAGE_MAX_BYTES", "LocalMedia", "Identity", "MediaError", "local_media", "identity",
            "effective_payload", "goes_inline", "data_uri", "substitute", "materialize", "shorten_data_uris"]
@@ -147,7 +147,7 @@ def materialize(payload: Mapping[str, Any], media: Sequence[LocalMedia],
         urls[item.ref] = data_uri(_read_checked(item), item.mime or "") if goes_inline(item) else upload(item)
     body = substitute(payload, urls)
     try:
-        Payload.model_validate(body)
+        target_of(str(body.get("model", ""))).request_model().model_validate(body)
     except ValidationError as error:
         raise MediaError(f"the body to send does not validate: {error.errors()[0]['msg']}") from None
     return body

@@ -1,12 +1,11 @@
-"""Stage 2, resolve: syntax tree to resolved scene (ir.Scene): settings typed, cast imported and numbered,
-names bound, shots formed.
+"""Stage 2, resolve: syntax tree to resolved scene (ir.Scene): settings typed, cast imported in order, names
+bound, shots formed.  Target-free: identifiers are the compile target's (compiler/targets/).
 
 One module per concern, run in this order by `resolve`:
 
     settings.py        the settings block typed (ir.Settings)
     cast_import.py     CAST FROM files, each read once     (sources.py: media paths and URLs as written)
     cast.py            members, STORYBOARD and FIRST FRAME
-    numbering.py       media order and identifiers ('Image 2', '图1')
     shots.py           the script grouped into shots, through
       names.py           mentions, subjects and speakers bound to the cast; unused members
       parentheticals.py  how a parenthetical or a (V.O.) joins its line
@@ -27,18 +26,18 @@ from ..project import Project, find_project
 from .cast import read_cast, read_first_frame, read_storyboard
 from .cast_import import Loader, holds_only_a_cast
 from .names import NameBinder, bare_name
-from .numbering import identifier_for, number
 from .reporter import Reporter
 from .settings import read_settings
 from .shots import read_shots
 
-__all__ = ["resolve", "identifier_for", "holds_only_a_cast", "bare_name"]
+__all__ = ["resolve", "holds_only_a_cast", "bare_name"]
 
 
 @gc_paused
 def resolve(scene_file: n.SceneFile, *, project: Project | None = None,
             loader: Loader | None = None) -> tuple[ir.Scene, list[Diagnostic]]:
-    """Bind names and number the media.  `loader(path)` parses a cast file (defaults to parse.parse_file)."""
+    """Type the settings, read the cast in order and bind the script's names to it.  `loader(path)` parses a cast
+    file (defaults to parse.parse_file)."""
     path = scene_file.source.path
     if project is None:
         project = find_project(path) if path else None
@@ -58,19 +57,16 @@ def _resolve(scene_file: n.SceneFile, project: Project | None, loader: Loader | 
     settings = read_settings(scene_file.settings, report, project_defaults(project))
     cast = read_cast(scene_file, project, loader, report)
     storyboard = read_storyboard(scene_file, report)
-    references = ([storyboard] if storyboard else []) + cast.members
-    numbered = number(references, settings.language, after_first_frame=bool(scene_file.first_frames))
     # The storyboard image is named by the prompt's opening, not by the writer.
-    names = {member.name: member for member in numbered if member.role != "storyboard"}
+    names = {member.name: member for member in cast.members}
     first_frame = read_first_frame(scene_file)
     binder = NameBinder(names, scene_file.source, report, unchecked=cast.incomplete)
     shots = _read_shots(scene_file.paragraphs, binder, settings.language, report)
-    storyboard_ir = numbered[0] if storyboard else None
-    cast_ir = tuple(numbered[1:] if storyboard else numbered)
+    cast_ir = tuple(cast.members)
     binder.report_unused(cast_ir, cast.imported_by)
     root = project.root if project else None
     extra_frames = tuple(spec.span for spec in scene_file.first_frames[1:])
-    return ir.Scene(report.path, root, settings, cast_ir, first_frame, storyboard_ir, shots, extra_frames, project)
+    return ir.Scene(report.path, root, settings, cast_ir, first_frame, storyboard, shots, extra_frames, project)
 
 
 def _read_shots(paragraphs: tuple[n.Paragraph, ...], binder: NameBinder, language: str,

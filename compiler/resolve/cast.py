@@ -1,5 +1,5 @@
 """The cast: members declared in the scene or imported with CAST FROM, each once, plus the STORYBOARD image
-and the FIRST FRAME, as IR with their media sources (not yet numbered: numbering.py does that)."""
+and the FIRST FRAME, as IR with their media sources, in the cast order (what a target calls each is its own)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def read_storyboard(scene_file: n.SceneFile, report: Reporter) -> ir.CastMember 
     origin, path = scene_file.source.path, scene_file.source.name
     voice = media_source(spec.voice, origin, path) if spec.voice else None
     return ir.CastMember("STORYBOARD", spec.source.span, path, "storyboard", "image",
-                         media_source(spec.source, origin, path), voice, None, None, 0, 0, "")
+                         media_source(spec.source, origin, path), voice, None, None)
 
 
 def read_first_frame(scene_file: n.SceneFile) -> ir.FirstFrame | None:
@@ -79,8 +79,7 @@ def _member(node: n.Member, path: str) -> ir.CastMember:
         name=bare_name(node.name.text), span=node.name.span, path=path,
         role=node.role.text if node.role else "character",
         kind=kind, media=media_source(node.media.source, node.origin, path), voice=voice,
-        description=node.description.text if node.description else None, length=length,
-        media_index=0, ordinal=0, identifier="")
+        description=node.description.text if node.description else None, length=length)
 
 
 def _common_word(member: ir.CastMember, report: Reporter) -> None:

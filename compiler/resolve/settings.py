@@ -9,10 +9,9 @@ from collections.abc import Callable, Sequence
 from .. import ir
 from .. import nodes as n
 from ..diagnostics import did_you_mean
-from ..limits import MODELS, RATIOS, RESOLUTIONS, SEED_MAX
 from ..project import first_given
 from ..source import Span
-from ..vocabulary import MEDIA_SETTINGS, SETTING_FIELDS, SETTINGS
+from ..vocabulary import MEDIA_SETTINGS, RATIOS, RESOLUTIONS, SEED_MAX, SETTING_FIELDS, SETTINGS
 from .reporter import Reporter
 
 # Spelled out rather than imported from typing: `scenec check` runs on every save and does not import
@@ -37,8 +36,9 @@ QUOTE_STYLES = {"single": "single", "double": "double"}
 OPENERS = {"sentence": "sentence", "comma": "comma"}
 SHOT_LABELS = {"shot": "shot", "scene": "scene"}
 # The header keys a project's configuration may give a default for (project.DEFAULT_KEYS), with the values
-# each takes: the header's own tables, so a configured value is read exactly as MODEL: or LANGUAGE: is.
-DEFAULT_CHOICES: dict[str, dict[str, str]] = {"MODEL": {m: m for m in MODELS}, "LANGUAGE": LANGUAGES}
+# each takes: the header's own tables, so a configured value is read exactly as LANGUAGE: is.  MODEL is
+# kept as written: which models exist is the compile targets' knowledge (the back-end reports an unknown one).
+DEFAULT_CHOICES: dict[str, dict[str, str]] = {"LANGUAGE": LANGUAGES}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)?$", re.IGNORECASE)
 
 
@@ -68,8 +68,8 @@ def read_settings(settings: Sequence[n.Setting], report: Reporter,
         value = reader.read(key, setting.value)
         if value is not None:
             values[key] = value
-    # Absent settings keep ir.Settings' defaults (the API's, from limits.API_DEFAULTS), but for the two a
-    # project's configuration may set (project.PRECEDENCE).
+    # Absent settings keep ir.Settings' defaults (the language's; the target settles the API's parameters), but
+    # for the two a project's configuration may set (project.PRECEDENCE).
     fields = {SETTING_FIELDS[key]: value for key, value in values.items()}
     defaults = ir.Settings()
     fields["model"] = _effective("model", values, configured, defaults.model)
@@ -87,7 +87,10 @@ def _effective(key: str, values: dict[str, Any], configured: dict[str, str] | No
 
 
 def configured_value(key: str, text: str) -> str | None:
-    """A configured default for the header key MODEL or LANGUAGE, read as the header reads it; None if refused."""
+    """A configured default for the header key MODEL or LANGUAGE, read as the header reads it; None if refused
+    (a model is kept as written, stripped: compiler/config.py checks it against the targets' models)."""
+    if key == "MODEL":
+        return text.strip() or None
     allowed = DEFAULT_CHOICES[key]
     return allowed.get(text.strip().lower()) or allowed.get(text.strip())
 
@@ -103,7 +106,7 @@ class _ValueReader:
         text = value.text.strip()
         parsers: dict[str, Callable[[], object]] = {
             "TITLE": lambda: text, "NEGATIVE PROMPT": lambda: text, "ATMOSPHERE": lambda: text,
-            "MODEL": lambda: self.choice(key, value, DEFAULT_CHOICES[key]),
+            "MODEL": lambda: text,  # kept as written: the compile target reports a model it does not know
             "RESOLUTION": lambda: self.choice(key, value, {r.lower(): r for r in RESOLUTIONS}),
             "RATIO": lambda: self.choice(key, value, {r: r for r in RATIOS}),
             "LANGUAGE": lambda: self.choice(key, value, DEFAULT_CHOICES[key]),

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import importlib
 
-from .base import Target
+from .. import ir
+from ..vocabulary import DEFAULT_MODEL
+from .base import Naming, Target
 
-__all__ = ["Target", "TARGETS", "DEFAULT_MODEL", "all_models", "for_model", "target_of"]
+__all__ = ["Target", "Naming", "TARGETS", "DEFAULT_MODEL", "all_models", "for_model", "target_of", "canonical_model",
+           "naming_of"]
 
 _MODULES = ("wan27", "wan30", "happyhorse", "wan26", "kling")
-DEFAULT_MODEL = "wan2.7-r2v"  # the service has no default model: a scene without MODEL is compiled for this
+# The service has no default model: a scene without MODEL is compiled for the language's DEFAULT_MODEL.
 
 
 def _load() -> tuple[Target, ...]:
@@ -37,6 +40,7 @@ def _load() -> tuple[Target, ...]:
 
 TARGETS: tuple[Target, ...] = _load()
 _BY_MODEL = {model: target for target in TARGETS for model in target.models}
+_BY_LOWER = {model.lower(): model for model in _BY_MODEL}
 
 
 def all_models() -> tuple[str, ...]:
@@ -44,12 +48,23 @@ def all_models() -> tuple[str, ...]:
     return tuple(_BY_MODEL)
 
 
+def canonical_model(model: str) -> str | None:
+    """The model id as its target spells it (read in any case, spaces around), or None when no target takes it."""
+    return _BY_LOWER.get(model.strip().lower())
+
+
 def for_model(model: str) -> Target | None:
-    """The target of a model id, or None when no target takes it."""
-    return _BY_MODEL.get(model.strip())
+    """The target of a model id (read in any case), or None when no target takes it."""
+    canonical = canonical_model(model)
+    return _BY_MODEL[canonical] if canonical is not None else None
 
 
 def target_of(scene_model: str) -> Target:
     """The target a scene compiles for: its model's, or the default's when the model is unknown (check reports
     the unknown MODEL at its line; the rest of the scene is still checked)."""
     return for_model(scene_model) or _BY_MODEL[DEFAULT_MODEL]
+
+
+def naming_of(scene: ir.Scene) -> Naming:
+    """What the scene's target calls each reference (the language server, preview and fixes read it)."""
+    return target_of(scene.settings.model).naming(scene)
