@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from compiler import ir
-from compiler.api import parse_text, resolve
+from compiler.api import choose_target, parse_text, resolve
 from compiler.payload import LOCAL_CONTEXT
 from compiler.targets import for_model
 from compiler.targets.base import get_at, set_at
@@ -23,12 +23,14 @@ VIDEO = "video https://example.com/{}.mp4"
 
 
 def scene_of(text: str, *, path: Path | None = None, model: str = "wan2.6-r2v") -> ir.Scene:
-    """The scene resolved by the front-end, compiled for `model` (as MODEL or --model would choose it)."""
+    """The scene resolved by the front-end and settled for its target, as `--model` chooses it."""
     tree, syntax = parse_text(text, path)
     assert syntax == []
     scene, diagnostics = resolve(tree)
     assert [d for d in diagnostics if d.severity == "error"] == []
-    return scene._replace(settings=scene.settings._replace(model=model))
+    chosen, target, found = choose_target(scene, model)
+    assert (target, found) == (TARGET, [])
+    return chosen
 
 
 def cast(*kinds: str, header: str = "", script: str = "") -> str:
@@ -203,6 +205,17 @@ def test_a_fourth_video_is_refused_at_that_member() -> None:
     assert line == 6  # CAST is line 1: the fourth video is the fifth member
     assert "at most 3 reference videos" in message
     assert refusal_lines(scene_of(cast("video", "video", "video", "image", "image"))) == []
+
+
+def test_a_resolution_with_no_size_is_refused_at_resolution() -> None:
+    [(line, message)] = refusal_lines(scene_of(cast("image", header="TITLE: t\nRESOLUTION: 480P\nRATIO: 1:1\n")))
+    assert line == 2
+    assert "takes RESOLUTION 720P, 1080P, not 480P" in message
+
+
+def test_every_resolution_and_ratio_it_takes_has_a_size() -> None:
+    # So refusing the values it does not take is refusing every pair with no size.
+    assert set(SIZES) == {(r, q) for r in TARGET.resolutions for q in TARGET.ratios}
 
 
 def test_a_scene_it_can_take_has_no_refusal() -> None:

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 
 from .. import ir
 from ..diagnostics import Diagnostic, make
-from ..limits import SEED_MAX, ApiDefaults, FileLimits, Limits
+from ..limits import ApiDefaults, FileLimits, Limits
 from ..source import Span
+from ..vocabulary import SEED_MAX
 from .base import Capabilities, Naming, Slot, Target
+from .wan27 import refused_values, settle_with
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -107,8 +109,8 @@ class Wan26(Target):
         if scene.storyboard:
             found.append(self._refuse(scene, "takes no STORYBOARD image (each reference is one character, not "
                                              f"panels): remove STORYBOARD or {_TAKERS}", scene.storyboard.span))
-        size_refusal = self._size_refusal(scene)
-        return found + ([size_refusal] if size_refusal else [])
+        # SIZES has a size for every pair of these RESOLUTION and RATIO values: another value has none.
+        return found + refused_values(self, scene)
 
     def _cast_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
         found = []
@@ -128,29 +130,12 @@ class Wan26(Target):
                                           member.media.span, member.path))
         return found
 
-    def _size_refusal(self, scene: ir.Scene) -> Diagnostic | None:
-        settings = self.settle(scene.settings)
-        if (settings.resolution, settings.ratio) in SIZES:
-            return None
-        # Blame the setting the writer gave; RESOLUTION first, as the size table is read by tier.
-        key = "RESOLUTION" if "RESOLUTION" in settings.given and settings.resolution not in self.resolutions \
-            else "RATIO"
-        return self._refuse(scene, f"has no size for {settings.resolution} at {settings.ratio}: use RESOLUTION "
-                                   f"{'/'.join(self.resolutions)} and RATIO {', '.join(self.ratios)}",
-                            settings.spans.get(key))
-
     def _refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
         model = scene.settings.model if scene.settings.model in self.models else self.name
         return make("unsupported-by-target", f"{model} {what}", span, path=path or scene.path)
 
     def settle(self, settings: ir.Settings) -> ir.Settings:
-        given, defaults = settings.given, self.defaults
-        return settings._replace(
-            resolution=settings.resolution if "RESOLUTION" in given else defaults.resolution,
-            ratio=settings.ratio if "RATIO" in given else defaults.ratio,
-            duration=settings.duration if "DURATION" in given else defaults.duration,
-            prompt_extend=settings.prompt_extend if "PROMPT EXTEND" in given else defaults.prompt_extend,
-            watermark=settings.watermark if "WATERMARK" in given else defaults.watermark)
+        return settle_with(settings, self.defaults)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         from ..emit import media_url
@@ -219,9 +204,9 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
 
     from pydantic import Field, ValidationInfo, field_validator
 
-    from ..payload import _check_url, _Strict
+    from ..payload import Strict, check_url
 
-    class Input(_Strict):
+    class Input(Strict):
         prompt: str = Field(min_length=1, max_length=limits.prompt_chars)
         negative_prompt: str | None = Field(default=None, max_length=limits.negative_prompt_chars)
         reference_urls: list[str] = Field(min_length=limits.min_references, max_length=limits.max_references)
@@ -229,9 +214,9 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
         @field_validator("reference_urls")
         @classmethod
         def _urls(cls, urls: list[str], info: ValidationInfo) -> list[str]:
-            return [_check_url(url, info, image=False) for url in urls]  # no data URIs: URLs only
+            return [check_url(url, info, image=False) for url in urls]  # no data URIs: URLs only
 
-    class Parameters(_Strict):
+    class Parameters(Strict):
         size: Literal[tuple(SIZES.values())] | None = None  # type: ignore[valid-type]
         duration: int | None = Field(default=None, ge=limits.duration[0], le=limits.duration[1])
         shot_type: Literal["single", "multi"] | None = None
@@ -239,7 +224,7 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
         watermark: bool | None = None
         seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
 
-    class Payload(_Strict):
+    class Payload(Strict):
         model: Literal[models]  # type: ignore[valid-type]
         input: Input
         parameters: Parameters
