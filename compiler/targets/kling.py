@@ -163,9 +163,7 @@ class Kling(Target):
             shot = shots[MULTI_SHOTS[1]]
             found.append(self._refuse(scene, f"takes at most {MULTI_SHOTS[1]} timed shots: join this shot to "
                                              "another or remove its timing", shot.timing_span or shot.span))
-        naming = self.naming(scene)
-        for index, shot in enumerate(shots[:MULTI_SHOTS[1]]):
-            text = shot_prompt(scene, index, naming)
+        for shot, text in zip(shots[:MULTI_SHOTS[1]], shot_prompts(scene, self.naming(scene)), strict=False):
             if len(text) > SHOT_PROMPT_CHARS:
                 found.append(self._refuse(scene, f"takes at most {SHOT_PROMPT_CHARS} characters per shot, and "
                                                  f"this shot's prompt has {len(text)}: shorten it or split it",
@@ -205,8 +203,8 @@ class Kling(Target):
             inputs["multi_shot"] = True
             inputs["shot_type"] = "customize"
             inputs["multi_prompt"] = [
-                {"index": index + 1, "prompt": shot_prompt(scene, index, naming), "duration": _whole(seconds)}
-                for index, seconds in enumerate(shot_seconds(shot) for shot in scene.shots)]
+                {"index": number, "prompt": text, "duration": _whole(shot_seconds(shot))}
+                for number, (shot, text) in enumerate(zip(scene.shots, shot_prompts(scene, naming), strict=True), 1)]
         return {"model": settings.model, "input": inputs, "parameters": self._parameters(scene)}
 
     def _parameters(self, scene: ir.Scene) -> dict[str, object]:
@@ -256,11 +254,11 @@ def shot_seconds(shot: ir.Shot) -> float:
     return end - start
 
 
-def shot_prompt(scene: ir.Scene, index: int, naming: Naming) -> str:
-    """One shot's own prompt, written by the scene's template as if the shot were alone (prompt.py)."""
-    from ..prompt import render_shot_alone
+def shot_prompts(scene: ir.Scene, naming: Naming) -> list[str]:
+    """Each shot's own prompt, written by the scene's template as if the shot were alone (prompt.py)."""
+    from ..prompt import render_shots_alone
 
-    return render_shot_alone(scene, index, naming)
+    return render_shots_alone(scene, naming)
 
 
 def _whole(seconds: float) -> int | float:
