@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from compiler import ir
-from compiler.api import choose_target, parse_text, resolve
+from compiler.api import choose_target, compile_text, parse_text, resolve
 from compiler.payload import LOCAL_CONTEXT
 from compiler.prompt import render_shot_alone
 from compiler.targets import for_model
@@ -123,6 +123,26 @@ def test_a_scene_without_references_sends_no_media() -> None:
     body = body_of(scene_of("A paper boat drifts down the street.\n"), "A paper boat drifts.")
     assert "media" not in body["input"]  # type: ignore[operator]
     validate(body)
+
+
+@pytest.mark.parametrize("text", ["A paper boat drifts down the street.\n",
+                                  "FIRST FRAME: https://example.com/f.jpg\n\nThe boat drifts.\n"])
+def test_the_pipeline_takes_a_scene_with_no_cast(text: str) -> None:
+    # The Omni model also works from text or a first frame alone (limits.min_references 0) [kl].
+    result = compile_text(text, model=MODEL)
+    assert result.diagnostics == []
+    assert result.payload is not None
+    assert [item.type for item in result.payload.input.media or []] == (  # type: ignore[attr-defined]
+        ["first_frame"] if "FIRST FRAME" in text else [])
+
+
+def test_the_pipeline_compiles_for_kling_with_its_names_and_refuses_at_the_line() -> None:
+    result = compile_text("MODEL: " + MODEL + "\n" + cast("image", "video"))
+    assert result.diagnostics == []
+    assert result.prompt == "<<<image_1>>> and <<<video_1>>> wait."
+    refused = compile_text("MODEL: " + MODEL + "\nSEED: 4\n" + cast("image"))
+    assert [(d.code, d.span.line if d.span else 0) for d in refused.diagnostics] == [("unsupported-by-target", 2)]
+    assert refused.payload is None
 
 
 def test_a_local_file_is_a_project_relative_path_accepted_only_under_local_context(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from compiler import ir
-from compiler.api import choose_target, parse_text, resolve
+from compiler.api import choose_target, compile_text, parse_text, resolve
 from compiler.payload import LOCAL_CONTEXT
 from compiler.targets import for_model
 from compiler.targets.base import get_at, set_at
@@ -124,6 +124,17 @@ def test_several_shots_ask_for_a_multi_shot_video_and_one_shot_does_not() -> Non
     one_shot = scene_of(cast("image"))
     assert len(one_shot.shots) == 1
     assert "shot_type" not in body_of(one_shot)["parameters"]  # type: ignore[operator]
+
+
+def test_the_pipeline_compiles_for_wan26_with_its_names_and_refuses_at_the_line() -> None:
+    result = compile_text("MODEL: wan2.6-r2v-flash\nRATIO: 1:1\n" + cast("video", "image"))
+    assert result.diagnostics == []
+    assert result.prompt == "Character1 and character2 wait."
+    assert result.payload is not None
+    assert result.payload.parameters.size == "1440*1440"  # type: ignore[attr-defined]
+    refused = compile_text("MODEL: wan2.6-r2v\n" + cast("image", header="FIRST FRAME: https://example.com/f.jpg\n"))
+    assert [(d.code, d.span.line if d.span else 0) for d in refused.diagnostics] == [("unsupported-by-target", 2)]
+    assert refused.payload is None
 
 
 def test_a_local_file_is_a_project_relative_path_accepted_only_under_local_context(tmp_path: Path) -> None:
