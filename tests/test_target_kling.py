@@ -108,7 +108,7 @@ def test_the_settings_map_to_kling_names() -> None:
         "mode": "pro", "aspect_ratio": "16:9"}
 
 
-def test_a_first_frame_goes_last_and_takes_the_aspect_unless_ratio_is_given() -> None:
+def test_a_first_frame_goes_last_and_gives_the_aspect() -> None:
     text = "FIRST FRAME: https://example.com/first.jpg\n" + cast("video")
     body = body_of(scene_of(text))
     assert body["input"]["media"] == [  # type: ignore[index]
@@ -116,7 +116,7 @@ def test_a_first_frame_goes_last_and_takes_the_aspect_unless_ratio_is_given() ->
         {"type": "first_frame", "url": "https://example.com/first.jpg"}]
     assert body["parameters"] == {}
     validate(body)
-    assert body_of(scene_of("RATIO: 1:1\n" + text))["parameters"] == {"aspect_ratio": "1:1"}
+    assert body_of(scene_of("RATIO: 1:1\n" + text))["parameters"] == {}  # check warns ratio-with-first-frame
 
 
 def test_a_scene_without_references_sends_no_media() -> None:

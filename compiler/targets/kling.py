@@ -209,13 +209,14 @@ class Kling(Target):
 
     def _parameters(self, scene: ir.Scene) -> dict[str, object]:
         """What the writer set, in Kling's names and order; aspect_ratio also when left out, as [kl] marks it
-        required for reference-to-video, except with a first frame (the video then takes the frame's shape)."""
+        required for reference-to-video, and never with a first frame: the video takes the frame's shape (as
+        for wan2.7, check warns ratio-with-first-frame)."""
         settings = self.settle(scene.settings)
         given = settings.given
         parameters: dict[str, object] = {}
         if "RESOLUTION" in given:
             parameters["mode"] = MODES.get(settings.resolution, settings.resolution)  # unknown: the model refuses
-        if "RATIO" in given or scene.first_frame is None:
+        if scene.first_frame is None:
             parameters["aspect_ratio"] = settings.ratio
         if "DURATION" in given:
             parameters["duration"] = settings.duration
