@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
 from pydantic import ValidationError
 
 from compiler import ir
@@ -19,6 +20,7 @@ from compiler.prompt import render_shot_alone
 from compiler.targets import for_model
 from compiler.targets.base import get_at, set_at
 from compiler.targets.kling import SHOT_PROMPT_CHARS, TARGET
+from tests.test_target_wan26 import scene_texts
 
 MODEL = "kling/kling-v3-omni-video-generation"
 IMAGE = "image https://example.com/{}.jpg"
@@ -358,3 +360,13 @@ def test_effective_parameters_fill_the_defaults_and_read_mode_back() -> None:
         "audio": False, "watermark": False}
     unset = TARGET.effective_parameters(body_of(scene_of("FIRST FRAME: https://example.com/f.jpg\nA boat.\n")))
     assert (unset["mode"], unset["resolution"], unset["duration"]) == ("pro", "1080P", 5)
+
+
+@given(scene_texts())
+def test_any_scene_is_refused_at_a_line_or_compiles_to_a_valid_body(text: str) -> None:
+    result = compile_text(text, model=MODEL)
+    codes = {d.code for d in result.diagnostics}
+    assert "invalid-payload" not in codes, text  # every gap between refusals and the request model is a bug
+    assert (result.payload is None) == any(d.severity == "error" for d in result.diagnostics)
+    assert all(d.span is not None for d in result.diagnostics if d.code == "unsupported-by-target")
+

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from compiler import ir
@@ -268,3 +270,60 @@ def test_effective_parameters_read_the_size_back_and_fill_the_defaults() -> None
         "prompt_extend": True, "watermark": False, "seed": 9}
     unset = TARGET.effective_parameters(body_of(scene_of(cast("image"))))
     assert (unset["size"], unset["resolution"], unset["ratio"]) == ("1920*1080", "1080P", "16:9")
+
+
+# --- any scene: refused at a line, or a body the request model takes ------------------------------------------
+
+_MEDIA = {"image": "image https://example.com/{}.jpg", "video": "video https://example.com/{}.mp4",
+          "data": "image data:image/png;base64,iVBORw0KGgo="}
+
+
+@st.composite
+def scene_texts(draw: st.DrawFn) -> str:
+    """Half of the draws a plain scene every target here takes in principle (images, at most one video, usual
+    settings, shots untimed or all timed to DURATION); the other half adds now and then what a target may refuse
+    (a data URI, a voice, a first frame, more videos, SEED, PROMPT EXTEND, 480P, 4:3, half-second timings), so the
+    property sees bodies as well as refusals."""
+    rough = draw(st.booleans())
+
+    def now_and_then() -> bool:
+        return rough and draw(st.integers(0, 3)) == 0
+
+    header = ""
+    for key, usual, rare in (("RESOLUTION", ["720P", "1080P"], ["480P"]), ("RATIO", ["16:9", "9:16", "1:1"], ["4:3"]),
+                             ("SEED", [], ["7"]), ("PROMPT EXTEND", [], ["off"]), ("WATERMARK", ["on"], []),
+                             ("NEGATIVE PROMPT", ["blur"], [])):
+        values = rare if now_and_then() else usual
+        if values and draw(st.booleans()):
+            header += f"{key}: {draw(st.sampled_from(values))}\n"
+    if now_and_then():
+        header += "FIRST FRAME: https://example.com/first.jpg\n"
+    kinds = ["image"] * draw(st.integers(0 if rough else 1, 4))
+    for _ in range(draw(st.integers(0, 3 if rough else 1))):
+        kinds.insert(draw(st.integers(0, len(kinds))), "video")
+    kinds = ["data" if kind == "image" and now_and_then() else kind for kind in kinds] or ["image"]
+    names = [f"P{index}" for index in range(len(kinds))]
+    members = "".join(f"{name}: {_MEDIA[kind].format(name)}"
+                      + (", voice https://example.com/v.mp3" if now_and_then() else "") + "\n"
+                      for name, kind in zip(names, kinds, strict=True))
+    timing_style = draw(st.sampled_from(["untimed", "all", "some"] if rough else ["untimed", "all"]))
+    shots, start = [], 0.0
+    for number in range(draw(st.integers(1, 7 if rough else 5))):
+        timing = ""
+        if timing_style == "all" or (timing_style == "some" and draw(st.booleans())):
+            end = start + draw(st.sampled_from([1.0, 2.0] if timing_style == "all" else [1.0, 1.5, 2.0]))
+            timing, start = f" [{start:g}-{end:g}s]", end
+        shots.append(f"CLOSE-UP ON {names[number % len(names)]}{timing}\n{' and '.join(names)} wait.\n")
+    timed_to_duration = timing_style == "all" and start >= 3 and not now_and_then()
+    duration = int(start) if timed_to_duration else draw(st.integers(2, 15) if rough else st.integers(3, 10))
+    return f"{header}DURATION: {duration}s\nCAST\n{members}\n" + "\n".join(shots)
+
+
+@given(scene_texts())
+def test_any_scene_is_refused_at_a_line_or_compiles_to_a_valid_body(text: str) -> None:
+    result = compile_text(text, model="wan2.6-r2v")
+    codes = {d.code for d in result.diagnostics}
+    assert "invalid-payload" not in codes, text  # every gap between refusals and the request model is a bug
+    assert (result.payload is None) == any(d.severity == "error" for d in result.diagnostics)
+    assert all(d.span is not None for d in result.diagnostics if d.code == "unsupported-by-target")
+
