@@ -70,7 +70,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with `only`, just that command's sub-parser (start-up: check runs on every save)."""
     parser = argparse.ArgumentParser(
         prog="scenec", formatter_class=Formatter,
-        description="Compile screenplay-style .scene files into Wan reference-to-video (wan2.7-r2v) requests.",
+        description="Compile screenplay-style .scene files into DashScope reference-to-video requests "
+                    "(wan2.7-r2v by default; MODEL or --model chooses another target, docs/targets.md).",
         epilog="exit codes: 0 clean, 1 errors found (or an output not written), 2 usage error, 130 interrupted, "
                "141 output closed early.  Docs: docs/language.md, docs/diagnostics.md")
     parser.add_argument("--version", action="version", version=f"scenec {__version__}")

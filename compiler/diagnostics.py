@@ -208,10 +208,13 @@ CODES: dict[str, Code] = _codes(
      "All spoken lines together, estimated at 2.7 words a second (5 characters a second in Chinese), do "
      "not fit the clip. Cut lines, split the scene, or raise DURATION. See docs/writers-loop.md."),
     ("constraints", "storyboard-with-cast", ERROR, "A multi-panel storyboard image together with a cast.",
-     "The multi-panel mode takes exactly one image, which the prompt calls 'reference image'."),
+     "The multi-panel mode takes exactly one image, which the prompt names alone ('reference image' for "
+     "wan2.7-r2v); a target without the mode refuses STORYBOARD."),
     # --- style: probably not what the writer meant ----------------------------------
     ("style", "literal-identifier", WARNING, "An API identifier typed in the text.",
-     "'Image 2' or 'Video 1' typed by hand does not follow the cast when it is reordered; use the name."),
+     "An identifier of any target typed by hand ('Image 2', 'Video 1', 'Audio 1', '图1', 'character2', "
+     "'<<<image_1>>>', 'reference image') does not follow the cast when it is reordered, nor the target when "
+     "another model is chosen; use the name."),
     ("style", "unknown-framing", WARNING, "A framing line in capitals that scenec does not know.",
      "Known framings are listed in the language reference. A capitals line with ON subjects or a timing is a "
      "framing and an unknown one is passed through in lower case; a capitals line alone ('BOOM.', 'LATER') is "

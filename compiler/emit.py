@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
-__all__ = ["validate", "sent_parameters", "cast_table", "media_url", "PARAMETER_SETTINGS"]
+__all__ = ["validate", "sent_parameters", "cast_table", "media_url", "PARAMETER_SETTINGS", "API_SETTINGS"]
 
 
 def media_url(source: ir.MediaSource, root: Path | None) -> str:
@@ -42,8 +42,14 @@ def media_url(source: ir.MediaSource, root: Path | None) -> str:
 PARAMETER_SETTINGS = {field: key for key, field in SETTING_FIELDS.items()}
 
 
-def sent_parameters(settings: ir.Settings, parameters: tuple[str, ...]) -> dict[str, object]:
-    """The parameters (ir.Settings fields, in the request's order) the writer set, with their values."""
+# The settings that are request parameters, in the order the DashScope video APIs list them.
+API_SETTINGS: tuple[str, ...] = ("resolution", "ratio", "duration", "prompt_extend", "watermark", "seed")
+
+
+def sent_parameters(scene: ir.Scene, parameters: tuple[str, ...] = API_SETTINGS) -> dict[str, object]:
+    """The parameters (ir.Settings fields, in the request's order) the writer set, with their values; a target
+    renames them to its API's names where they differ."""
+    settings = scene.settings
     return {name: getattr(settings, name) for name in parameters if PARAMETER_SETTINGS[name] in settings.given}
 
 

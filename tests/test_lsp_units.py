@@ -95,6 +95,15 @@ def test_every_setting_has_help_and_choices_are_the_compilers() -> None:
     assert describe("ASPECT RATIO") == describe("RATIO")  # aliases read as their setting
 
 
+def test_models_are_every_targets_and_values_the_chosen_targets() -> None:
+    from compiler.targets import all_models
+    from compiler.targets.wan27 import TARGET
+
+    assert values_for("MODEL") == all_models()
+    assert values_for("RESOLUTION", TARGET) == TARGET.resolutions and "480P" not in values_for("RESOLUTION", TARGET)
+    assert "(wan2.7-r2v): 720P, 1080P" in (describe("RESOLUTION", TARGET) or "")
+
+
 def test_tcp_address() -> None:
     assert tcp_address("2087") == ("127.0.0.1", 2087)
     assert tcp_address("0.0.0.0:9000") == ("0.0.0.0", 9000)

@@ -134,7 +134,7 @@ class Wan27(Target):
         for member in scene.references:
             media.append(_entry(f"reference_{member.kind}", member.media, member.voice, root))
         settings = scene.settings
-        parameters = sent_parameters(settings, PARAMETERS)
+        parameters = sent_parameters(scene, PARAMETERS)
         if scene.first_frame:
             parameters.pop("ratio", None)  # the API ignores it; check warns ratio-with-first-frame
         inputs = {"prompt": prompt, "negative_prompt": settings.negative_prompt, "media": media}
