@@ -78,12 +78,11 @@ def test_images_and_the_video_are_numbered_per_kind_in_media_order(language: str
     assert naming.voices == {}
 
 
-def test_a_storyboard_is_a_reference_image() -> None:
-    scene = scene_of("STORYBOARD: https://example.com/panels.jpg\n\nThe panels play out.\n")
-    assert TARGET.naming(scene).identifiers == {"STORYBOARD": "<<<image_1>>>"}
-    assert body_of(scene)["input"]["media"] == [  # type: ignore[index]
-        {"type": "refer", "url": "https://example.com/panels.jpg"}]
-    assert TARGET.refusals(scene) == []
+def test_a_storyboard_is_refused_at_its_line() -> None:
+    scene = scene_of("TITLE: panels\nSTORYBOARD: https://example.com/panels.jpg\n\nThe panels play out.\n")
+    [(line, message)] = refusal_lines(scene)
+    assert line == 2
+    assert "takes no STORYBOARD" in message
 
 
 # --- the request body --------------------------------------------------------------------------------------

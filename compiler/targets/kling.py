@@ -53,7 +53,7 @@ class Kling(Target):
         max_reference_videos=1,       # "exactly one video in any case" [kl]
         first_frame=True,             # `first_frame` media [kl]
         first_frame_with_references=True,  # with the feature video; not with refer images (refusals) [kl]
-        storyboard=True,              # a multi-panel image is one more refer image [inf]
+        storyboard=False,             # no multi-panel reading in [kl]: a refer image is a subject [inf]
         negative_prompt=True,         # input.negative_prompt [kl]
         prompt_extend=False,          # not in the schema [kl]
         data_uri=False,               # URLs only in [kl]'s media [unsettled]
@@ -105,6 +105,9 @@ class Kling(Target):
 
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
         found = self._cast_refusals(scene) + self._first_frame_refusals(scene) + self._setting_refusals(scene)
+        if scene.storyboard:
+            found.append(self._refuse(scene, "takes no STORYBOARD image (a refer image is a subject to show, not "
+                                             f"panels to follow): remove STORYBOARD or {_WAN}", scene.storyboard.span))
         if multi_shot(scene):
             found += self._shot_refusals(scene)
         return found
