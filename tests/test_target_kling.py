@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from compiler import ir
@@ -19,7 +20,8 @@ from compiler.payload import LOCAL_CONTEXT
 from compiler.prompt import render_shot_alone
 from compiler.targets import for_model
 from compiler.targets.base import get_at, set_at
-from compiler.targets.kling import SHOT_PROMPT_CHARS, TARGET
+from compiler.targets.kling import SHOT_PROMPT_CHARS, TARGET, shot_bound
+from tests.test_properties import scenes
 from tests.test_target_wan26 import scene_texts
 
 MODEL = "kling/kling-v3-omni-video-generation"
@@ -368,4 +370,27 @@ def test_any_scene_is_refused_at_a_line_or_compiles_to_a_valid_body(text: str) -
     assert "invalid-payload" not in codes, text  # every gap between refusals and the request model is a bug
     assert (result.payload is None) == any(d.severity == "error" for d in result.diagnostics)
     assert all(d.span is not None for d in result.diagnostics if d.code == "unsupported-by-target")
+
+
+@st.composite
+def styled_scenes(draw: st.DrawFn) -> str:
+    """The properties' scenes (prose and shots, English and Chinese, dialogue) or this file's (timed or not), the
+    latter in any prompt style and language."""
+    if draw(st.booleans()):
+        return str(draw(scenes()))
+    style = draw(st.sampled_from(["prose", "shots", "timed"]))
+    language = draw(st.sampled_from(["en", "zh"]))
+    return f"PROMPT STYLE: {style}\nLANGUAGE: {language}\n" + draw(scene_texts())
+
+
+@given(styled_scenes())
+def test_a_shots_bound_holds_for_its_prompt_alone(text: str) -> None:
+    # The refusal of a long shot renders the templates only past this bound: it must never be below the text.
+    tree, _ = parse_text(text)
+    scene = choose_target(resolve(tree)[0], MODEL)[0]
+    naming = TARGET.naming(scene)
+    for index, shot in enumerate(scene.shots):
+        bound = shot_bound(scene, shot)
+        assert bound is not None
+        assert len(render_shot_alone(scene, index, naming)) <= bound
 

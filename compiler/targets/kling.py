@@ -23,7 +23,8 @@ TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (record
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["TARGET", "Kling", "MODES", "MULTI_SHOTS", "SHOT_PROMPT_CHARS"]
+__all__ = ["TARGET", "Kling", "MODES", "MULTI_SHOTS", "SHOT_PROMPT_CHARS", "multi_shot", "shot_bound",
+           "shot_prompts", "shot_seconds"]
 
 _MB = 1024 * 1024
 
@@ -166,11 +167,8 @@ class Kling(Target):
             shot = shots[MULTI_SHOTS[1]]
             found.append(self._refuse(scene, f"takes at most {MULTI_SHOTS[1]} timed shots: join this shot to "
                                              "another or remove its timing", shot.timing_span or shot.span))
-        for shot, text in zip(shots[:MULTI_SHOTS[1]], shot_prompts(scene, self.naming(scene)), strict=False):
-            if len(text) > SHOT_PROMPT_CHARS:
-                found.append(self._refuse(scene, f"takes at most {SHOT_PROMPT_CHARS} characters per shot, and "
-                                                 f"this shot's prompt has {len(text)}: shorten it or split it",
-                                          shot.span or shot.timing_span))
+        found += self._long_shot_refusals(scene, shots[:MULTI_SHOTS[1]])
+        for shot in shots[:MULTI_SHOTS[1]]:
             if not float(shot_seconds(shot)).is_integer():
                 found.append(self._refuse(scene, f"takes shots of whole seconds, not {shot_seconds(shot):g} s: "
                                                  "round this timing", shot.timing_span))
@@ -180,6 +178,20 @@ class Kling(Target):
             found.append(self._refuse(scene, f"needs the shots' timings to add up to DURATION ({duration} s), "
                                              f"not {total:g} s: change this timing or DURATION",
                                       last.timing_span or last.span))
+        return found
+
+    def _long_shot_refusals(self, scene: ir.Scene, shots: tuple[ir.Shot, ...]) -> list[Diagnostic]:
+        """A shot whose own prompt is over the limit, at the shot.  The templates render only when a shot's bound
+        passes the limit: check stays fast (no jinja2) on the usual timed scene."""
+        bounds = [shot_bound(scene, shot) for shot in shots]
+        if all(bound is not None and bound <= SHOT_PROMPT_CHARS for bound in bounds):
+            return []
+        found = []
+        for shot, text in zip(shots, shot_prompts(scene, self.naming(scene)), strict=False):
+            if len(text) > SHOT_PROMPT_CHARS:
+                found.append(self._refuse(scene, f"takes at most {SHOT_PROMPT_CHARS} characters per shot, and "
+                                                 f"this shot's prompt has {len(text)}: shorten it or split it",
+                                          shot.span or shot.timing_span))
         return found
 
     def _data_uri(self, scene: ir.Scene, media: ir.MediaSource) -> Diagnostic:
@@ -263,6 +275,17 @@ def shot_prompts(scene: ir.Scene, naming: Naming) -> list[str]:
     from ..prompt import render_shots_alone
 
     return render_shots_alone(scene, naming)
+
+
+def shot_bound(scene: ir.Scene, shot: ir.Shot) -> int | None:
+    """An upper bound of the shot's own prompt without the templates: what prompt.length_bound counts for this
+    one shot (its allowance per shot covers the number, time segment and transition; a test holds it).  None
+    with a project's own templates, which may write anything."""
+    from ..prompt import length_bound, project_templates
+
+    if project_templates(scene) is not None:
+        return None
+    return length_bound(scene._replace(shots=(shot,))) - length_bound(scene._replace(shots=()))
 
 
 def _whole(seconds: float) -> int | float:
