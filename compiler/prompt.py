@@ -283,8 +283,9 @@ def join_speech_to_action(beats: list[View]) -> None:
 
 
 def beat_view(beat: ir.Beat, ids: dict[str, str], zh: bool = False, voices: dict[str, str] | None = None) -> View:
-    """An action or a dialogue beat as the templates read it; each utterance carries `voice`, what the prompt
-    calls the speaker's voice ("Audio 1"), or None where the target names no voice (the phrase is then unchanged)."""
+    """An action or a dialogue beat as the templates read it; a dialogue and each of its utterances carry `voice`,
+    what the prompt calls the speaker's voice ("Audio 1"), or None where the target names no voice (the phrase is
+    then unchanged)."""
     if isinstance(beat, ir.ActionBeat):
         opener = beat.pieces[0] if beat.pieces else None
         return View(kind="action", text=pieces_text(beat.pieces, ids), said=None, clause=None,
@@ -306,7 +307,7 @@ def beat_view(beat: ir.Beat, ids: dict[str, str], zh: bool = False, voices: dict
         said[key] = f"{said[key]}{'' if zh else ', '}{text}" if key == "manner" and said[key] else text
     if speech or not utterances:
         utterances.append(View(**said, speech=speech, voice=voice))
-    return View(kind="dialogue", speaker=ids.get(beat.speaker, beat.speaker), utterances=utterances)
+    return View(kind="dialogue", speaker=ids.get(beat.speaker, beat.speaker), voice=voice, utterances=utterances)
 
 
 def _spoken(part: ir.DialoguePart) -> str:
@@ -320,14 +321,17 @@ _BOUND_FIXED = 200
 _BOUND_PER_SHOT = 120
 _BOUND_PER_PART = 40
 _BOUND_PER_REF = 24
+_BOUND_VOICE = len(" in the voice of ") + _BOUND_PER_REF  # per part of a dialogue, where the target names voices
 
 
 def length_bound(scene: ir.Scene) -> int:
     """An upper bound of len(render_prompt(scene)) computed without the templates (check stays fast).
 
-    A project's own templates may write anything: then there is no bound but the rendered prompt itself."""
-    if project_templates(scene) is not None:
+    A project's own templates, or a target's, may write anything: then there is no bound but the rendered prompt
+    itself.  A target that names voices adds "in the voice of Audio 1" to each speech."""
+    if project_templates(scene) is not None or target_of(scene.settings.model).template_folder:
         return len(render_prompt(scene))
+    voiced = _BOUND_VOICE if naming_of(scene).voices else 0
     total = _BOUND_FIXED + len(scene.settings.atmosphere or "") + len(scene.settings.style_line or "")
     total += sum(len(m.description or "") + _BOUND_PER_PART + _BOUND_PER_REF for m in scene.members)
     for shot in scene.shots:
@@ -338,7 +342,7 @@ def length_bound(scene: ir.Scene) -> int:
                 total += _BOUND_PER_PART + _pieces_bound(beat.pieces)
             else:
                 total += _BOUND_PER_PART + _BOUND_PER_REF
-                total += sum(_BOUND_PER_PART + _pieces_bound(part.pieces) for part in beat.parts)
+                total += sum(_BOUND_PER_PART + _pieces_bound(part.pieces) + voiced for part in beat.parts)
     return total
 
 

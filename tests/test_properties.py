@@ -7,6 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compiler import ir
 from compiler.api import check, compile_text, parse_text, resolve
 from compiler.prompt import length_bound, render_prompt
 from compiler.source import column_from_utf16, utf16_column
@@ -121,6 +122,28 @@ def test_length_bound_is_an_upper_bound(text: str) -> None:
     scene_file, _ = parse_text(text)
     scene, _ = resolve(scene_file)
     assert len(render_prompt(scene)) <= length_bound(scene)
+
+
+@given(scenes())
+def test_length_bound_holds_where_the_target_names_voices(text: str) -> None:
+    """A target that names voices ("says in the voice of Audio 1") lengthens each speech: the bound counts it."""
+    from unittest import mock
+
+    from compiler.targets.wan27 import Wan27
+
+    plain = Wan27.naming
+
+    def voiced(self: Wan27, scene: object) -> object:
+        naming = plain(self, scene)
+        return naming._replace(voices={name: f"Audio {i + 10}" for i, name in enumerate(naming.identifiers)})
+
+    scene_file, _ = parse_text(text)
+    scene, _ = resolve(scene_file)
+    with mock.patch.object(Wan27, "naming", voiced):
+        rendered = render_prompt(scene)
+        speaks = any(isinstance(beat, ir.DialogueBeat) for shot in scene.shots for beat in shot.beats)
+        assert not speaks or "in the voice of" in rendered or "的声音" in rendered
+        assert len(rendered) <= length_bound(scene)
 
 
 def test_prompt_too_long_says_by_how_much() -> None:
