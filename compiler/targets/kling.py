@@ -280,10 +280,10 @@ def shot_prompts(scene: ir.Scene, naming: Naming) -> list[str]:
 def shot_bound(scene: ir.Scene, shot: ir.Shot) -> int | None:
     """An upper bound of the shot's own prompt without the templates: what prompt.length_bound counts for this
     one shot (its allowance per shot covers the number, time segment and transition; a test holds it).  None
-    with a project's own templates, which may write anything."""
+    with a project's own templates or a template folder of Kling's, which may write anything."""
     from ..prompt import length_bound, project_templates
 
-    if project_templates(scene) is not None:
+    if project_templates(scene) is not None or Kling.template_folder:
         return None
     return length_bound(scene._replace(shots=(shot,))) - length_bound(scene._replace(shots=()))
 
