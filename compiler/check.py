@@ -86,7 +86,7 @@ def check_counts(scene: ir.Scene, target: Target) -> list[Diagnostic]:
                        f"{len(references)} reference images and videos; {target.name} takes at most {limit}",
                        extra.span, path=extra.path,
                        hint=f"{extra.name} is number {limit + 1}: drop or merge references"))
-    if len(references) < target.limits.min_references:  # wan3.0 takes a first frame alone
+    if len(references) < target.limits.min_references:  # wan3.0 takes a first frame alone, Kling text alone
         span = scene.first_frame.span if scene.first_frame else None
         out.append(_at(scene, "no-reference", "no reference image or video: declare at least one cast member",
                        span, hint="add a CAST with at least one image or video"))

@@ -142,7 +142,9 @@ CODES: dict[str, Code] = _codes(
      "value. Whatever it cannot express is refused at the line that asks for it, never silently dropped: remove "
      "that line or choose a model that takes it."),
     ("constraints", "no-reference", ERROR, "No reference image or video.",
-     "A reference-to-video model needs at least one reference image or video (a first frame alone is not enough)."),
+     "A reference-to-video model needs at least one reference image or video (a first frame alone is not enough). "
+     "Kling V3 Omni (kling/kling-v3-omni-video-generation) needs none: it also makes a video from the text or a "
+     "first frame alone."),
     ("constraints", "multiple-first-frames", ERROR, "More than one first frame.",
      "The media array may hold at most one first_frame."),
     ("constraints", "voice-on-first-frame", WARNING, "A voice attached to the first frame.",

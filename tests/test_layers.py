@@ -30,6 +30,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("targets", ("compiler.targets",)),
     # check measures the prompt (the templates render when its bound is near the limit): prompt comes first.
     ("prompt", ("compiler.prompt",)),
+    # A target whose request carries each shot's own prompt (Kling's multi_prompt) renders it with prompt.
+    ("targets sending shot prompts", ("compiler.targets.kling",)),
     ("check", ("compiler.check",)),
     ("reports", ("compiler.report",)),
     ("lint rules", ("compiler.config", "compiler.suppress", "compiler.explain", "compiler.sarif")),

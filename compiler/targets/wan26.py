@@ -1,0 +1,235 @@
+"""The wan2.6-r2v and wan2.6-r2v-flash target: references as a plain `input.reference_urls` list named
+character1..N, the output picture as `parameters.size`, several shots as `parameters.shot_type: "multi"`.
+
+Facts from shared/reference/targets.md section 4 and dashscope-r2v-api.md ([w27], [legacy26], both official);
+where those are silent, from third-party restatements of the API ([3p]), said so at each number and in
+docs/targets-notes/wan26.md.  Alibaba calls this API legacy ("only supports wan2.6 models", 2026-10-12).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from .. import ir
+from ..diagnostics import Diagnostic, make
+from ..limits import ApiDefaults, FileLimits, Limits
+from ..source import Span
+from ..vocabulary import SEED_MAX
+from .base import Capabilities, Naming, Slot, Target
+from .wan27 import refused_values, settle_with
+
+TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = ["TARGET", "Wan26", "SIZES"]
+
+_MB = 1024 * 1024
+
+# (RESOLUTION, RATIO) -> parameters.size.  The API takes a pixel size instead of resolution and ratio; these
+# ten are the sizes every restatement lists, by tier [3p: Comfy's wan2.6 node, gmicloud, wavespeed].
+SIZES: dict[tuple[str, str], str] = {
+    ("720P", "16:9"): "1280*720", ("720P", "9:16"): "720*1280", ("720P", "1:1"): "960*960",
+    ("720P", "4:3"): "1088*832", ("720P", "3:4"): "832*1088",
+    ("1080P", "16:9"): "1920*1080", ("1080P", "9:16"): "1080*1920", ("1080P", "1:1"): "1440*1440",
+    ("1080P", "4:3"): "1632*1248", ("1080P", "3:4"): "1248*1632",
+}
+_TIER_OF_SIZE = {size: pair for pair, size in SIZES.items()}
+
+# A reference's kind cannot be read from a plain URL list; the renderer asks for the role of each slot, and
+# these are the container suffixes the API takes for videos (MP4/MOV [3p]).
+_VIDEO_SUFFIXES = (".mp4", ".mov")
+
+_TAKERS = "compile for wan2.7-r2v"
+
+
+class Wan26(Target):
+    """wan2.6-r2v(-flash): URLs only, no voices, no first frame, one size parameter."""
+
+    name = "wan2.6-r2v"
+    models = ("wan2.6-r2v", "wan2.6-r2v-flash")
+    title = "Wan 2.6 reference-to-video (legacy)"
+    status = "legacy"
+    sources = ("Alibaba's legacy wan2.6 R2V reference [legacy26] and the wan2.6 notes of dashscope-r2v-api.md "
+               "(official); sizes, counts, file limits and prompt length from third-party restatements [3p]")
+    capabilities = Capabilities(
+        voice=False,                  # no reference_voice [w27]
+        reference_video=True,         # images and videos in one list [legacy26]
+        max_reference_videos=3,       # [3p: vtrix, evolink, fal]
+        first_frame=False,            # no typed first frame [w27]
+        first_frame_with_references=False,
+        storyboard=False,             # [inf] references are characters; no multi-panel reading is documented
+        negative_prompt=True,         # input.negative_prompt [3p: gmicloud, Comfy, wavespeed]
+        prompt_extend=True,           # [3p: aimlapi, toapis]
+        data_uri=False,               # reference_urls are URLs [w27]
+        seed=True,                    # 0..2147483647 [3p: gmicloud, Comfy]
+        multi_shot_field=False,       # shot_type switches multi-shot on; the shots stay in the prompt
+    )
+    limits = Limits(
+        max_references=5,             # images + videos, at most 5 images and 3 videos [3p: vtrix]
+        min_references=1,             # reference_urls is required [legacy26]
+        max_first_frames=0,           # refused
+        prompt_chars=1500,            # [3p: gmicloud, vtrix, evolink]; longer is truncated
+        negative_prompt_chars=500,    # [3p: gmicloud]
+        image=FileLimits(("jpeg", "png", "bmp", "webp"), 10 * _MB, sides=(360, 2000)),             # [3p: vtrix]
+        video=FileLimits(("mp4", "mov"), 100 * _MB, seconds=(2.0, 30.0)),  # [3p: evolink, fal; vtrix says 3 s]
+        voice=FileLimits(("wav", "mp3"), 15 * _MB, seconds=(1.0, 10.0)),   # unused: voices are refused
+        aspect=8.0,                   # [unsettled] not stated for wan2.6: wan2.7's bound
+        duration=(2, 10),             # whole seconds [w27]; US (Virginia) only 5 or 10
+        duration_with_video=(2, 10),
+    )
+    defaults = ApiDefaults(
+        model="wan2.6-r2v",
+        resolution="1080P", ratio="16:9",  # size 1920*1080 when left out [3p: gmicloud]
+        duration=5,                   # [3p: gmicloud, Comfy]
+        prompt_extend=True,           # [3p: aimlapi]
+        watermark=False,              # [3p: gmicloud, Comfy]
+    )
+    resolutions = ("720P", "1080P")
+    ratios = ("16:9", "9:16", "1:1", "4:3", "3:4")
+    parameters = ("resolution", "ratio", "duration", "prompt_extend", "watermark", "seed")
+    regions = ("beijing", "singapore", "us")  # [legacy26] endpoints; -flash is not listed in US [off guide]
+    currency = None                  # the reference gives no wan2.6 price: none is invented
+    prices: Mapping[str, Mapping[str, float]] = {}
+    prices_checked = None
+    billing_rule = "wan2.6"          # input = 5 s / number of all references, plus output seconds [w27]
+
+    def naming(self, scene: ir.Scene) -> Naming:
+        # One global count in reference order, glued lower case: "character1" [w27][legacy26].
+        identifiers = {member.name: f"character{index}" for index, member in enumerate(scene.references, 1)}
+        media_index = {member.name: index for index, member in enumerate(scene.references)}
+        return Naming(identifiers, media_index, {})
+
+    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        found = self._cast_refusals(scene)
+        if scene.first_frame:
+            found.append(self._refuse(scene, "takes no FIRST FRAME (its references are characters, none opens the "
+                                             f"video): remove FIRST FRAME or {_TAKERS}", scene.first_frame.span))
+        if scene.storyboard:
+            found.append(self._refuse(scene, "takes no STORYBOARD image (each reference is one character, not "
+                                             f"panels): remove STORYBOARD or {_TAKERS}", scene.storyboard.span))
+        # SIZES has a size for every pair of these RESOLUTION and RATIO values: another value has none.
+        return found + refused_values(self, scene)
+
+    def _cast_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        found = []
+        videos = 0
+        for member in scene.references:
+            if member.voice:
+                found.append(self._refuse(scene, "takes no voices (a reference video lends its own): remove the "
+                                                 "voice or compile for wan2.7-r2v/wan3.0-video", member.voice.span,
+                                          member.path))
+            if member.media.scheme == "data":
+                found.append(self._refuse(scene, "takes reference URLs only, not data URIs: use a file or a URL, "
+                                                 f"or {_TAKERS}", member.media.span, member.path))
+            videos += member.kind == "video"
+            if member.kind == "video" and videos == self.capabilities.max_reference_videos + 1:
+                found.append(self._refuse(scene, f"takes at most {self.capabilities.max_reference_videos} "
+                                                 f"reference videos: make this one an image or {_TAKERS}",
+                                          member.media.span, member.path))
+        return found
+
+    def _refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
+        model = scene.settings.model if scene.settings.model in self.models else self.name
+        return make("unsupported-by-target", f"{model} {what}", span, path=path or scene.path)
+
+    def settle(self, settings: ir.Settings) -> ir.Settings:
+        return settle_with(settings, self.defaults)
+
+    def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
+        from ..emit import media_url
+
+        settings = scene.settings
+        inputs: dict[str, object] = {"prompt": prompt}
+        if settings.negative_prompt is not None:
+            inputs["negative_prompt"] = settings.negative_prompt
+        inputs["reference_urls"] = [media_url(member.media, scene.project_root) for member in scene.references]
+        return {"model": settings.model, "input": inputs, "parameters": self._parameters(scene)}
+
+    def _parameters(self, scene: ir.Scene) -> dict[str, object]:
+        """What the writer set, in the API's names and order, plus shot_type when the scene has several shots."""
+        settings = self.settle(scene.settings)
+        given = settings.given
+        parameters: dict[str, object] = {}
+        if "RESOLUTION" in given or "RATIO" in given:
+            # An empty size (a pair refusals() refused) fails the request model rather than vanishing.
+            parameters["size"] = SIZES.get((settings.resolution, settings.ratio), "")
+        if "DURATION" in given:
+            parameters["duration"] = settings.duration
+        if len(scene.shots) > 1:
+            # [inf] the scene's cuts are the writer's shots; the API would otherwise make one continuous shot.
+            parameters["shot_type"] = "multi"
+        if "PROMPT EXTEND" in given:
+            parameters["prompt_extend"] = settings.prompt_extend
+        if "WATERMARK" in given:
+            parameters["watermark"] = settings.watermark
+        if "SEED" in given:
+            parameters["seed"] = settings.seed
+        return parameters
+
+    def request_model(self) -> type[BaseModel]:
+        return _request_model(self.models, self.limits)
+
+    def media_slots(self, body: Mapping[str, object]) -> list[Slot]:
+        urls = body["input"]["reference_urls"]  # type: ignore[index]
+        return [Slot(("input", "reference_urls", index), _role(url), url) for index, url in enumerate(urls)]
+
+    def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
+        """The body's parameters with the service's defaults filled in, and the size read back as RESOLUTION and
+        RATIO (the names the price table and the other targets use)."""
+        sent: Mapping[str, object] = body.get("parameters", {})  # type: ignore[assignment]
+        defaults = self.defaults
+        size = str(sent.get("size", SIZES[(defaults.resolution, defaults.ratio)]))
+        resolution, ratio = _TIER_OF_SIZE.get(size, (defaults.resolution, defaults.ratio))
+        effective: dict[str, object] = {
+            "size": size, "resolution": resolution, "ratio": ratio,
+            "duration": sent.get("duration", defaults.duration), "shot_type": sent.get("shot_type", "single"),
+            "prompt_extend": sent.get("prompt_extend", defaults.prompt_extend),
+            "watermark": sent.get("watermark", defaults.watermark)}
+        if "seed" in sent:
+            effective["seed"] = sent["seed"]
+        return effective
+
+
+def _role(url: str) -> str:
+    path = url.split("?", 1)[0].split("#", 1)[0].lower()
+    return "video" if path.endswith(_VIDEO_SUFFIXES) else "image"
+
+
+@functools.cache
+def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
+    """The body's pydantic model, built on first use (pydantic is not imported by `scenec check`)."""
+    from typing import Literal
+
+    from pydantic import Field, ValidationInfo, field_validator
+
+    from ..payload import Strict, check_url
+
+    class Input(Strict):
+        prompt: str = Field(min_length=1, max_length=limits.prompt_chars)
+        negative_prompt: str | None = Field(default=None, max_length=limits.negative_prompt_chars)
+        reference_urls: list[str] = Field(min_length=limits.min_references, max_length=limits.max_references)
+
+        @field_validator("reference_urls")
+        @classmethod
+        def _urls(cls, urls: list[str], info: ValidationInfo) -> list[str]:
+            return [check_url(url, info, image=False) for url in urls]  # no data URIs: URLs only
+
+    class Parameters(Strict):
+        size: Literal[tuple(SIZES.values())] | None = None  # type: ignore[valid-type]
+        duration: int | None = Field(default=None, ge=limits.duration[0], le=limits.duration[1])
+        shot_type: Literal["single", "multi"] | None = None
+        prompt_extend: bool | None = None
+        watermark: bool | None = None
+        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
+
+    class Payload(Strict):
+        model: Literal[models]  # type: ignore[valid-type]
+        input: Input
+        parameters: Parameters
+
+    return Payload
+
+
+TARGET = Wan26()
