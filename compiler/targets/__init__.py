@@ -26,16 +26,9 @@ _MODULES = ("wan27", "wan30", "happyhorse", "wan26", "kling")
 
 
 def _load() -> tuple[Target, ...]:
-    found = []
-    for name in _MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as error:  # a target not written yet (issue 15 in progress)
-            if error.name != f"{__name__}.{name}":
-                raise
-            continue
-        found.append(module.TARGET)
-    return tuple(found)
+    """Each module's TARGET, by name: the registry sits below the targets in the layers (Kling renders shot
+    prompts, so it sits after prompt), and a static import here would point up a layer."""
+    return tuple(importlib.import_module(f"{__name__}.{name}").TARGET for name in _MODULES)
 
 
 TARGETS: tuple[Target, ...] = _load()
