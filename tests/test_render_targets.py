@@ -441,8 +441,12 @@ def test_cost_says_when_the_region_does_not_serve_the_model(tmp_path: Path, caps
 
     scene = tmp_path / "two.scene"
     scene.write_text("CAST\nLEO: image https://example.com/lead.png\n\nLEO waits.\n", encoding="utf-8")
-    assert main(["cost", str(scene), "--region", "us", "--model", "happyhorse-1.0-r2v"]) == 1
-    assert "happyhorse-1.0-r2v is served only in beijing and singapore, not in us" in capsys.readouterr().err
+    # An estimate still (no price there), with what render would say.
+    assert main(["cost", str(scene), "--region", "us", "--model", "happyhorse-1.0-r2v"]) == 0
+    out, err = capsys.readouterr()
+    assert "happyhorse-1.0-r2v is served only in beijing and singapore, not in us; pass --region beijing; " \
+           "render refuses it there" in err
+    assert "no published price for happyhorse-1.0-r2v in region us" in out
     assert main(["cost", str(scene), "--region", "us", "--compare"]) == 0  # wan3.0-video is served there
     out = capsys.readouterr().out
     assert "happyhorse-1.0-r2v: not here: happyhorse-1.0-r2v is served only in beijing and singapore" in out

@@ -131,7 +131,7 @@ def test_several_shots_ask_for_a_multi_shot_video_and_one_shot_does_not() -> Non
 def test_the_pipeline_compiles_for_wan26_with_its_names_and_refuses_at_the_line() -> None:
     result = compile_text("MODEL: wan2.6-r2v-flash\nRATIO: 1:1\n" + cast("video", "image"))
     assert result.diagnostics == []
-    assert result.prompt == "Character1 and character2 wait."
+    assert result.prompt == "character1 and character2 wait."  # lower case, glued, also opening a sentence
     assert result.payload is not None
     assert result.payload.parameters.size == "1440*1440"  # type: ignore[attr-defined]
     refused = compile_text("MODEL: wan2.6-r2v\n" + cast("image", header="FIRST FRAME: https://example.com/f.jpg\n"))

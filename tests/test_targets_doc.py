@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from compiler import ir
-from compiler.limits import ApiDefaults, Limits
+from compiler.limits import ApiDefaults, FileLimits, Limits
 from compiler.targets.base import Capabilities, Naming, Slot, Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +37,13 @@ class Double(Target):
     capabilities = Capabilities(voice=True, reference_video=True, max_reference_videos=2, first_frame=True,
                                 first_frame_with_references=False, storyboard=False, negative_prompt=False,
                                 prompt_extend=False, data_uri=True, seed=True, multi_shot_field=True)
-    limits = Limits(min_references=1, max_references=7, prompt_chars=1234, duration=(3, 12),
+    limits = Limits(min_references=1, max_references=7, max_first_frames=1, prompt_chars=1234,
+                    negative_prompt_chars=500, image=FileLimits(("png",), 1_000_000, sides=(300, 3000)),
+                    video=FileLimits(("mp4",), 9_000_000, sides=(300, 2000), seconds=(2.0, 8.0)),
+                    voice=FileLimits(("wav",), 2_000_000, seconds=(1.0, 5.0)), aspect=3.0, duration=(3, 12),
                     duration_with_video=(3, 9))
-    defaults = ApiDefaults(resolution="720P", duration=6, watermark=True)
+    defaults = ApiDefaults(model="double-1", resolution="720P", ratio="1:1", duration=6, prompt_extend=False,
+                           watermark=True)
     resolutions = ("720P", "4K")
     ratios = ("21:9", "1:1")
     parameters = ("resolution", "duration", "watermark")
