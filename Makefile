@@ -25,6 +25,8 @@ demo: $(STAMP)
 	done
 	$(BIN)/scenec compile scenes/alley.scene --explain -o build/alley.json
 	$(BIN)/scenec cost scenes/ --region beijing
+	$(BIN)/scenec cost scenes/ --region beijing --compare
+	$(BIN)/scenec compile scenes/panels.scene --model happyhorse-1.0-r2v -o build/panels.happyhorse.json
 	$(BIN)/python tools/demo_render.py alley.scene
 
 # The linter and the type checker, configured in pyproject.toml ([tool.ruff], [tool.mypy]: compiler/).

@@ -152,7 +152,9 @@ def template_context(scene: ir.Scene, naming: Naming | None = None) -> dict[str,
     settings = scene.settings
     ids = identifiers(scene, naming)
     return {"scene": scene, "members": member_views(scene, ids), "atmosphere": settings.atmosphere,
-            "storyboard": scene.storyboard is not None, "form": form_view(settings), "style_line": settings.style_line}
+            "storyboard": scene.storyboard is not None, "form": form_view(settings), "style_line": settings.style_line,
+            # The opener names the storyboard image as the target does ("Reference image", "Image 1", "character1").
+            "storyboard_name": ids.get(scene.storyboard.name) if scene.storyboard else None}
 
 
 def join_lines(lines: list[str], language: str) -> str:
