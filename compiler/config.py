@@ -386,8 +386,11 @@ def _origin(project: Project, key: str) -> str:
 
 
 def _toml(value: object) -> str:
+    import datetime
     import json
 
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (datetime.date, datetime.time)):  # TOML's dates and times: no JSON form
+        return value.isoformat()
     return json.dumps(value, ensure_ascii=False)

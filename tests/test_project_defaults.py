@@ -227,3 +227,17 @@ def test_every_region_a_project_may_name_has_an_endpoint() -> None:
 
     assert set(REGIONS) == set(REGION_NAMES) and DEFAULT_REGION in REGIONS
     assert set(REGION_ALIASES.values()) <= set(REGIONS)
+
+
+@pytest.mark.parametrize("value", ["1979-05-27", "07:32:00", "1979-05-27T07:32:00Z", "1979-05-27T07:32:00"])
+@pytest.mark.parametrize("key", ["model", "language", "region", "workspace"])
+def test_a_toml_date_or_time_as_a_default_is_a_config_error_not_a_traceback(tmp_path: Path, key: str, value: str,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "scenec.toml").write_text(f"{key} = {value}\n", encoding="utf-8")
+    scene = tmp_path / "one.scene"
+    scene.write_text("CAST\nLEO: image https://example.com/leo.png\n\nLEO waits.\n", encoding="utf-8")
+    assert main(["check", str(scene)]) == 1
+    assert main(["check", str(scene), "--show-settings"]) in (0, 1)
+    assert main(["cost", str(scene)]) == 1
+    out, err = capsys.readouterr()
+    assert f"{key} must be a string" in out + err and "Traceback" not in out + err
