@@ -13,7 +13,7 @@ from .limits import Limits
 from .perf import gc_paused
 from .project import Project
 from .source import Span
-from .targets import Target, all_models, for_model, target_of
+from .targets import Target, all_models, for_model, nearest_models, target_of
 from .timing import check_speech
 
 # Spelled out rather than imported from typing, which `check` does not load at start-up (see records.py).
@@ -64,11 +64,9 @@ def check_model(scene: ir.Scene) -> list[Diagnostic]:
     settings = scene.settings
     if for_model(settings.model) is not None or "MODEL" not in settings.given:
         return []
-    from .diagnostics import did_you_mean
-
-    close = did_you_mean(settings.model, all_models())
+    close = nearest_models(settings.model)
     return [_at(scene, "bad-setting-value", f"MODEL cannot be {settings.model!r}; use one of {', '.join(all_models())}",
-                settings.spans.get("MODEL"), hint=f"did you mean {close[0]}?" if close else None)]
+                settings.spans.get("MODEL"), hint=f"did you mean {' or '.join(close[:2])}?" if close else None)]
 
 
 def _at(scene: ir.Scene, code: str, message: str, span: Span | None, *, path: str | None = None,

@@ -16,6 +16,7 @@ from .console import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    add_model_option,
     collect,
     path_kind,
     print_diagnostics,
@@ -109,12 +110,6 @@ def add_check(commands: Commands[argparse.ArgumentParser]) -> None:
     check.add_argument("--no-probe", action="store_true", help="do not open local media files (faster)")
     add_model_option(check)
     add_lint_options(check)
-
-
-def add_model_option(command: argparse.ArgumentParser) -> None:
-    """--model: the compile target's model, over the scene's MODEL and the configuration (docs/targets.md)."""
-    command.add_argument("--model", metavar="MODEL",
-                         help="compile for this model (over the scene's MODEL and scenec.toml; docs/targets.md)")
 
 
 def add_lint_options(check: argparse.ArgumentParser) -> None:

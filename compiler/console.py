@@ -21,9 +21,11 @@ from .project import find_project
 # typing (records.py); checkers treat any name TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from typing import TextIO
 
-__all__ = ["EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "collect", "path_kind",
+__all__ = ["add_model_option", "model_argument", "EXIT_OK", "EXIT_ERRORS", "EXIT_USAGE", "EXIT_INTERRUPTED",
+           "EXIT_BROKEN_PIPE", "collect", "path_kind",
            "print_diagnostics", "format_diagnostics", "print_human"]
 
 EXIT_OK = 0        # nothing wrong (warnings allowed)
@@ -129,3 +131,30 @@ def human_lines(diagnostics: Iterable[Diagnostic], *, text_name: str | None = No
             continue
         line = report.read_line(diagnostic.path, diagnostic.span.line, cache) if diagnostic.span else None
         yield report.human(diagnostic, line)
+
+
+# --- --model ---------------------------------------------------------------------------------------------
+
+
+def add_model_option(command: argparse.ArgumentParser) -> None:
+    """--model on check, compile, cost and render: the compile target's model, over the scene's MODEL and the
+    configuration (docs/targets.md).  An unknown model is a usage error (exit 2) before any scene is read."""
+    command.add_argument("--model", metavar="MODEL", type=model_argument,
+                         help="compile for this model (over the scene's MODEL and scenec.toml; docs/targets.md)")
+
+
+def model_argument(text: str) -> str:
+    """A --model value as its target spells it (read in any case); else argparse's error with the choices and
+    the nearest ones."""
+    import argparse
+
+    from .targets import all_models, canonical_model, nearest_models
+
+    found = canonical_model(text)
+    if found is not None:
+        return found
+    models = all_models()
+    close = nearest_models(text)
+    shown = report.visible(text if len(text) <= 60 else text[:57] + "...")
+    hint = f"; did you mean {' or '.join(close[:2])}?" if close else ""
+    raise argparse.ArgumentTypeError(f"no model {shown!r}: use one of {', '.join(models)}{hint}")

@@ -148,7 +148,7 @@ def test_model_on_the_command_line_is_rendered_and_is_another_render(server, tmp
     code, out, err = scenec(capsys, "render", str(root / "alley.scene"), "--model", "wan2.7-r2v-2026-06-12")
     assert code == EXIT_OK and "rendered" in out, out + err  # not "unchanged": another model is another render
     assert [body["model"] for body in server.submissions] == ["wan2.7-r2v", "wan2.7-r2v-2026-06-12"]
-    assert scenec(capsys, "render", str(root / "alley.scene"), "--model", "no-such-model")[0] == EXIT_ERRORS
+    assert scenec(capsys, "render", str(root / "alley.scene"), "--model", "no-such-model")[0] == EXIT_USAGE
     assert len(server.submissions) == 2
 
 

@@ -112,3 +112,13 @@ def test_a_targets_template_folder_overrides_a_shipped_template_by_name(tmp_path
     assert prompt.render_prompt(scene) == "Own 1."
     zh = scene_of(SCENES["zh"])  # a template the folder lacks is the shipped one
     assert prompt.render_prompt(zh) == "图1和视频1等待。"
+
+
+def test_a_mistyped_model_in_the_header_is_told_the_models_it_most_likely_means() -> None:
+    from compiler.api import compile_text
+
+    for written, meant in (("kling", "kling/kling-v3-omni-video-generation"), ("happyhorse", "happyhorse-1.0-r2v"),
+                           ("wan2.7r2v", "wan2.7-r2v")):
+        compiled = compile_text(f"MODEL: {written}\nCAST\nLEO: image https://example.com/l.png\n\nLEO waits.\n")
+        [wrong] = [d for d in compiled.diagnostics if d.code == "bad-setting-value"]
+        assert wrong.span is not None and wrong.span.line == 1 and meant in (wrong.hint or "")

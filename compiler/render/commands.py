@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler.console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, print_diagnostics
+from compiler.console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, add_model_option, collect, print_diagnostics
 from compiler.project import REGION_NAMES, find_project
 from compiler.render.cost import check_budget
 from compiler.report import json_safe, visible  # text from scenes, journals and the service, shown as text
@@ -78,7 +78,7 @@ def _render_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     render.add_argument("--no-url-check", action="store_true",
                         help="do not check that remote media URLs answer before submitting")
     render.add_argument("-v", "--verbose", action="store_true", help="log retries and throttling to standard error")
-    _model_option(render)
+    add_model_option(render)
     _endpoint_options(render)
     render.set_defaults(handler=run_render)
 
@@ -91,17 +91,11 @@ def _cost_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     cost.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="a .scene file or a folder of them")
     cost.add_argument("--budget", type=_amount, metavar="AMOUNT", help="exit 1 when the total exceeds AMOUNT (CNY)")
     cost.add_argument("--json", action="store_true", help="one JSON object per scene")
-    _model_option(cost)
+    add_model_option(cost)
     cost.add_argument("--compare", action="store_true",
                       help="price each scene on every compile target that can take it (one line per target)")
     _endpoint_options(cost)
     cost.set_defaults(handler=run_cost)
-
-
-def _model_option(parser: argparse.ArgumentParser) -> None:
-    """--model, as check and compile take it (cli.add_model_option: not imported, cli imports this module)."""
-    parser.add_argument("--model", metavar="MODEL",
-                        help="compile for this model (over the scene's MODEL and scenec.toml; docs/targets.md)")
 
 
 def _status_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

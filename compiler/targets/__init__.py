@@ -19,7 +19,7 @@ from ..vocabulary import DEFAULT_MODEL
 from .base import Naming, Target
 
 __all__ = ["Target", "Naming", "TARGETS", "DEFAULT_MODEL", "all_models", "for_model", "target_of", "canonical_model",
-           "naming_of"]
+           "nearest_models", "naming_of"]
 
 _MODULES = ("wan27", "wan30", "happyhorse", "wan26", "kling")
 # The service has no default model: a scene without MODEL is compiled for the language's DEFAULT_MODEL.
@@ -61,3 +61,12 @@ def target_of(scene_model: str) -> Target:
 def naming_of(scene: ir.Scene) -> Naming:
     """What the scene's target calls each reference (the language server, preview and fixes read it)."""
     return target_of(scene.settings.model).naming(scene)
+
+
+def nearest_models(text: str) -> list[str]:
+    """The models a mistyped id most likely means: those that contain it ("kling", "happyhorse"), else the
+    closest spellings ("wan2.7r2v")."""
+    from ..diagnostics import did_you_mean
+
+    word = text.strip().lower()
+    return [m for m in _BY_MODEL if word and word in m.lower()] or did_you_mean(word, all_models())
