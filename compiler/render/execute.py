@@ -316,7 +316,8 @@ def _adopt(ctx: _Context, journal: Journal, job: Job, row: Render | None, attemp
 
     def record() -> int:  # no journaled intent (the journal was lost): one for the task being adopted
         return journal.prepare(job.key, job.identity.payload_sha256,
-                               encode_payload(shorten_data_uris(job.payload)).decode(), job.identity.media_sha256)
+                               encode_payload(shorten_data_uris(job.payload)).decode(), job.identity.media_sha256,
+                               ctx.options.endpoint)
 
     origin = "--adopt" if ctx.options.adopt == task_id else _show(job.sidecar)
     attempt.rid = reconcile.adopt_task(ctx.client(), journal, row, task_id, origin=origin, record=record)
@@ -379,7 +380,8 @@ def _submit_once(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -
     ctx.display.update(job.scene, "submitting")
     # Written (and fsynced) before the request: a crash from here on leaves a trace, never a lost task.
     attempt.rid = journal.prepare(job.key, job.identity.payload_sha256,
-                                  encode_payload(shorten_data_uris(body)).decode(), job.identity.media_sha256)
+                                  encode_payload(shorten_data_uris(body)).decode(), job.identity.media_sha256,
+                                  ctx.options.endpoint)
     try:
         submitted = _send(ctx, body)
     except NetworkError as error:
