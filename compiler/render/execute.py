@@ -286,6 +286,10 @@ def _act(ctx: _Context, journal: Journal, p: Plan, attempt: _Attempt) -> SceneRe
         assert p.previous is not None
         attempt.rid = p.previous.id
         return SceneResult(job.scene, "blocked", blocked_message(p.previous), code=p.previous.code)
+    if p.action == "blocked_unresolved":  # another identity's submit may have reached the service: never pay twice
+        assert p.previous is not None and p.problem is not None
+        attempt.rid = p.previous.id
+        return SceneResult(job.scene, "blocked", p.problem, code="UnresolvedSubmit")
     if p.action == "submit":
         _submit(ctx, journal, job, attempt)
     elif p.action == "reconcile":
