@@ -178,7 +178,7 @@ def unresolved_text(row: Render, job: Job, risk: str) -> str:
     then_endpoint = row.endpoint or "an endpoint not journaled (by an older scenec)"
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.created_at))
     task = f"task {row.task_id}" if row.task_id else "task id unknown"
-    last = f"; last lookup: {row.message}" if row.message else ""
+    last = f"; recorded: {row.message}" if row.message else ""
     return (f"render #{row.id} of this scene ({then_model} at {then_endpoint}, {when}, {row.state}: {task}{last}) "
             f"may have reached the service, and this run is another render ({_changes(row, job, now_model)}): "
             f"{risk}. Nothing was submitted. Settle #{row.id} first: rerun with its settings"
