@@ -76,6 +76,7 @@ def test_plain_lines_and_json_lines_are_escaped_per_format() -> None:
 def test_status_table_and_status_json_escape_journal_text() -> None:
     class Row:
         id, scene, state, task_id = 1, f"{ESCAPES}.scene", "FAILED", MARKUP
+        model, endpoint = f"{MARKUP}-model", ESCAPES
         code, message, output_path = "X", ESCAPES, None
         request_id = output_bytes = created_at = submitted_at = finished_at = downloaded_at = url_expires_at = None
         updated_at, usage = 0.0, None
@@ -83,6 +84,7 @@ def test_status_table_and_status_json_escape_journal_text() -> None:
     table = "\n".join(status_lines([Row()], now=10.0))
     assert not ACTIVE.search(table.replace("\n", "")) and "\\u2066.scene" in table
     assert json.loads(status_json([Row()])[0])["message"] == ESCAPES and not ACTIVE.search(status_json([Row()])[0])
+    assert json.loads(status_json([Row()])[0])["endpoint"] == ESCAPES and f"{MARKUP}-model" in table
 
 
 # --- diagnostics --------------------------------------------------------------------------------------

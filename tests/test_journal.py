@@ -385,7 +385,7 @@ def test_pragmas_and_schema_version(j: Journal, db: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
 def test_migrate_is_idempotent_and_refuses_a_newer_journal(db: Path) -> None:
@@ -399,6 +399,35 @@ def test_migrate_is_idempotent_and_refuses_a_newer_journal(db: Path) -> None:
         conn.close()
     with pytest.raises(JournalError, match="newer"):
         Journal.open(db)
+
+
+def test_a_schema_1_journal_keeps_its_rows_and_identities_and_learns_endpoints(db: Path, clock: FakeClock) -> None:
+    # A journal written before endpoints were kept: built by schema 1's own statements, one row in it.
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    for statement in jmod._SCHEMA_V1:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO renders (scene, payload_sha256, media_sha256, payload_json, state, task_id,"
+                 " created_at, updated_at) VALUES ('a.scene', 'p-old', 'm-old', '{\"model\": \"wan2.7-r2v\"}',"
+                 " 'UNKNOWN_SUBMIT', NULL, 1.0, 1.0)")
+    conn.close()
+    with Journal.open(db, clock=clock) as journal:
+        [old] = journal.all()
+        assert (old.scene, old.payload_sha256, old.media_sha256, old.state) == ("a.scene", "p-old", "m-old",
+                                                                                  "UNKNOWN_SUBMIT")
+        assert old.endpoint is None and old.model == "wan2.7-r2v"
+        assert journal.find_reusable("p-old", "m-old") == old  # the same identity still finds it
+        rid = journal.prepare("a.scene", "p-new", '{"model": "wan3.0-video"}', None, "http://127.0.0.1:1/api/v1")
+        assert journal.get(rid).endpoint == "http://127.0.0.1:1/api/v1" and journal.latest("a.scene").id == rid
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize(("body", "model"), [('{"model": "wan3.0-video"}', "wan3.0-video"), ("{}", None),
+                                             ('{"model": ""}', None), ("[1]", None), ("not json", None),
+                                             ('{"model": 7}', None)])
+def test_a_rows_model_is_read_from_its_body(j: Journal, body: str, model: str | None) -> None:
+    assert j.get(j.prepare("a.scene", "p", body, None)).model == model
 
 
 def test_the_database_refuses_an_unknown_state(j: Journal) -> None:

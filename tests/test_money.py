@@ -26,6 +26,7 @@ from compiler.render import client as client_module
 from compiler.render import execute as execute_module
 from compiler.render import fetch as fetch_module
 from compiler.render import planning
+from compiler.render.client import canonical_endpoint
 from compiler.render.commands import EXIT_JOURNAL
 from compiler.render.journal import Journal, JournalError
 from tests.fakescope import FakeDashScope
@@ -211,6 +212,106 @@ def test_a_refusal_before_the_service_allows_a_fresh_submit(server, tmp_path, ca
     server.inject("submit", "throttle", times=2)  # 429: refused, nothing created; retried in the run
     assert render(capsys, root)[0] == EXIT_OK
     assert submits(server) == 3 and len(server.billed()) == 1 and video_ok(server, root)
+
+
+# --- 2. an unknown submit is settled before the scene is rendered any other way ----------------------
+
+# Valid under wan2.7-r2v and wan3.0-video alike (Wan 3.0 takes no PROMPT EXTEND): the same scene, two models.
+TWO_MODELS = ALLEY.replace("PROMPT EXTEND: off\n", "")
+
+
+def lost_answer(server: FakeDashScope, capsys, tmp_path: Path) -> Path:
+    """A project whose one submit created a task and lost its answer (UNKNOWN_SUBMIT under wan2.7-r2v)."""
+    assert TWO_MODELS != ALLEY
+    root = project(tmp_path, {"alley.scene": TWO_MODELS})
+    server.inject("submit", "drop_after")
+    assert render(capsys, root)[0] == EXIT_ERRORS
+    assert [r["state"] for r in rows(root)] == ["UNKNOWN_SUBMIT"] and len(server.task_ids) == 1
+    return root
+
+
+def test_another_model_waits_until_the_unknown_submit_is_settled(server, tmp_path, capsys) -> None:
+    root = lost_answer(server, capsys, tmp_path)
+    sent = len(server.requests)
+    code, out = render(capsys, root, "--model", "wan3.0-video")
+    assert code == EXIT_ERRORS and "blocked" in out and "render #1 of this scene (wan2.7-r2v at" in out
+    assert "model wan2.7-r2v -> wan3.0-video" in out and "--model wan2.7-r2v" in out and "--force" in out
+    assert "Nothing was submitted" in out and len(server.requests) == sent and len(rows(root)) == 1
+    code, status = main(["status", str(root)]), capsys.readouterr().out
+    assert "wan2.7-r2v" in status and "UNKNOWN_SUBMIT" in status
+    # The earlier settings look the task up and adopt it: nothing paid again.
+    code, out = render(capsys, root)
+    assert code == EXIT_OK, out
+    assert submits(server) == 1 and len(server.billed()) == 1 and rows(root)[0]["code"] == "Adopted"
+    # Settled: the other model is a new render, as any change is.
+    code, out = render(capsys, root, "--model", "wan3.0-video")
+    assert code == EXIT_OK, out
+    assert submits(server) == 2 and len(server.billed()) == 2
+    assert server.submissions[-1]["model"] == "wan3.0-video" and rows(root)[-1]["state"] == "DOWNLOADED"
+    code, status = main(["status", str(root), "--all"]), capsys.readouterr().out
+    assert status.count("wan2.7-r2v") == 1 and status.count("wan3.0-video") == 1
+
+
+def test_force_submits_the_other_model_once(server, tmp_path, capsys) -> None:
+    root = lost_answer(server, capsys, tmp_path)
+    code, out = render(capsys, root, "--model", "wan3.0-video", "--force")
+    assert code == EXIT_OK, out
+    assert submits(server) == 2 and server.submissions[-1]["model"] == "wan3.0-video"
+    assert [r["state"] for r in rows(root)] == ["UNKNOWN_SUBMIT", "DOWNLOADED"]
+    # --force settled the choice: the next run of the same settings is unchanged, with no submit.
+    code, out = render(capsys, root, "--model", "wan3.0-video")
+    assert code == EXIT_OK and "nothing to do" in out and submits(server) == 2
+
+
+def test_another_endpoint_waits_and_force_submits_there_once(server, fake_servers, tmp_path, capsys) -> None:
+    root = lost_answer(server, capsys, tmp_path)
+    sent = len(server.requests)
+    elsewhere = server.origin + "/elsewhere/api/v1"  # the same server under another path: another endpoint
+    code, out = render(capsys, root, "--base-url", elsewhere)
+    assert f"-> {canonical_endpoint(elsewhere)}" in out and f"--base-url {canonical_endpoint(server.base_url)}" in out
+    assert code == EXIT_ERRORS
+    assert len(server.requests) == sent and len(rows(root)) == 1
+    other = fake_servers(api_key=KEY, generation_delay=0.1, log=io.StringIO())
+    code, out = render(capsys, root, "--base-url", other.base_url)
+    assert code == EXIT_ERRORS and len(other.requests) == 0
+    code, out = render(capsys, root, "--base-url", other.base_url, "--force")
+    assert code == EXIT_OK, out
+    assert submits(other) == 1 and len(other.billed()) == 1 and submits(server) == 1
+    assert rows(root)[-1]["endpoint"] == canonical_endpoint(other.base_url)
+
+
+def test_an_edited_scene_waits_too_and_a_finished_render_never_blocks(server, tmp_path, capsys) -> None:
+    root = lost_answer(server, capsys, tmp_path)
+    (root / "alley.scene").write_text(TWO_MODELS.replace("DURATION: 10s", "DURATION: 10s\nSEED: 7"))
+    code, out = render(capsys, root)
+    assert code == EXIT_ERRORS and "the prompt, parameters or media changed" in out and submits(server) == 1
+    code, out = render(capsys, root, "--adopt", server.task_ids[0])  # that task is the other render's
+    assert code == EXIT_ERRORS and "wrong render" in out and rows(root)[0]["state"] == "UNKNOWN_SUBMIT"
+    (root / "alley.scene").write_text(TWO_MODELS)
+    assert render(capsys, root)[0] == EXIT_OK and submits(server) == 1  # settled by the earlier text
+    (root / "alley.scene").write_text(TWO_MODELS.replace("DURATION: 10s", "DURATION: 10s\nSEED: 7"))
+    assert render(capsys, root)[0] == EXIT_OK and submits(server) == 2  # a change after a finished render
+
+
+def test_a_journal_from_before_endpoints_keeps_its_identities(server, tmp_path, capsys) -> None:
+    root = project(tmp_path)
+    assert render(capsys, root)[0] == EXIT_OK
+    journal = root / ".scenec" / "journal.sqlite3"
+    with sqlite3.connect(journal) as conn:  # back to schema 1, as a journal of the previous scenec
+        conn.execute("ALTER TABLE renders DROP COLUMN endpoint")
+        conn.execute("PRAGMA user_version = 1")
+    code, out = render(capsys, root)
+    assert code == EXIT_OK and "nothing to do" in out and submits(server) == 1
+    assert [(r["state"], r["endpoint"]) for r in rows(root)] == [("DOWNLOADED", None)]
+
+
+def test_an_unknown_submit_of_an_old_journal_names_what_it_cannot_know(server, tmp_path, capsys) -> None:
+    root = lost_answer(server, capsys, tmp_path)
+    with sqlite3.connect(root / ".scenec" / "journal.sqlite3") as conn:
+        conn.execute("UPDATE renders SET endpoint = NULL")
+    code, out = render(capsys, root, "--model", "wan3.0-video")
+    assert code == EXIT_ERRORS and "an endpoint not journaled" in out and "perhaps the endpoint" in out
+    assert submits(server) == 1
 
 
 # --- 3. transient is transient -----------------------------------------------------------------------

@@ -458,3 +458,59 @@ def test_remote_media_is_reached_before_submitting(server, media_host, tmp_path,
     assert [m["url"] for m in server.submissions[0]["input"]["media"]][1] == f"{media_host}/boy.jpg"
     code, out, _ = scenec(capsys, "render", str(root / "bad.scene"), "--no-url-check")
     assert code == EXIT_OK and len(server.submissions) == 2  # the fake service does not fetch URLs
+
+
+# --- an unknown submit is settled before the scene renders another way (docs/rendering.md) ---------------
+
+# Valid under wan2.7-r2v and wan3.0-video alike (Wan 3.0 takes no PROMPT EXTEND).
+PORTABLE = ALLEY.replace("PROMPT EXTEND: off\n", "")
+
+
+@pytest.mark.parametrize(("how", "changed"), [
+    ("--region", "-> https://dashscope-intl.aliyuncs.com/api/v1"),
+    ("SCENEC_REGION", "-> https://dashscope-intl.aliyuncs.com/api/v1"),
+    ("project region", "-> https://dashscope-intl.aliyuncs.com/api/v1"),
+    ("project model", "model wan2.7-r2v -> wan3.0-video"),
+])
+def test_a_changed_region_or_project_model_waits_for_the_unknown_submit(tmp_path, capsys, monkeypatch, how,
+                                                                        changed) -> None:
+    import httpx
+
+    from compiler.regions import base_url, region_named
+    from compiler.render.client import canonical_endpoint
+    from compiler.render.journal import Journal
+    from compiler.render.planning import Job, RenderOptions, load_job, plan
+
+    for name in ("DASHSCOPE_HTTP_BASE_URL", "SCENEC_REGION", "SCENEC_WORKSPACE", "DASHSCOPE_WORKSPACE",
+                 "DASHSCOPE_WORKSPACE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a blocked scene sends nothing")
+
+    monkeypatch.setattr(httpx.Client, "send", no_network)
+    root = project(tmp_path, {"alley.scene": PORTABLE})
+    scene = root / "alley.scene"
+    beijing = base_url(region_named("beijing"), None)  # type: ignore[arg-type]
+    # The journal of a run in Beijing whose submit answer was lost.
+    job = load_job(scene, output=None, region="beijing", endpoint=canonical_endpoint(beijing))
+    assert isinstance(job, Job)
+    with Journal.open(job.journal_path) as journal:
+        rid = journal.prepare(job.key, job.identity.payload_sha256, json.dumps(job.payload), job.identity.media_sha256,
+                              job.endpoint)
+        journal.mark_unknown_submit(rid, "ReadTimeout after the request was sent")
+    [same] = plan([scene], RenderOptions(base_url=beijing))
+    assert same.action == "reconcile" and same.previous is not None and same.previous.id == rid
+    extra: list[str] = []
+    if how == "--region":
+        extra = ["--region", "singapore"]
+    elif how == "SCENEC_REGION":
+        monkeypatch.setenv("SCENEC_REGION", "singapore")
+    else:
+        key = "region = \"singapore\"" if how == "project region" else "model = \"wan3.0-video\""
+        (root / "scenec.toml").write_text(f"{key}\n" + (root / "scenec.toml").read_text(encoding="utf-8"))
+    code, out, err = scenec(capsys, "render", str(scene), *extra)
+    assert code == EXIT_ERRORS and "blocked" in out + err and changed in out + err, out + err
+    assert "ReadTimeout after the request was sent" in out + err and "Nothing was submitted" in out + err
+    assert [r["state"] for r in rows(root)] == ["UNKNOWN_SUBMIT"]

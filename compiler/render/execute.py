@@ -286,6 +286,10 @@ def _act(ctx: _Context, journal: Journal, p: Plan, attempt: _Attempt) -> SceneRe
         assert p.previous is not None
         attempt.rid = p.previous.id
         return SceneResult(job.scene, "blocked", blocked_message(p.previous), code=p.previous.code)
+    if p.action == "blocked_unresolved":  # another identity's submit may have reached the service: never pay twice
+        assert p.previous is not None and p.problem is not None
+        attempt.rid = p.previous.id
+        return SceneResult(job.scene, "blocked", p.problem, code="UnresolvedSubmit")
     if p.action == "submit":
         _submit(ctx, journal, job, attempt)
     elif p.action == "reconcile":
@@ -316,7 +320,8 @@ def _adopt(ctx: _Context, journal: Journal, job: Job, row: Render | None, attemp
 
     def record() -> int:  # no journaled intent (the journal was lost): one for the task being adopted
         return journal.prepare(job.key, job.identity.payload_sha256,
-                               encode_payload(shorten_data_uris(job.payload)).decode(), job.identity.media_sha256)
+                               encode_payload(shorten_data_uris(job.payload)).decode(), job.identity.media_sha256,
+                               ctx.options.endpoint)
 
     origin = "--adopt" if ctx.options.adopt == task_id else _show(job.sidecar)
     attempt.rid = reconcile.adopt_task(ctx.client(), journal, row, task_id, origin=origin, record=record)
@@ -379,7 +384,8 @@ def _submit_once(ctx: _Context, journal: Journal, job: Job, attempt: _Attempt) -
     ctx.display.update(job.scene, "submitting")
     # Written (and fsynced) before the request: a crash from here on leaves a trace, never a lost task.
     attempt.rid = journal.prepare(job.key, job.identity.payload_sha256,
-                                  encode_payload(shorten_data_uris(body)).decode(), job.identity.media_sha256)
+                                  encode_payload(shorten_data_uris(body)).decode(), job.identity.media_sha256,
+                                  ctx.options.endpoint)
     try:
         submitted = _send(ctx, body)
     except NetworkError as error:

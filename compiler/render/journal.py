@@ -143,6 +143,18 @@ class Render:
     finished_at: float | None
     downloaded_at: float | None
     updated_at: float
+    # The canonical endpoint the submit went to (schema 2); None in rows journaled before it was kept.
+    endpoint: str | None = None
+
+    @property
+    def model(self) -> str | None:
+        """The model the body names (every target's body does), None when the stored body has none."""
+        try:
+            body = json.loads(self.payload_json)
+        except ValueError:
+            return None
+        model = body.get("model") if isinstance(body, dict) else None
+        return model if isinstance(model, str) and model else None
 
     @property
     def usage(self) -> dict[str, Any] | None:
@@ -212,8 +224,12 @@ _SCHEMA_V1 = (
     """,
 )
 
+# Where a row's submit went, so a refusal can say which settings would settle it (planning.py). Older rows
+# keep NULL: their identity is their payload hash, never recomputed, so nothing about them changes.
+_SCHEMA_V2 = ("ALTER TABLE renders ADD COLUMN endpoint TEXT",)
+
 # MIGRATIONS[i] takes the schema from user_version i to i + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _SCHEMA_V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -460,16 +476,17 @@ class Journal:
     # --- writers -------------------------------------------------------------
 
     def prepare(
-        self, scene: str, payload_sha256: str, payload_json: str, media_sha256: str | None
+        self, scene: str, payload_sha256: str, payload_json: str, media_sha256: str | None,
+        endpoint: str | None = None,
     ) -> int:
-        """Record a submission about to be sent; must be called BEFORE the request."""
-        self._guard((scene, payload_sha256, payload_json, media_sha256))
+        """Record a submission about to be sent (to `endpoint`, canonical); must be called BEFORE the request."""
+        self._guard((scene, payload_sha256, payload_json, media_sha256, endpoint))
         now = self._clock()
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT INTO renders (scene, payload_sha256, media_sha256, payload_json,"
-                " state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (scene, payload_sha256, media_sha256, payload_json, PREPARED, now, now),
+                " state, created_at, updated_at, endpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (scene, payload_sha256, media_sha256, payload_json, PREPARED, now, now, endpoint),
             )
             rid = cursor.lastrowid
         assert rid is not None

@@ -32,7 +32,8 @@ DEFAULT_TIMEOUT_S = 30 * 60.0
 RENDERS_DIR = "renders"
 
 
-Action = Literal["skip", "resume_poll", "resume_download", "submit", "reconcile", "adopt", "blocked_lost", "invalid"]
+Action = Literal["skip", "resume_poll", "resume_download", "submit", "reconcile", "adopt", "blocked_lost",
+                 "blocked_unresolved", "invalid"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Job:
     media: tuple[LocalMedia, ...]
     identity: Identity
     cost: CostLine
+    endpoint: str = ""           # canonical: where its submit goes (part of the identity)
 
     @property
     def journal_path(self) -> Path:
@@ -121,17 +123,17 @@ def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: s
         return Plan(name, "invalid", problem=f"cannot read media: {error.strerror or error}; nothing submitted")
     video = (output or root / RENDERS_DIR / f"{path.stem}.mp4").absolute()
     return Job(name, scene_key(path, root), root, video, payload, media, identity(payload, media, endpoint, target),
-               scene_cost(scene, region))
+               scene_cost(scene, region), endpoint)
 
 
 def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = None, adopt: str | None = None) -> Plan:
     """Decide one scene from its journal (journal.decide on the reusable row), then its sidecar, then the
-    paid-but-lost guard."""
+    paid-but-lost guard, then the unknown-submit guard."""
     at = time.time() if now is None else now
     ident = job.identity
     reusable = journal.find_reusable(ident.payload_sha256, ident.media_sha256)
     if adopt is not None:
-        return _plan_adopt(job, reusable, adopt)
+        return _plan_adopt(job, reusable, adopt, _unresolved_elsewhere(journal, job))
     if reusable is not None:
         action = decide(reusable, force=force, output_exists=journal.output_intact(reusable), now=at)
         return Plan(job.scene, action, job, reusable)
@@ -152,11 +154,61 @@ def plan_job(journal: Journal, job: Job, *, force: bool, now: float | None = Non
         # forgotten the task): rendering again pays again, so only on --force.
         if newest.state == jr.DOWNLOADED or (newest.state == jr.EXPIRED and newest.task_id):
             return Plan(job.scene, "blocked_lost", job, newest)
+    unresolved = None if force else _unresolved_elsewhere(journal, job)
+    if unresolved is not None:
+        return Plan(job.scene, "blocked_unresolved", job, unresolved,
+                    problem=unresolved_text(unresolved, job, "submitting it could pay for both"))
     return Plan(job.scene, "submit", job, newest)
 
 
-def _plan_adopt(job: Job, reusable: Render | None, task_id: str) -> Plan:
-    """--adopt TASK_ID: only for a scene whose submit is unknown (or not journaled at all)."""
+def _unresolved_elsewhere(journal: Journal, job: Job) -> Render | None:
+    """The scene's newest row when it is a submit that may have reached the service (no answer, no task id) under
+    another identity: another model, endpoint, prompt, parameters or media. Nothing else will ever look its task
+    up (lookups go by identity), so a submit now could pay twice, once for a task nobody follows."""
+    newest = journal.latest(job.key)
+    if newest is None or newest.state not in jr.UNRESOLVED:
+        return None
+    ours = (newest.payload_sha256, newest.media_sha256) == (job.identity.payload_sha256, job.identity.media_sha256)
+    return None if ours else newest
+
+
+def unresolved_text(row: Render, job: Job, risk: str) -> str:
+    """Why a scene waits for an unknown submit of another identity, and the ways to settle it."""
+    then_model, now_model = row.model or "its model", str(job.payload.get("model") or "")
+    then_endpoint = row.endpoint or "an endpoint not journaled (by an older scenec)"
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.created_at))
+    task = f"task {row.task_id}" if row.task_id else "task id unknown"
+    last = f"; recorded: {row.message}" if row.message else ""
+    return (f"render #{row.id} of this scene ({then_model} at {then_endpoint}, {when}, {row.state}: {task}{last}) "
+            f"may have reached the service, and this run is another render ({_changes(row, job, now_model)}): "
+            f"{risk}. Nothing was submitted. Settle #{row.id} first: rerun with its settings"
+            f"{_settings_hint(row, job, now_model)} to look its task up in the task list (add --adopt TASK_ID if "
+            "you know its task); once found, `scenec cancel` stops it while PENDING. Or rerun with --force to "
+            "submit this one anyway")
+
+
+def _changes(row: Render, job: Job, model: str) -> str:
+    changed = [f"{what} {then} -> {now}" for what, then, now in (("model", row.model, model),
+                                                                 ("endpoint", row.endpoint, job.endpoint))
+               if then is not None and then != now]
+    if row.endpoint is None:
+        changed.append("perhaps the endpoint")
+    return ", ".join(changed) if changed else "the prompt, parameters or media changed"
+
+
+def _settings_hint(row: Render, job: Job, model: str) -> str:
+    flags = [f"--model {row.model}" if row.model and row.model != model else "",
+             f"--base-url {row.endpoint}" if row.endpoint and row.endpoint != job.endpoint else ""]
+    return f" ({' '.join(flag for flag in flags if flag)})" if any(flags) else ""
+
+
+def _plan_adopt(job: Job, reusable: Render | None, task_id: str, unresolved: Render | None) -> Plan:
+    """--adopt TASK_ID: only for a scene whose submit is unknown (or not journaled at all), and not while another
+    identity's submit of the scene is unknown: that task would be recorded as this render's video."""
+    if reusable is None and unresolved is not None:
+        return Plan(job.scene, "blocked_unresolved", job, unresolved,
+                    problem=unresolved_text(unresolved, job, f"--adopt {task_id} would file a task under the wrong "
+                                                             "render"))
     if reusable is None or reusable.state in jr.UNRESOLVED:
         return Plan(job.scene, "adopt", job, reusable, adopt=task_id)
     return Plan(job.scene, "invalid", job, reusable,

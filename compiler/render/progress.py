@@ -222,12 +222,13 @@ def _age(seconds: float) -> str:
 
 
 def status_lines(rows: Sequence[Any], now: float | None = None) -> list[str]:
-    """A plain table of journal rows: id, scene, state, task, age, and the output or the error."""
+    """A plain table of journal rows: id, scene, model, state, task, age, and the output or the error."""
     at = time.time() if now is None else now
-    table: list[tuple[str, ...]] = [("ID", "SCENE", "STATE", "TASK", "UPDATED", "OUTPUT / DETAIL")]
+    table: list[tuple[str, ...]] = [("ID", "SCENE", "MODEL", "STATE", "TASK", "UPDATED", "OUTPUT / DETAIL")]
     for r in rows:
         detail = r.output_path if r.state == "DOWNLOADED" else " ".join(x for x in (r.code, r.message) if x)
-        cells = (str(r.id), r.scene, r.state, r.task_id or "-", _age(max(0.0, at - r.updated_at)), (detail or "")[:100])
+        cells = (str(r.id), r.scene, r.model or "-", r.state, r.task_id or "-", _age(max(0.0, at - r.updated_at)),
+                 (detail or "")[:100])
         table.append(tuple(visible(str(cell)) for cell in cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
@@ -235,7 +236,8 @@ def status_lines(rows: Sequence[Any], now: float | None = None) -> list[str]:
 
 def status_json(rows: Sequence[Any]) -> list[str]:
     """One JSON object per row; the signed video URL is left out (it grants access to the video)."""
-    keep = ("id", "scene", "state", "task_id", "request_id", "output_path", "output_bytes", "code", "message",
-            "created_at", "submitted_at", "finished_at", "downloaded_at", "updated_at", "url_expires_at")
+    keep = ("id", "scene", "model", "endpoint", "state", "task_id", "request_id", "output_path", "output_bytes",
+            "code", "message", "created_at", "submitted_at", "finished_at", "downloaded_at", "updated_at",
+            "url_expires_at")
     return [json_safe(json.dumps({**{k: getattr(r, k) for k in keep}, "usage": r.usage}, ensure_ascii=False))
             for r in rows]
