@@ -47,6 +47,7 @@ def check(scene: ir.Scene, target: Target | None = None, *, project: Project | N
     found += check_model(scene)
     found += target.refusals(scene)
     found += check_counts(scene, target)
+    found += check_unheard_voices(scene, target)
     found += check_settings(scene, target.limits)
     found += check_timings(scene)
     found += check_timed_plan(scene)
@@ -94,6 +95,18 @@ def check_counts(scene: ir.Scene, target: Target) -> list[Diagnostic]:
         out.append(_at(scene, "voice-on-first-frame", "a voice on the first frame is not recommended by the vendor",
                        scene.first_frame.voice.span, hint="attach the voice to the cast member who speaks"))
     return out
+
+
+def check_unheard_voices(scene: ir.Scene, target: Target) -> list[Diagnostic]:
+    """A voice the target names in the prompt (naming.voices) on a member who never speaks: sent, tied to no one."""
+    voices = target.naming(scene).voices if target.capabilities.voice else {}
+    if not voices:
+        return []
+    speakers = {beat.speaker for shot in scene.shots for beat in shot.beats if type(beat) is ir.DialogueBeat}
+    return [_at(scene, "unheard-voice", f"{member.name} never speaks, so the prompt never ties {voices[member.name]} "
+                f"to {member.name}: {target.name} gets the clip and no word of whose voice it is",
+                member.voice.span, path=member.path, hint=f"give {member.name} a line, or remove the voice")
+            for member in scene.members if member.name in voices and member.voice and member.name not in speakers]
 
 
 def check_settings(scene: ir.Scene, limits: Limits) -> list[Diagnostic]:

@@ -149,6 +149,11 @@ CODES: dict[str, Code] = _codes(
      "The media array may hold at most one first_frame."),
     ("constraints", "voice-on-first-frame", WARNING, "A voice attached to the first frame.",
      "The vendor advises against reference_voice on a first frame: attach voices to the cast."),
+    ("constraints", "unheard-voice", WARNING, "A voice that the prompt never ties to anyone.",
+     "A target that sends voices as clips of their own (wan3.0-video: `reference_audio`, named \"Audio 1\") ties a "
+     "clip to its cast member only where that member speaks (\"Image 1 says in the voice of Audio 1, ...\"). A "
+     "voice on a member who never speaks is sent, but the model is told nothing about it: give the member a line, "
+     "or remove the voice."),
     ("constraints", "base64-not-allowed", ERROR, "A video or audio given as a data URI.",
      "Only images may be inlined as base64; videos and voices must be URLs or local files."),
     ("constraints", "bad-data-uri", ERROR, "A malformed image data URI, or one of the wrong MIME type.",
