@@ -451,3 +451,15 @@ def test_cost_says_when_the_region_does_not_serve_the_model(tmp_path: Path, caps
     out = capsys.readouterr().out
     assert "happyhorse-1.0-r2v: not here: happyhorse-1.0-r2v is served only in beijing and singapore" in out
     assert "wan3.0-video: 5 billable s" in out
+
+
+def test_a_budget_over_an_unpriced_model_says_it_cannot_be_shown_not_that_it_is_over(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from compiler.cli import main
+
+    assert main(["cost", str(SCENES / "panels.scene"), "--model", "wan3.0-video", "--budget", "100"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be shown within the budget of 100.00 CNY: no published price for wan3.0-video" in err
+    assert "over the budget" not in err
+    assert main(["cost", str(SCENES / "panels.scene"), "--budget", "1"]) == 1  # priced (wan2.7, Beijing): over
+    assert "over the budget of 1.00 CNY" in capsys.readouterr().err

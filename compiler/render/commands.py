@@ -339,7 +339,11 @@ def run_cost(args: argparse.Namespace) -> int:
         price = f" = {bound}{total:.2f} CNY" if all(line.estimate.amount is not None for _, line in lines) else ""
         print(f"total: {bound}{round(seconds, 2):g} billable s for {len(lines)} scenes{price}")
     over = args.budget is not None and not fits
-    if over:
+    if over and any(line.estimate.amount is None for _, line in lines):
+        models = sorted({line.model for _, line in lines if line.estimate.amount is None})
+        print(f"scenec cost: cannot be shown within the budget of {args.budget:.2f} CNY: no published price for "
+              f"{', '.join(models)} here", file=sys.stderr)
+    elif over:
         print(f"scenec cost: over the budget of {args.budget:.2f} CNY", file=sys.stderr)
     return EXIT_ERRORS if failed or over else EXIT_OK
 
