@@ -109,7 +109,7 @@ def test_a_resolution_it_does_not_take_is_refused_at_its_line() -> None:
 def test_a_data_uri_image_is_refused_at_its_line() -> None:
     scene = scene_of(cast(IMAGE, "image data:image/png;base64,iVBORw0KGgo="))
     ((line, message),) = refused(scene)
-    assert line == 3 and "data: URI" in message
+    assert line == 3 and "not data URIs" in message
 
 
 def test_every_refusal_of_one_scene_is_reported() -> None:

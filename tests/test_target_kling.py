@@ -313,7 +313,7 @@ def test_a_voice_on_the_first_frame_and_data_uris_are_refused_at_their_lines() -
             "CAST\nMAYA: video https://example.com/m.mp4\n\nMAYA waits.\n")
     found = refusal_lines(scene_of(text))
     assert [line for line, _ in found] == [1, 1]
-    assert any("no voices" in message for _, message in found)
+    assert any("cannot give a first frame a voice" in message for _, message in found)
     assert any("data URIs" in message for _, message in found)
     member = scene_of("CAST\nMAYA: image https://example.com/m.jpg\nLEO: image data:image/png;base64,AAAA\n\n"
                       "MAYA and LEO wait.\n")
@@ -325,8 +325,8 @@ def test_a_voice_on_the_first_frame_and_data_uris_are_refused_at_their_lines() -
     ("RATIO: 4:3\n", "takes RATIO 16:9, 9:16, 1:1, not 4:3"),
     ("RATIO: 3:4\n", "not 3:4"),
     ("RESOLUTION: 480P\n", "takes RESOLUTION 720P, 1080P, not 480P"),
-    ("SEED: 5\n", "takes no seed"),
-    ("PROMPT EXTEND: off\n", "no prompt extension"),
+    ("SEED: 5\n", "takes no SEED"),
+    ("PROMPT EXTEND: off\n", "takes no PROMPT EXTEND"),
 ])
 def test_a_setting_it_cannot_send_is_refused_at_the_setting(header: str, words: str) -> None:
     [(line, message)] = refusal_lines(scene_of("TITLE: t\n" + header + cast("image")))

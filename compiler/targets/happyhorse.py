@@ -17,12 +17,9 @@ import functools
 from collections.abc import Mapping
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
 from ..limits import ApiDefaults, FileLimits, Limits
-from ..source import Span
 from .base import Capabilities, Naming, Target
 from .wan27 import LIMITS as WAN27_LIMITS
-from .wan27 import refused_values, settle_with
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -51,6 +48,9 @@ def _is_cjk(char: str) -> bool:
 
 
 class HappyHorse(Target):
+    """happyhorse-1.0-r2v: reference images only.  The inherited `refusals` refuses, from `capabilities`, a first
+    frame, videos, voices, data URIs, NEGATIVE PROMPT and PROMPT EXTEND, and the setting values it lacks."""
+
     name = MODEL
     models = MODELS
     title = "HappyHorse 1.0 reference-to-video"
@@ -97,43 +97,6 @@ class HappyHorse(Target):
         references = scene.references
         return Naming(identifiers={m.name: f"character{index}" for index, m in enumerate(references, 1)},
                       media_index={m.name: index for index, m in enumerate(references)}, voices={})
-
-    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        return self._cast_refusals(scene) + self._setting_refusals(scene) + refused_values(self, scene)
-
-    def _refuse(self, scene: ir.Scene, message: str, span: Span | None, path: str | None = None) -> Diagnostic:
-        return make("unsupported-by-target", f"{MODEL} {message}", span, path=path or scene.path)
-
-    def _cast_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = []
-        if scene.first_frame is not None:
-            found.append(self._refuse(scene, "takes no FIRST FRAME: remove it, or compile for wan2.7-r2v",
-                                      scene.first_frame.span))
-        for member in scene.references:
-            if member.kind == "video":
-                found.append(self._refuse(scene, f"takes reference images only, and {member.name} is a video: use "
-                                                 "an image, or compile for wan2.7-r2v/wan3.0-video",
-                                          member.media.span, member.path))
-            elif member.media.scheme == "data":
-                found.append(self._refuse(scene, "takes no data: URI images (none is documented): give a file or "
-                                                 "an https URL", member.media.span, member.path))
-            if member.voice is not None:
-                found.append(self._refuse(scene, "takes no voices: remove VOICE, or compile for "
-                                                 "wan2.7-r2v/wan3.0-video", member.voice.span, member.path))
-        return found
-
-    def _setting_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        settings = scene.settings
-        given = settings.given
-        found = []
-        for key in ("NEGATIVE PROMPT", "PROMPT EXTEND"):
-            if key in given:
-                found.append(self._refuse(scene, f"takes no {key}: remove it, or compile for wan2.7-r2v",
-                                          settings.spans.get(key)))
-        return found
-
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         from ..emit import media_url, sent_parameters

@@ -12,12 +12,9 @@ import functools
 from collections.abc import Mapping
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
 from ..limits import ApiDefaults, FileLimits, Limits
-from ..source import Span
 from ..vocabulary import SEED_MAX
 from .base import Capabilities, Naming, Slot, Target
-from .wan27 import refused_values, settle_with
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -40,8 +37,6 @@ _TIER_OF_SIZE = {size: pair for pair, size in SIZES.items()}
 # A reference's kind cannot be read from a plain URL list; the renderer asks for the role of each slot, and
 # these are the container suffixes the API takes for videos (MP4/MOV [3p]).
 _VIDEO_SUFFIXES = (".mp4", ".mov")
-
-_TAKERS = "compile for wan2.7-r2v"
 
 
 class Wan26(Target):
@@ -101,41 +96,12 @@ class Wan26(Target):
         media_index = {member.name: index for index, member in enumerate(scene.references)}
         return Naming(identifiers, media_index, {})
 
-    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = self._cast_refusals(scene)
-        if scene.first_frame:
-            found.append(self._refuse(scene, "takes no FIRST FRAME (its references are characters, none opens the "
-                                             f"video): remove FIRST FRAME or {_TAKERS}", scene.first_frame.span))
-        if scene.storyboard:
-            found.append(self._refuse(scene, "takes no STORYBOARD image (each reference is one character, not "
-                                             f"panels): remove STORYBOARD or {_TAKERS}", scene.storyboard.span))
-        # SIZES has a size for every pair of these RESOLUTION and RATIO values: another value has none.
-        return found + refused_values(self, scene)
-
-    def _cast_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = []
-        videos = 0
-        for member in scene.references:
-            if member.voice:
-                found.append(self._refuse(scene, "takes no voices (a reference video lends its own): remove the "
-                                                 "voice or compile for wan2.7-r2v/wan3.0-video", member.voice.span,
-                                          member.path))
-            if member.media.scheme == "data":
-                found.append(self._refuse(scene, "takes reference URLs only, not data URIs: use a file or a URL, "
-                                                 f"or {_TAKERS}", member.media.span, member.path))
-            videos += member.kind == "video"
-            if member.kind == "video" and videos == self.capabilities.max_reference_videos + 1:
-                found.append(self._refuse(scene, f"takes at most {self.capabilities.max_reference_videos} "
-                                                 f"reference videos: make this one an image or {_TAKERS}",
-                                          member.media.span, member.path))
-        return found
-
-    def _refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
-        model = scene.settings.model if scene.settings.model in self.models else self.name
-        return make("unsupported-by-target", f"{model} {what}", span, path=path or scene.path)
-
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
+    # Why each is refused, for the messages (the inherited `refusals` reads `capabilities`); SIZES has a size for
+    # every pair of the RESOLUTION and RATIO values above, so another value, which has none, is refused too.
+    reasons: Mapping[str, str] = {
+        "voice": " (a reference video lends its own)",
+        "first frame": " (its references are characters, none opens the video)",
+        "storyboard": " (each reference is one character, not panels)"}
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         from ..emit import media_url

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
 from ..limits import ApiDefaults, FileLimits, Limits
 from ..records import Record
 from .base import Capabilities, Naming, Target
@@ -23,8 +22,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 __all__ = ["TARGET", "Wan27", "MODELS", "RESOLUTIONS", "RATIOS", "SEED_MAX", "IMAGE_MIMES", "LIMITS",
-           "API_DEFAULTS", "PARAMETERS", "PRICES", "PRICES_CHECKED", "identifier_for", "refused_values",
-           "settle_with", "request_models", "RequestModels"]
+           "API_DEFAULTS", "PARAMETERS", "PRICES", "PRICES_CHECKED", "identifier_for", "request_models",
+           "RequestModels"]
 
 # wan2.7-r2v and its dated snapshot [docs].
 MODELS: tuple[str, ...] = ("wan2.7-r2v", "wan2.7-r2v-2026-06-12")
@@ -79,7 +78,8 @@ def identifier_for(kind: str, ordinal: int, single: bool, language: str) -> str:
 
 
 class Wan27(Target):
-    """wan2.7-r2v: everything a scene may ask for, within its limits."""
+    """wan2.7-r2v: everything a scene may ask for, within its limits (the inherited `refusals` refuses only
+    setting values: its capabilities take everything else)."""
 
     name = "wan2.7-r2v"
     models = MODELS
@@ -116,13 +116,6 @@ class Wan27(Target):
             media_index[member.name] = offset + index
         return Naming(identifiers, media_index, {})
 
-    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        """Only setting values: wan2.7 expresses every other thing a scene may ask for."""
-        return refused_values(self, scene)
-
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
-
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """The request body as plain data, in the API's field order: the first frame, then the cast."""
         from ..emit import sent_parameters
@@ -142,30 +135,6 @@ class Wan27(Target):
 
     def request_model(self) -> type[BaseModel]:
         return request_models().Payload
-
-
-def refused_values(target: Target, scene: ir.Scene) -> list[Diagnostic]:
-    """RESOLUTION and RATIO values the language takes but the target does not, at the setting's line."""
-    settings = scene.settings
-    out: list[Diagnostic] = []
-    for key, value, allowed in (("RESOLUTION", settings.resolution, target.resolutions),
-                                ("RATIO", settings.ratio, target.ratios)):
-        if key in settings.given and value not in allowed:
-            out.append(make("unsupported-by-target",
-                            f"{target.name} takes {key} {', '.join(allowed)}, not {value}: choose one of them",
-                            settings.spans.get(key), path=scene.path))
-    return out
-
-
-def settle_with(settings: ir.Settings, defaults: ApiDefaults) -> ir.Settings:
-    """Each API parameter the writer left out (its key not in `settings.given`) set to the target's default."""
-    given = settings.given
-    return settings._replace(
-        resolution=settings.resolution if "RESOLUTION" in given else defaults.resolution,
-        ratio=settings.ratio if "RATIO" in given else defaults.ratio,
-        duration=settings.duration if "DURATION" in given else defaults.duration,
-        prompt_extend=settings.prompt_extend if "PROMPT EXTEND" in given else defaults.prompt_extend,
-        watermark=settings.watermark if "WATERMARK" in given else defaults.watermark)
 
 
 def _entry(kind: str, media: ir.MediaSource, voice: ir.MediaSource | None, root: Path | None) -> dict[str, str]:

@@ -18,12 +18,10 @@ import functools
 from collections.abc import Mapping
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
+from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, Limits
-from ..source import Span
 from .base import Capabilities, Naming, Path, Slot, Target
 from .wan27 import LIMITS as WAN27_LIMITS
-from .wan27 import refused_values, settle_with
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -108,57 +106,39 @@ class Wan30(Target):
         voices = {name: _count_label(language, "voice", number) for number, name in enumerate(voiced, 1)}
         return Naming(identifiers=identifiers, media_index=media_index, voices=voices)
 
-    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = self._first_frame_refusals(scene) + self._setting_refusals(scene) + refused_values(self, scene)
-        found += self._count_refusals(scene) + self._data_uri_refusals(scene)
-        return found
+    # Voice reasons: the first-frame rule [off]; NEGATIVE PROMPT and PROMPT EXTEND [3p].
+    reasons: Mapping[str, str] = {"setting": " (removed in Wan 3.0)",
+                                  "first frame voice": " (audio cannot go with a first frame)"}
 
-    def _refuse(self, scene: ir.Scene, message: str, span: Span | None, path: str | None = None) -> Diagnostic:
-        return make("unsupported-by-target", f"{MODEL} {message}", span, path=path or scene.path)
+    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        """The inherited ones (videos over five, data URIs, settings, values), a first frame with references or a
+        voice, more than ten images or five voices, and reference videos over 15 s together."""
+        found = self._first_frame_refusals(scene) + self.refused_first_frame_voice(scene) + super().refusals(scene)
+        return found + self._count_refusals(scene)
 
     def _first_frame_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        first = scene.first_frame
-        if first is None:
+        if scene.first_frame is None or not scene.references:
             return []
-        found = []
-        if scene.references:
-            found.append(self._refuse(scene, "cannot take a FIRST FRAME together with reference images or videos: "
-                                             "remove FIRST FRAME, or compile for wan2.7-r2v", first.span))
-        if first.voice is not None:
-            found.append(self._refuse(scene, "cannot give a first frame a voice (audio cannot go with a first frame): "
-                                             "remove the voice", first.voice.span))
-        return found
-
-    def _setting_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        settings = scene.settings
-        given = settings.given
-        found = []
-        for key in ("NEGATIVE PROMPT", "PROMPT EXTEND"):
-            if key in given:
-                found.append(self._refuse(scene, f"takes no {key} (removed in Wan 3.0): remove it, or compile for "
-                                                 "wan2.7-r2v", settings.spans.get(key)))
-        return found
+        return [self.refuse(scene, "cannot take a FIRST FRAME together with reference images or videos: remove "
+                                   "FIRST FRAME, or compile for wan2.7-r2v", scene.first_frame.span)]
 
     def _count_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        """Per-type counts and the 15 s budget of the reference videos, at the first member over each."""
+        """Images and voices over their counts, and the 15 s budget of the reference videos, at the first member
+        over each (videos over five: `refused_videos`)."""
         found = []
         images = [m for m in scene.references if m.kind == "image"]
-        videos = [m for m in scene.references if m.kind == "video"]
         voiced = [m for m in scene.references if m.voice is not None]
-        for members, limit, noun in ((images, MAX_IMAGES, "reference images"),
-                                     (videos, MAX_VIDEOS, "reference videos")):
-            if len(members) > limit:
-                extra = members[limit]
-                found.append(self._refuse(scene, f"takes at most {limit} {noun}, and {extra.name} is number "
-                                                 f"{limit + 1}: drop or merge references", extra.media.span,
-                                          extra.path))
+        if len(images) > MAX_IMAGES:
+            extra = images[MAX_IMAGES]
+            found.append(self.refuse(scene, f"takes at most {MAX_IMAGES} reference images, and {extra.name} is "
+                                            f"number {MAX_IMAGES + 1}: drop or merge references", extra.media.span,
+                                     extra.path))
         if len(voiced) > MAX_VOICES:
             extra = voiced[MAX_VOICES]
             assert extra.voice is not None
-            found.append(self._refuse(scene, f"takes at most {MAX_VOICES} voices, and {extra.name}'s is number "
-                                             f"{MAX_VOICES + 1}: remove a VOICE", extra.voice.span, extra.path))
-        found += self._video_seconds_refusals(scene, videos)
-        return found
+            found.append(self.refuse(scene, f"takes at most {MAX_VOICES} voices, and {extra.name}'s is number "
+                                            f"{MAX_VOICES + 1}: remove a VOICE", extra.voice.span, extra.path))
+        return found + self._video_seconds_refusals(scene, [m for m in scene.references if m.kind == "video"])
 
     def _video_seconds_refusals(self, scene: ir.Scene, videos: list[ir.CastMember]) -> list[Diagnostic]:
         """The declared lengths (", 6s long") summed in order; local files are measured by check.py."""
@@ -168,21 +148,10 @@ class Wan30(Target):
                 continue
             total += member.length
             if total > MAX_VIDEO_SECONDS:
-                return [self._refuse(scene, f"takes reference videos of {MAX_VIDEO_SECONDS:g} s together, and "
-                                            f"{member.name} brings them to {total:g} s: shorten or drop a video",
-                                     member.media.span, member.path)]
+                return [self.refuse(scene, f"takes reference videos of {MAX_VIDEO_SECONDS:g} s together, and "
+                                           f"{member.name} brings them to {total:g} s: shorten or drop a video",
+                                    member.media.span, member.path)]
         return []
-
-    def _data_uri_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        sources = [(m.media, m.path) for m in scene.references]
-        if scene.first_frame is not None:
-            sources.append((scene.first_frame.media, scene.first_frame.media.path))
-        return [self._refuse(scene, "takes no data: URI media (none is documented): give a file or an https URL",
-                             source.span, path)
-                for source, path in sources if source.scheme == "data"]
-
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """References in cast order, then each voice as a reference_audio entry in the same order."""
