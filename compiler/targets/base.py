@@ -127,6 +127,16 @@ class Target:
         """The request body as plain data, in the API's field order (local media as project-relative paths)."""
         raise NotImplementedError
 
+    def sent_parameters(self, scene: ir.Scene) -> dict[str, object]:
+        """The `parameters` the writer set, of this target's `parameters`, in their order, under their own names;
+        never `ratio` with a first frame (the video takes the frame's aspect; check warns ratio-with-first-frame)."""
+        from ..emit import sent_parameters
+
+        sent = sent_parameters(scene, self.parameters)
+        if scene.first_frame is not None:
+            sent.pop("ratio", None)
+        return sent
+
     def request_model(self) -> type[BaseModel]:
         """The pydantic model of the body: unknown fields forbidden; local paths only with LOCAL_CONTEXT."""
         raise NotImplementedError

@@ -99,13 +99,13 @@ class HappyHorse(Target):
                       media_index={m.name: index for index, m in enumerate(references)}, voices={})
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
-        from ..emit import media_url, sent_parameters
+        from ..emit import media_url
 
         root = scene.project_root
         media = [{"type": "reference_image", "url": media_url(member.media, root)} for member in scene.references]
         settings = scene.settings
         return {"model": settings.model, "input": {"prompt": prompt, "media": media},
-                "parameters": sent_parameters(scene, self.parameters)}
+                "parameters": self.sent_parameters(scene)}
 
     def request_model(self) -> type[BaseModel]:
         return _request_model()
@@ -118,8 +118,7 @@ def _request_model() -> type[BaseModel]:
 
     from pydantic import Field, ValidationInfo, field_validator
 
-    from ..payload import Strict, check_url, one_of
-    from ..vocabulary import SEED_MAX
+    from ..payload import Strict, check_url, checked_body, settings_parameters
 
     limits = TARGET.limits
 
@@ -145,34 +144,8 @@ def _request_model() -> type[BaseModel]:
                 raise ValueError(f"a Chinese prompt has at most {chinese} characters")
             return value
 
-    class Parameters(Strict):
-        resolution: str | None = None
-        ratio: str | None = None
-        duration: int | None = Field(default=None, ge=limits.duration[0], le=limits.duration[1])
-        watermark: bool | None = None
-        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
-
-        @field_validator("resolution")
-        @classmethod
-        def _resolution(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RESOLUTIONS)
-
-        @field_validator("ratio")
-        @classmethod
-        def _ratio(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RATIOS)
-
-    class HappyHorsePayload(Strict):
-        model: str
-        input: Input
-        parameters: Parameters
-
-        @field_validator("model")
-        @classmethod
-        def _model(cls, value: str) -> str:
-            return one_of(value, MODELS)
-
-    return HappyHorsePayload
+    parameters = settings_parameters(PARAMETERS, resolutions=RESOLUTIONS, ratios=RATIOS, duration=limits.duration)
+    return checked_body("HappyHorsePayload", MODELS, Input, parameters)
 
 
 TARGET = HappyHorse()

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, FileLimits, Limits
-from .base import Capabilities, Naming, Slot, Target
+from .base import Capabilities, Naming, Target
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ MULTI_SHOTS = (2, 6)                    # shots one request may carry as multi_p
 SHOT_PROMPT_CHARS = 512                 # each multi_prompt item's prompt [kl-3p]
 MAX_IMAGES_WITH_VIDEO = 4               # refer images beside the one feature video [kl]
 _MEDIA_TYPES = {"image": "refer", "video": "feature"}   # a cast member's kind -> its media type [kl]
-_ROLES = {"refer": "image", "feature": "video", "first_frame": "first frame"}
 
 _WAN = "compile for wan2.7-r2v"
 
@@ -205,11 +204,6 @@ class Kling(Target):
 
     def request_model(self) -> type[BaseModel]:
         return _request_model(self.models, self.limits, self.ratios, self.defaults.duration)
-
-    def media_slots(self, body: Mapping[str, object]) -> list[Slot]:
-        media = body["input"].get("media", [])  # type: ignore[attr-defined]
-        return [Slot(("input", "media", index, "url"), _ROLES[item["type"]], item["url"])
-                for index, item in enumerate(media)]
 
     def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
         """The body's parameters with the service's defaults, and mode and aspect_ratio also read back as

@@ -118,8 +118,6 @@ class Wan27(Target):
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """The request body as plain data, in the API's field order: the first frame, then the cast."""
-        from ..emit import sent_parameters
-
         root = scene.project_root
         media = []
         if scene.first_frame:
@@ -127,11 +125,8 @@ class Wan27(Target):
         for member in scene.references:
             media.append(_entry(f"reference_{member.kind}", member.media, member.voice, root))
         settings = scene.settings
-        parameters = sent_parameters(scene, PARAMETERS)
-        if scene.first_frame:
-            parameters.pop("ratio", None)  # the API ignores it; check warns ratio-with-first-frame
         inputs = {"prompt": prompt, "negative_prompt": settings.negative_prompt, "media": media}
-        return {"model": settings.model, "input": inputs, "parameters": parameters}
+        return {"model": settings.model, "input": inputs, "parameters": self.sent_parameters(scene)}
 
     def request_model(self) -> type[BaseModel]:
         return request_models().Payload
@@ -162,7 +157,7 @@ def request_models() -> RequestModels:
 
     from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-    from ..payload import Strict, check_url, count_word, one_of
+    from ..payload import Strict, check_url, count_word, settings_parameters
 
     class MediaEntry(Strict):
         type: Literal["reference_image", "reference_video", "first_frame"]
@@ -194,34 +189,18 @@ def request_models() -> RequestModels:
                 raise ValueError(f"at most {count_word(LIMITS.max_first_frames)} first_frame")
             return self
 
-    class Parameters(Strict):
-        """Every parameter is optional: an absent one takes the service's default (API_DEFAULTS)."""
-
-        resolution: str | None = None
-        ratio: str | None = None
-        duration: int | None = Field(default=None, ge=LIMITS.duration[0], le=LIMITS.duration[1])
-        prompt_extend: bool | None = None
-        watermark: bool | None = None
-        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
-
-        @field_validator("resolution")
-        @classmethod
-        def _resolution(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RESOLUTIONS)
-
-        @field_validator("ratio")
-        @classmethod
-        def _ratio(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RATIOS)
+    # Every parameter is optional: an absent one takes the service's default (API_DEFAULTS).
+    Parameters = settings_parameters(PARAMETERS, resolutions=RESOLUTIONS, ratios=RATIOS, duration=LIMITS.duration)
 
     class Payload(Strict):
         model: str
         input: Input
-        parameters: Parameters
+        parameters: Parameters  # type: ignore[valid-type]
 
         @model_validator(mode="after")
         def _video_duration(self) -> Payload:
-            duration = self.parameters.duration if self.parameters.duration is not None else API_DEFAULTS.duration
+            sent = getattr(self.parameters, "duration", None)
+            duration = sent if sent is not None else API_DEFAULTS.duration
             longest = LIMITS.duration_with_video[1]
             if any(m.type == "reference_video" for m in self.input.media) and duration > longest:
                 raise ValueError(f"duration is at most {longest} s when a reference video is given")

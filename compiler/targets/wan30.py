@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, Limits
-from .base import Capabilities, Naming, Path, Slot, Target
+from .base import Capabilities, Naming, Target
 from .wan27 import LIMITS as WAN27_LIMITS
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
@@ -38,10 +38,6 @@ MAX_VIDEO_SECONDS = 15.0   # the reference videos together [off]
 RESOLUTIONS = ("480P", "720P", "1080P")  # [3p]
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # the five of 2.7 [3p]
 PARAMETERS = ("resolution", "ratio", "duration", "watermark", "seed")  # ir.Settings fields, in the API's order
-
-# Media item type -> the renderer's role (check.media_items' roles).
-_ROLES = {"reference_image": "image", "reference_video": "video", "reference_audio": "voice",
-          "first_frame": "first frame"}
 
 _WORDS = {"en": {"image": "Image {}", "video": "Video {}", "voice": "Audio {}"},
           "zh": {"image": "图{}", "video": "视频{}", "voice": "音频{}"}}
@@ -169,30 +165,10 @@ class Wan30(Target):
         inputs: dict[str, object] = {"prompt": prompt}
         if media:
             inputs["media"] = media
-        return {"model": scene.settings.model, "input": inputs, "parameters": self._sent_parameters(scene)}
-
-    def _sent_parameters(self, scene: ir.Scene) -> dict[str, object]:
-        """What the writer set, in the API's order; RATIO is left out with a first frame (the video takes the
-        frame's aspect, as in 2.7 [inf])."""
-        from ..emit import sent_parameters
-
-        sent = sent_parameters(scene, self.parameters)
-        if scene.first_frame is not None:
-            sent.pop("ratio", None)
-        return sent
+        return {"model": scene.settings.model, "input": inputs, "parameters": self.sent_parameters(scene)}
 
     def request_model(self) -> type[BaseModel]:
         return _request_model()
-
-    def media_slots(self, body: Mapping[str, object]) -> list[Slot]:
-        """Each media item's url; a voice is its own reference_audio item here, not a field of an image."""
-        inputs = body.get("input")
-        media = inputs.get("media", []) if isinstance(inputs, Mapping) else []
-        slots = []
-        for index, item in enumerate(media if isinstance(media, list) else []):
-            path: Path = ("input", "media", index, "url")
-            slots.append(Slot(path=path, role=_ROLES[item["type"]], url=item["url"]))
-        return slots
 
 
 @functools.cache
@@ -202,8 +178,7 @@ def _request_model() -> type[BaseModel]:
 
     from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-    from ..payload import Strict, check_url, one_of
-    from ..vocabulary import SEED_MAX
+    from ..payload import Strict, check_url, checked_body, settings_parameters
 
     class Media(Strict):
         type: Literal["reference_image", "reference_video", "reference_audio", "first_frame"]
@@ -229,34 +204,9 @@ def _request_model() -> type[BaseModel]:
                 raise ValueError("a first_frame cannot go with reference_* items")
             return self
 
-    class Parameters(Strict):
-        resolution: str | None = None
-        ratio: str | None = None
-        duration: int | None = Field(default=None, ge=TARGET.limits.duration[0], le=TARGET.limits.duration[1])
-        watermark: bool | None = None
-        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
-
-        @field_validator("resolution")
-        @classmethod
-        def _resolution(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RESOLUTIONS)
-
-        @field_validator("ratio")
-        @classmethod
-        def _ratio(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RATIOS)
-
-    class Wan30Payload(Strict):
-        model: str
-        input: Input
-        parameters: Parameters
-
-        @field_validator("model")
-        @classmethod
-        def _model(cls, value: str) -> str:
-            return one_of(value, MODELS)
-
-    return Wan30Payload
+    parameters = settings_parameters(PARAMETERS, resolutions=RESOLUTIONS, ratios=RATIOS,
+                                     duration=TARGET.limits.duration)
+    return checked_body("Wan30Payload", MODELS, Input, parameters)
 
 
 TARGET = Wan30()
