@@ -157,6 +157,20 @@ def test_a_local_file_is_a_project_relative_path_accepted_only_under_local_conte
         validate(body)
 
 
+SPOKEN = "MAYA waits.\n\nMAYA\nWhy did you come?"
+
+
+def test_a_scene_with_dialogue_asks_for_sound_and_a_silent_one_sends_no_audio() -> None:
+    # Kling's video is silent unless audio is true [kl]: the dialogue would be lost without it.
+    spoken = body_of(scene_of(cast("image", script=SPOKEN)))
+    assert spoken["parameters"] == {"aspect_ratio": "16:9", "audio": True}
+    assert validate(spoken)["parameters"]["audio"] is True  # type: ignore[index]
+    assert TARGET.effective_parameters(spoken)["audio"] is True
+    voice_over = body_of(scene_of(cast("image", script="MAYA waits.\n\nMAYA (V.O.)\n(sighs)\nNothing.")))
+    assert voice_over["parameters"]["audio"] is True  # type: ignore[index]  # a voice-over is dialogue too
+    assert "audio" not in body_of(scene_of(cast("image")))["parameters"]  # type: ignore[operator]
+
+
 # --- timed shots: multi_prompt ------------------------------------------------------------------------------
 
 def test_timed_shots_become_multi_prompt_items_written_as_each_shot_alone() -> None:

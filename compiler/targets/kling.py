@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, FileLimits, Limits
-from .base import Capabilities, Naming, Target
+from .base import Capabilities, Naming, Target, speaks
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class Kling(Target):
     def _parameters(self, scene: ir.Scene) -> dict[str, object]:
         """What the writer set, in Kling's names and order; aspect_ratio also when left out, as [kl] marks it
         required for reference-to-video, and never with a first frame: the video takes the frame's shape (as
-        for wan2.7, check warns ratio-with-first-frame)."""
+        for wan2.7, check warns ratio-with-first-frame); audio true when anyone speaks, left out otherwise."""
         settings = self.settle(scene.settings)
         given = settings.given
         parameters: dict[str, object] = {}
@@ -198,6 +198,9 @@ class Kling(Target):
             parameters["aspect_ratio"] = settings.ratio
         if "DURATION" in given:
             parameters["duration"] = settings.duration
+        if speaks(scene):
+            # Without it the video is silent [kl] and the dialogue would be lost; it raises the price [kl] [inf].
+            parameters["audio"] = True
         if "WATERMARK" in given:
             parameters["watermark"] = settings.watermark
         return parameters
