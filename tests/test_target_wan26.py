@@ -149,6 +149,23 @@ def test_a_local_file_is_a_project_relative_path_accepted_only_under_local_conte
         validate(body)
 
 
+SPOKEN = "MAYA waits.\n\nMAYA\nWhy did you come?"
+
+
+def test_flash_asks_for_sound_when_anyone_speaks_and_wan26_r2v_never_sends_audio() -> None:
+    flash = body_of(scene_of(cast("image", script=SPOKEN), model="wan2.6-r2v-flash"))
+    assert flash["parameters"] == {"audio": True}
+    validate(flash)
+    assert TARGET.effective_parameters(flash)["audio"] is True
+    assert "audio" not in body_of(scene_of(cast("image"), model="wan2.6-r2v-flash"))["parameters"]  # type: ignore[operator]
+    plain = body_of(scene_of(cast("image", script=SPOKEN)))  # wan2.6-r2v: no switch, always with sound [inf]
+    assert plain["parameters"] == {}
+    assert "audio" not in TARGET.effective_parameters(plain)
+    plain["parameters"] = {"audio": True}
+    with pytest.raises(ValidationError, match=r"only wan2\.6-r2v-flash takes audio"):
+        validate(plain)
+
+
 # --- the request model refuses what the API would ----------------------------------------------------------
 
 def good_body() -> dict[str, object]:
@@ -270,6 +287,34 @@ def test_effective_parameters_read_the_size_back_and_fill_the_defaults() -> None
         "prompt_extend": True, "watermark": False, "seed": 9}
     unset = TARGET.effective_parameters(body_of(scene_of(cast("image"))))
     assert (unset["size"], unset["resolution"], unset["ratio"]) == ("1920*1080", "1080P", "16:9")
+
+
+# --- a region's own rule: US (Virginia) makes 5 or 10 s only [w27] ----------------------------------------
+
+def test_us_takes_five_or_ten_seconds_and_the_other_regions_the_whole_range() -> None:
+    seven = scene_of(cast("image", header="DURATION: 7s\n"), model="wan2.6-r2v-flash")
+    assert TARGET.region_refusal(seven, "us") == (
+        "wan2.6-r2v-flash in us (Virginia) makes videos of 5 or 10 s only, not 7 s: set DURATION to one of them, "
+        "or pass --region beijing")
+    assert TARGET.region_refusal(seven, "beijing") is None
+    assert TARGET.region_refusal(seven, None) is None  # an endpoint of no known region: not judged
+    assert TARGET.region_refusal(scene_of(cast("image", header="DURATION: 10s\n")), "us") is None
+    assert TARGET.region_refusal(scene_of(cast("image")), "us") is None  # DURATION left out: the default 5 s
+
+
+def test_render_refuses_a_duration_us_does_not_make_before_submitting(tmp_path: Path) -> None:
+    from compiler.render.planning import RenderOptions, plan
+
+    scene = tmp_path / "seven.scene"
+    scene.write_text("MODEL: wan2.6-r2v\nDURATION: 7s\n\nCAST\nLEO: image https://example.com/lead.png\n\n"
+                     "LEO waits.\n", encoding="utf-8")
+    for base_url in ("https://dashscope-us.aliyuncs.com/api/v1", "https://ws-1.us-east-1.maas.aliyuncs.com/api/v1"):
+        [refused] = plan([scene], RenderOptions(base_url=base_url))
+        assert refused.action == "invalid" and refused.job is None
+        assert refused.problem == ("wan2.6-r2v in us (Virginia) makes videos of 5 or 10 s only, not 7 s: set "
+                                   "DURATION to one of them, or pass --region beijing; nothing submitted")
+    [planned] = plan([scene], RenderOptions(base_url="https://dashscope.aliyuncs.com/api/v1"))
+    assert planned.action == "submit", planned.problem
 
 
 # --- any scene: refused at a line, or a body the request model takes ------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..limits import ApiDefaults, FileLimits, Limits
 from ..vocabulary import SEED_MAX
-from .base import Capabilities, Naming, Slot, Target
+from .base import Capabilities, Naming, Slot, Target, speaks
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["TARGET", "Wan26", "SIZES"]
 
 _MB = 1024 * 1024
+FLASH = "wan2.6-r2v-flash"  # the one model of the two with an `audio` switch [w27]
+US_DURATIONS = (5, 10)      # all that US (Virginia) takes [w27]
 
 # (RESOLUTION, RATIO) -> parameters.size.  The API takes a pixel size instead of resolution and ratio; these
 # ten are the sizes every restatement lists, by tier [3p: Comfy's wan2.6 node, gmicloud, wavespeed].
@@ -43,7 +45,7 @@ class Wan26(Target):
     """wan2.6-r2v(-flash): URLs only, no voices, no first frame, one size parameter."""
 
     name = "wan2.6-r2v"
-    models = ("wan2.6-r2v", "wan2.6-r2v-flash")
+    models = ("wan2.6-r2v", FLASH)
     title = "Wan 2.6 reference-to-video (legacy)"
     status = "legacy"
     sources = ("Alibaba's legacy wan2.6 R2V reference [legacy26] and the wan2.6 notes of dashscope-r2v-api.md "
@@ -114,7 +116,8 @@ class Wan26(Target):
         return {"model": settings.model, "input": inputs, "parameters": self._parameters(scene)}
 
     def _parameters(self, scene: ir.Scene) -> dict[str, object]:
-        """What the writer set, in the API's names and order, plus shot_type when the scene has several shots."""
+        """What the writer set, in the API's names and order, plus shot_type when the scene has several shots and,
+        for wan2.6-r2v-flash, audio when anyone speaks."""
         settings = self.settle(scene.settings)
         given = settings.given
         parameters: dict[str, object] = {}
@@ -126,6 +129,10 @@ class Wan26(Target):
         if len(scene.shots) > 1:
             # [inf] the scene's cuts are the writer's shots; the API would otherwise make one continuous shot.
             parameters["shot_type"] = "multi"
+        if scene.settings.model == FLASH and speaks(scene):
+            # Only -flash has the switch [w27]; its default is not in our sources [unsettled], so a scene with
+            # dialogue asks for sound rather than risk a silent video.  wan2.6-r2v has no switch: always sound [inf].
+            parameters["audio"] = True
         if "PROMPT EXTEND" in given:
             parameters["prompt_extend"] = settings.prompt_extend
         if "WATERMARK" in given:
@@ -141,6 +148,14 @@ class Wan26(Target):
         urls = body["input"]["reference_urls"]  # type: ignore[index]
         return [Slot(("input", "reference_urls", index), _role(url), url) for index, url in enumerate(urls)]
 
+    def region_refusal(self, scene: ir.Scene, region: str | None) -> str | None:
+        """US (Virginia) takes only 5 or 10 s [w27]; the other regions the whole 2-10 s range."""
+        duration = self.settle(scene.settings).duration
+        if region != "us" or duration in US_DURATIONS:
+            return None
+        return (f"{scene.settings.model} in us (Virginia) makes videos of {US_DURATIONS[0]} or {US_DURATIONS[1]} s "
+                f"only, not {duration} s: set DURATION to one of them, or pass --region beijing")
+
     def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
         """The body's parameters with the service's defaults filled in, and the size read back as RESOLUTION and
         RATIO (the names the price table and the other targets use)."""
@@ -153,8 +168,9 @@ class Wan26(Target):
             "duration": sent.get("duration", defaults.duration), "shot_type": sent.get("shot_type", "single"),
             "prompt_extend": sent.get("prompt_extend", defaults.prompt_extend),
             "watermark": sent.get("watermark", defaults.watermark)}
-        if "seed" in sent:
-            effective["seed"] = sent["seed"]
+        for name in ("audio", "seed"):  # audio: -flash only, its default unknown [unsettled]
+            if name in sent:
+                effective[name] = sent[name]
         return effective
 
 
@@ -168,7 +184,7 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
     """The body's pydantic model, built on first use (pydantic is not imported by `scenec check`)."""
     from typing import Literal
 
-    from pydantic import Field, ValidationInfo, field_validator
+    from pydantic import Field, ValidationInfo, field_validator, model_validator
 
     from ..payload import Strict, check_url
 
@@ -186,6 +202,7 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
         size: Literal[tuple(SIZES.values())] | None = None  # type: ignore[valid-type]
         duration: int | None = Field(default=None, ge=limits.duration[0], le=limits.duration[1])
         shot_type: Literal["single", "multi"] | None = None
+        audio: bool | None = None
         prompt_extend: bool | None = None
         watermark: bool | None = None
         seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
@@ -194,6 +211,12 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
         model: Literal[models]  # type: ignore[valid-type]
         input: Input
         parameters: Parameters
+
+        @model_validator(mode="after")
+        def _audio(self) -> Payload:
+            if self.parameters.audio is not None and self.model != FLASH:
+                raise ValueError(f"only {FLASH} takes audio")
+            return self
 
     return Payload
 
