@@ -112,3 +112,23 @@ def test_a_targets_template_folder_overrides_a_shipped_template_by_name(tmp_path
     assert prompt.render_prompt(scene) == "Own 1."
     zh = scene_of(SCENES["zh"])  # a template the folder lacks is the shipped one
     assert prompt.render_prompt(zh) == "图1和视频1等待。"
+
+
+# A first frame with a voice and no cast (wan3.0 takes a first frame only without one; a missing reference is
+# no-reference's business).
+VOICED_FIRST_FRAME = "FIRST FRAME: https://e.com/f.jpg, voice https://e.com/f.mp3\n\nThe rain falls.\n"
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+def test_a_first_frames_voice_is_warned_where_taken_and_only_refused_where_not(target: Target) -> None:
+    found = [(d.code, d.span.line if d.span else 0)
+             for d in compile_text(VOICED_FIRST_FRAME, model=target.name).diagnostics
+             if d.code in ("voice-on-first-frame", "unsupported-by-target")]
+    caps = target.capabilities
+    if caps.first_frame_voice:       # wan2.7: taken, not recommended
+        assert found == [("voice-on-first-frame", 1)]
+    elif caps.first_frame:           # wan3.0, Kling: the voice is refused, and nothing else is said of it
+        [refusal] = target.refusals(scene_of(VOICED_FIRST_FRAME))
+        assert "cannot give a first frame a voice" in refusal.message and found == [("unsupported-by-target", 1)]
+    else:                            # HappyHorse, wan2.6: FIRST FRAME itself is refused, once
+        assert found == [("unsupported-by-target", 1)]

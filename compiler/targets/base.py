@@ -45,6 +45,7 @@ class Capabilities(Record):
     data_uri: bool               # an image given (or inlined by render) as a data: URI
     seed: bool                   # SEED
     multi_shot_field: bool       # the scene's timed shots go to a request field (Kling's multi_prompt)
+    first_frame_voice: bool = False  # a voice on FIRST FRAME (wan2.7 takes it); else refused where a first frame is
 
 
 class Naming(Record):
@@ -105,10 +106,11 @@ class Target:
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
         """An error at the line of each thing the scene asks for that this target cannot express.
 
-        The default refuses what `capabilities` rules out (a first frame, a storyboard, videos, voices, data URIs,
-        settings) and the RESOLUTION and RATIO values outside `resolutions` and `ratios`; a target with rules of
-        its own adds to it."""
-        return (self.refused_first_frame(scene) + self.refused_storyboard(scene) + self.refused_videos(scene)
+        The default refuses what `capabilities` rules out (a first frame or its voice, a storyboard, videos,
+        voices, data URIs, settings) and the RESOLUTION and RATIO values outside `resolutions` and `ratios`; a
+        target with rules of its own adds to it."""
+        return (self.refused_first_frame(scene) + self.refused_first_frame_voice(scene)
+                + self.refused_storyboard(scene) + self.refused_videos(scene)
                 + self.refused_voices(scene) + self.refused_data_uris(scene) + self.refused_settings(scene)
                 + self.refused_values(scene))
 
@@ -235,9 +237,10 @@ class Target:
                 for member in scene.references if member.voice is not None]
 
     def refused_first_frame_voice(self, scene: ir.Scene) -> list[Diagnostic]:
-        """A voice on a FIRST FRAME this target takes but cannot give a voice (Wan 3.0, Kling), at the voice."""
-        first = scene.first_frame
-        if first is None or first.voice is None:
+        """A voice on a FIRST FRAME this target takes but cannot give a voice (Wan 3.0, Kling), at the voice (where
+        FIRST FRAME itself is refused, that one error says it)."""
+        first, capabilities = scene.first_frame, self.capabilities
+        if first is None or first.voice is None or capabilities.first_frame_voice or not capabilities.first_frame:
             return []
         reason = self.reasons.get("first frame voice", "")
         return [self.refuse(scene, f"cannot give a first frame a voice{reason}: remove the voice", first.voice.span)]

@@ -107,9 +107,10 @@ class Kling(Target):
         "storyboard": " (a refer image is a subject to show, not panels to follow)"}
 
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        """The inherited ones (a storyboard, a second video, voices, data URIs, SEED, PROMPT EXTEND, RATIO 4:3 and
-        3:4, RESOLUTION 480P), a first frame's voice, Kling's combinations and, for a timed scene, its shots."""
-        found = super().refusals(scene) + self.refused_first_frame_voice(scene) + self._combination_refusals(scene)
+        """The inherited ones (a first frame's voice, a storyboard, a second video, voices, data URIs, SEED,
+        PROMPT EXTEND, RATIO 4:3 and 3:4, RESOLUTION 480P), Kling's combinations and, for a timed scene, its
+        shots."""
+        found = super().refusals(scene) + self._combination_refusals(scene)
         if multi_shot(scene):
             found += self._shot_refusals(scene)
         return found

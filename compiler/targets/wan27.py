@@ -89,7 +89,7 @@ class Wan27(Target):
     capabilities = Capabilities(
         voice=True, reference_video=True, max_reference_videos=LIMITS.max_references, first_frame=True,
         first_frame_with_references=True, storyboard=True, negative_prompt=True, prompt_extend=True,
-        data_uri=True, seed=True, multi_shot_field=False)
+        data_uri=True, seed=True, multi_shot_field=False, first_frame_voice=True)  # "not recommended" [guide]
     limits = LIMITS
     defaults = API_DEFAULTS
     resolutions = RESOLUTIONS

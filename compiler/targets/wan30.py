@@ -107,10 +107,9 @@ class Wan30(Target):
                                   "first frame voice": " (audio cannot go with a first frame)"}
 
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        """The inherited ones (videos over five, data URIs, settings, values), a first frame with references or a
-        voice, more than ten images or five voices, and reference videos over 15 s together."""
-        found = self._first_frame_refusals(scene) + self.refused_first_frame_voice(scene) + super().refusals(scene)
-        return found + self._count_refusals(scene)
+        """The inherited ones (a first frame's voice, videos over five, data URIs, settings, values), a first frame
+        with references, more than ten images or five voices, and reference videos over 15 s together."""
+        return self._first_frame_refusals(scene) + super().refusals(scene) + self._count_refusals(scene)
 
     def _first_frame_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
         if scene.first_frame is None or not scene.references:
