@@ -13,7 +13,7 @@ pydantic, jinja2 or httpx at module level; a request model is built on first use
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .. import ir
 from ..diagnostics import Diagnostic, make
@@ -26,7 +26,8 @@ TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (record
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["Target", "Capabilities", "Naming", "Slot", "Estimate", "Path", "get_at", "set_at", "speaks"]
+__all__ = ["Target", "Capabilities", "Naming", "Slot", "Estimate", "Path", "get_at", "set_at", "speaks",
+           "counted_per_kind", "counted_as_characters", "parameters_of"]
 
 Path = tuple[str | int, ...]  # a place in a request body: ("input", "media", 0, "url")
 
@@ -128,6 +129,11 @@ class Target:
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """The request body as plain data, in the API's field order (local media as project-relative paths)."""
         raise NotImplementedError
+
+    def prompt_input(self, scene: ir.Scene, prompt: str) -> dict[str, object]:
+        """The start of a body's `input`: the prompt and, when the writer set one, the negative prompt."""
+        negative = scene.settings.negative_prompt
+        return {"prompt": prompt, **({"negative_prompt": negative} if negative is not None else {})}
 
     def sent_parameters(self, scene: ir.Scene) -> dict[str, object]:
         """The `parameters` the writer set, of this target's `parameters`, in their order, under their own names;
@@ -289,6 +295,27 @@ class Target:
                             scene.storyboard.span)]
 
 
+def counted_per_kind(scene: ir.Scene, label: Callable[[str, int], str], first_index: int = 0) -> Naming:
+    """Names counted per kind in cast order ("Image 2" is the second image, whatever comes between), each
+    reference's media position from `first_index` (1 when a first frame goes first); no voices."""
+    counts = {"image": 0, "video": 0}
+    identifiers: dict[str, str] = {}
+    media_index: dict[str, int] = {}
+    for index, member in enumerate(scene.references, first_index):
+        counts[member.kind] += 1
+        identifiers[member.name] = label(member.kind, counts[member.kind])
+        media_index[member.name] = index
+    return Naming(identifiers, media_index, {})
+
+
+def counted_as_characters(scene: ir.Scene) -> Naming:
+    """"character1", "character2" ... in cast order, one count over every kind, glued and lower case in any
+    language (HappyHorse, wan2.6: the item's 1-based position in the request's reference list)."""
+    references = scene.references
+    return Naming({member.name: f"character{number}" for number, member in enumerate(references, 1)},
+                  {member.name: index for index, member in enumerate(references)}, {})
+
+
 def speaks(scene: ir.Scene) -> bool:
     """Whether any shot has spoken dialogue (a line of speech under a cue): what a silent video would lose."""
     return any(type(beat) is ir.DialogueBeat and any(part.kind == "speech" for part in beat.parts)
@@ -303,6 +330,12 @@ _MEDIA_ROLES = {"reference_image": "image", "refer": "image", "reference_video":
 def _field(value: object, name: str) -> object:
     """value[name] when value is a mapping that has it, else None: a body is read without trusting its shape."""
     return value.get(name) if isinstance(value, Mapping) else None
+
+
+def parameters_of(body: Mapping[str, object]) -> Mapping[str, object]:
+    """A body's `parameters`, or an empty mapping when it has none (a body is read without trusting its shape)."""
+    given = body.get("parameters")
+    return given if isinstance(given, Mapping) else {}
 
 
 def get_at(body: object, path: Path) -> object:

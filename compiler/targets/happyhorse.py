@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from .. import ir
 from ..limits import ApiDefaults, FileLimits, Limits
-from .base import Capabilities, Naming, Target
+from .base import Capabilities, Naming, Target, counted_as_characters
 from .wan27 import LIMITS as WAN27_LIMITS
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
@@ -93,10 +93,7 @@ class HappyHorse(Target):
     billing_rule = "output"  # usage: input_video_duration 0, duration = output seconds [hh]
 
     def naming(self, scene: ir.Scene) -> Naming:
-        """`characterN`, N the item's 1-based position in media (every item is an image), in any language."""
-        references = scene.references
-        return Naming(identifiers={m.name: f"character{index}" for index, m in enumerate(references, 1)},
-                      media_index={m.name: index for index, m in enumerate(references)}, voices={})
+        return counted_as_characters(scene)  # N the item's position in media, every item an image [hh][hh-3p]
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         from ..emit import media_url

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, FileLimits, Limits
-from .base import Capabilities, Naming, Target, speaks
+from .base import Capabilities, Naming, Target, counted_per_kind, parameters_of, speaks
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -91,13 +91,8 @@ class Kling(Target):
     # --- names ------------------------------------------------------------------------------------------
 
     def naming(self, scene: ir.Scene) -> Naming:
-        # Numbered per kind in media order, lower case, an underscore before the number [kl].
-        identifiers, counts = {}, {"image": 0, "video": 0}
-        for member in scene.references:
-            counts[member.kind] += 1
-            identifiers[member.name] = f"<<<{member.kind}_{counts[member.kind]}>>>"
-        media_index = {member.name: index for index, member in enumerate(scene.references)}
-        return Naming(identifiers, media_index, {})
+        # Numbered per kind in media order, lower case, an underscore before the number [kl]; the first frame last.
+        return counted_per_kind(scene, lambda kind, number: f"<<<{kind}_{number}>>>")
 
     # --- refusals ---------------------------------------------------------------------------------------
 
@@ -172,9 +167,7 @@ class Kling(Target):
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         settings = scene.settings
-        inputs: dict[str, object] = {"prompt": prompt}
-        if settings.negative_prompt is not None:
-            inputs["negative_prompt"] = settings.negative_prompt
+        inputs = self.prompt_input(scene, prompt)
         media = _media(scene)
         if media:  # none: the Omni model makes the video from the text alone
             inputs["media"] = media
@@ -212,7 +205,7 @@ class Kling(Target):
     def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
         """The body's parameters with the service's defaults, and mode and aspect_ratio also read back as
         RESOLUTION and RATIO (the names the price table and the other targets use)."""
-        sent: Mapping[str, object] = body.get("parameters", {})  # type: ignore[assignment]
+        sent = parameters_of(body)
         defaults = self.defaults
         mode = str(sent.get("mode", MODES[defaults.resolution]))
         ratio = sent.get("aspect_ratio", defaults.ratio)

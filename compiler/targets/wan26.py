@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..limits import ApiDefaults, FileLimits, Limits
 from ..vocabulary import SEED_MAX
-from .base import Capabilities, Naming, Slot, Target, speaks
+from .base import Capabilities, Naming, Slot, Target, counted_as_characters, parameters_of, speaks
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -93,10 +93,7 @@ class Wan26(Target):
     billing_rule = "wan2.6"          # input = 5 s / number of all references, plus output seconds [w27]
 
     def naming(self, scene: ir.Scene) -> Naming:
-        # One global count in reference order, glued lower case: "character1" [w27][legacy26].
-        identifiers = {member.name: f"character{index}" for index, member in enumerate(scene.references, 1)}
-        media_index = {member.name: index for index, member in enumerate(scene.references)}
-        return Naming(identifiers, media_index, {})
+        return counted_as_characters(scene)  # one count over images and videos [w27][legacy26]
 
     # Why each is refused, for the messages (the inherited `refusals` reads `capabilities`); SIZES has a size for
     # every pair of the RESOLUTION and RATIO values above, so another value, which has none, is refused too.
@@ -109,9 +106,7 @@ class Wan26(Target):
         from ..emit import media_url
 
         settings = scene.settings
-        inputs: dict[str, object] = {"prompt": prompt}
-        if settings.negative_prompt is not None:
-            inputs["negative_prompt"] = settings.negative_prompt
+        inputs = self.prompt_input(scene, prompt)
         inputs["reference_urls"] = [media_url(member.media, scene.project_root) for member in scene.references]
         return {"model": settings.model, "input": inputs, "parameters": self._parameters(scene)}
 
@@ -159,7 +154,7 @@ class Wan26(Target):
     def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
         """The body's parameters with the service's defaults filled in, and the size read back as RESOLUTION and
         RATIO (the names the price table and the other targets use)."""
-        sent: Mapping[str, object] = body.get("parameters", {})  # type: ignore[assignment]
+        sent = parameters_of(body)
         defaults = self.defaults
         size = str(sent.get("size", SIZES[(defaults.resolution, defaults.ratio)]))
         resolution, ratio = _TIER_OF_SIZE.get(size, (defaults.resolution, defaults.ratio))

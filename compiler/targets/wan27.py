@@ -13,7 +13,7 @@ import functools
 from .. import ir
 from ..limits import ApiDefaults, FileLimits, Limits
 from ..records import Record
-from .base import Capabilities, Naming, Target
+from .base import Capabilities, Naming, Target, counted_per_kind
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -103,18 +103,9 @@ class Wan27(Target):
 
     def naming(self, scene: ir.Scene) -> Naming:
         """Media order is the cast order after a first frame; images and videos are counted separately."""
-        references = scene.references
-        offset = 1 if scene.first_frame else 0
-        single = len(references) == 1
-        counts = {"image": 0, "video": 0}
-        identifiers: dict[str, str] = {}
-        media_index: dict[str, int] = {}
-        for index, member in enumerate(references):
-            counts[member.kind] += 1
-            identifiers[member.name] = identifier_for(member.kind, counts[member.kind], single,
-                                                      scene.settings.language)
-            media_index[member.name] = offset + index
-        return Naming(identifiers, media_index, {})
+        single, language = len(scene.references) == 1, scene.settings.language
+        return counted_per_kind(scene, lambda kind, number: identifier_for(kind, number, single, language),
+                                1 if scene.first_frame else 0)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """The request body as plain data, in the API's field order: the first frame, then the cast."""

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, Limits
-from .base import Capabilities, Naming, Target
+from .base import Capabilities, Naming, Target, counted_per_kind
 from .wan27 import LIMITS as WAN27_LIMITS
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
@@ -88,19 +88,14 @@ class Wan30(Target):
     billing_rule = "wan2.7"
 
     def naming(self, scene: ir.Scene) -> Naming:
-        """Images and videos numbered per type in media order; voices "Audio N" in cast order."""
+        """Images and videos numbered per type in media order (a first frame goes first; with references it is
+        refused); voices "Audio N" in cast order."""
         language = scene.settings.language
-        identifiers: dict[str, str] = {}
-        media_index: dict[str, int] = {}
-        counts = {"image": 0, "video": 0}
-        offset = 1 if scene.first_frame else 0  # a first frame goes first (with references it is refused)
-        for index, member in enumerate(scene.references):
-            counts[member.kind] += 1
-            identifiers[member.name] = _count_label(language, member.kind, counts[member.kind])
-            media_index[member.name] = offset + index
+        naming = counted_per_kind(scene, lambda kind, number: _count_label(language, kind, number),
+                                  1 if scene.first_frame else 0)
         voiced = [member.name for member in scene.references if member.voice is not None]
         voices = {name: _count_label(language, "voice", number) for number, name in enumerate(voiced, 1)}
-        return Naming(identifiers=identifiers, media_index=media_index, voices=voices)
+        return naming._replace(voices=voices)
 
     # Voice reasons: the first-frame rule [off]; NEGATIVE PROMPT and PROMPT EXTEND [3p].
     reasons: Mapping[str, str] = {"setting": " (removed in Wan 3.0)",
