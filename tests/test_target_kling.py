@@ -16,35 +16,25 @@ from pydantic import ValidationError
 
 from compiler import ir
 from compiler.api import choose_target, compile_text, parse_text, resolve
-from compiler.payload import LOCAL_CONTEXT
 from compiler.prompt import render_shot_alone
 from compiler.targets import for_model
 from compiler.targets.base import get_at, set_at
 from compiler.targets.kling import SHOT_PROMPT_CHARS, TARGET, shot_bound
+from tests.targets_support import IMAGE, VIDEO, body_for, cast_text, resolved_for, scene_texts, validated
+from tests.targets_support import refusal_lines as target_refusals
 from tests.test_properties import scenes
-from tests.test_target_wan26 import scene_texts
 
 MODEL = "kling/kling-v3-omni-video-generation"
-IMAGE = "image https://example.com/{}.jpg"
-VIDEO = "video https://example.com/{}.mp4"
+NAMES = ["MAYA", "LEO", "RIO", "NOVA", "TRAY", "JUNE", "ZED", "KAI"]
 
 
 def scene_of(text: str, *, path: Path | None = None) -> ir.Scene:
-    """The scene resolved by the front-end and settled for Kling, as `--model` chooses it."""
-    tree, syntax = parse_text(text, path)
-    assert syntax == []
-    scene, diagnostics = resolve(tree)
-    assert [d for d in diagnostics if d.severity == "error"] == []
-    chosen, target, found = choose_target(scene, MODEL)
-    assert (target, found) == (TARGET, [])
-    return chosen
+    return resolved_for(MODEL, text, path=path)
 
 
 def cast(*kinds: str, header: str = "", script: str = "") -> str:
-    names = ["MAYA", "LEO", "RIO", "NOVA", "TRAY", "JUNE", "ZED", "KAI"][:len(kinds)]
-    members = "".join(f"{name}: {(IMAGE if kind == 'image' else VIDEO).format(name)}\n"
-                      for name, kind in zip(names, kinds, strict=True))
-    return f"{header}CAST\n{members}\n{script or ' and '.join(names) + ' wait.'}\n"
+    return cast_text([IMAGE if kind == "image" else VIDEO for kind in kinds], NAMES[:len(kinds)], header=header,
+                     script=script)
 
 
 def timed(*timings: str, duration: int = 6, line: str = "MAYA waits.", kinds: tuple[str, ...] = ("image",)) -> str:
@@ -54,16 +44,15 @@ def timed(*timings: str, duration: int = 6, line: str = "MAYA waits.", kinds: tu
 
 
 def body_of(scene: ir.Scene, prompt: str = "<<<image_1>>> waits.") -> dict[str, object]:
-    return TARGET.payload_dict(scene, prompt, TARGET.naming(scene))
+    return body_for(TARGET, scene, prompt)
 
 
 def validate(body: dict[str, object], *, local: bool = False) -> dict[str, object]:
-    model = TARGET.request_model().model_validate(body, context=LOCAL_CONTEXT if local else None)
-    return model.model_dump(mode="json", exclude_none=True)
+    return validated(TARGET, body, local=local)
 
 
 def refusal_lines(scene: ir.Scene) -> list[tuple[int, str]]:
-    return [(d.span.line if d.span else 0, d.message) for d in TARGET.refusals(scene)]
+    return target_refusals(TARGET, scene)
 
 
 def test_the_registry_finds_the_model() -> None:
