@@ -205,7 +205,6 @@ class Target:
             return None
         return self.prices.get(region.strip().lower(), {}).get(resolution.strip().upper())
 
-
     # --- refusals every target may use: an `unsupported-by-target` error at the line that asks ----------------
 
     def refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
