@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model,
 from .vocabulary import SEED_MAX
 
 __all__ = ["Strict", "check_url", "count_word", "one_of", "to_json", "LOCAL_CONTEXT", "DATA_URI_IMAGE_MIMES",
-           "settings_parameters", "checked_body"]
+           "settings_parameters", "checked_body", "UrlItem"]
 
 # Compiled payloads may still name local files (as project-relative paths) that `render` uploads or
 # inlines; validate with context=LOCAL_CONTEXT to accept them.  What is sent is validated without it.
@@ -94,6 +94,20 @@ def checked_body(name: str, models: tuple[str, ...], input_model: type[BaseModel
 # The names the target modules were first written against.
 _Strict = Strict
 _check_url = check_url
+
+
+class UrlItem(Strict):
+    """A media item {type, url}, its URL an http(s) or oss:// one (a local path only under LOCAL_CONTEXT), never a
+    data URI: the items of wan3.0, HappyHorse and Kling, none of which documents one.  A target's subclass
+    narrows `type` to its own Literal."""
+
+    type: str
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        return check_url(value, info, image=False)
 
 
 def to_json(payload: BaseModel, *, indent: int | None = 2) -> str:

@@ -113,20 +113,14 @@ def _request_model() -> type[BaseModel]:
     """The request body: unknown fields forbidden, 1-9 reference images, the API's ranges."""
     from typing import Literal
 
-    from pydantic import Field, ValidationInfo, field_validator
+    from pydantic import Field, field_validator
 
-    from ..payload import Strict, check_url, checked_body, settings_parameters
+    from ..payload import Strict, UrlItem, checked_body, settings_parameters
 
     limits = TARGET.limits
 
-    class Media(Strict):
+    class Media(UrlItem):
         type: Literal["reference_image"]
-        url: str
-
-        @field_validator("url")
-        @classmethod
-        def _url(cls, value: str, info: ValidationInfo) -> str:
-            return check_url(value, info, image=False)  # no data URIs documented
 
     class Input(Strict):
         prompt: str = Field(min_length=1, max_length=limits.prompt_chars)

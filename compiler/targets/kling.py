@@ -266,18 +266,12 @@ def _request_model(models: tuple[str, ...], limits: Limits, ratios: tuple[str, .
     """The body's pydantic model, built on first use (pydantic is not imported by `scenec check`)."""
     from typing import Literal
 
-    from pydantic import Field, ValidationInfo, field_validator, model_validator
+    from pydantic import Field, model_validator
 
-    from ..payload import Strict, check_url
+    from ..payload import Strict, UrlItem
 
-    class MediaItem(Strict):
+    class MediaItem(UrlItem):  # URLs only: no data URIs [kl]
         type: Literal["refer", "feature", "first_frame"]
-        url: str
-
-        @field_validator("url")
-        @classmethod
-        def _url(cls, value: str, info: ValidationInfo) -> str:
-            return check_url(value, info, image=False)  # URLs only: no data URIs
 
     class ShotPrompt(Strict):
         index: int = Field(ge=1, le=MULTI_SHOTS[1])

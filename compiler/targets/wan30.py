@@ -170,18 +170,12 @@ def _request_model() -> type[BaseModel]:
     """The request body: unknown fields forbidden; the per-type counts and the first-frame exclusion enforced."""
     from typing import Literal
 
-    from pydantic import Field, ValidationInfo, field_validator, model_validator
+    from pydantic import Field, model_validator
 
-    from ..payload import Strict, check_url, checked_body, settings_parameters
+    from ..payload import Strict, UrlItem, checked_body, settings_parameters
 
-    class Media(Strict):
+    class Media(UrlItem):
         type: Literal["reference_image", "reference_video", "reference_audio", "first_frame"]
-        url: str
-
-        @field_validator("url")
-        @classmethod
-        def _url(cls, value: str, info: ValidationInfo) -> str:
-            return check_url(value, info, image=False)  # no data URIs documented for 3.0
 
     class Input(Strict):
         prompt: str = Field(min_length=1, max_length=TARGET.limits.prompt_chars)
