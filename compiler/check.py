@@ -91,7 +91,8 @@ def check_counts(scene: ir.Scene, target: Target) -> list[Diagnostic]:
                        span, hint="add a CAST with at least one image or video"))
     for span in scene.extra_first_frames:
         out.append(_at(scene, "multiple-first-frames", "only one FIRST FRAME is allowed", span))
-    if scene.first_frame and scene.first_frame.voice:
+    if scene.first_frame and scene.first_frame.voice and target.capabilities.first_frame_voice:
+        # Where the target cannot take it, its refusal is the one diagnostic (Target.refused_first_frame_voice).
         out.append(_at(scene, "voice-on-first-frame", "a voice on the first frame is not recommended by the vendor",
                        scene.first_frame.voice.span, hint="attach the voice to the cast member who speaks"))
     return out

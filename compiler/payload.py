@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 
-__all__ = ["Strict", "check_url", "count_word", "one_of", "to_json", "LOCAL_CONTEXT", "DATA_URI_IMAGE_MIMES"]
+from .vocabulary import SEED_MAX
+
+__all__ = ["Strict", "check_url", "count_word", "one_of", "to_json", "LOCAL_CONTEXT", "DATA_URI_IMAGE_MIMES",
+           "settings_parameters", "checked_body", "UrlItem"]
 
 # Compiled payloads may still name local files (as project-relative paths) that `render` uploads or
 # inlines; validate with context=LOCAL_CONTEXT to accept them.  What is sent is validated without it.
@@ -51,9 +55,59 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def settings_parameters(parameters: tuple[str, ...], *, resolutions: tuple[str, ...], ratios: tuple[str, ...],
+                        duration: tuple[int, int]) -> type[BaseModel]:
+    """The `parameters` object of a target that sends ir.Settings fields under their own names (wan2.7, wan3.0,
+    HappyHorse): `parameters` of them, in that order, each optional (left out, the service's default applies);
+    RESOLUTION and RATIO from the target's tables, DURATION in its range, SEED in the language's."""
+    known: dict[str, Any] = {
+        "resolution": (str | None, None), "ratio": (str | None, None),
+        "duration": (int | None, Field(default=None, ge=duration[0], le=duration[1])),
+        "prompt_extend": (bool | None, None), "watermark": (bool | None, None),
+        "seed": (int | None, Field(default=None, ge=0, le=SEED_MAX))}
+    tables = {"resolution": resolutions, "ratio": ratios}
+    validators = {f"_{name}": field_validator(name)(_table_check(allowed)) for name, allowed in tables.items()
+                  if name in parameters}
+    fields = {name: known[name] for name in parameters}
+    model: type[BaseModel] = create_model("Parameters", __base__=Strict, __validators__=validators, **fields)
+    return model
+
+
+def _table_check(allowed: tuple[str, ...]) -> Any:
+    def check(cls: type[BaseModel], value: str | None) -> str | None:
+        return None if value is None else one_of(value, allowed)
+    return check
+
+
+def checked_body(name: str, models: tuple[str, ...], input_model: type[BaseModel],
+                 parameters_model: type[BaseModel]) -> type[BaseModel]:
+    """The request body {model, input, parameters} of a target whose `model` must be one of `models`."""
+    def check_model(cls: type[BaseModel], value: str) -> str:
+        return one_of(value, models)
+
+    body: type[BaseModel] = create_model(
+        name, __base__=Strict, __validators__={"_model": field_validator("model")(check_model)},
+        model=(str, ...), input=(input_model, ...), parameters=(parameters_model, ...))
+    return body
+
+
 # The names the target modules were first written against.
 _Strict = Strict
 _check_url = check_url
+
+
+class UrlItem(Strict):
+    """A media item {type, url}, its URL an http(s) or oss:// one (a local path only under LOCAL_CONTEXT), never a
+    data URI: the items of wan3.0, HappyHorse and Kling, none of which documents one.  A target's subclass
+    narrows `type` to its own Literal."""
+
+    type: str
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        return check_url(value, info, image=False)
 
 
 def to_json(payload: BaseModel, *, indent: int | None = 2) -> str:

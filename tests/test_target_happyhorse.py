@@ -7,43 +7,31 @@ import pytest
 from pydantic import ValidationError
 
 from compiler import ir
-from compiler.api import parse_text, resolve
-from compiler.payload import LOCAL_CONTEXT
 from compiler.targets.happyhorse import TARGET, cjk_count
+from tests.targets_support import IMAGE, VIDEO, VOICE, body_for, cast_text, refusal_lines, resolved_for, validated
 
-IMAGE = "image https://example.com/{0}.jpg"
-VIDEO = "video https://example.com/{0}.mp4"
-VOICE = ", voice https://example.com/{0}.mp3"
 NAMES = [f"P{n}" for n in range(1, 20)]
+MODEL = "happyhorse-1.0-r2v"
 
 
 def scene_of(text: str) -> ir.Scene:
-    """The resolved scene, compiled for happyhorse-1.0-r2v (MODEL is the pipeline's business)."""
-    tree, syntax = parse_text(text)
-    assert syntax == []
-    scene, diagnostics = resolve(tree)
-    assert [d.code for d in diagnostics if d.severity == "error"] == []
-    return scene._replace(settings=scene.settings._replace(model="happyhorse-1.0-r2v"))
+    return resolved_for(MODEL, text)
 
 
 def cast(*specs: str, header: str = "") -> str:
-    names = NAMES[:len(specs)]
-    members = "".join(f"{name}: {spec.format(name)}\n" for name, spec in zip(names, specs, strict=True))
-    return f"{header}CAST\n{members}\n{' and '.join(names)} wait.\n"
+    return cast_text(specs, NAMES[:len(specs)], header=header)
 
 
 def refused(scene: ir.Scene) -> list[tuple[int, str]]:
-    found = TARGET.refusals(scene)
-    assert all(d.code == "unsupported-by-target" and d.severity == "error" for d in found)
-    return [(d.span.line if d.span else 0, d.message) for d in found]
+    return refusal_lines(TARGET, scene)
 
 
 def body_of(scene: ir.Scene, prompt: str = "A prompt.") -> dict[str, object]:
-    return TARGET.payload_dict(scene, prompt, TARGET.naming(scene))
+    return body_for(TARGET, scene, prompt)
 
 
 def validate(body: object, *, local: bool = True) -> None:
-    TARGET.request_model().model_validate(body, context=LOCAL_CONTEXT if local else None)
+    validated(TARGET, body, local=local)
 
 
 # --- naming ----------------------------------------------------------------------------------------------
@@ -109,7 +97,7 @@ def test_a_resolution_it_does_not_take_is_refused_at_its_line() -> None:
 def test_a_data_uri_image_is_refused_at_its_line() -> None:
     scene = scene_of(cast(IMAGE, "image data:image/png;base64,iVBORw0KGgo="))
     ((line, message),) = refused(scene)
-    assert line == 3 and "data: URI" in message
+    assert line == 3 and "not data URIs" in message
 
 
 def test_every_refusal_of_one_scene_is_reported() -> None:

@@ -16,35 +16,25 @@ from pydantic import ValidationError
 
 from compiler import ir
 from compiler.api import choose_target, compile_text, parse_text, resolve
-from compiler.payload import LOCAL_CONTEXT
 from compiler.prompt import render_shot_alone
 from compiler.targets import for_model
 from compiler.targets.base import get_at, set_at
 from compiler.targets.kling import SHOT_PROMPT_CHARS, TARGET, shot_bound
+from tests.targets_support import IMAGE, VIDEO, body_for, cast_text, resolved_for, scene_texts, validated
+from tests.targets_support import refusal_lines as target_refusals
 from tests.test_properties import scenes
-from tests.test_target_wan26 import scene_texts
 
 MODEL = "kling/kling-v3-omni-video-generation"
-IMAGE = "image https://example.com/{}.jpg"
-VIDEO = "video https://example.com/{}.mp4"
+NAMES = ["MAYA", "LEO", "RIO", "NOVA", "TRAY", "JUNE", "ZED", "KAI"]
 
 
 def scene_of(text: str, *, path: Path | None = None) -> ir.Scene:
-    """The scene resolved by the front-end and settled for Kling, as `--model` chooses it."""
-    tree, syntax = parse_text(text, path)
-    assert syntax == []
-    scene, diagnostics = resolve(tree)
-    assert [d for d in diagnostics if d.severity == "error"] == []
-    chosen, target, found = choose_target(scene, MODEL)
-    assert (target, found) == (TARGET, [])
-    return chosen
+    return resolved_for(MODEL, text, path=path)
 
 
 def cast(*kinds: str, header: str = "", script: str = "") -> str:
-    names = ["MAYA", "LEO", "RIO", "NOVA", "TRAY", "JUNE", "ZED", "KAI"][:len(kinds)]
-    members = "".join(f"{name}: {(IMAGE if kind == 'image' else VIDEO).format(name)}\n"
-                      for name, kind in zip(names, kinds, strict=True))
-    return f"{header}CAST\n{members}\n{script or ' and '.join(names) + ' wait.'}\n"
+    return cast_text([IMAGE if kind == "image" else VIDEO for kind in kinds], NAMES[:len(kinds)], header=header,
+                     script=script)
 
 
 def timed(*timings: str, duration: int = 6, line: str = "MAYA waits.", kinds: tuple[str, ...] = ("image",)) -> str:
@@ -54,16 +44,15 @@ def timed(*timings: str, duration: int = 6, line: str = "MAYA waits.", kinds: tu
 
 
 def body_of(scene: ir.Scene, prompt: str = "<<<image_1>>> waits.") -> dict[str, object]:
-    return TARGET.payload_dict(scene, prompt, TARGET.naming(scene))
+    return body_for(TARGET, scene, prompt)
 
 
 def validate(body: dict[str, object], *, local: bool = False) -> dict[str, object]:
-    model = TARGET.request_model().model_validate(body, context=LOCAL_CONTEXT if local else None)
-    return model.model_dump(mode="json", exclude_none=True)
+    return validated(TARGET, body, local=local)
 
 
 def refusal_lines(scene: ir.Scene) -> list[tuple[int, str]]:
-    return [(d.span.line if d.span else 0, d.message) for d in TARGET.refusals(scene)]
+    return target_refusals(TARGET, scene)
 
 
 def test_the_registry_finds_the_model() -> None:
@@ -155,6 +144,20 @@ def test_a_local_file_is_a_project_relative_path_accepted_only_under_local_conte
     validate(body, local=True)
     with pytest.raises(ValidationError, match="http"):
         validate(body)
+
+
+SPOKEN = "MAYA waits.\n\nMAYA\nWhy did you come?"
+
+
+def test_a_scene_with_dialogue_asks_for_sound_and_a_silent_one_sends_no_audio() -> None:
+    # Kling's video is silent unless audio is true [kl]: the dialogue would be lost without it.
+    spoken = body_of(scene_of(cast("image", script=SPOKEN)))
+    assert spoken["parameters"] == {"aspect_ratio": "16:9", "audio": True}
+    assert validate(spoken)["parameters"]["audio"] is True  # type: ignore[index]
+    assert TARGET.effective_parameters(spoken)["audio"] is True
+    voice_over = body_of(scene_of(cast("image", script="MAYA waits.\n\nMAYA (V.O.)\n(sighs)\nNothing.")))
+    assert voice_over["parameters"]["audio"] is True  # type: ignore[index]  # a voice-over is dialogue too
+    assert "audio" not in body_of(scene_of(cast("image")))["parameters"]  # type: ignore[operator]
 
 
 # --- timed shots: multi_prompt ------------------------------------------------------------------------------
@@ -313,7 +316,7 @@ def test_a_voice_on_the_first_frame_and_data_uris_are_refused_at_their_lines() -
             "CAST\nMAYA: video https://example.com/m.mp4\n\nMAYA waits.\n")
     found = refusal_lines(scene_of(text))
     assert [line for line, _ in found] == [1, 1]
-    assert any("no voices" in message for _, message in found)
+    assert any("cannot give a first frame a voice" in message for _, message in found)
     assert any("data URIs" in message for _, message in found)
     member = scene_of("CAST\nMAYA: image https://example.com/m.jpg\nLEO: image data:image/png;base64,AAAA\n\n"
                       "MAYA and LEO wait.\n")
@@ -325,8 +328,8 @@ def test_a_voice_on_the_first_frame_and_data_uris_are_refused_at_their_lines() -
     ("RATIO: 4:3\n", "takes RATIO 16:9, 9:16, 1:1, not 4:3"),
     ("RATIO: 3:4\n", "not 3:4"),
     ("RESOLUTION: 480P\n", "takes RESOLUTION 720P, 1080P, not 480P"),
-    ("SEED: 5\n", "takes no seed"),
-    ("PROMPT EXTEND: off\n", "no prompt extension"),
+    ("SEED: 5\n", "takes no SEED"),
+    ("PROMPT EXTEND: off\n", "takes no PROMPT EXTEND"),
 ])
 def test_a_setting_it_cannot_send_is_refused_at_the_setting(header: str, words: str) -> None:
     [(line, message)] = refusal_lines(scene_of("TITLE: t\n" + header + cast("image")))

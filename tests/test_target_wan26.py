@@ -10,49 +10,38 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from compiler import ir
-from compiler.api import choose_target, compile_text, parse_text, resolve
-from compiler.payload import LOCAL_CONTEXT
+from compiler.api import compile_text
 from compiler.targets import for_model
 from compiler.targets.base import get_at, set_at
 from compiler.targets.wan26 import SIZES, TARGET
+from tests.targets_support import IMAGE, VIDEO, body_for, cast_text, resolved_for, scene_texts, validated
+from tests.targets_support import refusal_lines as target_refusals
 
-IMAGE = "image https://example.com/{}.jpg"
-VIDEO = "video https://example.com/{}.mp4"
+NAMES = ["MAYA", "LEO", "RIO", "NOVA", "TRAY", "JUNE"]
 
 
 def scene_of(text: str, *, path: Path | None = None, model: str = "wan2.6-r2v") -> ir.Scene:
-    """The scene resolved by the front-end and settled for its target, as `--model` chooses it."""
-    tree, syntax = parse_text(text, path)
-    assert syntax == []
-    scene, diagnostics = resolve(tree)
-    assert [d for d in diagnostics if d.severity == "error"] == []
-    chosen, target, found = choose_target(scene, model)
-    assert (target, found) == (TARGET, [])
-    return chosen
+    return resolved_for(model, text, path=path)
 
 
 def cast(*kinds: str, header: str = "", script: str = "") -> str:
-    names = ["MAYA", "LEO", "RIO", "NOVA", "TRAY", "JUNE"][:len(kinds)]
-    members = "".join(f"{name}: {(IMAGE if kind == 'image' else VIDEO).format(name)}\n"
-                      for name, kind in zip(names, kinds, strict=True))
-    return f"{header}CAST\n{members}\n{script or ' and '.join(names) + ' wait.'}\n"
+    return cast_text([IMAGE if kind == "image" else VIDEO for kind in kinds], NAMES[:len(kinds)], header=header,
+                     script=script)
 
 
 def body_of(scene: ir.Scene, prompt: str = "character1 waits.") -> dict[str, object]:
-    return TARGET.payload_dict(scene, prompt, TARGET.naming(scene))
+    return body_for(TARGET, scene, prompt)
 
 
 def validate(body: dict[str, object], *, local: bool = False) -> dict[str, object]:
-    model = TARGET.request_model().model_validate(body, context=LOCAL_CONTEXT if local else None)
-    return model.model_dump(mode="json", exclude_none=True)
+    return validated(TARGET, body, local=local)
 
 
 def refusal_lines(scene: ir.Scene) -> list[tuple[int, str]]:
-    return [(d.span.line if d.span else 0, d.message) for d in TARGET.refusals(scene)]
+    return target_refusals(TARGET, scene)
 
 
 def test_the_registry_finds_both_models() -> None:
@@ -147,6 +136,23 @@ def test_a_local_file_is_a_project_relative_path_accepted_only_under_local_conte
     validate(body, local=True)
     with pytest.raises(ValidationError, match="http"):
         validate(body)
+
+
+SPOKEN = "MAYA waits.\n\nMAYA\nWhy did you come?"
+
+
+def test_flash_asks_for_sound_when_anyone_speaks_and_wan26_r2v_never_sends_audio() -> None:
+    flash = body_of(scene_of(cast("image", script=SPOKEN), model="wan2.6-r2v-flash"))
+    assert flash["parameters"] == {"audio": True}
+    validate(flash)
+    assert TARGET.effective_parameters(flash)["audio"] is True
+    assert "audio" not in body_of(scene_of(cast("image"), model="wan2.6-r2v-flash"))["parameters"]  # type: ignore[operator]
+    plain = body_of(scene_of(cast("image", script=SPOKEN)))  # wan2.6-r2v: no switch, always with sound [inf]
+    assert plain["parameters"] == {}
+    assert "audio" not in TARGET.effective_parameters(plain)
+    plain["parameters"] = {"audio": True}
+    with pytest.raises(ValidationError, match=r"only wan2\.6-r2v-flash takes audio"):
+        validate(plain)
 
 
 # --- the request model refuses what the API would ----------------------------------------------------------
@@ -272,52 +278,35 @@ def test_effective_parameters_read_the_size_back_and_fill_the_defaults() -> None
     assert (unset["size"], unset["resolution"], unset["ratio"]) == ("1920*1080", "1080P", "16:9")
 
 
+# --- a region's own rule: US (Virginia) makes 5 or 10 s only [w27] ----------------------------------------
+
+def test_us_takes_five_or_ten_seconds_and_the_other_regions_the_whole_range() -> None:
+    seven = scene_of(cast("image", header="DURATION: 7s\n"), model="wan2.6-r2v-flash")
+    assert TARGET.region_refusal(seven, "us") == (
+        "wan2.6-r2v-flash in us (Virginia) makes videos of 5 or 10 s only, not 7 s: set DURATION to one of them, "
+        "or pass --region beijing")
+    assert TARGET.region_refusal(seven, "beijing") is None
+    assert TARGET.region_refusal(seven, None) is None  # an endpoint of no known region: not judged
+    assert TARGET.region_refusal(scene_of(cast("image", header="DURATION: 10s\n")), "us") is None
+    assert TARGET.region_refusal(scene_of(cast("image")), "us") is None  # DURATION left out: the default 5 s
+
+
+def test_render_refuses_a_duration_us_does_not_make_before_submitting(tmp_path: Path) -> None:
+    from compiler.render.planning import RenderOptions, plan
+
+    scene = tmp_path / "seven.scene"
+    scene.write_text("MODEL: wan2.6-r2v\nDURATION: 7s\n\nCAST\nLEO: image https://example.com/lead.png\n\n"
+                     "LEO waits.\n", encoding="utf-8")
+    for base_url in ("https://dashscope-us.aliyuncs.com/api/v1", "https://ws-1.us-east-1.maas.aliyuncs.com/api/v1"):
+        [refused] = plan([scene], RenderOptions(base_url=base_url))
+        assert refused.action == "invalid" and refused.job is None
+        assert refused.problem == ("wan2.6-r2v in us (Virginia) makes videos of 5 or 10 s only, not 7 s: set "
+                                   "DURATION to one of them, or pass --region beijing; nothing submitted")
+    [planned] = plan([scene], RenderOptions(base_url="https://dashscope.aliyuncs.com/api/v1"))
+    assert planned.action == "submit", planned.problem
+
+
 # --- any scene: refused at a line, or a body the request model takes ------------------------------------------
-
-_MEDIA = {"image": "image https://example.com/{}.jpg", "video": "video https://example.com/{}.mp4",
-          "data": "image data:image/png;base64,iVBORw0KGgo="}
-
-
-@st.composite
-def scene_texts(draw: st.DrawFn) -> str:
-    """Half of the draws a plain scene every target here takes in principle (images, at most one video, usual
-    settings, shots untimed or all timed to DURATION); the other half adds now and then what a target may refuse
-    (a data URI, a voice, a first frame, more videos, SEED, PROMPT EXTEND, 480P, 4:3, half-second timings), so the
-    property sees bodies as well as refusals."""
-    rough = draw(st.booleans())
-
-    def now_and_then() -> bool:
-        return rough and draw(st.integers(0, 3)) == 0
-
-    header = ""
-    for key, usual, rare in (("RESOLUTION", ["720P", "1080P"], ["480P"]), ("RATIO", ["16:9", "9:16", "1:1"], ["4:3"]),
-                             ("SEED", [], ["7"]), ("PROMPT EXTEND", [], ["off"]), ("WATERMARK", ["on"], []),
-                             ("NEGATIVE PROMPT", ["blur"], [])):
-        values = rare if now_and_then() else usual
-        if values and draw(st.booleans()):
-            header += f"{key}: {draw(st.sampled_from(values))}\n"
-    if now_and_then():
-        header += "FIRST FRAME: https://example.com/first.jpg\n"
-    kinds = ["image"] * draw(st.integers(0 if rough else 1, 4))
-    for _ in range(draw(st.integers(0, 3 if rough else 1))):
-        kinds.insert(draw(st.integers(0, len(kinds))), "video")
-    kinds = ["data" if kind == "image" and now_and_then() else kind for kind in kinds] or ["image"]
-    names = [f"P{index}" for index in range(len(kinds))]
-    members = "".join(f"{name}: {_MEDIA[kind].format(name)}"
-                      + (", voice https://example.com/v.mp3" if now_and_then() else "") + "\n"
-                      for name, kind in zip(names, kinds, strict=True))
-    timing_style = draw(st.sampled_from(["untimed", "all", "some"] if rough else ["untimed", "all"]))
-    shots, start = [], 0.0
-    for number in range(draw(st.integers(1, 7 if rough else 5))):
-        timing = ""
-        if timing_style == "all" or (timing_style == "some" and draw(st.booleans())):
-            end = start + draw(st.sampled_from([1.0, 2.0] if timing_style == "all" else [1.0, 1.5, 2.0]))
-            timing, start = f" [{start:g}-{end:g}s]", end
-        shots.append(f"CLOSE-UP ON {names[number % len(names)]}{timing}\n{' and '.join(names)} wait.\n")
-    timed_to_duration = timing_style == "all" and start >= 3 and not now_and_then()
-    duration = int(start) if timed_to_duration else draw(st.integers(2, 15) if rough else st.integers(3, 10))
-    return f"{header}DURATION: {duration}s\nCAST\n{members}\n" + "\n".join(shots)
-
 
 @given(scene_texts())
 def test_any_scene_is_refused_at_a_line_or_compiles_to_a_valid_body(text: str) -> None:

@@ -122,3 +122,23 @@ def test_a_mistyped_model_in_the_header_is_told_the_models_it_most_likely_means(
         compiled = compile_text(f"MODEL: {written}\nCAST\nLEO: image https://example.com/l.png\n\nLEO waits.\n")
         [wrong] = [d for d in compiled.diagnostics if d.code == "bad-setting-value"]
         assert wrong.span is not None and wrong.span.line == 1 and meant in (wrong.hint or "")
+
+
+# A first frame with a voice and no cast (wan3.0 takes a first frame only without one; a missing reference is
+# no-reference's business).
+VOICED_FIRST_FRAME = "FIRST FRAME: https://e.com/f.jpg, voice https://e.com/f.mp3\n\nThe rain falls.\n"
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+def test_a_first_frames_voice_is_warned_where_taken_and_only_refused_where_not(target: Target) -> None:
+    found = [(d.code, d.span.line if d.span else 0)
+             for d in compile_text(VOICED_FIRST_FRAME, model=target.name).diagnostics
+             if d.code in ("voice-on-first-frame", "unsupported-by-target")]
+    caps = target.capabilities
+    if caps.first_frame_voice:       # wan2.7: taken, not recommended
+        assert found == [("voice-on-first-frame", 1)]
+    elif caps.first_frame:           # wan3.0, Kling: the voice is refused, and nothing else is said of it
+        [refusal] = target.refusals(scene_of(VOICED_FIRST_FRAME))
+        assert "cannot give a first frame a voice" in refusal.message and found == [("unsupported-by-target", 1)]
+    else:                            # HappyHorse, wan2.6: FIRST FRAME itself is refused, once
+        assert found == [("unsupported-by-target", 1)]

@@ -117,6 +117,9 @@ def load_job(path: Path, *, output: Path | None, region: str | None, endpoint: s
     if not serves(target.regions, served):
         return Plan(name, "invalid", problem=f"{unavailable_text(target.name, served or '', target.regions)}; "
                                              "nothing submitted")
+    refused_here = target.region_refusal(scene, served)
+    if refused_here is not None:
+        return Plan(name, "invalid", problem=f"{refused_here}; nothing submitted")
     try:
         media = local_media(scene, payload, target)
     except OSError as error:

@@ -13,19 +13,21 @@ pydantic, jinja2 or httpx at module level; a request model is built on first use
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .. import ir
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, make
 from ..limits import ApiDefaults, Limits
 from ..records import Record
+from ..source import Span
 from . import billing
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["Target", "Capabilities", "Naming", "Slot", "Estimate", "Path", "get_at", "set_at"]
+__all__ = ["Target", "Capabilities", "Naming", "Slot", "Estimate", "Path", "get_at", "set_at", "speaks",
+           "counted_per_kind", "counted_as_characters", "parameters_of"]
 
 Path = tuple[str | int, ...]  # a place in a request body: ("input", "media", 0, "url")
 
@@ -44,6 +46,7 @@ class Capabilities(Record):
     data_uri: bool               # an image given (or inlined by render) as a data: URI
     seed: bool                   # SEED
     multi_shot_field: bool       # the scene's timed shots go to a request field (Kling's multi_prompt)
+    first_frame_voice: bool = False  # a voice on FIRST FRAME (wan2.7 takes it); else refused where a first frame is
 
 
 class Naming(Record):
@@ -94,21 +97,53 @@ class Target:
     prices_checked: str | None       # when the prices were read, "YYYY-MM-DD"
     billing_rule: str                # compiler/targets/billing.py: how billable seconds are counted
     template_folder: str | None = None  # compiler/templates/targets/<folder>/ overrides shipped templates by name
+    # Why it refuses a thing, for the refusal's message: "voice" -> " (a reference video lends its own)".  Keys:
+    # "setting", "voice", "first frame", "first frame voice", "storyboard"; a missing key gives no reason.
+    reasons: Mapping[str, str] = {}
 
     def naming(self, scene: ir.Scene) -> Naming:
         raise NotImplementedError
 
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        """An error at the line of each thing the scene asks for that this target cannot express."""
-        raise NotImplementedError
+        """An error at the line of each thing the scene asks for that this target cannot express.
+
+        The default refuses what `capabilities` rules out (a first frame or its voice, a storyboard, videos,
+        voices, data URIs, settings) and the RESOLUTION and RATIO values outside `resolutions` and `ratios`; a
+        target with rules of its own adds to it."""
+        return (self.refused_first_frame(scene) + self.refused_first_frame_voice(scene)
+                + self.refused_storyboard(scene) + self.refused_videos(scene)
+                + self.refused_voices(scene) + self.refused_data_uris(scene) + self.refused_settings(scene)
+                + self.refused_values(scene))
 
     def settle(self, settings: ir.Settings) -> ir.Settings:
-        """The settings with each API parameter the writer left out set to this target's default."""
-        raise NotImplementedError
+        """The settings with each API parameter the writer left out (its key not in `settings.given`) set to
+        this target's default."""
+        given, defaults = settings.given, self.defaults
+        return settings._replace(
+            resolution=settings.resolution if "RESOLUTION" in given else defaults.resolution,
+            ratio=settings.ratio if "RATIO" in given else defaults.ratio,
+            duration=settings.duration if "DURATION" in given else defaults.duration,
+            prompt_extend=settings.prompt_extend if "PROMPT EXTEND" in given else defaults.prompt_extend,
+            watermark=settings.watermark if "WATERMARK" in given else defaults.watermark)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """The request body as plain data, in the API's field order (local media as project-relative paths)."""
         raise NotImplementedError
+
+    def prompt_input(self, scene: ir.Scene, prompt: str) -> dict[str, object]:
+        """The start of a body's `input`: the prompt and, when the writer set one, the negative prompt."""
+        negative = scene.settings.negative_prompt
+        return {"prompt": prompt, **({"negative_prompt": negative} if negative is not None else {})}
+
+    def sent_parameters(self, scene: ir.Scene) -> dict[str, object]:
+        """The `parameters` the writer set, of this target's `parameters`, in their order, under their own names;
+        never `ratio` with a first frame (the video takes the frame's aspect; check warns ratio-with-first-frame)."""
+        from ..emit import sent_parameters
+
+        sent = sent_parameters(scene, self.parameters)
+        if scene.first_frame is not None:
+            sent.pop("ratio", None)
+        return sent
 
     def request_model(self) -> type[BaseModel]:
         """The pydantic model of the body: unknown fields forbidden; local paths only with LOCAL_CONTEXT."""
@@ -159,11 +194,131 @@ class Target:
         return Estimate(inputs, output, billable, price, None if price is None else self.currency,
                         None if price is None else billable * price)
 
+    def region_refusal(self, scene: ir.Scene, region: str | None) -> str | None:
+        """Why the service in `region` (a region name, None when the endpoint's region is unknown) would refuse
+        this scene although it serves the model, or None.  The default: no rule of a region's own."""
+        return None
+
     def price_per_second(self, resolution: str, region: str | None) -> float | None:
         """The published price of one billable second at `resolution` in `region`, or None."""
         if region is None:
             return None
         return self.prices.get(region.strip().lower(), {}).get(resolution.strip().upper())
+
+    # --- refusals every target may use: an `unsupported-by-target` error at the line that asks ----------------
+
+    def refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
+        """"<model> <what>", naming the model the scene asked for when it is one of ours (wan2.6-r2v-flash)."""
+        model = scene.settings.model if scene.settings.model in self.models else self.name
+        return make("unsupported-by-target", f"{model} {what}", span, path=path or scene.path)
+
+    def refused_values(self, scene: ir.Scene) -> list[Diagnostic]:
+        """RESOLUTION and RATIO values the language takes but this target does not, at the setting's line."""
+        settings = scene.settings
+        return [self.refuse(scene, f"takes {key} {', '.join(allowed)}, not {value}: choose one of them",
+                            settings.spans.get(key))
+                for key, value, allowed in (("RESOLUTION", settings.resolution, self.resolutions),
+                                            ("RATIO", settings.ratio, self.ratios))
+                if key in settings.given and value not in allowed]
+
+    def refused_settings(self, scene: ir.Scene) -> list[Diagnostic]:
+        """NEGATIVE PROMPT, PROMPT EXTEND and SEED where `capabilities` has no such parameter, at the setting."""
+        capabilities, settings = self.capabilities, scene.settings
+        missing = [key for key, taken in (("NEGATIVE PROMPT", capabilities.negative_prompt),
+                                          ("PROMPT EXTEND", capabilities.prompt_extend),
+                                          ("SEED", capabilities.seed)) if not taken]
+        reason = self.reasons.get("setting", "")
+        return [self.refuse(scene, f"takes no {key}{reason}: remove it, or compile for wan2.7-r2v",
+                            settings.spans.get(key))
+                for key in missing if key in settings.given]
+
+    def refused_voices(self, scene: ir.Scene) -> list[Diagnostic]:
+        """Each cast member's voice when `capabilities` takes none, at the voice."""
+        if self.capabilities.voice:
+            return []
+        reason = self.reasons.get("voice", "")
+        return [self.refuse(scene, f"takes no voices{reason}: remove the voice, or compile for "
+                                   "wan2.7-r2v/wan3.0-video", member.voice.span, member.path)
+                for member in scene.references if member.voice is not None]
+
+    def refused_first_frame_voice(self, scene: ir.Scene) -> list[Diagnostic]:
+        """A voice on a FIRST FRAME this target takes but cannot give a voice (Wan 3.0, Kling), at the voice (where
+        FIRST FRAME itself is refused, that one error says it)."""
+        first, capabilities = scene.first_frame, self.capabilities
+        if first is None or first.voice is None or capabilities.first_frame_voice or not capabilities.first_frame:
+            return []
+        reason = self.reasons.get("first frame voice", "")
+        return [self.refuse(scene, f"cannot give a first frame a voice{reason}: remove the voice", first.voice.span)]
+
+    def refused_data_uris(self, scene: ir.Scene) -> list[Diagnostic]:
+        """Each medium given as a data: URI when `capabilities` takes none, at its line (a first frame only where
+        one is taken: otherwise FIRST FRAME itself is refused)."""
+        if self.capabilities.data_uri:
+            return []
+        sources = [member.media for member in scene.references]
+        if scene.first_frame is not None and self.capabilities.first_frame:
+            sources.append(scene.first_frame.media)
+        return [self.refuse(scene, "takes media URLs only, not data URIs (none is documented): give a file or "
+                                   "a URL, or compile for wan2.7-r2v", source.span, source.path)
+                for source in sources if source.scheme == "data"]
+
+    def refused_videos(self, scene: ir.Scene) -> list[Diagnostic]:
+        """Every reference video when `capabilities` takes none; else the first over `max_reference_videos`."""
+        videos = [member for member in scene.references if member.kind == "video"]
+        most = self.capabilities.max_reference_videos
+        if not self.capabilities.reference_video:
+            return [self.refuse(scene, f"takes reference images only, and {member.name} is a video: use an image, "
+                                       "or compile for wan2.7-r2v/wan3.0-video", member.media.span, member.path)
+                    for member in videos]
+        if len(videos) <= most:
+            return []
+        extra, count = videos[most], "one" if most == 1 else str(most)
+        return [self.refuse(scene, f"takes at most {count} reference video{'s' if most != 1 else ''}, and "
+                                   f"{extra.name} is number {most + 1}: make it an image, drop it, or compile for "
+                                   "wan2.7-r2v", extra.media.span, extra.path)]
+
+    def refused_first_frame(self, scene: ir.Scene) -> list[Diagnostic]:
+        """FIRST FRAME when `capabilities` takes none, at its line."""
+        if scene.first_frame is None or self.capabilities.first_frame:
+            return []
+        reason = self.reasons.get("first frame", "")
+        return [self.refuse(scene, f"takes no FIRST FRAME{reason}: remove it, or compile for wan2.7-r2v",
+                            scene.first_frame.span)]
+
+    def refused_storyboard(self, scene: ir.Scene) -> list[Diagnostic]:
+        """STORYBOARD when `capabilities` takes none, at its line."""
+        if scene.storyboard is None or self.capabilities.storyboard:
+            return []
+        reason = self.reasons.get("storyboard", "")
+        return [self.refuse(scene, f"takes no STORYBOARD image{reason}: remove it, or compile for wan2.7-r2v",
+                            scene.storyboard.span)]
+
+
+def counted_per_kind(scene: ir.Scene, label: Callable[[str, int], str], first_index: int = 0) -> Naming:
+    """Names counted per kind in cast order ("Image 2" is the second image, whatever comes between), each
+    reference's media position from `first_index` (1 when a first frame goes first); no voices."""
+    counts = {"image": 0, "video": 0}
+    identifiers: dict[str, str] = {}
+    media_index: dict[str, int] = {}
+    for index, member in enumerate(scene.references, first_index):
+        counts[member.kind] += 1
+        identifiers[member.name] = label(member.kind, counts[member.kind])
+        media_index[member.name] = index
+    return Naming(identifiers, media_index, {})
+
+
+def counted_as_characters(scene: ir.Scene) -> Naming:
+    """"character1", "character2" ... in cast order, one count over every kind, glued and lower case in any
+    language (HappyHorse, wan2.6: the item's 1-based position in the request's reference list)."""
+    references = scene.references
+    return Naming({member.name: f"character{number}" for number, member in enumerate(references, 1)},
+                  {member.name: index for index, member in enumerate(references)}, {})
+
+
+def speaks(scene: ir.Scene) -> bool:
+    """Whether any shot has spoken dialogue (a line of speech under a cue): what a silent video would lose."""
+    return any(type(beat) is ir.DialogueBeat and any(part.kind == "speech" for part in beat.parts)
+               for shot in scene.shots for beat in shot.beats)
 
 
 # input.media[] entry type -> check.media_items' role ("refer"/"feature": Kling's names for the same things).
@@ -174,6 +329,12 @@ _MEDIA_ROLES = {"reference_image": "image", "refer": "image", "reference_video":
 def _field(value: object, name: str) -> object:
     """value[name] when value is a mapping that has it, else None: a body is read without trusting its shape."""
     return value.get(name) if isinstance(value, Mapping) else None
+
+
+def parameters_of(body: Mapping[str, object]) -> Mapping[str, object]:
+    """A body's `parameters`, or an empty mapping when it has none (a body is read without trusting its shape)."""
+    given = body.get("parameters")
+    return given if isinstance(given, Mapping) else {}
 
 
 def get_at(body: object, path: Path) -> object:

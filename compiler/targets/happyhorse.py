@@ -17,12 +17,9 @@ import functools
 from collections.abc import Mapping
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
 from ..limits import ApiDefaults, FileLimits, Limits
-from ..source import Span
-from .base import Capabilities, Naming, Target
+from .base import Capabilities, Naming, Target, counted_as_characters
 from .wan27 import LIMITS as WAN27_LIMITS
-from .wan27 import refused_values, settle_with
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -51,6 +48,9 @@ def _is_cjk(char: str) -> bool:
 
 
 class HappyHorse(Target):
+    """happyhorse-1.0-r2v: reference images only.  The inherited `refusals` refuses, from `capabilities`, a first
+    frame, videos, voices, data URIs, NEGATIVE PROMPT and PROMPT EXTEND, and the setting values it lacks."""
+
     name = MODEL
     models = MODELS
     title = "HappyHorse 1.0 reference-to-video"
@@ -93,56 +93,16 @@ class HappyHorse(Target):
     billing_rule = "output"  # usage: input_video_duration 0, duration = output seconds [hh]
 
     def naming(self, scene: ir.Scene) -> Naming:
-        """`characterN`, N the item's 1-based position in media (every item is an image), in any language."""
-        references = scene.references
-        return Naming(identifiers={m.name: f"character{index}" for index, m in enumerate(references, 1)},
-                      media_index={m.name: index for index, m in enumerate(references)}, voices={})
-
-    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        return self._cast_refusals(scene) + self._setting_refusals(scene) + refused_values(self, scene)
-
-    def _refuse(self, scene: ir.Scene, message: str, span: Span | None, path: str | None = None) -> Diagnostic:
-        return make("unsupported-by-target", f"{MODEL} {message}", span, path=path or scene.path)
-
-    def _cast_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = []
-        if scene.first_frame is not None:
-            found.append(self._refuse(scene, "takes no FIRST FRAME: remove it, or compile for wan2.7-r2v",
-                                      scene.first_frame.span))
-        for member in scene.references:
-            if member.kind == "video":
-                found.append(self._refuse(scene, f"takes reference images only, and {member.name} is a video: use "
-                                                 "an image, or compile for wan2.7-r2v/wan3.0-video",
-                                          member.media.span, member.path))
-            elif member.media.scheme == "data":
-                found.append(self._refuse(scene, "takes no data: URI images (none is documented): give a file or "
-                                                 "an https URL", member.media.span, member.path))
-            if member.voice is not None:
-                found.append(self._refuse(scene, "takes no voices: remove VOICE, or compile for "
-                                                 "wan2.7-r2v/wan3.0-video", member.voice.span, member.path))
-        return found
-
-    def _setting_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        settings = scene.settings
-        given = settings.given
-        found = []
-        for key in ("NEGATIVE PROMPT", "PROMPT EXTEND"):
-            if key in given:
-                found.append(self._refuse(scene, f"takes no {key}: remove it, or compile for wan2.7-r2v",
-                                          settings.spans.get(key)))
-        return found
-
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
+        return counted_as_characters(scene)  # N the item's position in media, every item an image [hh][hh-3p]
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
-        from ..emit import media_url, sent_parameters
+        from ..emit import media_url
 
         root = scene.project_root
         media = [{"type": "reference_image", "url": media_url(member.media, root)} for member in scene.references]
         settings = scene.settings
         return {"model": settings.model, "input": {"prompt": prompt, "media": media},
-                "parameters": sent_parameters(scene, self.parameters)}
+                "parameters": self.sent_parameters(scene)}
 
     def request_model(self) -> type[BaseModel]:
         return _request_model()
@@ -153,21 +113,14 @@ def _request_model() -> type[BaseModel]:
     """The request body: unknown fields forbidden, 1-9 reference images, the API's ranges."""
     from typing import Literal
 
-    from pydantic import Field, ValidationInfo, field_validator
+    from pydantic import Field, field_validator
 
-    from ..payload import Strict, check_url, one_of
-    from ..vocabulary import SEED_MAX
+    from ..payload import Strict, UrlItem, checked_body, settings_parameters
 
     limits = TARGET.limits
 
-    class Media(Strict):
+    class Media(UrlItem):
         type: Literal["reference_image"]
-        url: str
-
-        @field_validator("url")
-        @classmethod
-        def _url(cls, value: str, info: ValidationInfo) -> str:
-            return check_url(value, info, image=False)  # no data URIs documented
 
     class Input(Strict):
         prompt: str = Field(min_length=1, max_length=limits.prompt_chars)
@@ -182,34 +135,8 @@ def _request_model() -> type[BaseModel]:
                 raise ValueError(f"a Chinese prompt has at most {chinese} characters")
             return value
 
-    class Parameters(Strict):
-        resolution: str | None = None
-        ratio: str | None = None
-        duration: int | None = Field(default=None, ge=limits.duration[0], le=limits.duration[1])
-        watermark: bool | None = None
-        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
-
-        @field_validator("resolution")
-        @classmethod
-        def _resolution(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RESOLUTIONS)
-
-        @field_validator("ratio")
-        @classmethod
-        def _ratio(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RATIOS)
-
-    class HappyHorsePayload(Strict):
-        model: str
-        input: Input
-        parameters: Parameters
-
-        @field_validator("model")
-        @classmethod
-        def _model(cls, value: str) -> str:
-            return one_of(value, MODELS)
-
-    return HappyHorsePayload
+    parameters = settings_parameters(PARAMETERS, resolutions=RESOLUTIONS, ratios=RATIOS, duration=limits.duration)
+    return checked_body("HappyHorsePayload", MODELS, Input, parameters)
 
 
 TARGET = HappyHorse()

@@ -13,11 +13,9 @@ import functools
 from collections.abc import Mapping
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
+from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, FileLimits, Limits
-from ..source import Span
-from .base import Capabilities, Naming, Slot, Target
-from .wan27 import refused_values, settle_with
+from .base import Capabilities, Naming, Target, counted_per_kind, parameters_of, speaks
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -34,7 +32,6 @@ MULTI_SHOTS = (2, 6)                    # shots one request may carry as multi_p
 SHOT_PROMPT_CHARS = 512                 # each multi_prompt item's prompt [kl-3p]
 MAX_IMAGES_WITH_VIDEO = 4               # refer images beside the one feature video [kl]
 _MEDIA_TYPES = {"image": "refer", "video": "feature"}   # a cast member's kind -> its media type [kl]
-_ROLES = {"refer": "image", "feature": "video", "first_frame": "first frame"}
 
 _WAN = "compile for wan2.7-r2v"
 
@@ -94,68 +91,40 @@ class Kling(Target):
     # --- names ------------------------------------------------------------------------------------------
 
     def naming(self, scene: ir.Scene) -> Naming:
-        # Numbered per kind in media order, lower case, an underscore before the number [kl].
-        identifiers, counts = {}, {"image": 0, "video": 0}
-        for member in scene.references:
-            counts[member.kind] += 1
-            identifiers[member.name] = f"<<<{member.kind}_{counts[member.kind]}>>>"
-        media_index = {member.name: index for index, member in enumerate(scene.references)}
-        return Naming(identifiers, media_index, {})
+        # Numbered per kind in media order, lower case, an underscore before the number [kl]; the first frame last.
+        return counted_per_kind(scene, lambda kind, number: f"<<<{kind}_{number}>>>")
 
     # --- refusals ---------------------------------------------------------------------------------------
 
+    reasons: Mapping[str, str] = {
+        "voice": " (its audio switch only makes sound)",
+        "first frame voice": " (its audio switch only makes sound)",
+        "storyboard": " (a refer image is a subject to show, not panels to follow)"}
+
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = self._cast_refusals(scene) + self._first_frame_refusals(scene) + self._setting_refusals(scene)
-        if scene.storyboard:
-            found.append(self._refuse(scene, "takes no STORYBOARD image (a refer image is a subject to show, not "
-                                             f"panels to follow): remove STORYBOARD or {_WAN}", scene.storyboard.span))
+        """The inherited ones (a first frame's voice, a storyboard, a second video, voices, data URIs, SEED,
+        PROMPT EXTEND, RATIO 4:3 and 3:4, RESOLUTION 480P), Kling's combinations and, for a timed scene, its
+        shots."""
+        found = super().refusals(scene) + self._combination_refusals(scene)
         if multi_shot(scene):
             found += self._shot_refusals(scene)
         return found
 
-    def _cast_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+    def _combination_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
+        """[kl]: at most four refer images beside the feature video; a first frame with a feature video only."""
         found = []
         videos = [member for member in scene.references if member.kind == "video"]
         images = [member for member in scene.references if member.kind == "image"]
-        for member in scene.references:
-            if member.voice:
-                found.append(self._refuse(scene, "takes no voices (its audio switch only makes sound): remove the "
-                                                 "voice or compile for wan2.7-r2v/wan3.0-video", member.voice.span,
-                                          member.path))
-            if member.media.scheme == "data":
-                found.append(self._data_uri(scene, member.media))
-        for member in videos[self.capabilities.max_reference_videos:]:
-            found.append(self._refuse(scene, "takes one reference video: make this one an image or compile for "
-                                             "wan2.7-r2v", member.media.span, member.path))
         if videos and len(images) > MAX_IMAGES_WITH_VIDEO and len(scene.references) <= self.limits.max_references:
             # More than max_references is check.py's (limits); this is the tighter rule beside a video.
             member = images[MAX_IMAGES_WITH_VIDEO]
-            found.append(self._refuse(scene, f"takes at most {MAX_IMAGES_WITH_VIDEO} reference images beside a "
-                                             "reference video: remove this one or make the video an image",
-                                      member.media.span, member.path))
-        return found
-
-    def _first_frame_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        first = scene.first_frame
-        if first is None:
-            return []
-        found = []
-        if first.voice:
-            found.append(self._refuse(scene, "takes no voices: remove the first frame's voice", first.voice.span))
-        if first.media.scheme == "data":
-            found.append(self._data_uri(scene, first.media))
-        if any(member.kind == "image" for member in scene.references):
+            found.append(self.refuse(scene, f"takes at most {MAX_IMAGES_WITH_VIDEO} reference images beside a "
+                                            "reference video: remove this one or make the video an image",
+                                     member.media.span, member.path))
+        if scene.first_frame is not None and images:
             # [kl] lists first_frame with a feature video, never with refer images.
-            found.append(self._refuse(scene, "takes a FIRST FRAME with a reference video only, not with "
-                                             f"reference images: remove FIRST FRAME or {_WAN}", first.span))
-        return found
-
-    def _setting_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        settings = scene.settings
-        found = refused_values(self, scene)  # RATIO 4:3, 3:4; RESOLUTION 480P
-        for key, what in (("SEED", "no seed"), ("PROMPT EXTEND", "no prompt extension switch")):
-            if key in settings.given:
-                found.append(self._refuse(scene, f"takes {what}: remove {key} or {_WAN}", settings.spans.get(key)))
+            found.append(self.refuse(scene, "takes a FIRST FRAME with a reference video only, not with "
+                                            f"reference images: remove FIRST FRAME or {_WAN}", scene.first_frame.span))
         return found
 
     def _shot_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
@@ -165,19 +134,19 @@ class Kling(Target):
         found = []
         if len(shots) > MULTI_SHOTS[1]:
             shot = shots[MULTI_SHOTS[1]]
-            found.append(self._refuse(scene, f"takes at most {MULTI_SHOTS[1]} timed shots: join this shot to "
-                                             "another or remove its timing", shot.timing_span or shot.span))
+            found.append(self.refuse(scene, f"takes at most {MULTI_SHOTS[1]} timed shots: join this shot to "
+                                            "another or remove its timing", shot.timing_span or shot.span))
         found += self._long_shot_refusals(scene, shots[:MULTI_SHOTS[1]])
         for shot in shots[:MULTI_SHOTS[1]]:
             if not float(shot_seconds(shot)).is_integer():
-                found.append(self._refuse(scene, f"takes shots of whole seconds, not {shot_seconds(shot):g} s: "
-                                                 "round this timing", shot.timing_span))
+                found.append(self.refuse(scene, f"takes shots of whole seconds, not {shot_seconds(shot):g} s: "
+                                                "round this timing", shot.timing_span))
         total, duration = sum(shot_seconds(shot) for shot in shots), self.settle(scene.settings).duration
         if total != duration:
             last = shots[-1]
-            found.append(self._refuse(scene, f"needs the shots' timings to add up to DURATION ({duration} s), "
-                                             f"not {total:g} s: change this timing or DURATION",
-                                      last.timing_span or last.span))
+            found.append(self.refuse(scene, f"needs the shots' timings to add up to DURATION ({duration} s), "
+                                            f"not {total:g} s: change this timing or DURATION",
+                                     last.timing_span or last.span))
         return found
 
     def _long_shot_refusals(self, scene: ir.Scene, shots: tuple[ir.Shot, ...]) -> list[Diagnostic]:
@@ -189,28 +158,16 @@ class Kling(Target):
         found = []
         for shot, text in zip(shots, shot_prompts(scene, self.naming(scene)), strict=False):
             if len(text) > SHOT_PROMPT_CHARS:
-                found.append(self._refuse(scene, f"takes at most {SHOT_PROMPT_CHARS} characters per shot, and "
-                                                 f"this shot's prompt has {len(text)}: shorten it or split it",
-                                          shot.span or shot.timing_span))
+                found.append(self.refuse(scene, f"takes at most {SHOT_PROMPT_CHARS} characters per shot, and "
+                                                f"this shot's prompt has {len(text)}: shorten it or split it",
+                                         shot.span or shot.timing_span))
         return found
-
-    def _data_uri(self, scene: ir.Scene, media: ir.MediaSource) -> Diagnostic:
-        return self._refuse(scene, f"takes media URLs only, not data URIs: use a file or a URL, or {_WAN}",
-                            media.span, media.path)
-
-    def _refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
-        return make("unsupported-by-target", f"{self.name} {what}", span, path=path or scene.path)
 
     # --- the request --------------------------------------------------------------------------------------
 
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
-
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         settings = scene.settings
-        inputs: dict[str, object] = {"prompt": prompt}
-        if settings.negative_prompt is not None:
-            inputs["negative_prompt"] = settings.negative_prompt
+        inputs = self.prompt_input(scene, prompt)
         media = _media(scene)
         if media:  # none: the Omni model makes the video from the text alone
             inputs["media"] = media
@@ -225,7 +182,7 @@ class Kling(Target):
     def _parameters(self, scene: ir.Scene) -> dict[str, object]:
         """What the writer set, in Kling's names and order; aspect_ratio also when left out, as [kl] marks it
         required for reference-to-video, and never with a first frame: the video takes the frame's shape (as
-        for wan2.7, check warns ratio-with-first-frame)."""
+        for wan2.7, check warns ratio-with-first-frame); audio true when anyone speaks, left out otherwise."""
         settings = self.settle(scene.settings)
         given = settings.given
         parameters: dict[str, object] = {}
@@ -235,6 +192,9 @@ class Kling(Target):
             parameters["aspect_ratio"] = settings.ratio
         if "DURATION" in given:
             parameters["duration"] = settings.duration
+        if speaks(scene):
+            # Without it the video is silent [kl] and the dialogue would be lost; it raises the price [kl] [inf].
+            parameters["audio"] = True
         if "WATERMARK" in given:
             parameters["watermark"] = settings.watermark
         return parameters
@@ -242,15 +202,10 @@ class Kling(Target):
     def request_model(self) -> type[BaseModel]:
         return _request_model(self.models, self.limits, self.ratios, self.defaults.duration)
 
-    def media_slots(self, body: Mapping[str, object]) -> list[Slot]:
-        media = body["input"].get("media", [])  # type: ignore[attr-defined]
-        return [Slot(("input", "media", index, "url"), _ROLES[item["type"]], item["url"])
-                for index, item in enumerate(media)]
-
     def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
         """The body's parameters with the service's defaults, and mode and aspect_ratio also read back as
         RESOLUTION and RATIO (the names the price table and the other targets use)."""
-        sent: Mapping[str, object] = body.get("parameters", {})  # type: ignore[assignment]
+        sent = parameters_of(body)
         defaults = self.defaults
         mode = str(sent.get("mode", MODES[defaults.resolution]))
         ratio = sent.get("aspect_ratio", defaults.ratio)
@@ -311,18 +266,12 @@ def _request_model(models: tuple[str, ...], limits: Limits, ratios: tuple[str, .
     """The body's pydantic model, built on first use (pydantic is not imported by `scenec check`)."""
     from typing import Literal
 
-    from pydantic import Field, ValidationInfo, field_validator, model_validator
+    from pydantic import Field, model_validator
 
-    from ..payload import Strict, check_url
+    from ..payload import Strict, UrlItem
 
-    class MediaItem(Strict):
+    class MediaItem(UrlItem):  # URLs only: no data URIs [kl]
         type: Literal["refer", "feature", "first_frame"]
-        url: str
-
-        @field_validator("url")
-        @classmethod
-        def _url(cls, value: str, info: ValidationInfo) -> str:
-            return check_url(value, info, image=False)  # URLs only: no data URIs
 
     class ShotPrompt(Strict):
         index: int = Field(ge=1, le=MULTI_SHOTS[1])

@@ -12,12 +12,9 @@ import functools
 from collections.abc import Mapping
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
 from ..limits import ApiDefaults, FileLimits, Limits
-from ..source import Span
 from ..vocabulary import SEED_MAX
-from .base import Capabilities, Naming, Slot, Target
-from .wan27 import refused_values, settle_with
+from .base import Capabilities, Naming, Slot, Target, counted_as_characters, parameters_of, speaks
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -26,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["TARGET", "Wan26", "SIZES"]
 
 _MB = 1024 * 1024
+FLASH = "wan2.6-r2v-flash"  # the one model of the two with an `audio` switch [w27]
+US_DURATIONS = (5, 10)      # all that US (Virginia) takes [w27]
 
 # (RESOLUTION, RATIO) -> parameters.size.  The API takes a pixel size instead of resolution and ratio; these
 # ten are the sizes every restatement lists, by tier [3p: Comfy's wan2.6 node, gmicloud, wavespeed].
@@ -41,14 +40,12 @@ _TIER_OF_SIZE = {size: pair for pair, size in SIZES.items()}
 # these are the container suffixes the API takes for videos (MP4/MOV [3p]).
 _VIDEO_SUFFIXES = (".mp4", ".mov")
 
-_TAKERS = "compile for wan2.7-r2v"
-
 
 class Wan26(Target):
     """wan2.6-r2v(-flash): URLs only, no voices, no first frame, one size parameter."""
 
     name = "wan2.6-r2v"
-    models = ("wan2.6-r2v", "wan2.6-r2v-flash")
+    models = ("wan2.6-r2v", FLASH)
     title = "Wan 2.6 reference-to-video (legacy)"
     status = "legacy"
     sources = ("Alibaba's legacy wan2.6 R2V reference [legacy26] and the wan2.6 notes of dashscope-r2v-api.md "
@@ -96,59 +93,26 @@ class Wan26(Target):
     billing_rule = "wan2.6"          # input = 5 s / number of all references, plus output seconds [w27]
 
     def naming(self, scene: ir.Scene) -> Naming:
-        # One global count in reference order, glued lower case: "character1" [w27][legacy26].
-        identifiers = {member.name: f"character{index}" for index, member in enumerate(scene.references, 1)}
-        media_index = {member.name: index for index, member in enumerate(scene.references)}
-        return Naming(identifiers, media_index, {})
+        return counted_as_characters(scene)  # one count over images and videos [w27][legacy26]
 
-    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = self._cast_refusals(scene)
-        if scene.first_frame:
-            found.append(self._refuse(scene, "takes no FIRST FRAME (its references are characters, none opens the "
-                                             f"video): remove FIRST FRAME or {_TAKERS}", scene.first_frame.span))
-        if scene.storyboard:
-            found.append(self._refuse(scene, "takes no STORYBOARD image (each reference is one character, not "
-                                             f"panels): remove STORYBOARD or {_TAKERS}", scene.storyboard.span))
-        # SIZES has a size for every pair of these RESOLUTION and RATIO values: another value has none.
-        return found + refused_values(self, scene)
-
-    def _cast_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = []
-        videos = 0
-        for member in scene.references:
-            if member.voice:
-                found.append(self._refuse(scene, "takes no voices (a reference video lends its own): remove the "
-                                                 "voice or compile for wan2.7-r2v/wan3.0-video", member.voice.span,
-                                          member.path))
-            if member.media.scheme == "data":
-                found.append(self._refuse(scene, "takes reference URLs only, not data URIs: use a file or a URL, "
-                                                 f"or {_TAKERS}", member.media.span, member.path))
-            videos += member.kind == "video"
-            if member.kind == "video" and videos == self.capabilities.max_reference_videos + 1:
-                found.append(self._refuse(scene, f"takes at most {self.capabilities.max_reference_videos} "
-                                                 f"reference videos: make this one an image or {_TAKERS}",
-                                          member.media.span, member.path))
-        return found
-
-    def _refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
-        model = scene.settings.model if scene.settings.model in self.models else self.name
-        return make("unsupported-by-target", f"{model} {what}", span, path=path or scene.path)
-
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
+    # Why each is refused, for the messages (the inherited `refusals` reads `capabilities`); SIZES has a size for
+    # every pair of the RESOLUTION and RATIO values above, so another value, which has none, is refused too.
+    reasons: Mapping[str, str] = {
+        "voice": " (a reference video lends its own)",
+        "first frame": " (its references are characters, none opens the video)",
+        "storyboard": " (each reference is one character, not panels)"}
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         from ..emit import media_url
 
         settings = scene.settings
-        inputs: dict[str, object] = {"prompt": prompt}
-        if settings.negative_prompt is not None:
-            inputs["negative_prompt"] = settings.negative_prompt
+        inputs = self.prompt_input(scene, prompt)
         inputs["reference_urls"] = [media_url(member.media, scene.project_root) for member in scene.references]
         return {"model": settings.model, "input": inputs, "parameters": self._parameters(scene)}
 
     def _parameters(self, scene: ir.Scene) -> dict[str, object]:
-        """What the writer set, in the API's names and order, plus shot_type when the scene has several shots."""
+        """What the writer set, in the API's names and order, plus shot_type when the scene has several shots and,
+        for wan2.6-r2v-flash, audio when anyone speaks."""
         settings = self.settle(scene.settings)
         given = settings.given
         parameters: dict[str, object] = {}
@@ -160,6 +124,10 @@ class Wan26(Target):
         if len(scene.shots) > 1:
             # [inf] the scene's cuts are the writer's shots; the API would otherwise make one continuous shot.
             parameters["shot_type"] = "multi"
+        if scene.settings.model == FLASH and speaks(scene):
+            # Only -flash has the switch [w27]; its default is not in our sources [unsettled], so a scene with
+            # dialogue asks for sound rather than risk a silent video.  wan2.6-r2v has no switch: always sound [inf].
+            parameters["audio"] = True
         if "PROMPT EXTEND" in given:
             parameters["prompt_extend"] = settings.prompt_extend
         if "WATERMARK" in given:
@@ -175,10 +143,18 @@ class Wan26(Target):
         urls = body["input"]["reference_urls"]  # type: ignore[index]
         return [Slot(("input", "reference_urls", index), _role(url), url) for index, url in enumerate(urls)]
 
+    def region_refusal(self, scene: ir.Scene, region: str | None) -> str | None:
+        """US (Virginia) takes only 5 or 10 s [w27]; the other regions the whole 2-10 s range."""
+        duration = self.settle(scene.settings).duration
+        if region != "us" or duration in US_DURATIONS:
+            return None
+        return (f"{scene.settings.model} in us (Virginia) makes videos of {US_DURATIONS[0]} or {US_DURATIONS[1]} s "
+                f"only, not {duration} s: set DURATION to one of them, or pass --region beijing")
+
     def effective_parameters(self, body: Mapping[str, object]) -> dict[str, object]:
         """The body's parameters with the service's defaults filled in, and the size read back as RESOLUTION and
         RATIO (the names the price table and the other targets use)."""
-        sent: Mapping[str, object] = body.get("parameters", {})  # type: ignore[assignment]
+        sent = parameters_of(body)
         defaults = self.defaults
         size = str(sent.get("size", SIZES[(defaults.resolution, defaults.ratio)]))
         resolution, ratio = _TIER_OF_SIZE.get(size, (defaults.resolution, defaults.ratio))
@@ -187,8 +163,9 @@ class Wan26(Target):
             "duration": sent.get("duration", defaults.duration), "shot_type": sent.get("shot_type", "single"),
             "prompt_extend": sent.get("prompt_extend", defaults.prompt_extend),
             "watermark": sent.get("watermark", defaults.watermark)}
-        if "seed" in sent:
-            effective["seed"] = sent["seed"]
+        for name in ("audio", "seed"):  # audio: -flash only, its default unknown [unsettled]
+            if name in sent:
+                effective[name] = sent[name]
         return effective
 
 
@@ -202,7 +179,7 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
     """The body's pydantic model, built on first use (pydantic is not imported by `scenec check`)."""
     from typing import Literal
 
-    from pydantic import Field, ValidationInfo, field_validator
+    from pydantic import Field, ValidationInfo, field_validator, model_validator
 
     from ..payload import Strict, check_url
 
@@ -220,6 +197,7 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
         size: Literal[tuple(SIZES.values())] | None = None  # type: ignore[valid-type]
         duration: int | None = Field(default=None, ge=limits.duration[0], le=limits.duration[1])
         shot_type: Literal["single", "multi"] | None = None
+        audio: bool | None = None
         prompt_extend: bool | None = None
         watermark: bool | None = None
         seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
@@ -228,6 +206,12 @@ def _request_model(models: tuple[str, ...], limits: Limits) -> type[BaseModel]:
         model: Literal[models]  # type: ignore[valid-type]
         input: Input
         parameters: Parameters
+
+        @model_validator(mode="after")
+        def _audio(self) -> Payload:
+            if self.parameters.audio is not None and self.model != FLASH:
+                raise ValueError(f"only {FLASH} takes audio")
+            return self
 
     return Payload
 

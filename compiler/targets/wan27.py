@@ -11,10 +11,9 @@ from __future__ import annotations
 import functools
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
 from ..limits import ApiDefaults, FileLimits, Limits
 from ..records import Record
-from .base import Capabilities, Naming, Target
+from .base import Capabilities, Naming, Target, counted_per_kind
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -23,8 +22,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 __all__ = ["TARGET", "Wan27", "MODELS", "RESOLUTIONS", "RATIOS", "SEED_MAX", "IMAGE_MIMES", "LIMITS",
-           "API_DEFAULTS", "PARAMETERS", "PRICES", "PRICES_CHECKED", "identifier_for", "refused_values",
-           "settle_with", "request_models", "RequestModels"]
+           "API_DEFAULTS", "PARAMETERS", "PRICES", "PRICES_CHECKED", "identifier_for", "request_models",
+           "RequestModels"]
 
 # wan2.7-r2v and its dated snapshot [docs].
 MODELS: tuple[str, ...] = ("wan2.7-r2v", "wan2.7-r2v-2026-06-12")
@@ -79,7 +78,8 @@ def identifier_for(kind: str, ordinal: int, single: bool, language: str) -> str:
 
 
 class Wan27(Target):
-    """wan2.7-r2v: everything a scene may ask for, within its limits."""
+    """wan2.7-r2v: everything a scene may ask for, within its limits (the inherited `refusals` refuses only
+    setting values: its capabilities take everything else)."""
 
     name = "wan2.7-r2v"
     models = MODELS
@@ -89,7 +89,7 @@ class Wan27(Target):
     capabilities = Capabilities(
         voice=True, reference_video=True, max_reference_videos=LIMITS.max_references, first_frame=True,
         first_frame_with_references=True, storyboard=True, negative_prompt=True, prompt_extend=True,
-        data_uri=True, seed=True, multi_shot_field=False)
+        data_uri=True, seed=True, multi_shot_field=False, first_frame_voice=True)  # "not recommended" [guide]
     limits = LIMITS
     defaults = API_DEFAULTS
     resolutions = RESOLUTIONS
@@ -103,30 +103,12 @@ class Wan27(Target):
 
     def naming(self, scene: ir.Scene) -> Naming:
         """Media order is the cast order after a first frame; images and videos are counted separately."""
-        references = scene.references
-        offset = 1 if scene.first_frame else 0
-        single = len(references) == 1
-        counts = {"image": 0, "video": 0}
-        identifiers: dict[str, str] = {}
-        media_index: dict[str, int] = {}
-        for index, member in enumerate(references):
-            counts[member.kind] += 1
-            identifiers[member.name] = identifier_for(member.kind, counts[member.kind], single,
-                                                      scene.settings.language)
-            media_index[member.name] = offset + index
-        return Naming(identifiers, media_index, {})
-
-    def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        """Only setting values: wan2.7 expresses every other thing a scene may ask for."""
-        return refused_values(self, scene)
-
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
+        single, language = len(scene.references) == 1, scene.settings.language
+        return counted_per_kind(scene, lambda kind, number: identifier_for(kind, number, single, language),
+                                1 if scene.first_frame else 0)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """The request body as plain data, in the API's field order: the first frame, then the cast."""
-        from ..emit import sent_parameters
-
         root = scene.project_root
         media = []
         if scene.first_frame:
@@ -134,38 +116,11 @@ class Wan27(Target):
         for member in scene.references:
             media.append(_entry(f"reference_{member.kind}", member.media, member.voice, root))
         settings = scene.settings
-        parameters = sent_parameters(scene, PARAMETERS)
-        if scene.first_frame:
-            parameters.pop("ratio", None)  # the API ignores it; check warns ratio-with-first-frame
         inputs = {"prompt": prompt, "negative_prompt": settings.negative_prompt, "media": media}
-        return {"model": settings.model, "input": inputs, "parameters": parameters}
+        return {"model": settings.model, "input": inputs, "parameters": self.sent_parameters(scene)}
 
     def request_model(self) -> type[BaseModel]:
         return request_models().Payload
-
-
-def refused_values(target: Target, scene: ir.Scene) -> list[Diagnostic]:
-    """RESOLUTION and RATIO values the language takes but the target does not, at the setting's line."""
-    settings = scene.settings
-    out: list[Diagnostic] = []
-    for key, value, allowed in (("RESOLUTION", settings.resolution, target.resolutions),
-                                ("RATIO", settings.ratio, target.ratios)):
-        if key in settings.given and value not in allowed:
-            out.append(make("unsupported-by-target",
-                            f"{target.name} takes {key} {', '.join(allowed)}, not {value}: choose one of them",
-                            settings.spans.get(key), path=scene.path))
-    return out
-
-
-def settle_with(settings: ir.Settings, defaults: ApiDefaults) -> ir.Settings:
-    """Each API parameter the writer left out (its key not in `settings.given`) set to the target's default."""
-    given = settings.given
-    return settings._replace(
-        resolution=settings.resolution if "RESOLUTION" in given else defaults.resolution,
-        ratio=settings.ratio if "RATIO" in given else defaults.ratio,
-        duration=settings.duration if "DURATION" in given else defaults.duration,
-        prompt_extend=settings.prompt_extend if "PROMPT EXTEND" in given else defaults.prompt_extend,
-        watermark=settings.watermark if "WATERMARK" in given else defaults.watermark)
 
 
 def _entry(kind: str, media: ir.MediaSource, voice: ir.MediaSource | None, root: Path | None) -> dict[str, str]:
@@ -193,7 +148,7 @@ def request_models() -> RequestModels:
 
     from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-    from ..payload import Strict, check_url, count_word, one_of
+    from ..payload import Strict, check_url, count_word, settings_parameters
 
     class MediaEntry(Strict):
         type: Literal["reference_image", "reference_video", "first_frame"]
@@ -225,34 +180,18 @@ def request_models() -> RequestModels:
                 raise ValueError(f"at most {count_word(LIMITS.max_first_frames)} first_frame")
             return self
 
-    class Parameters(Strict):
-        """Every parameter is optional: an absent one takes the service's default (API_DEFAULTS)."""
-
-        resolution: str | None = None
-        ratio: str | None = None
-        duration: int | None = Field(default=None, ge=LIMITS.duration[0], le=LIMITS.duration[1])
-        prompt_extend: bool | None = None
-        watermark: bool | None = None
-        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
-
-        @field_validator("resolution")
-        @classmethod
-        def _resolution(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RESOLUTIONS)
-
-        @field_validator("ratio")
-        @classmethod
-        def _ratio(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RATIOS)
+    # Every parameter is optional: an absent one takes the service's default (API_DEFAULTS).
+    Parameters = settings_parameters(PARAMETERS, resolutions=RESOLUTIONS, ratios=RATIOS, duration=LIMITS.duration)
 
     class Payload(Strict):
         model: str
         input: Input
-        parameters: Parameters
+        parameters: Parameters  # type: ignore[valid-type]
 
         @model_validator(mode="after")
         def _video_duration(self) -> Payload:
-            duration = self.parameters.duration if self.parameters.duration is not None else API_DEFAULTS.duration
+            sent = getattr(self.parameters, "duration", None)
+            duration = sent if sent is not None else API_DEFAULTS.duration
             longest = LIMITS.duration_with_video[1]
             if any(m.type == "reference_video" for m in self.input.media) and duration > longest:
                 raise ValueError(f"duration is at most {longest} s when a reference video is given")

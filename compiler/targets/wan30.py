@@ -18,12 +18,10 @@ import functools
 from collections.abc import Mapping
 
 from .. import ir
-from ..diagnostics import Diagnostic, make
+from ..diagnostics import Diagnostic
 from ..limits import ApiDefaults, Limits
-from ..source import Span
-from .base import Capabilities, Naming, Path, Slot, Target
+from .base import Capabilities, Naming, Target, counted_per_kind
 from .wan27 import LIMITS as WAN27_LIMITS
-from .wan27 import refused_values, settle_with
 
 TYPE_CHECKING = False  # spelled out: typing is not imported at start-up (records.py)
 if TYPE_CHECKING:
@@ -40,10 +38,6 @@ MAX_VIDEO_SECONDS = 15.0   # the reference videos together [off]
 RESOLUTIONS = ("480P", "720P", "1080P")  # [3p]
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # the five of 2.7 [3p]
 PARAMETERS = ("resolution", "ratio", "duration", "watermark", "seed")  # ir.Settings fields, in the API's order
-
-# Media item type -> the renderer's role (check.media_items' roles).
-_ROLES = {"reference_image": "image", "reference_video": "video", "reference_audio": "voice",
-          "first_frame": "first frame"}
 
 _WORDS = {"en": {"image": "Image {}", "video": "Video {}", "voice": "Audio {}"},
           "zh": {"image": "图{}", "video": "视频{}", "voice": "音频{}"}}
@@ -94,71 +88,47 @@ class Wan30(Target):
     billing_rule = "wan2.7"
 
     def naming(self, scene: ir.Scene) -> Naming:
-        """Images and videos numbered per type in media order; voices "Audio N" in cast order."""
+        """Images and videos numbered per type in media order (a first frame goes first; with references it is
+        refused); voices "Audio N" in cast order."""
         language = scene.settings.language
-        identifiers: dict[str, str] = {}
-        media_index: dict[str, int] = {}
-        counts = {"image": 0, "video": 0}
-        offset = 1 if scene.first_frame else 0  # a first frame goes first (with references it is refused)
-        for index, member in enumerate(scene.references):
-            counts[member.kind] += 1
-            identifiers[member.name] = _count_label(language, member.kind, counts[member.kind])
-            media_index[member.name] = offset + index
+        naming = counted_per_kind(scene, lambda kind, number: _count_label(language, kind, number),
+                                  1 if scene.first_frame else 0)
         voiced = [member.name for member in scene.references if member.voice is not None]
         voices = {name: _count_label(language, "voice", number) for number, name in enumerate(voiced, 1)}
-        return Naming(identifiers=identifiers, media_index=media_index, voices=voices)
+        return naming._replace(voices=voices)
+
+    # Voice reasons: the first-frame rule [off]; NEGATIVE PROMPT and PROMPT EXTEND [3p].
+    reasons: Mapping[str, str] = {"setting": " (removed in Wan 3.0)",
+                                  "first frame voice": " (audio cannot go with a first frame)"}
 
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        found = self._first_frame_refusals(scene) + self._setting_refusals(scene) + refused_values(self, scene)
-        found += self._count_refusals(scene) + self._data_uri_refusals(scene)
-        return found
-
-    def _refuse(self, scene: ir.Scene, message: str, span: Span | None, path: str | None = None) -> Diagnostic:
-        return make("unsupported-by-target", f"{MODEL} {message}", span, path=path or scene.path)
+        """The inherited ones (a first frame's voice, videos over five, data URIs, settings, values), a first frame
+        with references, more than ten images or five voices, and reference videos over 15 s together."""
+        return self._first_frame_refusals(scene) + super().refusals(scene) + self._count_refusals(scene)
 
     def _first_frame_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        first = scene.first_frame
-        if first is None:
+        if scene.first_frame is None or not scene.references:
             return []
-        found = []
-        if scene.references:
-            found.append(self._refuse(scene, "cannot take a FIRST FRAME together with reference images or videos: "
-                                             "remove FIRST FRAME, or compile for wan2.7-r2v", first.span))
-        if first.voice is not None:
-            found.append(self._refuse(scene, "cannot give a first frame a voice (audio cannot go with a first frame): "
-                                             "remove the voice", first.voice.span))
-        return found
-
-    def _setting_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        settings = scene.settings
-        given = settings.given
-        found = []
-        for key in ("NEGATIVE PROMPT", "PROMPT EXTEND"):
-            if key in given:
-                found.append(self._refuse(scene, f"takes no {key} (removed in Wan 3.0): remove it, or compile for "
-                                                 "wan2.7-r2v", settings.spans.get(key)))
-        return found
+        return [self.refuse(scene, "cannot take a FIRST FRAME together with reference images or videos: remove "
+                                   "FIRST FRAME, or compile for wan2.7-r2v", scene.first_frame.span)]
 
     def _count_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        """Per-type counts and the 15 s budget of the reference videos, at the first member over each."""
+        """Images and voices over their counts, and the 15 s budget of the reference videos, at the first member
+        over each (videos over five: `refused_videos`)."""
         found = []
         images = [m for m in scene.references if m.kind == "image"]
-        videos = [m for m in scene.references if m.kind == "video"]
         voiced = [m for m in scene.references if m.voice is not None]
-        for members, limit, noun in ((images, MAX_IMAGES, "reference images"),
-                                     (videos, MAX_VIDEOS, "reference videos")):
-            if len(members) > limit:
-                extra = members[limit]
-                found.append(self._refuse(scene, f"takes at most {limit} {noun}, and {extra.name} is number "
-                                                 f"{limit + 1}: drop or merge references", extra.media.span,
-                                          extra.path))
+        if len(images) > MAX_IMAGES:
+            extra = images[MAX_IMAGES]
+            found.append(self.refuse(scene, f"takes at most {MAX_IMAGES} reference images, and {extra.name} is "
+                                            f"number {MAX_IMAGES + 1}: drop or merge references", extra.media.span,
+                                     extra.path))
         if len(voiced) > MAX_VOICES:
             extra = voiced[MAX_VOICES]
             assert extra.voice is not None
-            found.append(self._refuse(scene, f"takes at most {MAX_VOICES} voices, and {extra.name}'s is number "
-                                             f"{MAX_VOICES + 1}: remove a VOICE", extra.voice.span, extra.path))
-        found += self._video_seconds_refusals(scene, videos)
-        return found
+            found.append(self.refuse(scene, f"takes at most {MAX_VOICES} voices, and {extra.name}'s is number "
+                                            f"{MAX_VOICES + 1}: remove a VOICE", extra.voice.span, extra.path))
+        return found + self._video_seconds_refusals(scene, [m for m in scene.references if m.kind == "video"])
 
     def _video_seconds_refusals(self, scene: ir.Scene, videos: list[ir.CastMember]) -> list[Diagnostic]:
         """The declared lengths (", 6s long") summed in order; local files are measured by check.py."""
@@ -168,21 +138,10 @@ class Wan30(Target):
                 continue
             total += member.length
             if total > MAX_VIDEO_SECONDS:
-                return [self._refuse(scene, f"takes reference videos of {MAX_VIDEO_SECONDS:g} s together, and "
-                                            f"{member.name} brings them to {total:g} s: shorten or drop a video",
-                                     member.media.span, member.path)]
+                return [self.refuse(scene, f"takes reference videos of {MAX_VIDEO_SECONDS:g} s together, and "
+                                           f"{member.name} brings them to {total:g} s: shorten or drop a video",
+                                    member.media.span, member.path)]
         return []
-
-    def _data_uri_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        sources = [(m.media, m.path) for m in scene.references]
-        if scene.first_frame is not None:
-            sources.append((scene.first_frame.media, scene.first_frame.media.path))
-        return [self._refuse(scene, "takes no data: URI media (none is documented): give a file or an https URL",
-                             source.span, path)
-                for source, path in sources if source.scheme == "data"]
-
-    def settle(self, settings: ir.Settings) -> ir.Settings:
-        return settle_with(settings, self.defaults)
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """References in cast order, then each voice as a reference_audio entry in the same order."""
@@ -200,30 +159,10 @@ class Wan30(Target):
         inputs: dict[str, object] = {"prompt": prompt}
         if media:
             inputs["media"] = media
-        return {"model": scene.settings.model, "input": inputs, "parameters": self._sent_parameters(scene)}
-
-    def _sent_parameters(self, scene: ir.Scene) -> dict[str, object]:
-        """What the writer set, in the API's order; RATIO is left out with a first frame (the video takes the
-        frame's aspect, as in 2.7 [inf])."""
-        from ..emit import sent_parameters
-
-        sent = sent_parameters(scene, self.parameters)
-        if scene.first_frame is not None:
-            sent.pop("ratio", None)
-        return sent
+        return {"model": scene.settings.model, "input": inputs, "parameters": self.sent_parameters(scene)}
 
     def request_model(self) -> type[BaseModel]:
         return _request_model()
-
-    def media_slots(self, body: Mapping[str, object]) -> list[Slot]:
-        """Each media item's url; a voice is its own reference_audio item here, not a field of an image."""
-        inputs = body.get("input")
-        media = inputs.get("media", []) if isinstance(inputs, Mapping) else []
-        slots = []
-        for index, item in enumerate(media if isinstance(media, list) else []):
-            path: Path = ("input", "media", index, "url")
-            slots.append(Slot(path=path, role=_ROLES[item["type"]], url=item["url"]))
-        return slots
 
 
 @functools.cache
@@ -231,19 +170,12 @@ def _request_model() -> type[BaseModel]:
     """The request body: unknown fields forbidden; the per-type counts and the first-frame exclusion enforced."""
     from typing import Literal
 
-    from pydantic import Field, ValidationInfo, field_validator, model_validator
+    from pydantic import Field, model_validator
 
-    from ..payload import Strict, check_url, one_of
-    from ..vocabulary import SEED_MAX
+    from ..payload import Strict, UrlItem, checked_body, settings_parameters
 
-    class Media(Strict):
+    class Media(UrlItem):
         type: Literal["reference_image", "reference_video", "reference_audio", "first_frame"]
-        url: str
-
-        @field_validator("url")
-        @classmethod
-        def _url(cls, value: str, info: ValidationInfo) -> str:
-            return check_url(value, info, image=False)  # no data URIs documented for 3.0
 
     class Input(Strict):
         prompt: str = Field(min_length=1, max_length=TARGET.limits.prompt_chars)
@@ -260,34 +192,9 @@ def _request_model() -> type[BaseModel]:
                 raise ValueError("a first_frame cannot go with reference_* items")
             return self
 
-    class Parameters(Strict):
-        resolution: str | None = None
-        ratio: str | None = None
-        duration: int | None = Field(default=None, ge=TARGET.limits.duration[0], le=TARGET.limits.duration[1])
-        watermark: bool | None = None
-        seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
-
-        @field_validator("resolution")
-        @classmethod
-        def _resolution(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RESOLUTIONS)
-
-        @field_validator("ratio")
-        @classmethod
-        def _ratio(cls, value: str | None) -> str | None:
-            return None if value is None else one_of(value, RATIOS)
-
-    class Wan30Payload(Strict):
-        model: str
-        input: Input
-        parameters: Parameters
-
-        @field_validator("model")
-        @classmethod
-        def _model(cls, value: str) -> str:
-            return one_of(value, MODELS)
-
-    return Wan30Payload
+    parameters = settings_parameters(PARAMETERS, resolutions=RESOLUTIONS, ratios=RATIOS,
+                                     duration=TARGET.limits.duration)
+    return checked_body("Wan30Payload", MODELS, Input, parameters)
 
 
 TARGET = Wan30()
