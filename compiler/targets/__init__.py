@@ -69,4 +69,4 @@ def nearest_models(text: str) -> list[str]:
     from ..diagnostics import did_you_mean
 
     word = text.strip().lower()
-    return [m for m in _BY_MODEL if word and word in m.lower()] or did_you_mean(word, all_models())
+    return [m for m in _BY_MODEL if word and word in m.lower()] or did_you_mean(word, all_models())[:1]
