@@ -213,6 +213,8 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None,
     if not any(shot.beats or shot.framing or shot.transition for shot in scene.shots):
         return [_at(scene, "empty-prompt", "the script is empty: nothing to compile into a prompt", None,
                     hint="write at least one action line under the cast")]
+    if not target.prompt_is_read(scene):
+        return []  # the target's own refusals hold what it reads instead (Kling's multi_prompt items)
     limit = target.limits.prompt_limit(scene.settings.language)
     length = known_length
     if length is None:

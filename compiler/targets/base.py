@@ -205,6 +205,11 @@ class Target:
             return None
         return self.prices.get(region.strip().lower(), {}).get(resolution.strip().upper())
 
+    def prompt_is_read(self, scene: ir.Scene) -> bool:
+        """Whether the service reads input.prompt for this scene, so that its length limit holds (Kling ignores it
+        when the shots go in multi_prompt)."""
+        return True
+
     # --- refusals every target may use: an `unsupported-by-target` error at the line that asks ----------------
 
     def refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
