@@ -280,16 +280,47 @@ def media_items(scene: ir.Scene) -> Iterator[tuple[str, ir.MediaSource, str, str
 
 def check_media(scene: ir.Scene, project: Project | None, *, probe: bool = True,
                 limits: Limits | None = None) -> list[Diagnostic]:
-    """Every medium against the target's file limits (by default the scene's MODEL's target's)."""
+    """Every medium against the target's file limits (by default the scene's MODEL's target's), then the lengths
+    of its reference videos and of its voices against the target's totals, where it has them."""
     limits = limits or target_of(scene.settings.model).limits
     out: list[Diagnostic] = []
+    timed: list[tuple[str, ir.MediaSource, str, str, float]] = []  # role, source, owner, path, seconds
+    declared = {id(member.media): member.length for member in scene.references}
     for role, source, owner, path in media_items(scene):
-        out += check_source(role, source, owner, path, project, probe, limits)
+        found, seconds = check_source(role, source, owner, path, project, probe, limits)
+        out += found
+        seconds = seconds if seconds is not None else declared.get(id(source))
+        if seconds is not None and role in ("video", "voice"):
+            timed.append((role, source, owner, path, seconds))
+    return out + check_total_seconds(scene, timed, limits)
+
+
+def check_total_seconds(scene: ir.Scene, timed: list[tuple[str, ir.MediaSource, str, str, float]],
+                        limits: Limits) -> list[Diagnostic]:
+    """The reference videos, and the voices, in media order against the target's total for each (wan3.0: 15 s
+    each): refused at the medium that crosses it.  A length is the file's, probed, or the declared ", 6s long";
+    a medium of unknown length (a URL with no declared length) is not counted."""
+    out: list[Diagnostic] = []
+    for role, total_limit, plural in (("video", limits.video_total_seconds, "reference videos"),
+                                      ("voice", limits.voice_total_seconds, "voices")):
+        if total_limit is None:
+            continue
+        total = 0.0
+        for kind, source, owner, path, seconds in timed:
+            if kind != role:
+                continue
+            total += seconds
+            if total > total_limit:
+                out.append(make("media-duration", f"{owner}: the {plural} last {total:g}s together up to this one; "
+                                f"{scene.settings.model} takes at most {total_limit:g}s of {plural} together",
+                                source.span, path=path, hint=f"shorten or drop one of the {plural}"))
+                break
     return out
 
 
 def check_source(role: str, source: ir.MediaSource, owner: str, path: str, project: Project | None,
-                 probe: bool, limits: Limits) -> list[Diagnostic]:
+                 probe: bool, limits: Limits) -> tuple[list[Diagnostic], float | None]:
+    """The medium's diagnostics, and its length in seconds when it was probed (None otherwise)."""
     def report(code: str, message: str, *, hint: str | None = None) -> list[Diagnostic]:
         return [make(code, f"{owner}: {message}", source.span, path=path, hint=hint)]
 
@@ -297,36 +328,37 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
         authority = URL_AUTHORITY.match(source.text)
         if authority and "@" in authority.group(1):
             return report("url-credentials", "the URL carries a user name or password (user:pass@); the service "
-                          "and scenec's check would send it to the host: host the file where no login is needed")
-        return []
+                          "and scenec's check would send it to the host: host the file where no login is needed"), None
+        return [], None
     if source.scheme == "data":
         if role in ("video", "voice"):
-            return report("base64-not-allowed", f"a {role} cannot be given as base64 data; use a URL or a local file")
-        return check_data_uri(source, report, limits)
+            return report("base64-not-allowed",
+                          f"a {role} cannot be given as base64 data; use a URL or a local file"), None
+        return check_data_uri(source, report, limits), None
     if source.scheme == "oss":
         return report("url-scheme", "oss:// URLs are temporary uploads tied to one account and model; "
-                      "write the local path and scenec render uploads it")
+                      "write the local path and scenec render uploads it"), None
     if source.scheme != "local":
-        return report("url-scheme", f"{source.scheme}: URLs are not accepted; use http(s) or a local path")
+        return report("url-scheme", f"{source.scheme}: URLs are not accepted; use http(s) or a local path"), None
     assert source.local_path is not None
     if project and not project.contains(source.local_path):
         return report("path-outside-project", f"{source.text} is outside the project folder {project.root}",
                       hint="fix the errors in scenec.toml first (its allowances are ignored while it is broken)"
                       if project.broken else
-                      "move the file into the project, or allow its folder in scenec.toml ([media] allow)")
+                      "move the file into the project, or allow its folder in scenec.toml ([media] allow)"), None
     missing = _not_a_file(source.local_path)
     if missing:
-        return report("file-missing", f"{source.text} {missing}")
+        return report("file-missing", f"{source.text} {missing}"), None
     if not probe:
-        return []
+        return [], None
     from .media import probe_file
     from .source import describe_os_error
 
     try:
         info = probe_file(source.local_path)
     except OSError as error:
-        return report("file-missing", f"cannot read {source.text}: {describe_os_error(error)}")
-    return check_info(role, source.text, info, report, limits)
+        return report("file-missing", f"cannot read {source.text}: {describe_os_error(error)}"), None
+    return check_info(role, source.text, info, report, limits), info.duration
 
 
 def _not_a_file(path: Path) -> str | None:

@@ -42,6 +42,8 @@ class Limits(Record):
     duration: tuple[int, int]           # output duration in whole seconds
     duration_with_video: tuple[int, int]  # when any reference video is in the media
     cjk_prompt_chars: int | None = None  # a Chinese (LANGUAGE: zh) prompt's own limit, where the target has one
+    video_total_seconds: float | None = None  # the reference videos' lengths together, where the target has a bound
+    voice_total_seconds: float | None = None  # the voices' lengths together, where the target has a bound
 
     def prompt_limit(self, language: str) -> int:
         """The prompt's limit in characters for a scene of this language."""
