@@ -215,21 +215,24 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None,
                     hint="write at least one action line under the cast")]
     if not target.prompt_is_read(scene):
         return []  # the target's own refusals hold what it reads instead (Kling's multi_prompt items)
-    limit = target.limits.prompt_limit(scene.settings.language)
-    length = known_length
+    limits = target.limits
+    limit, weight = limits.prompt_limit(scene.settings.language), limits.cjk_weight
+    # A known length is the plain count: right only where every character weighs one.
+    length = known_length if weight == 1 else None
     if length is None:
-        if length_bound(scene) <= limit:
+        if length_bound(scene) * weight <= limit:
             return []
-        length = len(render_prompt(scene))
+        length = limits.prompt_length(render_prompt(scene))
     if length <= limit:
         return []
+    counted = "characters" if weight == 1 else f"characters, a Chinese, Japanese or Korean one counting as {weight}"
     return [_at(scene, "prompt-too-long",
-                f"the compiled prompt has {length} characters, {length - limit} over the limit of {limit}; "
-                f"it crosses the limit at this line", _crossing_span(scene, limit),
+                f"the compiled prompt has {length} {counted}, {length - limit} over the limit of {limit}; "
+                f"it crosses the limit at this line", _crossing_span(scene, limit, limits),
                 hint="shorten action or dialogue; the service would silently cut the end")]
 
 
-def _crossing_span(scene: ir.Scene, limit: int) -> Span | None:
+def _crossing_span(scene: ir.Scene, limit: int, limits: Limits) -> Span | None:
     """The line (beat, or shot opening) at which the rendered prompt first exceeds the limit.
 
     The prompt of the scene cut after a line is the prompt up to that line, so the crossing is found by
@@ -242,12 +245,12 @@ def _crossing_span(scene: ir.Scene, limit: int) -> Span | None:
     steps = [(index, count) for index, shot in enumerate(scene.shots) for count in range(len(shot.beats) + 1)]
     low, high = 0, len(steps) - 1
     reach = 1
-    while reach < high and len(render_prompt(_cut(scene, *steps[reach]))) <= limit:
+    while reach < high and limits.prompt_length(render_prompt(_cut(scene, *steps[reach]))) <= limit:
         low, reach = reach + 1, reach * 2
     high = min(high, reach)
     while low < high:
         middle = (low + high) // 2
-        if len(render_prompt(_cut(scene, *steps[middle]))) > limit:
+        if limits.prompt_length(render_prompt(_cut(scene, *steps[middle]))) > limit:
             high = middle
         else:
             low = middle + 1
