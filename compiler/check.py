@@ -82,7 +82,7 @@ def check_counts(scene: ir.Scene, target: Target) -> list[Diagnostic]:
     if len(references) > limit:
         extra = references[limit]
         out.append(_at(scene, "too-many-references",
-                       f"{len(references)} reference images and videos; {target.name} takes at most {limit}",
+                       f"{len(references)} reference images and videos; {target.model_of(scene)} takes at most {limit}",
                        extra.span, path=extra.path,
                        hint=f"{extra.name} is number {limit + 1}: drop or merge references"))
     if len(references) < target.limits.min_references:  # wan3.0 takes a first frame alone, Kling text alone
