@@ -426,7 +426,8 @@ def check_info(role: str, label: str, info: MediaInfo, report: Report, table: Li
         out += report("file-too-large",
                       f"{label} is {info.size / 1e6:.1f} MB, over the {limits.max_megabytes} MB limit")
     if limits.sides and info.width and info.height:
-        out += _check_sides(label, info.width, info.height, limits.sides, table.aspect, report)
+        aspect = table.aspect if kind in table.aspect_kinds else None  # Kling states none for videos
+        out += _check_sides(label, info.width, info.height, limits.sides, aspect, report)
     if limits.seconds and info.duration is not None:
         shortest, longest = limits.seconds
         if not shortest <= info.duration <= longest:
@@ -438,12 +439,12 @@ def check_info(role: str, label: str, info: MediaInfo, report: Report, table: Li
     return out
 
 
-def _check_sides(label: str, width: int, height: int, sides: tuple[int, int], aspect: float,
+def _check_sides(label: str, width: int, height: int, sides: tuple[int, int], aspect: float | None,
                  report: Report) -> list[Diagnostic]:
-    """Each side within the limits, and the longer at most `aspect` times the shorter."""
+    """Each side within the limits, and the longer at most `aspect` times the shorter (None: no such bound)."""
     low, high = sides
     if not (low <= width <= high and low <= height <= high):
         return report("media-dimensions", f"{label} is {width}x{height}; each side must be {low}-{high} px")
-    if max(width, height) / min(width, height) > aspect:
+    if aspect is not None and max(width, height) / min(width, height) > aspect:
         return report("media-dimensions", f"{label} is {width}x{height}, more elongated than 1:{aspect:g}")
     return []

@@ -49,7 +49,7 @@ class Limits(Record):
     image: FileLimits
     video: FileLimits
     voice: FileLimits
-    aspect: float                       # longer side at most this many times the shorter, images and videos
+    aspect: float                       # longer side at most this many times the shorter (see aspect_kinds)
     duration: tuple[int, int]           # output duration in whole seconds
     duration_with_video: tuple[int, int]  # when any reference video is in the media
     # A prompt wholly of CJK characters has at most this many, where the target says so (HappyHorse: 2500 beside
@@ -57,6 +57,7 @@ class Limits(Record):
     cjk_prompt_chars: int | None = None
     video_total_seconds: float | None = None  # the reference videos' lengths together, where the target has a bound
     voice_total_seconds: float | None = None  # the voices' lengths together, where the target has a bound
+    aspect_kinds: tuple[str, ...] = ("image", "video")  # the media kinds a source bounds by `aspect`
 
     def prompt_limit(self, language: str) -> int:
         """The prompt's limit, in characters as `prompt_length` counts them, whatever the scene's language (the

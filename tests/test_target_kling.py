@@ -442,3 +442,21 @@ def test_a_shots_bound_holds_for_its_prompt_alone(text: str) -> None:
         assert bound is not None
         assert len(item) <= bound
 
+
+
+# --- the aspect bound is for images only ([kl-3p] states none for videos) ---------------------------------------
+
+def test_an_elongated_video_within_the_sides_is_taken_and_an_elongated_image_is_not(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from tests.test_media import make_mp4, trak
+
+    (tmp_path / "scenec.toml").write_text("")
+    (tmp_path / "wide.mp4").write_bytes(make_mp4(duration=5000, tracks=(trak(b"vide", 2160, 720),)))
+    Image.new("RGB", (1500, 500), "white").save(tmp_path / "wide.png")
+    text = "CAST\nMAYA: video wide.mp4\nLEO: image wide.png\n\nMAYA waits for LEO.\n"
+    (tmp_path / "s.scene").write_text(text)
+    scene = scene_of(text, path=tmp_path / "s.scene")
+    found = [(d.span.line if d.span else 0, d.message) for d in check(scene, TARGET)
+             if d.code == "media-dimensions"]
+    assert found == [(3, "LEO: wide.png is 1500x500, more elongated than 1:2.5")]

@@ -67,7 +67,8 @@ class Kling(Target):
         image=FileLimits(("jpeg", "png"), 10 * _MB, sides=(300, 8000)),                          # [kl]
         video=FileLimits(("mp4", "mov"), 200 * _MB, sides=(720, 2160), seconds=(3.0, 10.0)),     # [kl]
         voice=FileLimits(("wav", "mp3"), 15 * _MB, seconds=(1.0, 10.0)),   # unused: voices are refused
-        aspect=2.5,                   # images 1:2.5 to 2.5:1 [kl-3p]; none stated for videos
+        aspect=2.5,                   # images 1:2.5 to 2.5:1 [kl-3p]
+        aspect_kinds=("image",),      # none stated for videos: their sides (720-2160 px) are the bound [kl]
         duration=(3, 15),             # [kl]
         duration_with_video=(3, 10),  # [kl]
     )
