@@ -232,7 +232,7 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None,
                 hint="shorten action or dialogue; the service would silently cut the end")]
 
 
-def _crossing_span(scene: ir.Scene, limit: int, limits: Limits) -> Span | None:
+def _crossing_span(scene: ir.Scene, limit: int, limits: Limits | None = None) -> Span | None:
     """The line (beat, or shot opening) at which the rendered prompt first exceeds the limit.
 
     The prompt of the scene cut after a line is the prompt up to that line, so the crossing is found by
@@ -242,15 +242,16 @@ def _crossing_span(scene: ir.Scene, limit: int, limits: Limits) -> Span | None:
     """
     from .prompt import render_prompt
 
+    measure = limits.prompt_length if limits is not None else len  # as the target counts (a CJK weight)
     steps = [(index, count) for index, shot in enumerate(scene.shots) for count in range(len(shot.beats) + 1)]
     low, high = 0, len(steps) - 1
     reach = 1
-    while reach < high and limits.prompt_length(render_prompt(_cut(scene, *steps[reach]))) <= limit:
+    while reach < high and measure(render_prompt(_cut(scene, *steps[reach]))) <= limit:
         low, reach = reach + 1, reach * 2
     high = min(high, reach)
     while low < high:
         middle = (low + high) // 2
-        if limits.prompt_length(render_prompt(_cut(scene, *steps[middle]))) > limit:
+        if measure(render_prompt(_cut(scene, *steps[middle]))) > limit:
             high = middle
         else:
             low = middle + 1
