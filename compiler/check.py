@@ -82,7 +82,7 @@ def check_counts(scene: ir.Scene, target: Target) -> list[Diagnostic]:
     if len(references) > limit:
         extra = references[limit]
         out.append(_at(scene, "too-many-references",
-                       f"{len(references)} reference images and videos; {target.name} takes at most {limit}",
+                       f"{len(references)} reference images and videos; {target.model_of(scene)} takes at most {limit}",
                        extra.span, path=extra.path,
                        hint=f"{extra.name} is number {limit + 1}: drop or merge references"))
     if len(references) < target.limits.min_references:  # wan3.0 takes a first frame alone, Kling text alone
@@ -213,21 +213,26 @@ def check_prompt_length(scene: ir.Scene, known_length: int | None = None,
     if not any(shot.beats or shot.framing or shot.transition for shot in scene.shots):
         return [_at(scene, "empty-prompt", "the script is empty: nothing to compile into a prompt", None,
                     hint="write at least one action line under the cast")]
-    limit = target.limits.prompt_limit(scene.settings.language)
-    length = known_length
+    if not target.prompt_is_read(scene):
+        return []  # the target's own refusals hold what it reads instead (Kling's multi_prompt items)
+    limits = target.limits
+    limit, weight = limits.prompt_limit(scene.settings.language), limits.cjk_weight
+    # A known length is the plain count: right only where every character weighs one.
+    length = known_length if weight == 1 else None
     if length is None:
-        if length_bound(scene) <= limit:
+        if length_bound(scene) * weight <= limit:
             return []
-        length = len(render_prompt(scene))
+        length = limits.prompt_length(render_prompt(scene))
     if length <= limit:
         return []
+    counted = "characters" if weight == 1 else f"characters, a Chinese, Japanese or Korean one counting as {weight}"
     return [_at(scene, "prompt-too-long",
-                f"the compiled prompt has {length} characters, {length - limit} over the limit of {limit}; "
-                f"it crosses the limit at this line", _crossing_span(scene, limit),
+                f"the compiled prompt has {length} {counted}, {length - limit} over the limit of {limit}; "
+                f"it crosses the limit at this line", _crossing_span(scene, limit, limits),
                 hint="shorten action or dialogue; the service would silently cut the end")]
 
 
-def _crossing_span(scene: ir.Scene, limit: int) -> Span | None:
+def _crossing_span(scene: ir.Scene, limit: int, limits: Limits | None = None) -> Span | None:
     """The line (beat, or shot opening) at which the rendered prompt first exceeds the limit.
 
     The prompt of the scene cut after a line is the prompt up to that line, so the crossing is found by
@@ -237,15 +242,16 @@ def _crossing_span(scene: ir.Scene, limit: int) -> Span | None:
     """
     from .prompt import render_prompt
 
+    measure = limits.prompt_length if limits is not None else len  # as the target counts (a CJK weight)
     steps = [(index, count) for index, shot in enumerate(scene.shots) for count in range(len(shot.beats) + 1)]
     low, high = 0, len(steps) - 1
     reach = 1
-    while reach < high and len(render_prompt(_cut(scene, *steps[reach]))) <= limit:
+    while reach < high and measure(render_prompt(_cut(scene, *steps[reach]))) <= limit:
         low, reach = reach + 1, reach * 2
     high = min(high, reach)
     while low < high:
         middle = (low + high) // 2
-        if len(render_prompt(_cut(scene, *steps[middle]))) > limit:
+        if measure(render_prompt(_cut(scene, *steps[middle]))) > limit:
             high = middle
         else:
             low = middle + 1
@@ -278,16 +284,47 @@ def media_items(scene: ir.Scene) -> Iterator[tuple[str, ir.MediaSource, str, str
 
 def check_media(scene: ir.Scene, project: Project | None, *, probe: bool = True,
                 limits: Limits | None = None) -> list[Diagnostic]:
-    """Every medium against the target's file limits (by default the scene's MODEL's target's)."""
+    """Every medium against the target's file limits (by default the scene's MODEL's target's), then the lengths
+    of its reference videos and of its voices against the target's totals, where it has them."""
     limits = limits or target_of(scene.settings.model).limits
     out: list[Diagnostic] = []
+    timed: list[tuple[str, ir.MediaSource, str, str, float]] = []  # role, source, owner, path, seconds
+    declared = {id(member.media): member.length for member in scene.references}
     for role, source, owner, path in media_items(scene):
-        out += check_source(role, source, owner, path, project, probe, limits)
+        found, seconds = check_source(role, source, owner, path, project, probe, limits)
+        out += found
+        seconds = seconds if seconds is not None else declared.get(id(source))
+        if seconds is not None and role in ("video", "voice"):
+            timed.append((role, source, owner, path, seconds))
+    return out + check_total_seconds(scene, timed, limits)
+
+
+def check_total_seconds(scene: ir.Scene, timed: list[tuple[str, ir.MediaSource, str, str, float]],
+                        limits: Limits) -> list[Diagnostic]:
+    """The reference videos, and the voices, in media order against the target's total for each (wan3.0: 15 s
+    each): refused at the medium that crosses it.  A length is the file's, probed, or the declared ", 6s long";
+    a medium of unknown length (a URL with no declared length) is not counted."""
+    out: list[Diagnostic] = []
+    for role, total_limit, plural in (("video", limits.video_total_seconds, "reference videos"),
+                                      ("voice", limits.voice_total_seconds, "voices")):
+        if total_limit is None:
+            continue
+        total = 0.0
+        for kind, source, owner, path, seconds in timed:
+            if kind != role:
+                continue
+            total += seconds
+            if total > total_limit:
+                out.append(make("media-duration", f"{owner}: the {plural} last {total:g}s together up to this one; "
+                                f"{scene.settings.model} takes at most {total_limit:g}s of {plural} together",
+                                source.span, path=path, hint=f"shorten or drop one of the {plural}"))
+                break
     return out
 
 
 def check_source(role: str, source: ir.MediaSource, owner: str, path: str, project: Project | None,
-                 probe: bool, limits: Limits) -> list[Diagnostic]:
+                 probe: bool, limits: Limits) -> tuple[list[Diagnostic], float | None]:
+    """The medium's diagnostics, and its length in seconds when it was probed (None otherwise)."""
     def report(code: str, message: str, *, hint: str | None = None) -> list[Diagnostic]:
         return [make(code, f"{owner}: {message}", source.span, path=path, hint=hint)]
 
@@ -295,36 +332,37 @@ def check_source(role: str, source: ir.MediaSource, owner: str, path: str, proje
         authority = URL_AUTHORITY.match(source.text)
         if authority and "@" in authority.group(1):
             return report("url-credentials", "the URL carries a user name or password (user:pass@); the service "
-                          "and scenec's check would send it to the host: host the file where no login is needed")
-        return []
+                          "and scenec's check would send it to the host: host the file where no login is needed"), None
+        return [], None
     if source.scheme == "data":
         if role in ("video", "voice"):
-            return report("base64-not-allowed", f"a {role} cannot be given as base64 data; use a URL or a local file")
-        return check_data_uri(source, report, limits)
+            return report("base64-not-allowed",
+                          f"a {role} cannot be given as base64 data; use a URL or a local file"), None
+        return check_data_uri(source, report, limits), None
     if source.scheme == "oss":
         return report("url-scheme", "oss:// URLs are temporary uploads tied to one account and model; "
-                      "write the local path and scenec render uploads it")
+                      "write the local path and scenec render uploads it"), None
     if source.scheme != "local":
-        return report("url-scheme", f"{source.scheme}: URLs are not accepted; use http(s) or a local path")
+        return report("url-scheme", f"{source.scheme}: URLs are not accepted; use http(s) or a local path"), None
     assert source.local_path is not None
     if project and not project.contains(source.local_path):
         return report("path-outside-project", f"{source.text} is outside the project folder {project.root}",
                       hint="fix the errors in scenec.toml first (its allowances are ignored while it is broken)"
                       if project.broken else
-                      "move the file into the project, or allow its folder in scenec.toml ([media] allow)")
+                      "move the file into the project, or allow its folder in scenec.toml ([media] allow)"), None
     missing = _not_a_file(source.local_path)
     if missing:
-        return report("file-missing", f"{source.text} {missing}")
+        return report("file-missing", f"{source.text} {missing}"), None
     if not probe:
-        return []
+        return [], None
     from .media import probe_file
     from .source import describe_os_error
 
     try:
         info = probe_file(source.local_path)
     except OSError as error:
-        return report("file-missing", f"cannot read {source.text}: {describe_os_error(error)}")
-    return check_info(role, source.text, info, report, limits)
+        return report("file-missing", f"cannot read {source.text}: {describe_os_error(error)}"), None
+    return check_info(role, source.text, info, report, limits), info.duration
 
 
 def _not_a_file(path: Path) -> str | None:
@@ -389,7 +427,8 @@ def check_info(role: str, label: str, info: MediaInfo, report: Report, table: Li
         out += report("file-too-large",
                       f"{label} is {info.size / 1e6:.1f} MB, over the {limits.max_megabytes} MB limit")
     if limits.sides and info.width and info.height:
-        out += _check_sides(label, info.width, info.height, limits.sides, table.aspect, report)
+        aspect = table.aspect if kind in table.aspect_kinds else None  # Kling states none for videos
+        out += _check_sides(label, info.width, info.height, limits.sides, aspect, report)
     if limits.seconds and info.duration is not None:
         shortest, longest = limits.seconds
         if not shortest <= info.duration <= longest:
@@ -401,12 +440,12 @@ def check_info(role: str, label: str, info: MediaInfo, report: Report, table: Li
     return out
 
 
-def _check_sides(label: str, width: int, height: int, sides: tuple[int, int], aspect: float,
+def _check_sides(label: str, width: int, height: int, sides: tuple[int, int], aspect: float | None,
                  report: Report) -> list[Diagnostic]:
-    """Each side within the limits, and the longer at most `aspect` times the shorter."""
+    """Each side within the limits, and the longer at most `aspect` times the shorter (None: no such bound)."""
     low, high = sides
     if not (low <= width <= high and low <= height <= high):
         return report("media-dimensions", f"{label} is {width}x{height}; each side must be {low}-{high} px")
-    if max(width, height) / min(width, height) > aspect:
+    if aspect is not None and max(width, height) / min(width, height) > aspect:
         return report("media-dimensions", f"{label} is {width}x{height}, more elongated than 1:{aspect:g}")
     return []

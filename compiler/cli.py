@@ -273,6 +273,6 @@ def explain(result: Compiled) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in table]
     limit = result.target.limits.prompt_limit(result.scene.settings.language)
-    length = f"PROMPT ({len(result.prompt)} of {limit} characters)"
+    length = f"PROMPT ({result.target.limits.prompt_length(result.prompt)} of {limit} characters)"
     prompt = [visible(line) for line in result.prompt.split("\n")]
     return "\n".join(lines + ["", length, *prompt, ""])

@@ -1104,6 +1104,8 @@ TARGET_INVALID = {
     "wan30 unknown media type": changed(WAN30, "input.media.0.type", "refer"),
     "wan30 base64 audio": changed(WAN30, "input.media", [image(), image("data:audio/mp3;base64,AAAA",
                                                                         "reference_audio")]),
+    "wan30 image as base64": changed(WAN30, "input.media.0.url", PNG_DATA_URL),  # none documented [inf]
+    "wan26 prompt of 1501": changed(WAN26, "input.prompt", "x" * 1501),  # 1500 [3p]
     "wan30 size": changed(WAN30, "parameters.size", "1280*720"),
     # happyhorse-1.0-r2v
     "happyhorse no media": changed(HAPPYHORSE, "input.media", []),
@@ -1214,7 +1216,7 @@ TARGET_VALID = {
                                                                         "ratio": "9:16", "seed": 7, "watermark": True}),
     "wan30 model picks the duration": changed(WAN30, "parameters.duration", -1),
     "wan30 prompt of 20000": changed(WAN30, "input.prompt", "x" * 20000),
-    "wan30 image as base64": changed(WAN30, "input.media.0.url", PNG_DATA_URL),
+    "wan26 prompt of 1500": changed(WAN26, "input.prompt", "x" * 1500),
     "happyhorse base": BASES[HAPPYHORSE],
     "happyhorse nine images, every parameter": changed(HAPPYHORSE, "input.media",
                                                        [image(f"https://e.com/{i}.png") for i in range(9)])

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from compiler import ir
-from compiler.targets.happyhorse import TARGET, cjk_count
+from compiler.targets.happyhorse import TARGET, cjk_count  # re-exported from compiler.limits
 from tests.targets_support import IMAGE, VIDEO, VOICE, body_for, cast_text, refusal_lines, resolved_for, validated
 
 NAMES = [f"P{n}" for n in range(1, 20)]
@@ -48,11 +48,13 @@ def test_a_single_reference_and_a_chinese_scene_keep_the_api_s_word() -> None:
     assert TARGET.naming(scene_of(cast(IMAGE, header="LANGUAGE: zh\n"))).identifiers == {"P1": "character1"}
 
 
-def test_the_storyboard_is_an_image_like_any_other() -> None:
+def test_a_storyboard_is_refused_at_its_line() -> None:
+    # Its references are characters [hh]: a panel sheet would be sent as "character1" and read as a person.
     scene = scene_of("STORYBOARD: https://example.com/s.png\n\nA girl walks.\n")
     assert scene.storyboard is not None
-    assert TARGET.naming(scene).identifiers == {scene.storyboard.name: "character1"}
-    assert refused(scene) == []
+    ((line, message),) = refused(scene)
+    assert line == 1 and message.startswith("happyhorse-1.0-r2v takes no STORYBOARD image (each reference is one "
+                                            "character, not panels)")
 
 
 # --- refusals --------------------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ def test_the_request_model_takes_the_api_s_full_ranges() -> None:
     body = _good()
     body["parameters"] = {"resolution": "720P", "ratio": "1:1", "duration": 15, "watermark": False,
                           "seed": 2_147_483_647}
-    body["input"] = {"prompt": "雨" * 2500 + "x" * 2500,
+    body["input"] = {"prompt": "雨" * 2000 + "x" * 1000,
                      "media": [{"type": "reference_image", "url": "https://example.com/i.jpg"}] * 9}
     validate(body, local=False)
 
@@ -171,28 +173,33 @@ def test_cjk_count_counts_chinese_japanese_korean_and_full_width_punctuation() -
     assert cjk_count("character1 说：“你好。”かな 한국 abc") == 9
 
 
-# --- the Chinese prompt limit (Limits.cjk_prompt_chars, held by check.py) ----------------------------------
+# --- the Chinese prompt limit (Limits.prompt_length: a CJK character counts as two, in check and the model) -------
 
-def _long_script(language: str, lines: int) -> str:
-    line = ("雨" * 99 + "。") if language == "zh" else ("Rain falls. " * 9 + "Rain.")
+def _long_script(language: str, lines: int, line: str | None = None) -> str:
+    line = line or (("雨" * 99 + "。") if language == "zh" else ("Rain falls. " * 9 + "Rain."))
     body = "\n\n".join(f"P1 waits {n}. {line}" for n in range(lines))
     return f"LANGUAGE: {language}\nCAST\nP1: {IMAGE.format('P1')}\n\n{body}\n"
 
 
-def test_a_chinese_prompt_over_2500_characters_is_too_long_where_it_crosses() -> None:
+def test_a_chinese_prompt_over_the_limit_is_too_long_where_it_crosses() -> None:
     from compiler.check import check
+    from compiler.prompt import render_prompt
 
     scene = scene_of(_long_script("zh", 30))
     (found,) = [d for d in check(scene, TARGET, probe=False) if d.code == "prompt-too-long"]
-    assert "over the limit of 2500" in found.message
-    # It points at the paragraph whose prompt first passes 2500 (paragraph n is at line 5 + 2n).
-    from compiler.prompt import render_prompt
+    assert "over the limit of 5000" in found.message and "counting as 2" in found.message
+    # It points at the paragraph whose prompt first passes the limit (paragraph n is at line 5 + 2n).
+    counted = [TARGET.limits.prompt_length(render_prompt(scene, TARGET.naming(scene))) for scene in
+               (scene_of(_long_script("zh", count)) for count in (22, 23))]
+    assert counted[0] <= 5000 < counted[1]
+    assert found.span is not None and found.span.line == 5 + 2 * 22
 
-    lengths = [len(render_prompt(scene, TARGET.naming(scene))) for scene in
-               (scene_of(_long_script("zh", count)) for count in (20, 21))]
-    assert lengths[0] <= 2500 < lengths[1]
-    assert found.span is not None and found.span.line == 5 + 2 * 20
-    assert TARGET.limits.prompt_limit("zh") == 2500 and TARGET.limits.prompt_limit("en") == 5000
+
+def test_the_weighted_count_fills_the_limit_at_5000_latin_or_2500_cjk_characters() -> None:
+    limits = TARGET.limits
+    assert limits.prompt_length("a" * 5000) == 5000 == limits.prompt_length("雨" * 2500)
+    assert limits.prompt_length("雨" * 2000 + "a" * 1000) == 5000
+    assert limits.prompt_length("雨" * 2501) > 5000
 
 
 def test_an_english_prompt_of_the_same_length_is_within_the_limit() -> None:
@@ -200,6 +207,23 @@ def test_an_english_prompt_of_the_same_length_is_within_the_limit() -> None:
 
     scene = scene_of(_long_script("en", 30))
     assert [d.code for d in check(scene, TARGET, probe=False) if d.code == "prompt-too-long"] == []
+
+
+@pytest.mark.parametrize(("language", "lines"), [("en", 22), ("en", 23), ("zh", 22), ("zh", 23)])
+def test_check_refuses_exactly_what_the_request_model_refuses(language: str, lines: int) -> None:
+    # Chinese text in a scene of either LANGUAGE: a CI gate on `scenec check` must not pass a scene compile refuses.
+    from compiler.check import check
+    from compiler.prompt import render_prompt
+
+    scene = scene_of(_long_script(language, lines, "雨" * 99 + "。"))
+    prompt = render_prompt(scene, TARGET.naming(scene))
+    refused_by_check = any(d.code == "prompt-too-long" for d in check(scene, TARGET, probe=False))
+    try:
+        validate(body_of(scene, prompt))
+        refused_by_model = False
+    except ValidationError:
+        refused_by_model = True
+    assert refused_by_check == refused_by_model
 
 
 @pytest.mark.parametrize("style", ["prose", "shots", "timed"])

@@ -16,10 +16,11 @@ from pydantic import ValidationError
 
 from compiler import ir
 from compiler.api import choose_target, compile_text, parse_text, resolve
+from compiler.check import check
 from compiler.prompt import render_shot_alone
 from compiler.targets import for_model
 from compiler.targets.base import get_at, set_at
-from compiler.targets.kling import SHOT_PROMPT_CHARS, TARGET, shot_bound
+from compiler.targets.kling import SHOT_PROMPT_CHARS, TARGET, shot_bound, shot_prompts
 from tests.targets_support import IMAGE, VIDEO, body_for, cast_text, resolved_for, scene_texts, validated
 from tests.targets_support import refusal_lines as target_refusals
 from tests.test_properties import scenes
@@ -168,13 +169,59 @@ def test_timed_shots_become_multi_prompt_items_written_as_each_shot_alone() -> N
     body = TARGET.payload_dict(scene, "the whole prompt", naming)
     inputs = body["input"]
     assert (inputs["multi_shot"], inputs["shot_type"]) == (True, "customize")  # type: ignore[index]
-    assert inputs["multi_prompt"] == [  # type: ignore[index]
-        {"index": 1, "prompt": render_shot_alone(scene, 0, naming), "duration": 2},
-        {"index": 2, "prompt": render_shot_alone(scene, 1, naming), "duration": 4}]
-    assert all("<<<image_1>>>" in item["prompt"] for item in inputs["multi_prompt"])  # type: ignore[index]
+    assert [(item["index"], item["duration"]) for item in inputs["multi_prompt"]] == [(1, 2), (2, 4)]  # type: ignore[index]
+    assert [item["prompt"] for item in inputs["multi_prompt"]] == shot_prompts(scene, naming)  # type: ignore[index]
+    assert all("<<<image_1>>> waits." in item["prompt"] for item in inputs["multi_prompt"])  # type: ignore[index]
     assert inputs["prompt"] == "the whole prompt"  # type: ignore[index]
     assert TARGET.refusals(scene) == []
     validate(body)
+
+
+HEADER = "STYLE LINE: 1970s film grain\nATMOSPHERE: cold rain at night, no music\nDURATION: 10s\n"
+TWO_SHOTS = ("CAST\nMAYA (a nurse): image https://example.com/a.png\nLEO: image https://example.com/b.png\n\n"
+             "WIDE ON MAYA [0-4s]\nMAYA waits.\n\nCLOSE-UP ON LEO [4-10s]\nLEO smiles.\n")
+
+
+@pytest.mark.parametrize("style", ["prose", "shots", "timed"])
+def test_every_multi_prompt_item_carries_the_scene_opening_and_no_whole_scene_clock(style: str) -> None:
+    # With multi_shot the service ignores input.prompt [kl-3p]: the style line, atmosphere and the cast's
+    # descriptions must reach the model through every item, and "(4-10s)" would contradict the item's duration.
+    scene = scene_of(f"PROMPT STYLE: {style}\n{HEADER}\n{TWO_SHOTS}")
+    items = TARGET.payload_dict(scene, "the whole prompt", TARGET.naming(scene))["input"]["multi_prompt"]  # type: ignore[index]
+    for item in items:
+        assert "1970s film grain" in item["prompt"] and "old rain at night, no music" in item["prompt"]
+        assert "4-10s" not in item["prompt"]  # the timed template's segment is the item's own, from 0
+    assert "0-4s" not in items[0]["prompt"] or style == "timed"
+    if style == "shots":  # the template that lists the cast's descriptions
+        assert all("<<<image_1>>> is a nurse" in item["prompt"] for item in items)
+    assert "<<<image_1>>> waits." in items[0]["prompt"] and "<<<image_2>>> smiles." in items[1]["prompt"]
+    assert "smiles" not in items[0]["prompt"] and "waits" not in items[1]["prompt"]
+
+
+def test_the_whole_prompt_of_a_multi_shot_scene_is_not_held_to_its_limit_but_each_item_is() -> None:
+    # Each shot fits in 512 with the opening, the whole prompt is over 2500: the service reads only the items.
+    line = "MAYA " + "walks along the wet street, " * 12
+    shots = "\n".join(f"CLOSE-UP ON MAYA [{n}-{n + 1}s]\n{line.strip()}.\n" for n in range(6))
+    scene = scene_of(cast("image", header="DURATION: 6s\n", script=shots))
+    naming = TARGET.naming(scene)
+    prompt = " ".join(shot_prompts(scene, naming)) * 2
+    assert len(prompt) > TARGET.limits.prompt_chars
+    assert all(len(text) <= SHOT_PROMPT_CHARS for text in shot_prompts(scene, naming))
+    assert [d for d in check(scene, TARGET, probe=False, prompt_length=len(prompt)) if d.severity == "error"] == []
+    validate(body_of(scene, prompt))
+    untimed = scene_of(cast("image", header="DURATION: 6s\n", script="MAYA waits."))
+    with pytest.raises(ValidationError, match="at most 2500 characters"):
+        validate(body_of(untimed, prompt))
+
+
+def test_the_opening_counts_in_each_items_limit() -> None:
+    # Shots that fit alone, pushed over 512 by a long style line the items now carry.
+    scene = scene_of(timed("0-3s", "3-6s", line="MAYA waits.").replace(
+        "DURATION: 6s\n", "DURATION: 6s\nSTYLE LINE: " + "grainy, " * 60 + "\n"))
+    assert all(len(render_shot_alone(scene, n, TARGET.naming(scene))) < SHOT_PROMPT_CHARS for n in range(2))
+    found = refusal_lines(scene)
+    assert [line for line, _ in found] == [shot.span.line for shot in scene.shots]  # type: ignore[union-attr]
+    assert all(f"at most {SHOT_PROMPT_CHARS} characters per shot" in message for _, message in found)
 
 
 @pytest.mark.parametrize("script", [
@@ -215,7 +262,7 @@ def test_a_shot_prompt_over_the_limit_is_refused_at_the_shot() -> None:
     long_line = "MAYA " + "walks slowly along the wet street under the lamps, " * 12
     scene = scene_of(timed("0-3s", "3-6s", line=long_line.strip() + "."))
     found = refusal_lines(scene)
-    assert len(render_shot_alone(scene, 0, TARGET.naming(scene))) > SHOT_PROMPT_CHARS
+    assert len(shot_prompts(scene, TARGET.naming(scene))[0]) > SHOT_PROMPT_CHARS
     assert [line for line, _ in found] == [shot.span.line for shot in scene.shots]  # type: ignore[union-attr]
     assert all(f"at most {SHOT_PROMPT_CHARS} characters per shot" in message for _, message in found)
 
@@ -248,7 +295,6 @@ _FIRST = {"type": "first_frame", "url": "https://example.com/f.jpg"}
     (("parameters", "mode"), "hd", "pro"),
     (("parameters", "aspect_ratio"), "4:3", "16:9"),
     (("parameters", "duration"), 16, "less than or equal to 15"),
-    (("input", "prompt"), "x" * 2501, "at most 2500"),
     (("input", "media"), [_FEATURE, _FEATURE], "one feature video"),
     (("input", "media"), _refers(8), "at most 7 refer"),
     (("input", "media"), [_FEATURE, *_refers(5)], "at most 4 refer images beside"),
@@ -388,12 +434,29 @@ def styled_scenes(draw: st.DrawFn) -> str:
 
 @given(styled_scenes())
 def test_a_shots_bound_holds_for_its_prompt_alone(text: str) -> None:
-    # The refusal of a long shot renders the templates only past this bound: it must never be below the text.
+    # The refusal of a long shot renders the templates only past this bound: it must never be below the item.
     tree, _ = parse_text(text)
     scene = choose_target(resolve(tree)[0], MODEL)[0]
-    naming = TARGET.naming(scene)
-    for index, shot in enumerate(scene.shots):
+    for shot, item in zip(scene.shots, shot_prompts(scene, TARGET.naming(scene)), strict=True):
         bound = shot_bound(scene, shot)
         assert bound is not None
-        assert len(render_shot_alone(scene, index, naming)) <= bound
+        assert len(item) <= bound
 
+
+
+# --- the aspect bound is for images only ([kl-3p] states none for videos) ---------------------------------------
+
+def test_an_elongated_video_within_the_sides_is_taken_and_an_elongated_image_is_not(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from tests.test_media import make_mp4, trak
+
+    (tmp_path / "scenec.toml").write_text("")
+    (tmp_path / "wide.mp4").write_bytes(make_mp4(duration=5000, tracks=(trak(b"vide", 2160, 720),)))
+    Image.new("RGB", (1500, 500), "white").save(tmp_path / "wide.png")
+    text = "CAST\nMAYA: video wide.mp4\nLEO: image wide.png\n\nMAYA waits for LEO.\n"
+    (tmp_path / "s.scene").write_text(text)
+    scene = scene_of(text, path=tmp_path / "s.scene")
+    found = [(d.span.line if d.span else 0, d.message) for d in check(scene, TARGET)
+             if d.code == "media-dimensions"]
+    assert found == [(3, "LEO: wide.png is 1500x500, more elongated than 1:2.5")]

@@ -316,3 +316,20 @@ def test_any_scene_is_refused_at_a_line_or_compiles_to_a_valid_body(text: str) -
     assert (result.payload is None) == any(d.severity == "error" for d in result.diagnostics)
     assert all(d.span is not None for d in result.diagnostics if d.code == "unsupported-by-target")
 
+
+
+# --- a -flash scene is named as such -----------------------------------------------------------------------
+
+def test_messages_about_a_flash_scene_name_wan26_r2v_flash() -> None:
+    from compiler.check import check
+    from compiler.render.results import scene_cost
+
+    scene = scene_of(cast(*["image"] * 6, header="RESOLUTION: 480P\n"), model="wan2.6-r2v-flash")
+    found = {d.code: d.message for d in check(scene, TARGET, probe=False)}
+    assert "wan2.6-r2v-flash takes at most 5" in found["too-many-references"]
+    assert found["unsupported-by-target"].startswith("wan2.6-r2v-flash takes RESOLUTION")
+    assert scene_cost(scene, "beijing").model == "wan2.6-r2v-flash"
+    plain = scene_of(cast(*["image"] * 6), model="wan2.6-r2v")
+    assert "wan2.6-r2v takes at most 5" in {d.code: d.message for d in check(plain, TARGET, probe=False)}[
+        "too-many-references"]
+

@@ -3,12 +3,17 @@ its refusals at the writer's line, its defaults, its request body and the reques
 
 from __future__ import annotations
 
+import wave
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from compiler import ir
+from compiler.check import check
 from compiler.targets.wan30 import TARGET
 from tests.targets_support import IMAGE, VIDEO, VOICE, body_for, cast_text, refusal_lines, resolved_for, validated
+from tests.test_media import make_mp4
 
 NAMES = [f"P{n}" for n in range(1, 20)]
 MODEL = "wan3.0-video"
@@ -116,10 +121,57 @@ def test_the_sixth_voice_is_refused_at_its_voice() -> None:
     assert scene.members[5].voice is not None and found.span == scene.members[5].voice.span
 
 
+def totals(scene: ir.Scene, *, probe: bool = True) -> list[tuple[int, str]]:
+    """The media-duration findings of check (the totals live there, with the probed lengths)."""
+    return [(d.span.line if d.span else 0, d.message) for d in check(scene, TARGET, probe=probe)
+            if d.code == "media-duration"]
+
+
 def test_reference_videos_over_15_seconds_are_refused_at_the_video_that_crosses() -> None:
     scene = scene_of(cast(VIDEO + ", 6s long", VIDEO, VIDEO + ", 6s long", VIDEO + ", 4s long", VIDEO + ", 1s long"))
-    ((line, message),) = refused(scene)
-    assert line == 5 and "P4 brings them to 16 s" in message
+    assert refused(scene) == []  # one home for the rule: check.py
+    ((line, message),) = totals(scene)
+    assert line == 5 and "P4: the reference videos last 16s together" in message and "at most 15s" in message
+
+
+def local_scene(tmp_path: Path, specs: list[str]) -> ir.Scene:
+    (tmp_path / "scenec.toml").write_text("")
+    path = tmp_path / "s.scene"
+    text = cast_text(specs, NAMES[:len(specs)])
+    path.write_text(text)
+    return resolved_for(MODEL, text, path=path)
+
+
+def test_local_videos_are_measured_against_the_total(tmp_path: Path) -> None:
+    # Five local clips of 4 s (no declared length): 16 s at the fourth, refused there, before any upload.
+    for name in "abcde":
+        (tmp_path / f"{name}.mp4").write_bytes(make_mp4(duration=4000))
+    scene = local_scene(tmp_path, [f"video {name}.mp4" for name in "abcde"])
+    ((line, message),) = totals(scene)
+    assert line == 5 and "P4: the reference videos last 16s together" in message
+    assert totals(scene, probe=False) == []  # unprobed and undeclared: unknown, not counted
+
+
+def test_voices_over_15_seconds_together_are_refused_at_the_voice_that_crosses(tmp_path: Path) -> None:
+    for name in "ab":
+        with wave.open(str(tmp_path / f"{name}.wav"), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(1)
+            out.setframerate(8000)
+            out.writeframes(b"\x80" * 8000 * 9)
+    scene = local_scene(tmp_path, [f"image https://example.com/{name}.jpg, voice {name}.wav" for name in "ab"])
+    ((line, message),) = totals(scene)
+    assert scene.members[1].voice is not None and line == scene.members[1].voice.span.line
+    assert "P2: the voices last 18s together" in message
+
+
+def test_the_totals_are_the_targets_own() -> None:
+    # wan2.7 has no total: five declared 6 s videos are not refused for it.
+    from compiler.targets.wan27 import TARGET as WAN27
+
+    scene = scene_of(cast(*[VIDEO + ", 6s long"] * 3))
+    assert totals(scene) != []
+    assert [d for d in check(scene, WAN27, probe=False) if d.code == "media-duration"] == []
 
 
 def test_a_data_uri_image_is_refused_at_its_line() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 
 from .. import check, ir
+from ..limits import Limits
 from ..prompt import project_templates
 from ..records import Record
 from ..source import Span
@@ -37,10 +38,10 @@ _lock = threading.Lock()
 stats = {"hits": 0, "misses": 0}
 
 
-def remembered_crossing(scene: ir.Scene, limit: int) -> Span | None:
+def remembered_crossing(scene: ir.Scene, limit: int, limits: Limits | None = None) -> Span | None:
     """check._crossing_span's answer, reused when the cut it was found at is unchanged."""
     if project_templates(scene) is not None:  # a project's own templates may change on disk between versions
-        return _plain_crossing(scene, limit)
+        return _plain_crossing(scene, limit, limits)
     frame = _frame(scene)
     with _lock:
         memo = _last.get(scene.path)
@@ -49,7 +50,7 @@ def remembered_crossing(scene: ir.Scene, limit: int) -> Span | None:
         stats["hits"] += 1
         return memo.span
     stats["misses"] += 1
-    span: Span | None = _plain_crossing(scene, limit)
+    span: Span | None = _plain_crossing(scene, limit, limits)
     step = _step_of(scene, span)
     if step is not None and span is not None:
         index, count = step

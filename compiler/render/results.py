@@ -76,7 +76,7 @@ class CostLine:
     at_most: bool
     region: str | None
     resolution: str
-    model: str                   # the target's canonical model id, named when there is no price
+    model: str                   # the scene's model id (Target.model_of), named when there is no price
     prices_checked: str | None   # when the target's prices were read
 
     def text(self) -> str:
@@ -109,7 +109,7 @@ def scene_cost(scene: ir.Scene, region: str | None) -> CostLine:
     cap = billing.input_video_cap(target.billing_rule, len(videos), len(scene.references))
     durations = [cap if length is None else length for length in lengths]
     return CostLine(target.estimate(scene, durations, region), None in lengths and cap > 0, region,
-                    scene.settings.resolution, target.name, target.prices_checked)
+                    scene.settings.resolution, target.model_of(scene), target.prices_checked)
 
 
 @dataclass(frozen=True)

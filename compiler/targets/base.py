@@ -205,12 +205,21 @@ class Target:
             return None
         return self.prices.get(region.strip().lower(), {}).get(resolution.strip().upper())
 
+    def prompt_is_read(self, scene: ir.Scene) -> bool:
+        """Whether the service reads input.prompt for this scene, so that its length limit holds (Kling ignores it
+        when the shots go in multi_prompt)."""
+        return True
+
     # --- refusals every target may use: an `unsupported-by-target` error at the line that asks ----------------
 
     def refuse(self, scene: ir.Scene, what: str, span: Span | None, path: str | None = None) -> Diagnostic:
         """"<model> <what>", naming the model the scene asked for when it is one of ours (wan2.6-r2v-flash)."""
-        model = scene.settings.model if scene.settings.model in self.models else self.name
-        return make("unsupported-by-target", f"{model} {what}", span, path=path or scene.path)
+        return make("unsupported-by-target", f"{self.model_of(scene)} {what}", span, path=path or scene.path)
+
+    def model_of(self, scene: ir.Scene) -> str:
+        """The model id the scene asked for when it is one of this target's (wan2.6-r2v-flash), else the target's
+        name: what a message about the scene calls the model."""
+        return scene.settings.model if scene.settings.model in self.models else self.name
 
     def refused_values(self, scene: ir.Scene) -> list[Diagnostic]:
         """RESOLUTION and RATIO values the language takes but this target does not, at the setting's line."""

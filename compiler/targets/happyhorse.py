@@ -7,7 +7,8 @@ repository's API reference (third party), [hh-3p] Comfy Router and a copy of a v
   example writes "[Image 1]" instead [unsettled]: characterN is built here and nowhere else.
 - resolution 720P/1080P (default 1080P), ratio 16:9/9:16/1:1/4:3/3:4 (default 16:9), duration 3-15 (default 5),
   watermark (default true), seed; no negative_prompt, prompt_extend, size, audio or shot_type [hh].
-- Prompt at most 5000 characters, or 2500 of Chinese [hh]; the count of mixed text is not stated [unsettled].
+- Prompt at most 5000 characters, or 2500 of Chinese [hh]; the count of mixed text is not stated [unsettled]:
+  read here as one rule, a CJK character counting as two (Limits.prompt_length), in check and the request model.
 - Billed per output second (usage shows input_video_duration 0) [inf]; no published price.
 """
 
@@ -17,7 +18,7 @@ import functools
 from collections.abc import Mapping
 
 from .. import ir
-from ..limits import ApiDefaults, FileLimits, Limits
+from ..limits import ApiDefaults, FileLimits, Limits, cjk_count
 from .base import Capabilities, Naming, Target, counted_as_characters
 from .wan27 import LIMITS as WAN27_LIMITS
 
@@ -36,20 +37,10 @@ MAX_IMAGES = 9
 _MB = 1024 * 1024
 
 
-def cjk_count(text: str) -> int:
-    """The CJK ideographs, kana and hangul in a text, and their full-width punctuation."""
-    return sum(1 for char in text if _is_cjk(char))
-
-
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return (0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
-            or 0xFF00 <= code <= 0xFFEF or 0x20000 <= code <= 0x3FFFF)
-
-
 class HappyHorse(Target):
     """happyhorse-1.0-r2v: reference images only.  The inherited `refusals` refuses, from `capabilities`, a first
-    frame, videos, voices, data URIs, NEGATIVE PROMPT and PROMPT EXTEND, and the setting values it lacks."""
+    frame, a storyboard, videos, voices, data URIs, NEGATIVE PROMPT and PROMPT EXTEND, and the setting values it
+    lacks."""
 
     name = MODEL
     models = MODELS
@@ -59,7 +50,9 @@ class HappyHorse(Target):
                "HappyHorse r2v schema [3p]; no official page in our store")
     capabilities = Capabilities(
         voice=False, reference_video=False, max_reference_videos=0, first_frame=False,
-        first_frame_with_references=False, storyboard=True, negative_prompt=False, prompt_extend=False,
+        first_frame_with_references=False,
+        storyboard=False,  # [inf] its references are characters [hh]; no multi-panel reading is documented
+        negative_prompt=False, prompt_extend=False,
         data_uri=False, seed=True, multi_shot_field=False)
     limits = Limits(
         max_references=MAX_IMAGES,
@@ -75,9 +68,9 @@ class HappyHorse(Target):
         aspect=WAN27_LIMITS.aspect,     # not stated: wan2.7's [inf]
         duration=(3, 15),
         duration_with_video=(3, 15),    # never used: reference videos are refused
-        # [hh] a Chinese prompt: 2500.  How mixed text counts is not stated [unsettled]: check.py holds a
-        # LANGUAGE: zh scene's whole prompt to it; the request model refuses any prompt of more than 2500 CJK
-        # characters, which breaks the rule however mixed text is counted.
+        # [hh] "<= 5000 non-CJK or <= 2500 CJK characters".  How mixed text counts is not stated [unsettled]: a
+        # CJK character counts as two (Limits.prompt_length) [inf], whatever the scene's LANGUAGE, the same rule
+        # in check.py and in the request model; both readings' ends (5000 Latin, 2500 Chinese) hold exactly.
         cjk_prompt_chars=2500,
     )
     # prompt_extend: no such parameter [hh]; the model is taken not to rewrite the prompt [inf].
@@ -91,6 +84,8 @@ class HappyHorse(Target):
     prices: Mapping[str, Mapping[str, float]] = {}  # no official price seen
     prices_checked = None
     billing_rule = "output"  # usage: input_video_duration 0, duration = output seconds [hh]
+
+    reasons: Mapping[str, str] = {"storyboard": " (each reference is one character, not panels)"}
 
     def naming(self, scene: ir.Scene) -> Naming:
         return counted_as_characters(scene)  # N the item's position in media, every item an image [hh][hh-3p]
@@ -128,11 +123,12 @@ def _request_model() -> type[BaseModel]:
 
         @field_validator("prompt")
         @classmethod
-        def _chinese_length(cls, value: str) -> str:
-            # Over 2500 CJK characters breaks the Chinese limit however mixed text is counted [inf].
-            chinese = limits.cjk_prompt_chars or limits.prompt_chars
-            if cjk_count(value) > chinese:
-                raise ValueError(f"a Chinese prompt has at most {chinese} characters")
+        def _weighted_length(cls, value: str) -> str:
+            # The rule check.py holds (Limits.prompt_length): a CJK character counts as two [inf].
+            length = limits.prompt_length(value)
+            if length > limits.prompt_chars:
+                raise ValueError(f"the prompt counts {length} characters, a CJK one as {limits.cjk_weight}; at most "
+                                 f"{limits.prompt_chars} (a Chinese prompt has at most {limits.cjk_prompt_chars})")
             return value
 
     parameters = settings_parameters(PARAMETERS, resolutions=RESOLUTIONS, ratios=RATIOS, duration=limits.duration)

@@ -67,7 +67,8 @@ class Kling(Target):
         image=FileLimits(("jpeg", "png"), 10 * _MB, sides=(300, 8000)),                          # [kl]
         video=FileLimits(("mp4", "mov"), 200 * _MB, sides=(720, 2160), seconds=(3.0, 10.0)),     # [kl]
         voice=FileLimits(("wav", "mp3"), 15 * _MB, seconds=(1.0, 10.0)),   # unused: voices are refused
-        aspect=2.5,                   # images 1:2.5 to 2.5:1 [kl-3p]; none stated for videos
+        aspect=2.5,                   # images 1:2.5 to 2.5:1 [kl-3p]
+        aspect_kinds=("image",),      # none stated for videos: their sides (720-2160 px) are the bound [kl]
         duration=(3, 15),             # [kl]
         duration_with_video=(3, 10),  # [kl]
     )
@@ -163,6 +164,10 @@ class Kling(Target):
                                          shot.span or shot.timing_span))
         return found
 
+    def prompt_is_read(self, scene: ir.Scene) -> bool:
+        """With multi_shot the service ignores input.prompt [kl-3p]: the items carry the scene instead."""
+        return not multi_shot(scene)
+
     # --- the request --------------------------------------------------------------------------------------
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
@@ -226,21 +231,33 @@ def shot_seconds(shot: ir.Shot) -> float:
 
 
 def shot_prompts(scene: ir.Scene, naming: Naming) -> list[str]:
-    """Each shot's own prompt, written by the scene's template as if the shot were alone (prompt.py)."""
-    from ..prompt import render_shots_alone
+    """Each multi_prompt item's prompt: the scene's opening (what the template writes before the first shot: style
+    line, atmosphere, cast descriptions) and then the shot, as if the shot were the whole scene.  With multi_shot
+    the service ignores input.prompt [kl-3p], so an item must carry the opening itself.  The shot keeps no mark of
+    the whole scene's clock ("(4-10s)"): the item's own `duration` says how long it lasts; a template that must
+    write a segment (PROMPT STYLE: timed) gets the item's own, from 0."""
+    from ..prompt import prompt_from_output, prompt_template, shot_views, template_context
 
-    return render_shots_alone(scene, naming)
+    template = prompt_template(scene)
+    context = template_context(scene, naming)
+    unit = "秒" if scene.settings.language == "zh" else "s"
+    prompts = []
+    for shot, view in zip(scene.shots, shot_views(scene, naming), strict=True):
+        view.timing = None
+        view.segment = f"0-{shot_seconds(shot):g}{unit}"
+        prompts.append(prompt_from_output(scene, template.render(shots=[view], **context)))
+    return prompts
 
 
 def shot_bound(scene: ir.Scene, shot: ir.Shot) -> int | None:
-    """An upper bound of the shot's own prompt without the templates: what prompt.length_bound counts for this
-    one shot (its allowance per shot covers the number, time segment and transition; a test holds it).  None
-    with a project's own templates or a template folder of Kling's, which may write anything."""
+    """An upper bound of the shot's multi_prompt item without the templates: what prompt.length_bound counts for
+    the scene's opening and this one shot (a test holds it).  None with a project's own templates or a template
+    folder of Kling's, which may write anything."""
     from ..prompt import length_bound, project_templates
 
     if project_templates(scene) is not None or Kling.template_folder:
         return None
-    return length_bound(scene._replace(shots=(shot,))) - length_bound(scene._replace(shots=()))
+    return length_bound(scene._replace(shots=(shot,)))
 
 
 def _whole(seconds: float) -> int | float:
@@ -279,7 +296,7 @@ def _request_model(models: tuple[str, ...], limits: Limits, ratios: tuple[str, .
         duration: int = Field(ge=1, le=limits.duration[1])
 
     class Input(Strict):
-        prompt: str = Field(min_length=1, max_length=limits.prompt_chars)
+        prompt: str = Field(min_length=1)  # held to prompt_chars unless multi_shot: see _combinations
         negative_prompt: str | None = Field(default=None, max_length=limits.negative_prompt_chars)
         media: list[MediaItem] | None = Field(default=None, min_length=1)
         multi_shot: bool | None = None
@@ -290,6 +307,9 @@ def _request_model(models: tuple[str, ...], limits: Limits, ratios: tuple[str, .
         @model_validator(mode="after")
         def _combinations(self) -> Input:
             _check_media([item.type for item in self.media or []], limits)
+            if not self.multi_shot and len(self.prompt) > limits.prompt_chars:
+                # With multi_shot the service ignores the prompt [kl-3p], so its length is not held [unsettled].
+                raise ValueError(f"the prompt has at most {limits.prompt_chars} characters, not {len(self.prompt)}")
             if self.multi_prompt is not None:
                 if not (self.multi_shot and self.shot_type == "customize"):
                     raise ValueError("multi_prompt needs multi_shot true and shot_type customize")

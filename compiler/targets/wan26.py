@@ -86,7 +86,8 @@ class Wan26(Target):
     resolutions = ("720P", "1080P")
     ratios = ("16:9", "9:16", "1:1", "4:3", "3:4")
     parameters = ("resolution", "ratio", "duration", "prompt_extend", "watermark", "seed")
-    regions = ("beijing", "singapore", "us")  # [legacy26] endpoints; -flash is not listed in US [off guide]
+    # [legacy26] endpoints, for both models: no source in our store says -flash is not served in US.
+    regions = ("beijing", "singapore", "us")
     currency = None                  # the reference gives no wan2.6 price: none is invented
     prices: Mapping[str, Mapping[str, float]] = {}
     prices_checked = None

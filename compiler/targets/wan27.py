@@ -95,7 +95,9 @@ class Wan27(Target):
     resolutions = RESOLUTIONS
     ratios = RATIOS
     parameters = PARAMETERS
-    regions = ("beijing", "singapore")  # Virginia (US) does not list wan2.7-r2v
+    # Virginia (US) is left out on our reading [inf]: the price list does not list wan2.7-r2v there [docs]; no
+    # source says the endpoint refuses it.
+    regions = ("beijing", "singapore")
     currency = "CNY"
     prices = PRICES
     prices_checked = PRICES_CHECKED

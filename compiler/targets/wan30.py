@@ -3,12 +3,15 @@
 Facts: shared/reference/targets.md section 1, read 2026-12-02.  Tags as there: [off] Alibaba's Wan 3.0 API
 reference (a preview), [3p] resellers restating it, [inf] our inference, [unsettled] where sources disagree.
 - The media array's order numbers the references per type: "Image N", "Video N", "Audio N" [off].  Chinese
-  图N / 视频N / 音频N [inf]; "Image 1" even for a single reference (no "reference image" form documented) [inf].
+  图N / 视频N / 音频N [unsettled] (no Chinese forms in the sources read);
+  "Image 1" even for a single reference (no "reference image" form documented) [inf].
 - reference_image <= 10, reference_video <= 5 (together <= 15 s), reference_audio <= 5 (together <= 15 s) [off];
   a first_frame cannot go with any reference_* item [off].
 - No reference_voice: a member's voice is its own reference_audio entry, after all references in cast order [inf].
 - negative_prompt and prompt_extend were removed in 3.0 [3p][unsettled]: refused at their lines, never sent.
-- resolution 480P/720P/1080P (default 1080P), duration 2-30 (default 5), watermark default false [3p].
+- resolution 480P/720P/1080P, duration 2-30 (default 5) [3p]; the defaults 1080P, 16:9 and no watermark are
+  wan2.7's [inf] (no default resolution stated; ratio and watermark "as in 2.7").
+- A storyboard is one more reference image, "Image N" [inf]: no storyboard form is documented for 3.0.
 - No published price [unsettled]: `prices` is empty and the estimate shows seconds only.
 """
 
@@ -35,6 +38,7 @@ MAX_IMAGES = 10            # reference_image items [off]
 MAX_VIDEOS = 5             # reference_video items [off]
 MAX_VOICES = 5             # reference_audio items [off]
 MAX_VIDEO_SECONDS = 15.0   # the reference videos together [off]
+MAX_VOICE_SECONDS = 15.0   # the voices (reference_audio) together [off]
 RESOLUTIONS = ("480P", "720P", "1080P")  # [3p]
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")  # the five of 2.7 [3p]
 PARAMETERS = ("resolution", "ratio", "duration", "watermark", "seed")  # ir.Settings fields, in the API's order
@@ -57,7 +61,8 @@ class Wan30(Target):
                "resolution, duration, removed negative prompt / prompt extend from resellers [3p]")
     capabilities = Capabilities(
         voice=True, reference_video=True, max_reference_videos=MAX_VIDEOS, first_frame=True,
-        first_frame_with_references=False, storyboard=True, negative_prompt=False, prompt_extend=False,
+        first_frame_with_references=False, storyboard=True,  # one more image [inf]
+        negative_prompt=False, prompt_extend=False,
         data_uri=False, seed=True, multi_shot_field=False)
     # File limits per kind are not in the sources read [unsettled]: wan2.7's table until confirmed.
     limits = Limits(
@@ -72,8 +77,11 @@ class Wan30(Target):
         aspect=WAN27_LIMITS.aspect,
         duration=(2, 30),                         # [3p]; -1 ("model picks") is never sent
         duration_with_video=(2, 30),              # no other range stated [unsettled]
+        video_total_seconds=MAX_VIDEO_SECONDS,    # checked by check.py with declared or probed lengths
+        voice_total_seconds=MAX_VOICE_SECONDS,
     )
-    # prompt_extend: no such parameter in 3.0 [3p]; the model is taken not to rewrite the prompt [inf].
+    # resolution, ratio, watermark: wan2.7's defaults [inf]; duration 5 [3p].  prompt_extend: no such parameter in
+    # 3.0 [3p]; the model is taken not to rewrite the prompt [inf].
     defaults = ApiDefaults(model=MODEL, resolution="1080P", ratio="16:9", duration=5, prompt_extend=False,
                            watermark=False)
     resolutions = RESOLUTIONS
@@ -103,7 +111,8 @@ class Wan30(Target):
 
     def refusals(self, scene: ir.Scene) -> list[Diagnostic]:
         """The inherited ones (a first frame's voice, videos over five, data URIs, settings, values), a first frame
-        with references, more than ten images or five voices, and reference videos over 15 s together."""
+        with references, more than ten images or five voices (the 15 s totals are check.py's, with the probed
+        lengths: Limits.video_total_seconds and voice_total_seconds)."""
         return self._first_frame_refusals(scene) + super().refusals(scene) + self._count_refusals(scene)
 
     def _first_frame_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
@@ -113,8 +122,7 @@ class Wan30(Target):
                                    "FIRST FRAME, or compile for wan2.7-r2v", scene.first_frame.span)]
 
     def _count_refusals(self, scene: ir.Scene) -> list[Diagnostic]:
-        """Images and voices over their counts, and the 15 s budget of the reference videos, at the first member
-        over each (videos over five: `refused_videos`)."""
+        """Images and voices over their counts, at the first member over each (videos over five: `refused_videos`)."""
         found = []
         images = [m for m in scene.references if m.kind == "image"]
         voiced = [m for m in scene.references if m.voice is not None]
@@ -128,20 +136,7 @@ class Wan30(Target):
             assert extra.voice is not None
             found.append(self.refuse(scene, f"takes at most {MAX_VOICES} voices, and {extra.name}'s is number "
                                             f"{MAX_VOICES + 1}: remove a VOICE", extra.voice.span, extra.path))
-        return found + self._video_seconds_refusals(scene, [m for m in scene.references if m.kind == "video"])
-
-    def _video_seconds_refusals(self, scene: ir.Scene, videos: list[ir.CastMember]) -> list[Diagnostic]:
-        """The declared lengths (", 6s long") summed in order; local files are measured by check.py."""
-        total = 0.0
-        for member in videos:
-            if member.length is None:
-                continue
-            total += member.length
-            if total > MAX_VIDEO_SECONDS:
-                return [self.refuse(scene, f"takes reference videos of {MAX_VIDEO_SECONDS:g} s together, and "
-                                           f"{member.name} brings them to {total:g} s: shorten or drop a video",
-                                    member.media.span, member.path)]
-        return []
+        return found
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
         """References in cast order, then each voice as a reference_audio entry in the same order."""
