@@ -449,8 +449,10 @@ def test_a_scene_fitted_to_a_target_binds_the_cast_as_the_default_does(model: st
 @settings(max_examples=60)
 @given(target_scenes(KLING, timed=True, fits=True, languages=("en", "zh")))
 def test_kling_shot_prompts_mention_the_cast_as_the_whole_prompt_shots_do(drawn: tuple[str, list[Expected]]) -> None:
-    """Each multi_prompt item mentions the members its shot mentions in the whole prompt, in the same order; the
-    whole prompt's shots are read by rendering its first 0, 1, 2 ... shots (the prompt stage, not Kling's code)."""
+    """Each multi_prompt item mentions the members the scene's opening mentions (every item carries the opening:
+    the service reads no input.prompt then), then those its shot mentions in the whole prompt, in the same order;
+    the whole prompt's opening and shots are read by rendering its first 0, 1, 2 ... shots (the prompt stage, not
+    Kling's code)."""
     text, _ = drawn
     result = compile_text(text, model=KLING.name)
     assert result.ok and result.payload is not None and result.scene is not None, (text, result.diagnostics)
@@ -465,6 +467,6 @@ def test_kling_shot_prompts_mention_the_cast_as_the_whole_prompt_shots_do(drawn:
     assert prefixes[-1] == bound_members(result), text
     for before, after, item in zip(prefixes[:-1], prefixes[1:], items, strict=True):
         assert after[:len(before)] == before, text
-        assert bound_members(result, item["prompt"]) == after[len(before):], (text, item)
-    joined = [name for item in items for name in bound_members(result, item["prompt"])]
+        assert bound_members(result, item["prompt"]) == prefixes[0] + after[len(before):], (text, item)
+    joined = [name for item in items for name in bound_members(result, item["prompt"])[len(prefixes[0]):]]
     assert len(set(joined)) >= 1 and joined == prefixes[-1][len(prefixes[0]):], text
