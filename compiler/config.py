@@ -9,7 +9,7 @@ a [tool.scenec] table; in a folder with both, scenec.toml wins and the pyproject
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .diagnostics import CODES, GROUPS, Diagnostic, Suggestions, make
 from .project import (
@@ -285,16 +285,9 @@ def chosen_region(flag: str | None, env: Mapping[str, str], projects: Iterable[P
     """(region, where it came from) for render, cost, cancel and preview, in project.PRECEDENCE order:
     --region, SCENEC_REGION, the scenes' configuration, the built-in default.  Raises RegionConflict when
     it comes to the configuration and the projects disagree (a guess could send to the wrong endpoint)."""
-    configured: dict[str | None, str] = {}  # region (None: not configured) -> a project that says so
+    from_config = None
     if not flag and not env.get("SCENEC_REGION", "").strip():
-        for project in projects:
-            found = configured_region(project)
-            configured.setdefault(found[0] if found else None, found[1] if found else str(project.root))
-    if len(configured) > 1:
-        said = "; ".join(f"{region or 'none configured'} ({where})" for region, where in configured.items())
-        raise RegionConflict(f"the scenes' projects configure different regions: {said}; pass --region or give "
-                             "them one at a time")
-    from_config = next(iter(configured), None)
+        from_config = _one_configured(projects, configured_region, RegionConflict, "region", "--region")
     from_env = env.get("SCENEC_REGION", "").strip() or None
     found = first_given("region", {"command line": flag, "SCENEC_REGION": from_env, "configuration": from_config,
                                    "default": DEFAULT_REGION})
@@ -324,16 +317,25 @@ def chosen_workspace(flag: str | None, env: Mapping[str, str],
     candidates: dict[str, str | None] = {"command line": flag.strip() if flag is not None else None}
     candidates.update({name: env.get(name, "").strip() or None for name in WORKSPACE_VARIABLES})
     if all(value is None for value in candidates.values()):
-        configured: dict[str | None, str] = {}  # workspace (None: not configured) -> a project that says so
-        for project in projects:
-            found = configured_workspace(project)
-            configured.setdefault(found[0] if found else None, found[1] if found else str(project.root))
-        if len(configured) > 1:
-            said = "; ".join(f"{name or 'none configured'} ({where})" for name, where in configured.items())
-            raise WorkspaceConflict(f"the scenes' projects configure different workspaces: {said}; pass "
-                                    "--workspace or give them one at a time")
-        candidates["configuration"] = next(iter(configured), None)
+        candidates["configuration"] = _one_configured(projects, configured_workspace, WorkspaceConflict,
+                                                      "workspace", "--workspace")
     return first_given("workspace", candidates)
+
+
+def _one_configured(projects: Iterable[Project], read: Callable[[Project], tuple[str, str] | None],
+                    conflict: type[ValueError], noun: str, option: str) -> str | None:
+    """The one value (region, workspace) the scenes' projects configure, None when none does; `conflict` when
+    they disagree, a project without one included (a guess could send to the wrong endpoint or bill another
+    workspace)."""
+    configured: dict[str | None, str] = {}  # value (None: not configured) -> a project that says so
+    for project in projects:
+        found = read(project)
+        configured.setdefault(found[0] if found else None, found[1] if found else str(project.root))
+    if len(configured) > 1:
+        said = "; ".join(f"{value or 'none configured'} ({where})" for value, where in configured.items())
+        raise conflict(f"the scenes' projects configure different {noun}s: {said}; pass {option} or give them one "
+                       "at a time")
+    return next(iter(configured), None)
 
 
 # --- scenec check --show-settings -----------------------------------------------------------------
