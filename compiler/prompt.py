@@ -159,10 +159,15 @@ def template_context(scene: ir.Scene, naming: Naming | None = None) -> dict[str,
 
 def join_lines(lines: list[str], language: str) -> str:
     """English lines joined by a space, Chinese ones by nothing, except where that would be ambiguous: two
-    numbers meeting ("图2" then "2. 中景" must not read "图22") get a space."""
+    numbers meeting ("图2" then "2. 中景" must not read "图22") get a space, and an English line ending in a word
+    before a numbered line gets a full stop ("the image" then "2. Close-up" must not read "the image 2", a
+    reference's name)."""
     out: list[str] = []
     for line in lines:
-        if out and (language != "zh" or (out[-1][-1:].isascii() and out[-1][-1:].isalnum() and line[:1].isdigit())):
+        runs_into_number = bool(out) and out[-1][-1:].isascii() and out[-1][-1:].isalnum() and line[:1].isdigit()
+        if runs_into_number and language != "zh":
+            out.append(".")
+        if out and (language != "zh" or runs_into_number):
             out.append(" ")
         out.append(line)
     return "".join(out)

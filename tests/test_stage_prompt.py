@@ -120,3 +120,14 @@ def test_separate_dialogue_names_the_speaker_again() -> None:
 def test_spoken_names_are_not_replaced() -> None:
     spoken = prompt(TWO + "MAYA waits.\n\nMAYA\nLEO, is that you?\n")
     assert spoken == "Video 1 waits. Video 1 says, 'LEO, is that you?'"
+
+
+def test_a_shot_ending_in_a_word_does_not_run_into_the_next_shots_number() -> None:
+    # "the image" then "2. Close-up" joined by a space would read "the image 2": a reference's name.
+    from compiler.api import compile_text
+
+    text = ("PROMPT STYLE: shots\nCAST\nMAYA: image https://e.com/m.png\nLEO: image https://e.com/l.png\n\n"
+            "MAYA holds up the image\n\nCUT TO CLOSE-UP ON LEO.\n\nLEO smiles.\n")
+    compiled = compile_text(text)
+    assert compiled.ok and compiled.prompt is not None, compiled.diagnostics
+    assert "the image. 2." in compiled.prompt and "the image 2" not in compiled.prompt
