@@ -48,6 +48,7 @@ def check(scene: ir.Scene, target: Target | None = None, *, project: Project | N
     found += target.refusals(scene)
     found += check_counts(scene, target)
     found += check_unheard_voices(scene, target)
+    found += check_names_in_settings(scene)
     found += check_settings(scene, target.limits)
     found += check_timings(scene)
     found += check_timed_plan(scene)
@@ -95,6 +96,30 @@ def check_counts(scene: ir.Scene, target: Target) -> list[Diagnostic]:
         # Where the target cannot take it, its refusal is the one diagnostic (Target.refused_first_frame_voice).
         out.append(_at(scene, "voice-on-first-frame", "a voice on the first frame is not recommended by the vendor",
                        scene.first_frame.voice.span, hint="attach the voice to the cast member who speaks"))
+    return out
+
+
+# Settings sent as written (never bound to the cast), by header key and ir.Settings field.
+_FREE_TEXT_SETTINGS = (("ATMOSPHERE", "atmosphere"), ("STYLE LINE", "style_line"),
+                       ("NEGATIVE PROMPT", "negative_prompt"))
+
+
+def check_names_in_settings(scene: ir.Scene) -> list[Diagnostic]:
+    """A cast name in a setting that is sent as written: the model gets the bare name, not the identifier."""
+    names = [member.name for member in scene.members]
+    if not names:
+        return []
+    pattern = re.compile(r"(?<![\w@])(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+                         + r")(?!\w)")
+    out: list[Diagnostic] = []
+    for key, field in _FREE_TEXT_SETTINGS:
+        text = getattr(scene.settings, field) or ""
+        found = pattern.search(text)
+        if key in scene.settings.given and found:
+            out.append(_at(scene, "name-in-setting", f"{key} names {found.group()}, but it is sent as written: the "
+                           f"model reads '{found.group()}', not the reference it stands for",
+                           scene.settings.spans.get(key),
+                           hint="describe without the name, or say it in an action line"))
     return out
 
 

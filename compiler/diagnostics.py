@@ -100,6 +100,10 @@ CODES: dict[str, Code] = _codes(
     ("names", "possible-misspelt-name", WARNING, "A capitalised word in the text is close to a cast name.",
      "Capitalised words that are cast names become references; this one is not a name but looks like one, "
      "so it stays plain text. Fix the spelling if it was meant as a reference."),
+    ("names", "name-in-setting", WARNING, "A cast name written in ATMOSPHERE, STYLE LINE or NEGATIVE PROMPT.",
+     "These settings are sent as written: a cast name in them is not replaced by the reference's identifier "
+     "(\"Image 1\"), so the model reads a name it was never shown. Describe without the name, or say it in an "
+     "action line of the script, where it is bound."),
     ("names", "duplicate-member", ERROR, "Two cast members share a name.",
      "Each cast name must be unique across the scene and every cast file it imports."),
     ("names", "header-line-in-script", ERROR, "A setting, first frame or cast line inside the script.",
