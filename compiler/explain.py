@@ -67,5 +67,5 @@ def run_explain(args: Namespace) -> int:
             hint = f"; did you mean {nearest[0]}?" if nearest else " (docs/diagnostics.md lists them)"
             print(f"scenec explain: {visible(name)} is not a diagnostic code or group{hint}", file=sys.stderr)
             return 2
-    print("\n\n".join(sections))
+    print("\n\n".join(dict.fromkeys(sections)))  # a code named twice, or by its group too, is printed once
     return 0

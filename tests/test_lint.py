@@ -349,6 +349,13 @@ def test_explain_a_group_and_an_unknown_code(capsys) -> None:
     assert "did you mean unused-member?" in capsys.readouterr().err
 
 
+def test_explain_prints_a_code_named_twice_or_also_by_its_group_once(capsys) -> None:
+    assert main(["explain", "unused-member", "UNUSED_MEMBER", "names"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count("### `unused-member`") == 1
+    assert out.count("### `") == sum(c.group == "names" for c in CODES.values())
+
+
 def test_check_explain_codes_appends_the_sections_of_the_codes_reported(capsys) -> None:
     sections = _doc_sections()
     assert main(["check", str(STYLE), "--explain-codes"]) == EXIT_OK
