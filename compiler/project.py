@@ -130,6 +130,13 @@ class Project:
         if data is None:
             return
         self._table = _scenec_table(data) if self.in_pyproject else data
+        tool = data.get("tool")
+        if self.in_pyproject and isinstance(tool, dict) and not isinstance(tool.get("scenec"), dict):
+            # `tool.scenec = 3` names scenec's configuration but holds none: said, not silently ignored.
+            found = re.search(r"^[ \t]*(?:tool[ \t]*\.[ \t]*)?scenec[ \t]*=", text, re.MULTILINE)
+            line = text.count("\n", 0, found.start()) + 1 if found else 0
+            self._errors.append(ConfigError("[tool.scenec] must be a table of settings, like [tool.scenec] with "
+                                            "model = \"wan2.7-r2v\" under it", line))
         media = self._table.get("media", {})
         if not isinstance(media, dict):
             self._errors.append(ConfigError("[media] must be a table", line_of(text, "media")))

@@ -241,3 +241,15 @@ def test_a_toml_date_or_time_as_a_default_is_a_config_error_not_a_traceback(tmp_
     assert main(["cost", str(scene)]) == 1
     out, err = capsys.readouterr()
     assert f"{key} must be a string" in out + err and "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(("text", "line"), [("tool.scenec = 3\n", 1), ('[tool]\nname = "x"\nscenec = "wan"\n', 3),
+                                            ("[tool]\nscenec = [1, 2]\n", 2)])
+def test_a_tool_scenec_that_is_no_table_is_a_config_error_not_ignored(tmp_path: Path, text: str, line: int,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    scene = tmp_path / "one.scene"
+    scene.write_text("CAST\nLEO: image https://example.com/leo.png\n\nLEO waits.\n", encoding="utf-8")
+    assert main(["check", str(scene)]) == 1
+    out = capsys.readouterr().out
+    assert f"pyproject.toml:{line}:1: config-error error: [tool.scenec] must be a table" in out
