@@ -68,7 +68,8 @@ def check_model(scene: ir.Scene) -> list[Diagnostic]:
         return []
     close = nearest_models(settings.model)
     return [_at(scene, "bad-setting-value", f"MODEL cannot be {settings.model!r}; use one of {', '.join(all_models())}",
-                settings.spans.get("MODEL"), hint=f"did you mean {' or '.join(close[:2])}?" if close else None)]
+                settings.value_spans.get("MODEL", settings.spans.get("MODEL")),
+                hint=f"did you mean {' or '.join(close[:2])}?" if close else None)]
 
 
 def _at(scene: ir.Scene, code: str, message: str, span: Span | None, *, path: str | None = None,

@@ -77,7 +77,7 @@ def fix_for(d: Diagnostic, source: Source, scene: ir.Scene | None = None) -> Fix
     if d.code == "literal-identifier":
         return _named(d, source, scene)
     suggestion = DID_YOU_MEAN.search(d.hint or "")
-    if suggestion:
+    if suggestion and " or " not in suggestion.group("word"):  # "A or B": the writer chooses, no edit is offered
         return _replace_typed(d, source, scene, suggestion.group("word"))
     return None
 

@@ -71,6 +71,7 @@ class Settings(Record):
     given: frozenset[str] = frozenset()          # settings the writer wrote (the rest are defaults)
     # never mutated after resolve builds it (ruff takes a record's field default for a shared class attribute)
     spans: dict[str, Span] = {}  # noqa: RUF012
+    value_spans: dict[str, Span] = {}  # noqa: RUF012  # each given setting's value (a fix replaces the value)
 
 
 class Ref(Record):

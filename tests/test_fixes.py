@@ -201,3 +201,23 @@ def test_fixing_never_adds_an_error_and_is_idempotent(text: str) -> None:
     assert not after - before, (text, once.fixed)
     twice = fix_text(path, once.fixed, probe=False)
     assert twice.fixed == once.fixed and twice.applied == 0
+
+
+def test_a_mistyped_model_is_replaced_at_its_value_never_at_the_key() -> None:
+    from compiler.api import compile_text
+    from compiler.fixes import fix_for
+    from compiler.source import Source
+
+    text = "MODEL: kling-v3\nCAST\nLEO: image https://example.com/l.png\n\nLEO waits.\n"
+    compiled = compile_text(text)
+    [wrong] = [d for d in compiled.diagnostics if d.code == "bad-setting-value"]
+    fix = fix_for(wrong, Source(text), compiled.scene)
+    assert fix is not None
+    [edit] = fix.edits
+    fixed = text[:edit.start] + edit.text + text[edit.end:]
+    assert fixed.startswith("MODEL: kling/kling-v3-omni-video-generation\n")
+    # Two models as near: the writer chooses; no edit guesses.
+    ambiguous = compile_text(text.replace("kling-v3", "wan2.7"))
+    [wrong] = [d for d in ambiguous.diagnostics if d.code == "bad-setting-value"]
+    assert "wan2.7-r2v or wan2.7-r2v-2026-06-12" in (wrong.hint or "")
+    assert fix_for(wrong, Source(text), ambiguous.scene) is None

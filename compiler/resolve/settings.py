@@ -51,6 +51,7 @@ def read_settings(settings: Sequence[n.Setting], report: Reporter,
     compiler/config.py reports it at its line in the configuration."""
     values: dict[str, Any] = {}  # each value has the type its key's reader gives
     spans: dict[str, Span] = {}
+    value_spans: dict[str, Span] = {}
     reader = _ValueReader(report)
     for setting in settings:
         written = " ".join(setting.key.text.upper().split())  # keys are read in any case: "Duration: 10s"
@@ -65,6 +66,7 @@ def read_settings(settings: Sequence[n.Setting], report: Reporter,
                    related=[(f"{key} first set here", spans[key])])
             continue
         spans[key] = setting.key.span
+        value_spans[key] = setting.value.span
         value = reader.read(key, setting.value)
         if value is not None:
             values[key] = value
@@ -74,7 +76,7 @@ def read_settings(settings: Sequence[n.Setting], report: Reporter,
     defaults = ir.Settings()
     fields["model"] = _effective("model", values, configured, defaults.model)
     fields["language"] = _effective("language", values, configured, defaults.language)
-    return ir.Settings(given=frozenset(spans), spans=spans, **fields)
+    return ir.Settings(given=frozenset(spans), spans=spans, value_spans=value_spans, **fields)
 
 
 def _effective(key: str, values: dict[str, Any], configured: dict[str, str] | None, default: str) -> str:
