@@ -99,8 +99,15 @@ def workspace_problem(workspace: str) -> str | None:
 
 def base_url(region: Region, workspace: str | None) -> str:
     """The region's API base URL: its workspace-scoped host with a workspace, else its legacy host.
-    Raises ValueError for a workspace id that cannot be a host label."""
+    Raises ValueError for a workspace id that cannot be a host label, and for a region without a legacy host
+    of its own when no workspace is given."""
     if workspace is None:
+        if not region.legacy_is_own:
+            # The SDK would send it to Singapore's host: a render asked of Hong Kong would run (and bill) in
+            # Singapore, and a model Hong Kong serves may not be served there.  Said, not done silently.
+            raise ValueError(f"region {region.name} has no API host of its own: pass --workspace ID (its "
+                             f"workspace host, {WORKSPACE_HOST.format(workspace='ID', region_id=region.region_id)}), "
+                             "or --region singapore for Singapore's")
         return region.legacy_base
     problem = workspace_problem(workspace)
     if problem:

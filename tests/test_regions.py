@@ -97,7 +97,8 @@ def test_every_alias_is_unique_and_every_id_is_an_alias() -> None:
 def test_a_workspace_gives_the_regions_workspace_host(name: str) -> None:
     region = region_named(name)
     assert region is not None
-    assert base_url(region, None) == region.legacy_base
+    if region.legacy_is_own:  # the others need a workspace (test below)
+        assert base_url(region, None) == region.legacy_base
     assert base_url(region, "llm-Ab12") == f"https://llm-Ab12.{region.region_id}.maas.aliyuncs.com/api/v1"
     assert workspace_of(base_url(region, "llm-Ab12")) == "llm-ab12"  # host names are case-blind
 
@@ -358,3 +359,28 @@ def test_render_end_to_end_sends_the_workspace_with_every_api_request(fake_serve
     api = [headers for _, path, headers in server.requests if path.startswith("/api/v1/")]
     assert any("video-synthesis" in path for _, path, _ in server.requests)
     assert api and all(headers.get("X-DashScope-WorkSpace") == "llm-e2e" for headers in api)
+
+
+@pytest.mark.parametrize("name", ["hongkong", "frankfurt", "tokyo"])
+def test_a_region_without_a_host_of_its_own_needs_a_workspace_never_falls_back_silently(name: str) -> None:
+    region = region_named(name)
+    assert region is not None and not region.legacy_is_own
+    with pytest.raises(ValueError, match=rf"region {name} has no API host of its own: pass --workspace ID"):
+        base_url(region, None)
+    assert base_url(region, "w1") == f"https://w1.{region.region_id}.maas.aliyuncs.com/api/v1"
+
+
+def test_cost_and_render_at_hongkong_without_a_workspace_are_usage_errors(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from compiler.cli import main
+
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    for variable in ("SCENEC_WORKSPACE", "DASHSCOPE_WORKSPACE", "DASHSCOPE_WORKSPACE_ID"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-test-not-sent")
+    scene = tmp_path / "one.scene"
+    scene.write_text("CAST\nLEO: image https://example.com/leo.png\n\nLEO waits.\n", encoding="utf-8")
+    for command in ("cost", "render"):  # render stops here, before anything could be sent
+        assert main([command, str(scene), "--region", "hongkong"]) == 2
+        assert "region hongkong has no API host of its own" in capsys.readouterr().err
