@@ -7,6 +7,7 @@ made-up prices): it lets the renderer's side of the contract be checked without 
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from collections.abc import Mapping
@@ -463,3 +464,15 @@ def test_a_budget_over_an_unpriced_model_says_it_cannot_be_shown_not_that_it_is_
     assert "over the budget" not in err
     assert main(["cost", str(SCENES / "panels.scene"), "--budget", "1"]) == 1  # priced (wan2.7, Beijing): over
     assert "over the budget of 1.00 CNY" in capsys.readouterr().err
+
+
+def test_compare_places_an_imported_cast_files_error_in_that_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from compiler.cli import main
+
+    assert main(["cost", str(SCENES / "night-shift.scene"), "--compare", "--region", "beijing"]) == 0
+    [happyhorse] = [line for line in capsys.readouterr().out.splitlines() if ": happyhorse-1.0-r2v: " in line]
+    assert "nova.jpg is 320x320" in happyhorse and "leads.cast:3)" in happyhorse  # not the scene's line 3
+    assert main(["cost", str(SCENES / "night-shift.scene"), "--compare", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [refused] = [row for row in rows if row["model"] == "happyhorse-1.0-r2v"]
+    assert refused["refused"][0]["path"].endswith("leads.cast") and refused["refused"][0]["line"] == 3

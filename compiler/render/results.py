@@ -127,7 +127,9 @@ class TargetCost:
         if self.line is not None:
             return self.line.text()
         first = self.errors[0] if self.errors else None
-        where = f" (line {first.span.line})" if first is not None and first.span is not None else ""
+        where = ""
+        if first is not None and first.span is not None:  # an imported cast file's error is at its own line
+            where = f" ({first.path}:{first.span.line})" if first.path else f" (line {first.span.line})"
         more = f" and {len(self.errors) - 1} more" if len(self.errors) > 1 else ""
         return f"cannot take it: {first.message if first else 'no payload'}{where}{more}"
 
@@ -136,7 +138,7 @@ class TargetCost:
             return {"model": self.model, "unavailable": self.unavailable}
         if self.line is not None:
             return self.line.to_dict()
-        return {"model": self.model, "refused": [{"code": d.code, "message": d.message,
+        return {"model": self.model, "refused": [{"code": d.code, "message": d.message, "path": d.path,
                                                   "line": d.span.line if d.span is not None else None}
                                                  for d in self.errors]}
 
