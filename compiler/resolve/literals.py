@@ -26,5 +26,5 @@ def report_literal_identifiers(text: n.Text, source: Source, report: Reporter) -
     for match in LITERAL_IDENTIFIER.finditer(text.text):
         start = text.span.start + match.start()
         span = source.span(start, start + len(match.group()))
-        report("literal-identifier", f"{match.group()!r} typed by hand will not follow the cast order",
-               span, hint="write the cast member's name instead")
+        report("literal-identifier", f"{match.group()!r} typed by hand is sent as written: it follows neither "
+               "the cast order nor the chosen model's own names", span, hint="write the cast member's name instead")
