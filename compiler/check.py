@@ -49,7 +49,7 @@ def check(scene: ir.Scene, target: Target | None = None, *, project: Project | N
     found += check_counts(scene, target)
     found += check_unheard_voices(scene, target)
     found += check_names_in_settings(scene)
-    found += check_settings(scene, target.limits)
+    found += check_settings(scene, target.limits, target.model_of(scene))
     found += check_timings(scene)
     found += check_timed_plan(scene)
     found += check_speech(scene)
@@ -136,7 +136,7 @@ def check_unheard_voices(scene: ir.Scene, target: Target) -> list[Diagnostic]:
             for member in scene.members if member.name in voices and member.voice and member.name not in speakers]
 
 
-def check_settings(scene: ir.Scene, limits: Limits) -> list[Diagnostic]:
+def check_settings(scene: ir.Scene, limits: Limits, model: str) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     settings = scene.settings
     if scene.first_frame and "RATIO" in settings.given:
@@ -148,7 +148,7 @@ def check_settings(scene: ir.Scene, limits: Limits) -> list[Diagnostic]:
     if not low <= settings.duration <= high:
         reason = " with a reference video" if has_video else ""
         out.append(_at(scene, "duration-out-of-range",
-                       f"DURATION {settings.duration}s is outside {low}-{high}s{reason}",
+                       f"DURATION {settings.duration}s is outside {model}'s {low}-{high}s{reason}",
                        settings.spans.get("DURATION"), hint=f"choose {low} to {high} seconds"))
     negative = settings.negative_prompt or ""
     limit = limits.negative_prompt_chars

@@ -100,7 +100,7 @@ def test_duration_range_with_and_without_a_reference_video(has_video: bool, seco
     assert [d.code for d in diagnostics] == ([] if allowed else ["duration-out-of-range"])
     if not allowed:
         low, high = LIMITS.duration_range(has_video)
-        assert f"outside {low}-{high}s" in diagnostics[0].message
+        assert f"outside wan2.7-r2v's {low}-{high}s" in diagnostics[0].message
 
 
 @pytest.mark.parametrize("over", [0, 1])
