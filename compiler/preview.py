@@ -242,7 +242,12 @@ def shot_prompts(scene: ir.Scene, prompt: str) -> list[str | None]:
     """Each shot's part of the compiled prompt: the shot rendered alone by the same template, found in order in
     the whole prompt (None when it cannot be found: the page then points to the whole prompt)."""
     from .prompt import join_lines, lower_first_word, prompt_template, render_shots_alone, template_context
+    from .targets import target_of
 
+    target = target_of(scene.settings.model)
+    items = target.shot_requests(scene, target.naming(scene))
+    if items is not None:  # the shots go apart (Kling's multi_prompt): each is its own prompt, shown as sent
+        return list(items)
     template = prompt_template(scene)
     preamble = join_lines([line.strip() for line in template.render(shots=[], **template_context(scene)).splitlines()
                            if line.strip()], scene.settings.language)

@@ -16,7 +16,7 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
-from compiler.api import compile_file
+from compiler.api import compile_file, compile_text
 from tests.lsp_client import CONFIG, ROOT, WATCHING, close, open_text, published, replace_all, start
 
 ASYNC = pytest.mark.asyncio(loop_scope="module")
@@ -174,6 +174,22 @@ async def test_hover_on_a_shot_shows_the_prompt_it_compiles_to(client) -> None:
                                                                    position=at(text, "CLOSE-UP")))
     shown = hover.contents.value.split("> ", 1)[1]
     assert "Shot 2" in hover.contents.value and shown in prompt and "close-up of Image 1" in shown
+    close(client, uri)
+
+
+async def test_hover_on_a_kling_timed_shot_shows_the_multi_prompt_item_sent(client) -> None:
+    # Kling sends timed shots apart and reads no whole prompt then: the hover shows the item, as sent.
+    path = ROOT / "tests" / "cases" / "timed-every-shot.scene"
+    text = "MODEL: kling/kling-v3-omni-video-generation\n" + path.read_text(encoding="utf-8")
+    compiled = compile_text(text, path)
+    assert compiled.payload is not None, compiled.diagnostics
+    items = compiled.payload.model_dump(mode="json")["input"]["multi_prompt"]
+    uri = open_text(client, path, text)
+    await published(client, uri, 1)
+    hover = await client.text_document_hover_async(lsp.HoverParams(text_document=doc(uri),
+                                                                   position=at(text, "CLOSE ON LEO")))
+    assert "**Shot 2** is sent as its own prompt (multi_prompt item 2)" in hover.contents.value
+    assert hover.contents.value.split("> ", 1)[1] == items[1]["prompt"]
     close(client, uri)
 
 

@@ -276,3 +276,19 @@ def test_a_large_image_is_downscaled_into_the_page(tmp_path: Path) -> None:
     with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as thumb:
         assert thumb.size == (320, 160)  # the aspect kept, the longer side at the card's size
     assert len(src) < (tmp_path / "wide.jpg").stat().st_size
+
+
+def test_a_kling_timed_scenes_shots_are_shown_as_the_multi_prompt_items_sent() -> None:
+    from compiler.api import compile_text
+    from compiler.preview import shot_prompts
+
+    path = Path(__file__).parent / "cases" / "timed-every-shot.scene"
+    text = "MODEL: kling/kling-v3-omni-video-generation\n" + path.read_text(encoding="utf-8")
+    compiled = compile_text(text, path)
+    assert compiled.payload is not None and compiled.scene is not None and compiled.prompt is not None
+    items = [item["prompt"] for item in compiled.payload.model_dump(mode="json")["input"]["multi_prompt"]]
+    assert shot_prompts(compiled.scene, compiled.prompt) == items
+    # Under wan2.7 the same shots are parts of the one prompt.
+    plain = compile_text(path.read_text(encoding="utf-8"), path)
+    assert plain.scene is not None and plain.prompt is not None
+    assert all(part and part in plain.prompt for part in shot_prompts(plain.scene, plain.prompt))

@@ -84,8 +84,20 @@ def _on_shot(analysis: Analysis, offset: int) -> Found | None:
             index = number
     if index is None:
         return None
+    items = shot_requests(scene)
+    if items is not None:  # the shots go apart (Kling's multi_prompt): what the service reads of this one
+        return (f"**Shot {index + 1}** is sent as its own prompt (multi_prompt item {index + 1}):\n\n"
+                f"> {items[index]}", None) if index < len(items) else None
     text = shot_prompt(scene, index)
     return (f"**Shot {index + 1}** compiles to:\n\n> {text}", None) if text else None
+
+
+def shot_requests(scene: ir.Scene) -> list[str] | None:
+    """Each shot's own prompt where the scene's target sends the shots apart, else None."""
+    from ..targets import target_of
+
+    target = target_of(scene.settings.model)
+    return target.shot_requests(scene, target.naming(scene))
 
 
 def shot_prompt(scene: ir.Scene, index: int) -> str | None:

@@ -205,6 +205,11 @@ class Target:
             return None
         return self.prices.get(region.strip().lower(), {}).get(resolution.strip().upper())
 
+    def shot_requests(self, scene: ir.Scene, naming: Naming) -> list[str] | None:
+        """The text the service reads for each shot when the request carries the shots apart (Kling's
+        multi_prompt items), for the editor's hover and the preview to show; None when the prompt carries them."""
+        return None
+
     def prompt_is_read(self, scene: ir.Scene) -> bool:
         """Whether the service reads input.prompt for this scene, so that its length limit holds (Kling ignores it
         when the shots go in multi_prompt)."""

@@ -168,6 +168,9 @@ class Kling(Target):
         """With multi_shot the service ignores input.prompt [kl-3p]: the items carry the scene instead."""
         return not multi_shot(scene)
 
+    def shot_requests(self, scene: ir.Scene, naming: Naming) -> list[str] | None:
+        return shot_prompts(scene, naming) if multi_shot(scene) else None
+
     # --- the request --------------------------------------------------------------------------------------
 
     def payload_dict(self, scene: ir.Scene, prompt: str, naming: Naming) -> dict[str, object]:
