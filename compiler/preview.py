@@ -53,20 +53,22 @@ class Page:
 
 
 def build_page(path: Path, *, region: str | None = "beijing", live_reload: bool = False,
-               output: Path | None = None) -> Page:
-    """Compile the scene and render its page; `output` is where the page will live (relative media links)."""
-    model = page_model(path, region=region, base=(output or path).absolute().parent)
-    links = frozenset(media.src for card in model.cards for media in (card.media, card.voice)
+               output: Path | None = None, model: str | None = None) -> Page:
+    """Compile the scene (for `model` when given, as --model does) and render its page; `output` is where the
+    page will live (relative media links)."""
+    page = page_model(path, region=region, base=(output or path).absolute().parent, model_id=model)
+    links = frozenset(media.src for card in page.cards for media in (card.media, card.voice)
                       if media is not None and media.src and not media.src.startswith("data:"))
-    return Page(render_page(model, live_reload=live_reload), model.errors, model.warnings, links)
+    return Page(render_page(page, live_reload=live_reload), page.errors, page.warnings, links)
 
 
 # --- the page model --------------------------------------------------------------------------
 
-def page_model(path: Path, *, region: str | None = "beijing", base: Path | None = None) -> View:
+def page_model(path: Path, *, region: str | None = "beijing", base: Path | None = None,
+               model_id: str | None = None) -> View:
     from .api import compile_file
 
-    compiled = compile_file(path)
+    compiled = compile_file(path, model=model_id)
     scene = compiled.scene
     diagnostics = compiled.diagnostics
     errors = sum(d.severity == ERROR for d in diagnostics)

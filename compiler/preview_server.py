@@ -23,8 +23,9 @@ KEEPALIVE_SECONDS = 15.0
 class LivePreview:
     """The current page, its version, and the loopback server that hands them out."""
 
-    def __init__(self, scene: Path, *, region: str | None = "beijing", port: int = 0) -> None:
-        self.scene, self.region = scene, region
+    def __init__(self, scene: Path, *, region: str | None = "beijing", port: int = 0,
+                 model: str | None = None) -> None:
+        self.scene, self.region, self.model = scene, region, model
         self.root = scene.absolute().parent
         self.version = 0
         self.closed = False
@@ -39,7 +40,7 @@ class LivePreview:
         return f"http://127.0.0.1:{self.server.server_address[1]}/"
 
     def _build(self) -> tuple[str, frozenset[str]]:
-        page = build_page(self.scene, region=self.region, live_reload=True)
+        page = build_page(self.scene, region=self.region, live_reload=True, model=self.model)
         return page.html, page.links
 
     def rebuild(self) -> None:
@@ -137,8 +138,8 @@ def _handler(live: LivePreview) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(scene: Path, *, region: str | None = "beijing", port: int = 0) -> int:
-    live = LivePreview(scene, region=region, port=port).start()
+def serve(scene: Path, *, region: str | None = "beijing", port: int = 0, model: str | None = None) -> int:
+    live = LivePreview(scene, region=region, port=port, model=model).start()
     print(f"scenec preview: {live.url} (reloads on save; Ctrl-C to stop)", file=sys.stderr)
     try:
         live.stop_event.wait()

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, collect, path_kind, print_human
+from .console import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, add_model_option, collect, path_kind, print_human
 from .report import visible
 from .source import InputRefused, read_input
 
@@ -56,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     preview.add_argument("--region", choices=REGION_CHOICES,
                          help="the prices the bill uses (default: $SCENEC_REGION, else the project's configured "
                               "region, else beijing)")
+    add_model_option(preview)
     preview.set_defaults(handler=run_preview)
 
 
@@ -177,11 +178,11 @@ def run_preview(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         from .preview_server import serve
 
-        return serve(args.file, region=args.region, port=args.port)
+        return serve(args.file, region=args.region, port=args.port, model=args.model)
     from .fs import write_atomic
     from .preview import build_page
 
-    page = build_page(args.file, region=args.region, output=output)
+    page = build_page(args.file, region=args.region, output=output, model=args.model)
     write_atomic(output, page.html)
     print(f"wrote {output} ({page.errors} error{'s' if page.errors != 1 else ''}, "
           f"{page.warnings} warning{'s' if page.warnings != 1 else ''})", file=sys.stderr)

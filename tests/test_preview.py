@@ -292,3 +292,17 @@ def test_a_kling_timed_scenes_shots_are_shown_as_the_multi_prompt_items_sent() -
     plain = compile_text(path.read_text(encoding="utf-8"), path)
     assert plain.scene is not None and plain.prompt is not None
     assert all(part and part in plain.prompt for part in shot_prompts(plain.scene, plain.prompt))
+
+
+def test_preview_takes_model_as_compile_does(tmp_path: Path) -> None:
+    from compiler.cli import main
+
+    out = tmp_path / "panels.html"
+    assert main(["preview", str(Path(__file__).parent.parent / "scenes" / "panels.scene"), "--model",
+                 "happyhorse-1.0-r2v", "-o", str(out)]) == 1  # happyhorse refuses STORYBOARD: an error on the page
+    page = out.read_text(encoding="utf-8")
+    assert "happyhorse-1.0-r2v takes no STORYBOARD" in page
+    assert main(["preview", str(Path(__file__).parent.parent / "scenes" / "panels.scene"), "--model", "wan3.0-video",
+                 "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Image 1" in page and "Reference image" not in page  # the storyboard as wan3.0-video names it
