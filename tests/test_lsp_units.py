@@ -154,3 +154,18 @@ def test_tcp_mode_answers_initialize(offered, chosen) -> None:
     finally:
         server.kill()
         server.wait()
+
+
+def test_hover_names_a_voice_as_the_target_does() -> None:
+    from compiler.api import compile_text
+    from compiler.lsp.hover import member_markdown
+
+    text = ("CAST\nMAYA: image https://e.com/m.png, voice https://e.com/m.mp3\n\nMAYA\nHello.\n")
+    for model, said in (("wan3.0-video", "a clip of its own: the prompt calls it **Audio 1**"), ("wan2.7-r2v", None)):
+        compiled = compile_text(text, model=model)
+        assert compiled.scene is not None and compiled.naming is not None
+        member = compiled.scene.member("MAYA")
+        assert member is not None
+        shown = member_markdown(member, "x.scene", compiled.naming)
+        assert "- voice: `https://e.com/m.mp3`" in shown
+        assert (said in shown) if said else ("clip of its own" not in shown)

@@ -49,7 +49,9 @@ def member_markdown(member: ir.CastMember, here: str, naming: Naming) -> str:
              f"- media index {naming.media_index.get(member.name)} in the request",
              f"- source: `{member.media.text}`"]
     if member.voice is not None:
-        lines.append(f"- voice: `{member.voice.text}`")
+        called = naming.voices.get(member.name)  # a target that sends voices as clips of their own names them
+        lines.append(f"- voice: `{member.voice.text}`" + (f", a clip of its own: the prompt calls it **{called}**"
+                                                           if called else ""))
     if member.length is not None:
         lines.append(f"- length: {member.length:g} s")
     if os.path.abspath(member.path) != os.path.abspath(here):
