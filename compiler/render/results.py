@@ -120,6 +120,7 @@ class TargetCost:
     line: CostLine | None
     errors: tuple[Diagnostic, ...] = ()
     unavailable: str | None = None   # why the endpoint's region cannot render it (regions.unavailable_text)
+    scene: str | None = None         # the scene's path as its diagnostics give it: an error elsewhere names its file
 
     def text(self) -> str:
         if self.unavailable is not None:
@@ -129,7 +130,8 @@ class TargetCost:
         first = self.errors[0] if self.errors else None
         where = ""
         if first is not None and first.span is not None:  # an imported cast file's error is at its own line
-            where = f" ({first.path}:{first.span.line})" if first.path else f" (line {first.span.line})"
+            elsewhere = first.path is not None and first.path != self.scene
+            where = f" ({first.path}:{first.span.line})" if elsewhere else f" (line {first.span.line})"
         more = f" and {len(self.errors) - 1} more" if len(self.errors) > 1 else ""
         return f"cannot take it: {first.message if first else 'no payload'}{where}{more}"
 
@@ -157,7 +159,7 @@ def compare_costs(path: Path, region: str | None, served: str | None = None) -> 
         compiled = compile_file(path, model=target.name)
         errors = tuple(d for d in compiled.diagnostics if d.severity == ERROR)
         if compiled.scene is None or errors or compiled.payload is None:
-            found.append(TargetCost(target.name, None, errors))
+            found.append(TargetCost(target.name, None, errors, scene=str(path)))
         else:
             found.append(TargetCost(target.name, scene_cost(compiled.scene, region)))
     return found
