@@ -15,7 +15,7 @@ import re
 from .records import Record
 
 __all__ = ["Region", "REGION_TABLE", "REGION_NAMES", "REGION_ALIASES", "DEFAULT_REGION", "WORKSPACE_HOST",
-           "WORKSPACE_HEADER", "WORKSPACE_VARIABLES", "region_named", "base_url", "canonical_base",
+           "WORKSPACE_HEADER", "WORKSPACE_VARIABLES", "region_named", "region_name", "base_url", "canonical_base",
            "workspace_problem", "workspace_of", "serves", "unavailable_text", "endpoint_region"]
 
 # The workspace-scoped host Alibaba now recommends; the paths are the same as on the legacy hosts [off].
@@ -86,6 +86,13 @@ def region_named(text: str | None) -> Region | None:
         return None
     name = text.strip().lower()
     return _BY_NAME.get(REGION_ALIASES.get(name, name))
+
+
+def region_name(text: str) -> str:
+    """Our name of the region a name or alias means ("cn-hongkong" -> "hongkong"); an unknown one as written,
+    lower-cased (it prices nothing)."""
+    known = region_named(text)
+    return known.name if known is not None else text.strip().lower()
 
 
 def workspace_problem(workspace: str) -> str | None:

@@ -157,11 +157,11 @@ def _preview_region(args: argparse.Namespace) -> str:
     import os
 
     from .config import chosen_region
-    from .project import REGION_ALIASES, find_project
+    from .project import find_project
+    from .regions import region_name
 
     region, _ = chosen_region(args.region, os.environ, [find_project(args.file)])
-    name = region.strip().lower()
-    return REGION_ALIASES.get(name, name)
+    return region_name(region)
 
 
 def run_preview(args: argparse.Namespace) -> int:

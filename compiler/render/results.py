@@ -12,11 +12,9 @@ from typing import Any, Literal
 from compiler import ir, targets
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.media import probe_file
-from compiler.project import REGION_ALIASES
-from compiler.regions import serves, unavailable_text
+from compiler.regions import endpoint_region, region_name, serves, unavailable_text
 from compiler.render import journal as jr
 from compiler.render import reconcile
-from compiler.render.client import REGIONS, canonical_endpoint
 from compiler.render.errors import DashScopeError, DeadlineExceeded, TaskFailedError
 from compiler.render.fetch import DownloadPending, TaskGone
 from compiler.render.identity import MediaError
@@ -178,13 +176,7 @@ def _video_length(member: ir.CastMember) -> float | None:
 
 def price_region(region: str | None, base_url: str) -> str | None:
     """The region whose prices apply: as given, else the one whose endpoint base_url is, else unknown."""
-    if region:
-        name = region.strip().lower()
-        return REGION_ALIASES.get(name, name)
-    for name, url in REGIONS.items():
-        if canonical_endpoint(base_url) == url:
-            return name
-    return None
+    return region_name(region) if region else endpoint_region(base_url)
 
 
 def seconds_text(value: float) -> str:
