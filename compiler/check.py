@@ -108,15 +108,16 @@ _FREE_TEXT_SETTINGS = (("ATMOSPHERE", "atmosphere"), ("STYLE LINE", "style_line"
 def check_names_in_settings(scene: ir.Scene) -> list[Diagnostic]:
     """A cast name in a setting that is sent as written: the model gets the bare name, not the identifier."""
     names = [member.name for member in scene.members]
-    if not names:
-        return []
+    written = [(key, text) for key, field in _FREE_TEXT_SETTINGS
+               if key in scene.settings.given and (text := getattr(scene.settings, field))]
+    if not names or not written:
+        return []  # the usual scene: no pattern is built
     pattern = re.compile(r"(?<![\w@])(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
                          + r")(?!\w)")
     out: list[Diagnostic] = []
-    for key, field in _FREE_TEXT_SETTINGS:
-        text = getattr(scene.settings, field) or ""
+    for key, text in written:
         found = pattern.search(text)
-        if key in scene.settings.given and found:
+        if found:
             out.append(_at(scene, "name-in-setting", f"{key} names {found.group()}, but it is sent as written: the "
                            f"model reads '{found.group()}', not the reference it stands for",
                            scene.settings.spans.get(key),
@@ -131,7 +132,7 @@ def check_unheard_voices(scene: ir.Scene, target: Target) -> list[Diagnostic]:
         return []
     speakers = {beat.speaker for shot in scene.shots for beat in shot.beats if type(beat) is ir.DialogueBeat}
     return [_at(scene, "unheard-voice", f"{member.name} never speaks, so the prompt never ties {voices[member.name]} "
-                f"to {member.name}: {target.name} gets the clip and no word of whose voice it is",
+                f"to {member.name}: {target.model_of(scene)} gets the clip and no word of whose voice it is",
                 member.voice.span, path=member.path, hint=f"give {member.name} a line, or remove the voice")
             for member in scene.members if member.name in voices and member.voice and member.name not in speakers]
 
