@@ -23,7 +23,7 @@ from .project import (
     line_of,
 )
 from .records import Record
-from .regions import WORKSPACE_VARIABLES, workspace_problem
+from .regions import WORKSPACE_VARIABLES, region_named, workspace_problem
 from .source import Source, Span
 
 __all__ = ["RegionConflict", "chosen_region", "configured_region", "WorkspaceConflict", "chosen_workspace",
@@ -263,8 +263,8 @@ def _read_default(key: str, written: str) -> str | None:
         from .resolve.settings import configured_value
 
         return configured_value(header, written)
-    name = written.strip().lower()
-    return name if name in REGION_NAMES else REGION_ALIASES.get(name)
+    region = region_named(written)
+    return region.name if region is not None else None
 
 
 def configured_region(project: Project | None) -> tuple[str, str] | None:

@@ -172,14 +172,13 @@ class Target:
 
         The default: each of `parameters` that `defaults` has a value for, except `ratio` when the body has a
         first frame (the video then takes the frame's aspect, so no ratio applies)."""
-        given = _field(body, "parameters")
         media = _field(_field(body, "input"), "media")
         has_first_frame = isinstance(media, list) and any(
             isinstance(entry, Mapping) and entry.get("type") == "first_frame" for entry in media)
         known = self.defaults._asdict()
         defaults = {name: known[name] for name in self.parameters
                     if name in known and not (name == "ratio" and has_first_frame)}
-        return {**defaults, **(dict(given) if isinstance(given, Mapping) else {})}
+        return {**defaults, **parameters_of(body)}
 
     def estimate(self, scene: ir.Scene, video_seconds: Sequence[float], region: str | None) -> Estimate:
         """Billable seconds by this target's rule, priced for `region` when a price is published there.
