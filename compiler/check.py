@@ -12,7 +12,7 @@ from .diagnostics import Diagnostic, make
 from .limits import Limits
 from .perf import gc_paused
 from .project import Project
-from .source import Span
+from .source import Span, clipped
 from .targets import Target, all_models, for_model, nearest_models, target_of
 from .timing import check_speech
 
@@ -67,7 +67,8 @@ def check_model(scene: ir.Scene) -> list[Diagnostic]:
     if for_model(settings.model) is not None or "MODEL" not in settings.given:
         return []
     close = nearest_models(settings.model)
-    return [_at(scene, "bad-setting-value", f"MODEL cannot be {settings.model!r}; use one of {', '.join(all_models())}",
+    return [_at(scene, "bad-setting-value",
+                f"MODEL cannot be {clipped(settings.model, 60)!r}; use one of {', '.join(all_models())}",
                 settings.value_spans.get("MODEL", settings.spans.get("MODEL")),
                 hint=f"did you mean {' or '.join(close[:2])}?" if close else None)]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import report
 from .diagnostics import Diagnostic
 from .project import find_project
+from .source import clipped
 
 # Spelled out rather than imported from typing: `scenec check` runs on every save and does not import
 # typing (records.py); checkers treat any name TYPE_CHECKING as true.
@@ -155,6 +156,6 @@ def model_argument(text: str) -> str:
         return found
     models = all_models()
     close = nearest_models(text)
-    shown = report.visible(text if len(text) <= 60 else text[:57] + "...")
+    shown = report.visible(clipped(text, 60))
     hint = f"; did you mean {' or '.join(close[:2])}?" if close else ""
     raise argparse.ArgumentTypeError(f"no model {shown!r}: use one of {', '.join(models)}{hint}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .records import Record
+from .source import clipped
 
 __all__ = ["Region", "REGION_TABLE", "REGION_NAMES", "REGION_ALIASES", "DEFAULT_REGION", "WORKSPACE_HOST",
            "WORKSPACE_HEADER", "WORKSPACE_VARIABLES", "region_named", "region_name", "base_url", "canonical_base",
@@ -99,9 +100,8 @@ def workspace_problem(workspace: str) -> str | None:
     """Why a workspace id cannot be used (it becomes a host name's label), or None when it can."""
     if re.fullmatch(_LABEL, workspace):
         return None
-    shown = workspace if len(workspace) <= 80 else workspace[:77] + "..."
-    return (f"workspace {shown!r} is not a workspace id: it is put in a host name, so it takes letters, digits and "
-            "inner hyphens only, at most 63 characters (the id the Model Studio console shows, like llm-abc123)")
+    return (f"workspace {clipped(workspace)!r} is not a workspace id: it is put in a host name, so it takes "
+            "letters, digits and inner hyphens only, at most 63 characters (the id the Model Studio console shows, like llm-abc123)")
 
 
 def base_url(region: Region, workspace: str | None) -> str:

@@ -20,7 +20,12 @@ if TYPE_CHECKING:
     _SpanNew = Callable[[type["Span"], tuple[int, int, int, int, int, int]], "Span"]
 
 __all__ = ["Span", "span_from", "shifted", "Source", "utf16_column", "column_from_utf16", "read_input", "InputRefused",
-           "file_kind"]
+           "file_kind", "clipped"]
+
+
+def clipped(text: str, limit: int = 80) -> str:
+    """A value the user wrote, cut to `limit` characters with "..." for a message (a 20 KB MODEL is not echoed)."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class Span(Record):

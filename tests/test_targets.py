@@ -142,3 +142,11 @@ def test_a_first_frames_voice_is_warned_where_taken_and_only_refused_where_not(t
         assert "cannot give a first frame a voice" in refusal.message and found == [("unsupported-by-target", 1)]
     else:                            # HappyHorse, wan2.6: FIRST FRAME itself is refused, once
         assert found == [("unsupported-by-target", 1)]
+
+
+def test_a_huge_mistyped_model_is_cut_in_the_message() -> None:
+    from compiler.api import compile_text
+
+    compiled = compile_text("MODEL: " + "x" * 20_000 + "\nCAST\nLEO: image https://example.com/l.png\n\nLEO waits.\n")
+    [wrong] = [d for d in compiled.diagnostics if d.code == "bad-setting-value"]
+    assert len(wrong.message) < 500 and "xxx...'" in wrong.message
