@@ -101,7 +101,8 @@ def workspace_problem(workspace: str) -> str | None:
     if re.fullmatch(_LABEL, workspace):
         return None
     return (f"workspace {clipped(workspace)!r} is not a workspace id: it is put in a host name, so it takes "
-            "letters, digits and inner hyphens only, at most 63 characters (the id the Model Studio console shows, like llm-abc123)")
+            "letters, digits and inner hyphens only, at most 63 characters (the id the Model Studio console shows, "
+            "like llm-abc123)")
 
 
 def base_url(region: Region, workspace: str | None) -> str:
